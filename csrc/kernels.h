@@ -1,0 +1,68 @@
+/* Vector kernels of the SGNS update: one implementation per instruction set,
+ * chosen once at run time (never by -march at build time).
+ *
+ * All functions work on float32 rows of length d. They know nothing of
+ * vocabularies, corpora or Python. */
+#ifndef SGNS_KERNELS_H
+#define SGNS_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest number of output rows (1 positive + negatives) per update. */
+#define SG_MAX_OUT 64
+/* Largest number of input rows in one shared-negative (batched) update. */
+#define SG_MAX_IN 256
+
+typedef struct {
+    const char *name;
+    float (*dot)(const float *a, const float *b, int d);
+    void (*axpy)(float a, const float *x, float *y, int d);
+    /* acc += g * u; u += g * v   (one pass over u) */
+    void (*grad_step)(float g, const float *v, float *u, float *acc, int d);
+    /* Fused update of a dense block: for inputs in[i], outputs out[j] and
+     * coefficients G[i*n_out + j] (already scaled by alpha):
+     *   in[i]  += sum_j G_ij * out[j]      (with the old out)
+     *   out[j] += sum_i G_ij * in[i]       (with the old in)           */
+    void (*block_update)(float *const *in, int n_in, float *const *out, int n_out,
+                         const float *G, int d);
+} sg_ops;
+
+/* Currently selected kernels. */
+extern const sg_ops *sg_active;
+
+/* Select kernels: "auto", "generic", "avx2" or "avx512".
+ * Returns 0 on success, -1 if unknown, -2 if this CPU cannot run them. */
+int sg_select(const char *name);
+/* Name of the active kernels ("generic", "avx2", "avx512"). */
+const char *sg_active_name(void);
+/* 1 if this CPU (and build) can run the named kernels. */
+int sg_supported(const char *name);
+
+/* Exact logistic function and log-sigmoid, safe for any finite input. */
+float sg_sigmoid(float x);
+double sg_log_sigmoid(double x);
+
+/* One word2vec.c-style SGNS step for one input row v against out[0]
+ * (label 1) and out[1..n_out-1] (label 0), applied in that order; each
+ * output row is updated with the old v; v is updated last.
+ * work: d floats of scratch. Returns the loss -log σ(v·u+) - Σ log σ(-v·u-)
+ * when want_loss is non-zero, else 0. */
+double sg_pair_update(float *v, float *const *out, int n_out, float alpha,
+                      int d, float *work, int want_loss);
+
+/* Shared-negative update of n_in input rows against the same outputs.
+ * weight[j] multiplies output j's gradient (duplicate negatives merged);
+ * out[0] has label 1, the rest label 0. scratch: n_in*n_out floats.
+ * Returns the loss when want_loss is non-zero. */
+double sg_batch_update(float *const *in, int n_in, float *const *out,
+                       const float *weight, int n_out, float alpha, int d,
+                       float *scratch, int want_loss);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

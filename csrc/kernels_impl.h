@@ -1,0 +1,120 @@
+/* Template for one instruction set. Before including, define:
+ *   SG_SUFFIX   name suffix (generic, avx2, avx512)
+ *   SG_ATTR     function attribute enabling the instruction set (may be empty)
+ *   SG_VEC      1 to use the vector macros below, 0 for plain C
+ *   with SG_VEC: SG_W (lanes), SG_T (vector type), SG_LOAD, SG_STORE, SG_SET1,
+ *   SG_FMA(a,b,c)=a*b+c, SG_ZERO, SG_HSUM
+ * Each function gives the same result as the plain-C one up to float
+ * rounding (summation order differs). */
+#define SG_CAT2(a, b) a##_##b
+#define SG_CAT(a, b) SG_CAT2(a, b)
+#define SG_FN(name) SG_CAT(name, SG_SUFFIX)
+
+SG_ATTR static float SG_FN(dot)(const float *a, const float *b, int d)
+{
+    int i = 0;
+    float s;
+#if SG_VEC
+    SG_T s0 = SG_ZERO, s1 = SG_ZERO, s2 = SG_ZERO, s3 = SG_ZERO;
+    for (; i + 4 * SG_W <= d; i += 4 * SG_W) {
+        s0 = SG_FMA(SG_LOAD(a + i), SG_LOAD(b + i), s0);
+        s1 = SG_FMA(SG_LOAD(a + i + SG_W), SG_LOAD(b + i + SG_W), s1);
+        s2 = SG_FMA(SG_LOAD(a + i + 2 * SG_W), SG_LOAD(b + i + 2 * SG_W), s2);
+        s3 = SG_FMA(SG_LOAD(a + i + 3 * SG_W), SG_LOAD(b + i + 3 * SG_W), s3);
+    }
+    for (; i + SG_W <= d; i += SG_W)
+        s0 = SG_FMA(SG_LOAD(a + i), SG_LOAD(b + i), s0);
+    s = SG_HSUM(SG_ADD(SG_ADD(s0, s1), SG_ADD(s2, s3)));
+#else
+    float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+    for (; i + 4 <= d; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    s = (s0 + s1) + (s2 + s3);
+#endif
+    for (; i < d; i++) s += a[i] * b[i];
+    return s;
+}
+
+SG_ATTR static void SG_FN(axpy)(float a, const float *x, float *y, int d)
+{
+    int i = 0;
+#if SG_VEC
+    SG_T va = SG_SET1(a);
+    for (; i + SG_W <= d; i += SG_W)
+        SG_STORE(y + i, SG_FMA(va, SG_LOAD(x + i), SG_LOAD(y + i)));
+#endif
+    for (; i < d; i++) y[i] += a * x[i];
+}
+
+SG_ATTR static void SG_FN(grad_step)(float g, const float *v, float *u, float *acc, int d)
+{
+    int i = 0;
+#if SG_VEC
+    SG_T vg = SG_SET1(g);
+    for (; i + SG_W <= d; i += SG_W) {
+        SG_T ui = SG_LOAD(u + i);
+        SG_STORE(acc + i, SG_FMA(vg, ui, SG_LOAD(acc + i)));
+        SG_STORE(u + i, SG_FMA(vg, SG_LOAD(v + i), ui));
+    }
+#endif
+    for (; i < d; i++) {
+        float ui = u[i];
+        acc[i] += g * ui;
+        u[i] = ui + g * v[i];
+    }
+}
+
+/* One pass over the dimensions: for each slice, the output slices stay in
+ * registers (or L1) while every input row streams through once. */
+SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const *out,
+                                        int n_out, const float *G, int d)
+{
+    int i, j, k = 0;
+#if SG_VEC
+    for (; k + SG_W <= d; k += SG_W) {
+        SG_T o_old[SG_MAX_OUT], o_new[SG_MAX_OUT];
+        for (j = 0; j < n_out; j++) {
+            o_old[j] = SG_LOAD(out[j] + k);
+            o_new[j] = o_old[j];
+        }
+        for (i = 0; i < n_in; i++) {
+            const float *Gi = G + (long)i * n_out;
+            SG_T x = SG_LOAD(in[i] + k);
+            SG_T acc = x;
+            for (j = 0; j < n_out; j++) {
+                SG_T gij = SG_SET1(Gi[j]);
+                acc = SG_FMA(gij, o_old[j], acc);
+                o_new[j] = SG_FMA(gij, x, o_new[j]);
+            }
+            SG_STORE(in[i] + k, acc);
+        }
+        for (j = 0; j < n_out; j++) SG_STORE(out[j] + k, o_new[j]);
+    }
+#endif
+    for (; k < d; k++) {
+        float o_old[SG_MAX_OUT], o_new[SG_MAX_OUT];
+        for (j = 0; j < n_out; j++) o_old[j] = o_new[j] = out[j][k];
+        for (i = 0; i < n_in; i++) {
+            const float *Gi = G + (long)i * n_out;
+            float x = in[i][k], acc = x;
+            for (j = 0; j < n_out; j++) {
+                acc += Gi[j] * o_old[j];
+                o_new[j] += Gi[j] * x;
+            }
+            in[i][k] = acc;
+        }
+        for (j = 0; j < n_out; j++) out[j][k] = o_new[j];
+    }
+}
+
+static const sg_ops SG_FN(ops) = {
+    SG_STR(SG_SUFFIX), SG_FN(dot), SG_FN(axpy), SG_FN(grad_step), SG_FN(block_update),
+};
+
+#undef SG_FN
+#undef SG_CAT
+#undef SG_CAT2

@@ -1,0 +1,139 @@
+#define _FILE_OFFSET_BITS 64
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "reader.h"
+
+#ifdef _WIN32
+#define sg_fseek _fseeki64
+#define sg_stat_t struct _stat64
+#define sg_stat _stat64
+#else
+#define sg_fseek fseeko
+#define sg_stat_t struct stat
+#define sg_stat stat
+#endif
+
+/* 1 for token separators: ASCII whitespace and NUL. */
+static const unsigned char SEP[256] = {
+    [0] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
+};
+
+int64_t sg_file_size(const char *path)
+{
+    sg_stat_t st;
+    if (sg_stat(path, &st) != 0) return -1;
+    return (int64_t)st.st_size;
+}
+
+/* Refill keeping buf[keep_from..len) at the start. Returns bytes added. */
+static size_t refill(sg_reader *r, size_t keep_from)
+{
+    size_t keep = r->len - keep_from, got;
+    if (r->at_eof) return 0;
+    if (keep && keep_from) memmove(r->buf, r->buf + keep_from, keep);
+    r->buf_pos += (int64_t)keep_from;
+    r->i -= keep_from;
+    r->len = keep;
+    got = fread(r->buf + keep, 1, SG_READ_BUF - keep, r->f);
+    if (got == 0) {
+        if (ferror(r->f)) r->err = errno ? errno : EIO;
+        r->at_eof = 1;
+    }
+    r->len += got;
+    return got;
+}
+
+int sg_reader_open(sg_reader *r, const char *path, int64_t start, int64_t end)
+{
+    memset(r, 0, sizeof(*r));
+    r->end = end;
+    r->f = fopen(path, "rb");
+    if (!r->f) return errno ? errno : ENOENT;
+    r->buf = (char *)malloc(SG_READ_BUF);
+    if (!r->buf) { fclose(r->f); r->f = NULL; return ENOMEM; }
+    if (start > 0) {
+        /* Start one byte early: if that byte is part of a word, the word
+         * belongs to the previous range and is skipped. */
+        if (sg_fseek(r->f, (int64_t)(start - 1), SEEK_SET) != 0) {
+            int e = errno; sg_reader_close(r); return e ? e : EIO;
+        }
+        r->buf_pos = start - 1;
+        refill(r, 0);
+        if (r->len > 0 && !SEP[(unsigned char)r->buf[0]]) {
+            for (;;) {
+                while (r->i < r->len && !SEP[(unsigned char)r->buf[r->i]]) r->i++;
+                if (r->i < r->len || !refill(r, r->i)) break;
+            }
+        } else if (r->len > 0) {
+            r->i = 1;
+        }
+    }
+    return 0;
+}
+
+void sg_reader_close(sg_reader *r)
+{
+    if (r->f) fclose(r->f);
+    free(r->buf);
+    r->f = NULL;
+    r->buf = NULL;
+}
+
+/* Cut a word of more than SG_MAX_WORD bytes: w[SG_MAX_WORD] exists. Back off
+ * so that the cut does not fall inside a UTF-8 sequence. */
+static size_t utf8_cut(const char *w)
+{
+    size_t k = SG_MAX_WORD;
+    while (k > SG_MAX_WORD - 3 && ((unsigned char)w[k] & 0xC0) == 0x80) k--;
+    return ((unsigned char)w[k] & 0xC0) == 0x80 ? SG_MAX_WORD : k;
+}
+
+int sg_reader_next(sg_reader *r, const char **tok, size_t *len)
+{
+    for (;;) {
+        size_t s, e;
+        /* Skip separators; report newlines. */
+        while (r->i < r->len) {
+            unsigned char c = (unsigned char)r->buf[r->i];
+            if (!SEP[c]) break;
+            if (r->end >= 0 && r->buf_pos + (int64_t)r->i >= r->end) return SG_TOK_END;
+            r->i++;
+            if (c == '\n') return SG_TOK_NEWLINE;
+        }
+        if (r->i >= r->len) {
+            if (!refill(r, r->len)) return r->err ? SG_TOK_ERROR : SG_TOK_END;
+            continue;
+        }
+        if (r->end >= 0 && r->buf_pos + (int64_t)r->i >= r->end) return SG_TOK_END;
+        /* A word starts at r->i: bring up to SG_MAX_WORD + 1 of its bytes
+         * into the buffer (sliding it down when the buffer ends inside it). */
+        s = r->i;
+        e = s;
+        for (;;) {
+            while (e < r->len && e - s <= SG_MAX_WORD && !SEP[(unsigned char)r->buf[e]]) e++;
+            if (e < r->len || e - s > SG_MAX_WORD) break;
+            r->i = s;
+            if (!refill(r, s)) break;
+            e -= s;
+            s = 0;
+        }
+        if (e - s <= SG_MAX_WORD) {
+            r->i = e;
+            *tok = r->buf + s;
+            *len = e - s;
+            return SG_TOK_WORD;
+        }
+        /* Too long: keep a UTF-8-clean prefix, skip the rest of the word. */
+        *len = utf8_cut(r->buf + s);
+        memcpy(r->word, r->buf + s, *len);
+        *tok = r->word;
+        r->i = e;
+        for (;;) {
+            while (r->i < r->len && !SEP[(unsigned char)r->buf[r->i]]) r->i++;
+            if (r->i < r->len || !refill(r, r->i)) break;
+        }
+        return r->err ? SG_TOK_ERROR : SG_TOK_WORD;
+    }
+}

@@ -1,0 +1,27 @@
+/* Per-thread random numbers: splitmix64, a few cycles a draw, 2^64 period,
+ * and every seed (0 included) gives a good stream. */
+#ifndef SGNS_RNG_H
+#define SGNS_RNG_H
+#include <stdint.h>
+
+static inline uint64_t sg_rng_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* Uniform integer in [0, n) from the top 32 bits (Lemire's multiply-shift). */
+static inline uint32_t sg_rng_below(uint64_t *state, uint32_t n)
+{
+    return (uint32_t)(((sg_rng_next(state) >> 32) * (uint64_t)n) >> 32);
+}
+
+/* Mix several integers into one seed (used for per-thread, per-epoch seeds). */
+static inline uint64_t sg_seed_mix(uint64_t a, uint64_t b)
+{
+    uint64_t s = a ^ (b * 0xD6E8FEB86659FD93ULL);
+    return sg_rng_next(&s);
+}
+#endif

@@ -1,0 +1,5 @@
+import sys
+
+from sgns.cli import main
+
+sys.exit(main())

@@ -1,0 +1,59 @@
+# Declarations of the C sources in csrc/: the one place Cython learns their
+# signatures.
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdio cimport FILE
+
+cdef extern from "kernels.h" nogil:
+    int SG_MAX_OUT
+    int SG_MAX_IN
+    int sg_select(const char *name)
+    const char *sg_active_name()
+    int sg_supported(const char *name)
+    float sg_sigmoid(float x)
+    double sg_log_sigmoid(double x)
+    double sg_pair_update(float *v, float **out, int n_out, float alpha,
+                          int d, float *work, int want_loss)
+    double sg_batch_update(float **inp, int n_in, float **out, const float *weight,
+                           int n_out, float alpha, int d, float *scratch, int want_loss)
+
+cdef extern from "rng.h" nogil:
+    uint64_t sg_rng_next(uint64_t *state)
+    uint32_t sg_rng_below(uint64_t *state, uint32_t n)
+    uint64_t sg_seed_mix(uint64_t a, uint64_t b)
+
+cdef extern from "noise.h" nogil:
+    ctypedef struct sg_alias_entry:
+        uint32_t threshold
+        int32_t alias
+    int sg_alias_build(const double *p, int32_t n, sg_alias_entry *table)
+    int32_t sg_alias_draw(const sg_alias_entry *table, uint32_t n, uint64_t *rng)
+
+cdef extern from "reader.h" nogil:
+    int SG_MAX_WORD
+    int SG_TOK_END, SG_TOK_WORD, SG_TOK_NEWLINE, SG_TOK_ERROR
+    ctypedef struct sg_reader:
+        int err
+    int sg_reader_open(sg_reader *r, const char *path, int64_t start, int64_t end)
+    int sg_reader_next(sg_reader *r, const char **tok, size_t *len)
+    void sg_reader_close(sg_reader *r)
+    int64_t sg_file_size(const char *path)
+
+cdef extern from "wordhash.h" nogil:
+    ctypedef struct sg_wordhash:
+        int64_t n
+        int64_t *counts
+    int sg_wordhash_init(sg_wordhash *h, int64_t expected)
+    void sg_wordhash_free(sg_wordhash *h)
+    int64_t sg_wordhash_add(sg_wordhash *h, const char *w, size_t len, int64_t count)
+    int64_t sg_wordhash_find(const sg_wordhash *h, const char *w, size_t len)
+    int sg_wordhash_prune(sg_wordhash *h, int64_t min_count)
+    const char *sg_wordhash_word(const sg_wordhash *h, int64_t id, size_t *len)
+
+cdef extern from "atomics.h" nogil:
+    int64_t sg_atomic_add(int64_t *p, int64_t v)
+    int64_t sg_atomic_load(const int64_t *p)
+    int32_t sg_atomic_load32(const int32_t *p)
+
+cdef extern from "encode.h" nogil:
+    int64_t sg_encode_chunk(sg_reader *r, const sg_wordhash *h, int32_t *out, int64_t cap,
+                            int64_t max_sentence, int64_t *sent_len, int *status)

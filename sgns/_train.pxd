@@ -1,0 +1,37 @@
+# The C-level contract of the trainer: plain structs of raw pointers and the
+# nogil loops that use them. Nothing here touches a Python object.
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from sgns._csrc cimport sg_alias_entry
+
+cdef struct Config:
+    float *syn0              # input vectors, vocab_size x dim
+    float *syn1              # output vectors (negative sampling)
+    int dim
+    int window
+    int negative
+    int shared_negatives     # 1: one set of negatives per window (batched)
+    int want_loss
+    int64_t max_sentence
+    const uint32_t *keep     # subsampling thresholds, NULL for none
+    const sg_alias_entry *noise
+    uint32_t vocab_size
+    float alpha0
+    float min_alpha
+    int64_t total_words      # words the learning-rate schedule spans
+    int64_t *words_done      # shared by all threads
+    const int32_t *stop      # set to 1 to stop every thread
+
+cdef struct Worker:
+    uint64_t rng
+    float alpha
+    int64_t unsynced         # words read since the shared counter was updated
+    int64_t words            # words read (in-vocabulary, before subsampling)
+    int64_t examples         # (input, output-set) updates done
+    double loss
+    int32_t *sentence
+    float *work              # dim floats
+    float *scratch           # SG_MAX_IN * SG_MAX_OUT floats
+    float **inp
+    float **out
+    float *weight
+    int32_t *out_id

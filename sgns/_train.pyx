@@ -1,0 +1,369 @@
+# Training entry points. Python builds a Trainer once per train() call (it
+# pins the weight matrices and tables); each worker thread then makes one call
+# that trains its whole share of an epoch with the GIL released.
+import os
+
+import numpy as np
+
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport strerror
+
+from sgns._csrc cimport (
+    SG_MAX_IN, SG_MAX_OUT, SG_TOK_ERROR, sg_alias_build, sg_alias_draw, sg_alias_entry,
+    sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_active_name, sg_batch_update,
+    sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_reader, sg_reader_close,
+    sg_reader_open, sg_rng_below, sg_rng_next, sg_seed_mix, sg_select, sg_sigmoid,
+    sg_supported,
+)
+from sgns._tokenize cimport WordHash
+
+# word2vec.c updates the shared counter (and alpha) every 10k words.
+cdef int64_t SYNC_EVERY = 10000
+cdef int64_t CHUNK_IDS = 1 << 20
+
+KERNELS = ("generic", "avx2", "avx512")
+
+
+def supported_kernels():
+    """Kernel sets this CPU can run, slowest first."""
+    return tuple(k for k in KERNELS if sg_supported(k.encode()))
+
+
+def active_kernels():
+    return sg_active_name().decode()
+
+
+def select_kernels(name="auto"):
+    """Use the named kernel set ('auto', 'generic', 'avx2', 'avx512')."""
+    rc = sg_select(name.encode())
+    if rc == -1:
+        raise ValueError(f"unknown kernel set {name!r}; choose from auto, {', '.join(KERNELS)}")
+    if rc == -2:
+        raise RuntimeError(f"this CPU cannot run the {name!r} kernels")
+    return active_kernels()
+
+
+select_kernels(os.environ.get("SGNS_KERNELS", "auto"))
+
+
+cdef inline void sync_alpha(const Config *c, Worker *w) noexcept nogil:
+    cdef int64_t done = sg_atomic_add(c.words_done, w.unsynced)
+    cdef double frac
+    w.words += w.unsynced
+    w.unsynced = 0
+    frac = <double>done / <double>c.total_words if c.total_words > 0 else 1.0
+    w.alpha = <float>(c.alpha0 - (c.alpha0 - c.min_alpha) * frac)
+    if w.alpha < c.min_alpha:
+        w.alpha = c.min_alpha
+
+
+cdef inline int draw_outputs(const Config *c, Worker *w, int32_t centre, int dedupe) noexcept nogil:
+    """out[0] = centre (positive) then up to `negative` noise words, skipping
+    draws of the centre itself (word2vec.c). With dedupe, a repeated negative
+    raises the weight of its first copy instead of taking a second slot."""
+    cdef int n_out = 1, k, m
+    cdef int32_t t
+    w.out[0] = c.syn1 + <size_t>centre * c.dim
+    w.out_id[0] = centre
+    w.weight[0] = 1.0
+    for k in range(c.negative):
+        t = sg_alias_draw(c.noise, c.vocab_size, &w.rng)
+        if t == centre:
+            continue
+        if dedupe:
+            for m in range(1, n_out):
+                if w.out_id[m] == t:
+                    w.weight[m] += 1.0
+                    break
+            else:
+                m = n_out
+            if m < n_out:
+                continue
+        w.out[n_out] = c.syn1 + <size_t>t * c.dim
+        w.out_id[n_out] = t
+        w.weight[n_out] = 1.0
+        n_out += 1
+    return n_out
+
+
+cdef void train_sentence(const Config *c, Worker *w, int64_t n) noexcept nogil:
+    cdef int64_t pos, j, lo, hi
+    cdef int32_t *sen = w.sentence
+    cdef int n_in, n_out, r
+    for pos in range(n):
+        r = c.window - <int>sg_rng_below(&w.rng, <uint32_t>c.window)
+        lo = pos - r if pos >= r else 0
+        hi = pos + r + 1 if pos + r + 1 <= n else n
+        if c.shared_negatives:
+            n_in = 0
+            for j in range(lo, hi):
+                if j != pos:
+                    w.inp[n_in] = c.syn0 + <size_t>sen[j] * c.dim
+                    n_in += 1
+            if n_in == 0:
+                continue
+            n_out = draw_outputs(c, w, sen[pos], 1)
+            w.loss += sg_batch_update(w.inp, n_in, w.out, w.weight, n_out, w.alpha, c.dim,
+                                      w.scratch, c.want_loss)
+            w.examples += n_in
+        else:
+            for j in range(lo, hi):
+                if j == pos:
+                    continue
+                n_out = draw_outputs(c, w, sen[pos], 0)
+                w.loss += sg_pair_update(c.syn0 + <size_t>sen[j] * c.dim, w.out, n_out,
+                                         w.alpha, c.dim, w.work, c.want_loss)
+                w.examples += 1
+
+
+cdef int train_ids(const Config *c, Worker *w, const int32_t *ids, int64_t n) noexcept nogil:
+    """Train on ids (-1 ends a sentence). Returns 1 if asked to stop."""
+    cdef int64_t i = 0, slen
+    cdef int32_t word
+    while i < n:
+        if sg_atomic_load32(c.stop):
+            return 1
+        slen = 0
+        while i < n and slen < c.max_sentence:
+            word = ids[i]
+            i += 1
+            if word < 0:
+                break
+            w.unsynced += 1
+            if c.keep != NULL and c.keep[word] != 0xFFFFFFFFu:
+                if <uint32_t>sg_rng_next(&w.rng) >= c.keep[word]:
+                    continue
+            w.sentence[slen] = word
+            slen += 1
+        if w.unsynced >= SYNC_EVERY:
+            sync_alpha(c, w)
+        train_sentence(c, w, slen)
+    return 0
+
+
+cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
+    w.rng = seed
+    w.unsynced = 0
+    w.words = 0
+    w.examples = 0
+    w.loss = 0.0
+    w.sentence = <int32_t *>malloc(sizeof(int32_t) * c.max_sentence)
+    w.work = <float *>malloc(sizeof(float) * c.dim)
+    w.scratch = <float *>malloc(sizeof(float) * SG_MAX_IN * SG_MAX_OUT)
+    w.inp = <float **>malloc(sizeof(float *) * SG_MAX_IN)
+    w.out = <float **>malloc(sizeof(float *) * SG_MAX_OUT)
+    w.weight = <float *>malloc(sizeof(float) * SG_MAX_OUT)
+    w.out_id = <int32_t *>malloc(sizeof(int32_t) * SG_MAX_OUT)
+    if (w.sentence == NULL or w.work == NULL or w.scratch == NULL or w.inp == NULL
+            or w.out == NULL or w.weight == NULL or w.out_id == NULL):
+        return -1
+    sync_alpha(c, w)
+    return 0
+
+
+cdef void worker_free(Worker *w) noexcept nogil:
+    free(w.sentence); free(w.work); free(w.scratch); free(w.inp); free(w.out)
+    free(w.weight); free(w.out_id)
+
+
+cdef class Trainer:
+    """One training run's shared state: weights, tables, schedule, counters.
+
+    The arrays are kept referenced here so their memory outlives every
+    worker call. words_done and the stop flag are shared by all workers.
+    """
+    cdef Config c
+    cdef object _refs
+    cdef int64_t[::1] _done
+    cdef int32_t[::1] _stop
+
+    def __init__(self, float[:, ::1] syn0, float[:, ::1] syn1, keep_prob, noise_prob, *,
+                 int window, int negative, float alpha, float min_alpha, int64_t total_words,
+                 bint shared_negatives=False, bint compute_loss=False,
+                 int64_t max_sentence=10000, int64_t words_done=0):
+        cdef uint32_t[::1] keep_view
+        cdef double[::1] noise_view
+        cdef uint32_t[:, ::1] table
+        v = syn0.shape[0]
+        if syn1.shape[0] != v or syn1.shape[1] != syn0.shape[1]:
+            raise ValueError("syn0 and syn1 shapes differ")
+        if v < 1:
+            raise ValueError("empty vocabulary")
+        if not 1 <= window or not 0 <= negative < SG_MAX_OUT:
+            raise ValueError(f"window must be >= 1 and negative in [0, {SG_MAX_OUT - 1}]")
+        if shared_negatives and 2 * window > SG_MAX_IN:
+            raise ValueError(f"shared negatives need window <= {SG_MAX_IN // 2}")
+        noise = np.ascontiguousarray(noise_prob, dtype=np.float64)
+        if noise.shape != (v,):
+            raise ValueError("noise distribution must have one weight per word")
+        table_arr = np.zeros((v, 2), dtype=np.uint32)
+        table = table_arr
+        noise_view = noise
+        if sg_alias_build(&noise_view[0], <int32_t>v, <sg_alias_entry *>&table[0, 0]) != 0:
+            raise ValueError("noise weights must be finite, >= 0, and not all 0")
+        keep_arr = None
+        self.c.keep = NULL
+        if keep_prob is not None:
+            kp = np.asarray(keep_prob, dtype=np.float64)
+            if kp.shape != (v,):
+                raise ValueError("keep probabilities must have one entry per word")
+            keep_arr = np.where(kp >= 1.0, 0xFFFFFFFF,
+                                np.floor(np.clip(kp, 0.0, 1.0) * 4294967296.0)).astype(np.uint32)
+            keep_view = keep_arr
+            self.c.keep = &keep_view[0]
+        done_arr = np.array([words_done], dtype=np.int64)
+        stop_arr = np.zeros(1, dtype=np.int32)
+        self._done = done_arr
+        self._stop = stop_arr
+        self._refs = (syn0, syn1, table_arr, keep_arr, done_arr, stop_arr)
+        self.c.syn0 = &syn0[0, 0]
+        self.c.syn1 = &syn1[0, 0]
+        self.c.dim = syn0.shape[1]
+        self.c.window = window
+        self.c.negative = negative
+        self.c.shared_negatives = shared_negatives
+        self.c.want_loss = compute_loss
+        self.c.max_sentence = max_sentence
+        self.c.noise = <sg_alias_entry *>&table[0, 0]
+        self.c.vocab_size = <uint32_t>v
+        self.c.alpha0 = alpha
+        self.c.min_alpha = min_alpha
+        self.c.total_words = total_words
+        self.c.words_done = &self._done[0]
+        self.c.stop = &self._stop[0]
+
+    @property
+    def words_done(self):
+        """Words processed by all workers so far (updated every ~10k words)."""
+        return sg_atomic_load(&self._done[0])
+
+    @property
+    def alpha(self):
+        done = self.words_done
+        frac = done / self.c.total_words if self.c.total_words > 0 else 1.0
+        return max(self.c.min_alpha, self.c.alpha0 - (self.c.alpha0 - self.c.min_alpha) * frac)
+
+    def request_stop(self):
+        """Make every worker return at its next sentence."""
+        self._stop[0] = 1
+
+    @property
+    def stopped(self):
+        return bool(self._stop[0])
+
+    def train_ids(self, int32_t[::1] ids not None, uint64_t seed):
+        """Train on an id array (-1 = sentence end). Returns (words, examples, loss, stopped)."""
+        cdef Worker w
+        cdef int stopped = 0, rc
+        with nogil:
+            rc = worker_init(&self.c, &w, seed)
+            if rc == 0:
+                if ids.shape[0] > 0:
+                    stopped = train_ids(&self.c, &w, &ids[0], ids.shape[0])
+                sync_alpha(&self.c, &w)
+            worker_free(&w)
+        if rc != 0:
+            raise MemoryError("cannot allocate worker buffers")
+        return w.words, w.examples, w.loss, bool(stopped)
+
+    def train_file(self, path, int64_t start, int64_t end, WordHash vocab not None, uint64_t seed):
+        """Read path[start:end), map tokens through vocab, train.
+
+        Returns (words, examples, loss, stopped). Memory use is one chunk of
+        ids, whatever the size of the file or of its lines."""
+        cdef bytes p = os.fsencode(path)
+        cdef sg_reader r
+        cdef Worker w
+        cdef int stopped = 0, status = 0, rc
+        cdef int64_t n, sent_len = 0
+        cdef int32_t *ids
+        rc = sg_reader_open(&r, p, start, end)
+        if rc != 0:
+            raise OSError(rc, f"cannot open corpus file: {strerror(rc).decode()}", os.fsdecode(p))
+        with nogil:
+            ids = <int32_t *>malloc(sizeof(int32_t) * (CHUNK_IDS + self.c.max_sentence + 2))
+            rc = worker_init(&self.c, &w, seed)
+            if rc == 0 and ids != NULL:
+                while True:
+                    n = sg_encode_chunk(&r, &vocab.h, ids, CHUNK_IDS + self.c.max_sentence + 2,
+                                        self.c.max_sentence, &sent_len, &status)
+                    if train_ids(&self.c, &w, ids, n):
+                        stopped = 1
+                        break
+                    if status != 1:
+                        break
+                sync_alpha(&self.c, &w)
+            free(ids)
+            worker_free(&w)
+        err = r.err
+        sg_reader_close(&r)
+        if rc != 0 or ids == NULL:
+            raise MemoryError("cannot allocate worker buffers")
+        if status == SG_TOK_ERROR:
+            raise OSError(err, f"read error in corpus file: {strerror(err).decode()}",
+                          os.fsdecode(p))
+        return w.words, w.examples, w.loss, bool(stopped)
+
+
+# ---- single updates, exposed for tests and teaching -------------------------
+
+def sigmoid(float x):
+    return sg_sigmoid(x)
+
+
+def log_sigmoid(double x):
+    return sg_log_sigmoid(x)
+
+
+def pair_update(float[::1] v not None, float[:, ::1] out not None, float alpha,
+                bint compute_loss=True):
+    """One SGNS step in place: input row v, out[0] the positive output row,
+    out[1:] the negatives. Returns the loss before the step."""
+    cdef int n_out = out.shape[0], d = v.shape[0], j
+    cdef float *rows[64]
+    if out.shape[1] != d or not 1 <= n_out <= 64:
+        raise ValueError("out must be (1..64, len(v))")
+    work = np.empty(d, dtype=np.float32)
+    cdef float[::1] wv = work
+    for j in range(n_out):
+        rows[j] = &out[j, 0]
+    return sg_pair_update(&v[0], rows, n_out, alpha, d, &wv[0], compute_loss)
+
+
+def batch_update(float[:, ::1] inp not None, float[:, ::1] out not None, float alpha,
+                 weight=None, bint compute_loss=True):
+    """Shared-negative step in place: every row of inp against out[0]
+    (positive) and out[1:] (negatives), all computed from the old values.
+    Returns the loss before the step."""
+    cdef int n_in = inp.shape[0], n_out = out.shape[0], d = inp.shape[1], i
+    cdef float *irows[256]
+    cdef float *orows[64]
+    if out.shape[1] != d or not 1 <= n_out <= 64 or not 1 <= n_in <= 256:
+        raise ValueError("inp must be (1..256, d) and out (1..64, d)")
+    wt = np.ones(n_out, dtype=np.float32) if weight is None else np.ascontiguousarray(weight, dtype=np.float32)
+    cdef float[::1] wv = wt
+    scratch = np.empty(n_in * n_out, dtype=np.float32)
+    cdef float[::1] sv = scratch
+    for i in range(n_in):
+        irows[i] = &inp[i, 0]
+    for i in range(n_out):
+        orows[i] = &out[i, 0]
+    return sg_batch_update(irows, n_in, orows, &wv[0], n_out, alpha, d, &sv[0], compute_loss)
+
+
+def alias_draws(p, int n, uint64_t seed=1):
+    """n draws from the alias table of weights p (for testing the sampler)."""
+    pv = np.ascontiguousarray(p, dtype=np.float64)
+    cdef double[::1] pw = pv
+    table = np.zeros((pv.shape[0], 2), dtype=np.uint32)
+    cdef uint32_t[:, ::1] t = table
+    if sg_alias_build(&pw[0], <int32_t>pv.shape[0], <sg_alias_entry *>&t[0, 0]) != 0:
+        raise ValueError("bad weights")
+    out = np.empty(n, dtype=np.int32)
+    cdef int32_t[::1] o = out
+    cdef uint64_t rng = seed
+    cdef int i
+    for i in range(n):
+        o[i] = sg_alias_draw(<sg_alias_entry *>&t[0, 0], <uint32_t>pv.shape[0], &rng)
+    return out

@@ -1,0 +1,230 @@
+"""word2vec.c file formats: vectors (text and binary) and vocabulary files.
+
+The only module that knows their byte layout. Every write is atomic: data
+goes to a temporary file in the target's directory, is flushed and fsynced,
+then renamed over the target, so a crash or a full disk never leaves a
+half-written file in place of a good one.
+
+Vector files (word2vec.c, gensim, fastText .vec):
+    header  b"<vocab size> <dimension>\\n"
+    text    b"<word> <v1> <v2> ... <vD>\\n"   (word2vec.c writes "%lf " per value)
+    binary  b"<word> " + D little-endian float32 + b"\\n"
+Vocabulary files (word2vec.c -save-vocab): b"<word> <count>\\n" per word.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from typing import IO
+
+import numpy as np
+
+from sgns.vocab import ERRORS
+
+# A header or text row longer than this is corrupt, not a vector.
+_MAX_HEADER = 1 << 10
+_MAX_TEXT_ROW_PER_DIM = 64
+
+
+class FormatError(ValueError):
+    """A vector or vocabulary file that does not follow the format.
+
+    Attributes: path, position (byte offset or 1-based line, see `unit`).
+    """
+
+    def __init__(self, path, message: str, position: int | None = None, unit: str = "byte"):
+        self.path = os.fsdecode(path)
+        self.position = position
+        where = f" at {unit} {position}" if position is not None else ""
+        super().__init__(f"{self.path}{where}: {message}")
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "wb") -> Iterator[IO]:
+    """Open a temporary file beside `path`; on success fsync and rename it
+    over `path`; on any error remove it and leave `path` untouched."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".sgns-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, mode) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# ---- vectors ----------------------------------------------------------------
+
+def write_vectors(path, words: Sequence[str], vectors: np.ndarray, binary: bool = False,
+                  encoding: str = "utf-8") -> None:
+    """Write `vectors` (V x D) for `words` in word2vec.c's layout."""
+    vectors = np.asarray(vectors)
+    if vectors.ndim != 2 or vectors.shape[0] != len(words):
+        raise ValueError("vectors must be a (len(words), D) matrix")
+    n, dim = vectors.shape
+    for w in words:
+        if not w or any(c in w for c in " \t\n\r\v\f\x00"):
+            raise ValueError(f"word {w!r} cannot be stored: empty or contains whitespace")
+    with atomic_write(path) as f:
+        f.write(f"{n} {dim}\n".encode())
+        if binary:
+            data = np.ascontiguousarray(vectors, dtype="<f4")
+            for start in range(0, n, 4096):
+                f.write(b"".join(
+                    words[i].encode(encoding, ERRORS) + b" " + data[i].tobytes() + b"\n"
+                    for i in range(start, min(n, start + 4096))))
+        else:
+            # word2vec.c: fprintf("%lf ") for every value, then "\n".
+            row_format = "%f " * dim + "\n"
+            for start in range(0, n, 4096):
+                stop = min(n, start + 4096)
+                block = vectors[start:stop].astype(np.float64).tolist()
+                f.write("".join(words[i] + " " + row_format % tuple(block[i - start])
+                                for i in range(start, stop)).encode(encoding, ERRORS))
+
+
+def _parse_header(path, line: bytes) -> tuple[int, int]:
+    parts = line.split()
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise FormatError(path, f"header must be '<vocab size> <dimension>', got {line[:80]!r}", 0)
+    n, dim = int(parts[0]), int(parts[1])
+    if dim < 1:
+        raise FormatError(path, f"dimension must be >= 1, got {dim}", 0)
+    return n, dim
+
+
+def read_vectors(path, binary: bool = False, limit: int | None = None,
+                 unicode_errors: str = "strict", encoding: str = "utf-8",
+                 datatype=np.float32) -> tuple[list[str], np.ndarray]:
+    """Read a word2vec-format file. Returns (words, vectors).
+
+    limit: read only the first `limit` vectors. unicode_errors: how to decode
+    words that are not valid `encoding` ('strict', 'replace', 'ignore',
+    'surrogateescape'). Files with or without the newline after each binary
+    vector are accepted. Raises FormatError naming the file and position on
+    any inconsistency (truncation, bad numbers, NaN/inf, wrong counts).
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{os.fsdecode(path)}: is a directory, not a vector file")
+    with open(path, "rb") as f:
+        header = f.readline(_MAX_HEADER)
+        if not header:
+            raise FormatError(path, "empty file, expected a '<vocab size> <dimension>' header", 0)
+        if not header.endswith(b"\n"):
+            raise FormatError(path, "header line is not terminated", 0)
+        n, dim = _parse_header(path, header)
+        if limit is not None:
+            n = min(n, int(limit))
+        if binary:
+            words, vectors = _read_binary(path, f, len(header), n, dim, unicode_errors, encoding)
+        else:
+            words, vectors = _read_text(path, f, n, dim, unicode_errors, encoding)
+    bad = ~np.isfinite(vectors).all(axis=1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise FormatError(path, f"vector {i} ({words[i]!r}) contains NaN or infinity")
+    return words, vectors.astype(datatype, copy=False)
+
+
+def _decode(path, raw: bytes, errors: str, encoding: str, position: int, unit: str) -> str:
+    try:
+        return raw.decode(encoding, errors)
+    except UnicodeDecodeError as e:
+        raise FormatError(path, f"word {raw!r} is not valid {encoding} ({e.reason}); "
+                          "pass unicode_errors='replace' or 'ignore' to load anyway",
+                          position, unit) from None
+
+
+def _read_binary(path, f, offset: int, n: int, dim: int, errors: str, encoding: str):
+    data = f.read()
+    vectors = np.empty((n, dim), dtype=np.float32)
+    words: list[str] = []
+    row_bytes = 4 * dim
+    pos, end = 0, len(data)
+    for i in range(n):
+        # Skip the separator(s) before the word (word2vec.c writes "\n").
+        while pos < end and data[pos] in b" \n\r\t":
+            pos += 1
+        space = data.find(b" ", pos, pos + 100_000)
+        if space < 0:
+            if pos >= end:
+                raise FormatError(path, f"file ends after {i} of {n} vectors", offset + pos)
+            raise FormatError(path, f"vector {i}: no space after the word", offset + pos)
+        if space == pos:
+            raise FormatError(path, f"vector {i}: empty word", offset + pos)
+        words.append(_decode(path, data[pos:space], errors, encoding, offset + pos, "byte"))
+        pos = space + 1
+        if pos + row_bytes > end:
+            raise FormatError(path, f"vector {i} ({words[-1]!r}) is truncated: "
+                              f"{end - pos} of {row_bytes} bytes", offset + pos)
+        vectors[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=pos)
+        pos += row_bytes
+    return words, vectors
+
+
+def _read_text(path, f, n: int, dim: int, errors: str, encoding: str):
+    vectors = np.empty((n, dim), dtype=np.float32)
+    words: list[str] = []
+    max_row = 1024 + _MAX_TEXT_ROW_PER_DIM * dim
+    for i in range(n):
+        line_no = i + 2
+        line = f.readline(max_row)
+        if not line:
+            raise FormatError(path, f"file ends after {i} of {n} vectors", line_no, "line")
+        if len(line) >= max_row and not line.endswith(b"\n"):
+            raise FormatError(path, "row is too long to be a vector", line_no, "line")
+        parts = line.split()
+        if len(parts) != dim + 1:
+            raise FormatError(path, f"expected a word and {dim} numbers, found {len(parts)} fields",
+                              line_no, "line")
+        words.append(_decode(path, parts[0], errors, encoding, line_no, "line"))
+        try:
+            vectors[i] = [float(x) for x in parts[1:]]
+        except ValueError:
+            raise FormatError(path, f"non-numeric value in the vector of {words[-1]!r}",
+                              line_no, "line") from None
+    return words, vectors
+
+
+# ---- vocabulary files ---------------------------------------------------------
+
+SENTENCE_TOKEN = "</s>"
+
+
+def write_vocab(path, words: Sequence[str], counts: Sequence[int], sentences: int = 0) -> None:
+    """word2vec.c -save-vocab layout. Its first entry is "</s>" (the newline
+    token, counted per sentence), which word2vec.c expects at index 0."""
+    with atomic_write(path) as f:
+        f.write(f"{SENTENCE_TOKEN} {int(sentences)}\n".encode())
+        for start in range(0, len(words), 8192):
+            f.write("".join(f"{w} {int(c)}\n" for w, c in
+                            zip(words[start:start + 8192], counts[start:start + 8192]))
+                    .encode("utf-8", ERRORS))
+
+
+def read_vocab(path) -> tuple[list[str], list[int], int]:
+    """Read a word2vec.c vocabulary file. Returns (words, counts, sentences),
+    "</s>" taken out as the sentence count."""
+    words, counts, sentences = [], [], 0
+    with open(path, "rb") as f:
+        for line_no, line in enumerate(f, 1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 2 or not parts[1].isdigit():
+                raise FormatError(path, "expected '<word> <count>'", line_no, "line")
+            word = parts[0].decode("utf-8", ERRORS)
+            if word == SENTENCE_TOKEN:
+                sentences = int(parts[1])
+                continue
+            words.append(word)
+            counts.append(int(parts[1]))
+    return words, counts, sentences

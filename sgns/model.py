@@ -1,0 +1,594 @@
+"""Word2Vec: hyperparameters, vocabulary building and multi-threaded
+training. The weight matrices are float32 numpy arrays; the C kernels train
+them in place, one GIL-free call per worker per epoch (corpus files) or per
+chunk of sentences (Python iterables)."""
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import logging
+import lzma
+import math
+import os
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sgns import _tokenize, _train
+from sgns.keyedvectors import KeyedVectors
+from sgns.vocab import Vocabulary, decode_word
+
+logger = logging.getLogger(__name__)
+
+# Chunk of sentence ids handed to a worker in iterable mode.
+_ITER_CHUNK = 1 << 16
+_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+@dataclass
+class EpochReport:
+    """What one epoch did. words: in-vocabulary words read (before
+    subsampling); examples: (input row, output set) updates; loss: summed
+    SGNS loss in float64 (only with compute_loss); seconds: wall time."""
+    epoch: int
+    words: int = 0
+    examples: int = 0
+    loss: float = 0.0
+    seconds: float = 0.0
+
+
+@dataclass
+class Progress:
+    """Passed to a `progress` callable about twice a second while training."""
+    epoch: int
+    epochs: int
+    fraction: float          # of the whole run, 0..1
+    alpha: float
+    words_per_sec: float
+    words_per_thread_per_sec: float
+
+
+class Word2Vec:
+    """Skip-gram with negative sampling (SGNS), word2vec.c semantics.
+
+    Skip-gram is the default (gensim defaults to CBOW): sg=0 (CBOW) and hs=1
+    (hierarchical softmax) are not implemented yet and raise.
+
+    Main parameters (gensim's names, word2vec.c's meaning):
+        sentences / corpus_iterable: re-iterable of token lists.
+        corpus_file: path to a whitespace-tokenised text file, one sentence a
+            line (the fast path: read and tokenised in C; .gz/.bz2/.xz are
+            decompressed to a temporary file first).
+        vector_size: dimensions. window: maximum context radius (the radius
+            is drawn uniformly from 1..window for each word, as word2vec.c).
+        min_count: drop words rarer than this. max_final_vocab: raise
+            min_count until at most this many words remain.
+        max_vocab_size: bound the word table while counting (gensim-style
+            pruning of rare words), None for no bound.
+        sample: subsampling threshold t; a word of frequency f is kept with
+            probability sqrt(t/f) + t/f. 0 disables.
+        negative: noise words per positive pair, drawn from unigram^ns_exponent.
+        alpha, min_alpha: learning rate, decayed linearly over all epochs by a
+            word counter shared by all threads.
+        epochs: passes over the corpus. workers: threads (default: CPUs).
+        seed: random seed; with workers=1 training is bit-for-bit repeatable.
+        shared_negatives: draw one set of negatives per centre word and update
+            all its context words against it in one dense block (pWord2Vec's
+            "HogBatch"); faster, slightly different from word2vec.c. Off by
+            default: the exact word2vec.c per-pair update.
+        compute_loss: accumulate the SGNS loss per epoch (float64).
+        max_sentence_length: longer sentences are cut into pieces (10000).
+        callbacks: objects with optional on_train_begin(model),
+            on_epoch_begin(model), on_epoch_end(model), on_train_end(model).
+    """
+
+    def __init__(self, sentences: Iterable[Sequence[str]] | None = None,
+                 corpus_file: str | os.PathLike | None = None, vector_size: int = 100,
+                 alpha: float = 0.025, window: int = 5, min_count: int = 5,
+                 max_vocab_size: int | None = None, sample: float = 1e-3, seed: int = 1,
+                 workers: int | None = None, min_alpha: float = 0.0001, sg: int = 1,
+                 hs: int = 0, negative: int = 5, ns_exponent: float = 0.75,
+                 epochs: int = 5, max_final_vocab: int | None = None,
+                 shared_negatives: bool = False, compute_loss: bool = False,
+                 max_sentence_length: int = 10000, callbacks: Sequence = (),
+                 progress: bool | Callable[[Progress], None] = False,
+                 corpus_iterable: Iterable[Sequence[str]] | None = None):
+        self.vector_size = vector_size
+        self.alpha = alpha
+        self.min_alpha = min_alpha
+        self.window = window
+        self.min_count = min_count
+        self.max_vocab_size = max_vocab_size
+        self.max_final_vocab = max_final_vocab
+        self.sample = sample
+        self.seed = seed
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self.sg = sg
+        self.hs = hs
+        self.negative = negative
+        self.ns_exponent = ns_exponent
+        self.epochs = epochs
+        self.shared_negatives = bool(shared_negatives)
+        self.compute_loss = bool(compute_loss)
+        self.max_sentence_length = max_sentence_length
+        self.callbacks = list(callbacks)
+        self.progress = progress
+        self._validate()
+
+        self.vocab: Vocabulary | None = None
+        self.wv = KeyedVectors(vector_size)
+        self.syn1neg = np.zeros((0, vector_size), dtype=np.float32)
+        self.words_done = 0          # learning-rate position, in words
+        self.total_train_words = 0   # words the schedule spans
+        self.epoch_reports: list[EpochReport] = []
+        self.interrupted = False
+
+        if sentences is not None and corpus_iterable is not None:
+            raise ValueError("give sentences or corpus_iterable, not both")
+        corpus_iterable = corpus_iterable if corpus_iterable is not None else sentences
+        if corpus_iterable is not None or corpus_file is not None:
+            self.build_vocab(corpus_iterable=corpus_iterable, corpus_file=corpus_file)
+            self.train(corpus_iterable=corpus_iterable, corpus_file=corpus_file)
+
+    # ---- validation ---------------------------------------------------------
+
+    def _validate(self) -> None:
+        def need(ok: bool, message: str) -> None:
+            if not ok:
+                raise ValueError(message)
+
+        def is_int(x) -> bool:
+            return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+        if self.sg != 1:
+            raise NotImplementedError("CBOW (sg=0) is not implemented yet; sgns trains skip-gram (sg=1)")
+        if self.hs:
+            raise NotImplementedError("hierarchical softmax (hs=1) is not implemented yet; use negative > 0")
+        need(is_int(self.vector_size) and self.vector_size >= 1,
+             f"vector_size must be an integer >= 1, got {self.vector_size!r}")
+        need(is_int(self.window) and self.window >= 1, f"window must be an integer >= 1, got {self.window!r}")
+        need(not self.shared_negatives or self.window <= 128, "shared_negatives needs window <= 128")
+        need(is_int(self.min_count) and self.min_count >= 0, f"min_count must be an integer >= 0, got {self.min_count!r}")
+        need(is_int(self.negative) and 1 <= self.negative <= 63,
+             f"negative must be an integer in 1..63 (hs is not available), got {self.negative!r}")
+        need(is_int(self.epochs) and self.epochs >= 1, f"epochs must be an integer >= 1, got {self.epochs!r}")
+        need(is_int(self.workers) and self.workers >= 1, f"workers must be an integer >= 1, got {self.workers!r}")
+        need(is_int(self.seed), f"seed must be an integer, got {self.seed!r}")
+        need(is_int(self.max_sentence_length) and self.max_sentence_length >= 1,
+             "max_sentence_length must be an integer >= 1")
+        for name in ("alpha", "min_alpha", "sample", "ns_exponent"):
+            v = getattr(self, name)
+            need(isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and math.isfinite(v),
+                 f"{name} must be a finite number, got {v!r}")
+        need(self.alpha > 0, f"alpha must be > 0, got {self.alpha}")
+        need(0 <= self.min_alpha <= self.alpha, f"min_alpha must be in [0, alpha], got {self.min_alpha}")
+        need(self.sample >= 0, f"sample must be >= 0, got {self.sample}")
+        for name in ("max_vocab_size", "max_final_vocab"):
+            v = getattr(self, name)
+            need(v is None or (is_int(v) and v >= 1), f"{name} must be None or an integer >= 1, got {v!r}")
+
+    # ---- vocabulary ---------------------------------------------------------
+
+    def build_vocab(self, corpus_iterable: Iterable[Sequence[str]] | None = None,
+                    corpus_file: str | os.PathLike | None = None, *,
+                    vocab: Vocabulary | None = None) -> "Word2Vec":
+        """Count the corpus (or take `vocab`), sort and filter the words, and
+        initialise the weights: input vectors uniform in ±0.5/vector_size,
+        output vectors zero (word2vec.c)."""
+        if vocab is None:
+            raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
+            if not raw_words:
+                raise ValueError(f"the corpus is empty: no words in {self._describe(corpus_iterable, corpus_file)}")
+            vocab = Vocabulary.from_counts(raw_words, counts, min_count=self.min_count,
+                                           max_final_vocab=self.max_final_vocab,
+                                           corpus_words=n_tokens, corpus_sentences=n_sentences)
+            logger.info("collected %d word types from a corpus of %d raw words and %d sentences",
+                        len(raw_words), n_tokens, n_sentences)
+        if len(vocab) == 0:
+            raise ValueError(f"empty vocabulary: no word occurs at least min_count="
+                             f"{vocab.effective_min_count} times "
+                             f"(the corpus has {vocab.corpus_words} words); lower min_count")
+        kept = vocab.total_words
+        logger.info("min_count=%d leaves %d unique words (%d of %d words, %.2f%%)",
+                    vocab.effective_min_count, len(vocab), kept, vocab.corpus_words,
+                    100.0 * kept / max(1, vocab.corpus_words))
+        self.vocab = vocab
+        rng = np.random.default_rng(self.seed)
+        syn0 = rng.random((len(vocab), self.vector_size), dtype=np.float32)
+        syn0 -= np.float32(0.5)
+        syn0 /= np.float32(self.vector_size)
+        self.wv = KeyedVectors.from_arrays(vocab.words, syn0, vocab.counts)
+        self.syn1neg = np.zeros_like(syn0)
+        self.words_done = 0
+        self.epoch_reports = []
+        return self
+
+    @staticmethod
+    def _describe(corpus_iterable, corpus_file) -> str:
+        return repr(os.fspath(corpus_file)) if corpus_file is not None else "the sentences given"
+
+    def _scan(self, corpus_iterable, corpus_file):
+        if (corpus_iterable is None) == (corpus_file is None):
+            raise TypeError("give exactly one of corpus_iterable (sentences) or corpus_file")
+        if corpus_file is not None:
+            with _plain_file(corpus_file) as path:
+                t0 = time.perf_counter()
+                table, tokens, lines, pruned = _count_file_parallel(path, self.workers,
+                                                                    self.max_vocab_size or 0)
+                words = [decode_word(w) for w in table.words()]
+                counts = table.counts()
+                size = os.path.getsize(path)
+                logger.info("scanned %s: %d bytes in %.2fs (%.0f MB/s)", os.fspath(corpus_file), size,
+                            time.perf_counter() - t0, size / 1e6 / max(1e-9, time.perf_counter() - t0))
+                # A last line without "\n" is still a sentence.
+                sentences = lines + (1 if size and not _ends_with_newline(path) else 0)
+                return words, counts, tokens, sentences
+        _check_reiterable(corpus_iterable)
+        counts: dict[str, int] = {}
+        tokens = sentences = 0
+        min_reduce = 1
+        for sentence in corpus_iterable:
+            if isinstance(sentence, str):
+                raise TypeError("each sentence must be a list of str tokens, got a str "
+                                "(split your lines, or use corpus_file)")
+            sentences += 1
+            for w in sentence:
+                counts[w] = counts.get(w, 0) + 1
+            tokens += len(sentence)
+            if self.max_vocab_size and len(counts) > self.max_vocab_size:
+                counts = {w: c for w, c in counts.items() if c >= min_reduce}
+                min_reduce += 1
+        return list(counts), np.fromiter(counts.values(), dtype=np.int64, count=len(counts)), tokens, sentences
+
+    # ---- training -----------------------------------------------------------
+
+    def train(self, corpus_iterable: Iterable[Sequence[str]] | None = None,
+              corpus_file: str | os.PathLike | None = None, total_examples: int | None = None,
+              total_words: int | None = None, epochs: int | None = None,
+              start_alpha: float | None = None, end_alpha: float | None = None,
+              compute_loss: bool | None = None, callbacks: Sequence = (),
+              progress: bool | Callable[[Progress], None] | None = None,
+              sentences: Iterable[Sequence[str]] | None = None) -> tuple[int, int]:
+        """Train on the corpus. Returns (examples trained, words read).
+
+        The learning rate falls linearly from start_alpha (alpha) to end_alpha
+        (min_alpha) over epochs x total_words words (default: the
+        vocabulary's in-vocabulary word count). On Ctrl-C every worker stops
+        at its next sentence, the model stays consistent and usable, and
+        KeyboardInterrupt is re-raised.
+        """
+        if self.vocab is None:
+            raise RuntimeError("call build_vocab() before train()")
+        corpus_iterable = corpus_iterable if corpus_iterable is not None else sentences
+        if (corpus_iterable is None) == (corpus_file is None):
+            raise TypeError("give exactly one of corpus_iterable (sentences) or corpus_file")
+        epochs = self.epochs if epochs is None else epochs
+        if not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+        alpha0 = self.alpha if start_alpha is None else start_alpha
+        alpha1 = self.min_alpha if end_alpha is None else end_alpha
+        if not (alpha0 > 0 and 0 <= alpha1 <= alpha0):
+            raise ValueError("need start_alpha > 0 and 0 <= end_alpha <= start_alpha")
+        compute_loss = self.compute_loss if compute_loss is None else compute_loss
+        progress = self.progress if progress is None else progress
+        callbacks = self.callbacks + list(callbacks)
+        per_epoch = int(total_words) if total_words is not None else self.vocab.total_words
+        self.total_train_words = per_epoch * epochs
+        self.interrupted = False
+        if corpus_iterable is not None:
+            _check_reiterable(corpus_iterable)
+
+        trainer = _train.Trainer(
+            self.wv.vectors, self.syn1neg, self.vocab.keep_probabilities(self.sample),
+            self.vocab.noise_weights(self.ns_exponent), window=self.window,
+            negative=self.negative, alpha=alpha0, min_alpha=alpha1,
+            total_words=self.total_train_words, shared_negatives=self.shared_negatives,
+            compute_loss=compute_loss, max_sentence=self.max_sentence_length)
+        logger.info("training on %d words per epoch for %d epochs: %d workers, kernels %s, "
+                    "sg=1 negative=%d window=%d sample=%g alpha=%g%s", per_epoch, epochs,
+                    self.workers, _train.active_kernels(), self.negative, self.window,
+                    self.sample, alpha0, ", shared negatives" if self.shared_negatives else "")
+        self._call(callbacks, "on_train_begin")
+        examples = words = 0
+        t_start = time.perf_counter()
+        with contextlib.nullcontext() if corpus_file is None else _plain_file(corpus_file) as path:
+            vocab_table = _tokenize.WordHash.from_words(self.vocab.raw_words()) if path else None
+            try:
+                for epoch in range(epochs):
+                    self._call(callbacks, "on_epoch_begin")
+                    t0 = time.perf_counter()
+                    if path is not None:
+                        report = self._epoch_file(trainer, path, vocab_table, epoch, epochs, progress)
+                    else:
+                        report = self._epoch_iterable(trainer, corpus_iterable, epoch, epochs, progress)
+                    report.seconds = time.perf_counter() - t0
+                    self.epoch_reports.append(report)
+                    examples += report.examples
+                    words += report.words
+                    self.words_done = trainer.words_done
+                    logger.info("EPOCH %d: training on %d words (%d examples) took %.1fs, "
+                                "%.0f words/s%s", epoch + 1, report.words, report.examples,
+                                report.seconds, report.words / max(report.seconds, 1e-9),
+                                f", loss {report.loss:.6g}" if compute_loss else "")
+                    if trainer.stopped:
+                        break
+                    self._call(callbacks, "on_epoch_end")
+            finally:
+                self.words_done = trainer.words_done
+        elapsed = time.perf_counter() - t_start
+        if self.interrupted:
+            logger.warning("training interrupted after %d words (%.1f%% of the schedule); the model "
+                           "holds the vectors trained so far", self.words_done,
+                           100.0 * self.words_done / max(1, self.total_train_words))
+            raise KeyboardInterrupt
+        logger.info("training on %d words took %.1fs, %.0f effective words/s", words, elapsed,
+                    words / max(elapsed, 1e-9))
+        self._call(callbacks, "on_train_end")
+        return examples, words
+
+    def _epoch_file(self, trainer, path, vocab_table, epoch, epochs, progress) -> EpochReport:
+        size = os.path.getsize(path)
+        n = max(1, min(self.workers, size // 4096 or 1))
+        bounds = [size * k // n for k in range(n + 1)]
+        results: list = [None] * n
+
+        def work(k: int) -> None:
+            try:
+                results[k] = trainer.train_file(path, bounds[k], bounds[k + 1], vocab_table,
+                                                _seed(self.seed, epoch, k))
+            except BaseException as e:  # reported by the main thread
+                results[k] = e
+                trainer.request_stop()
+
+        threads = [threading.Thread(target=work, args=(k,), daemon=True, name=f"sgns-worker-{k}")
+                   for k in range(n)]
+        self._run_threads(threads, trainer, epoch, epochs, progress)
+        return self._collect(epoch, results)
+
+    def _epoch_iterable(self, trainer, corpus_iterable, epoch, epochs, progress) -> EpochReport:
+        index = self.vocab.index
+        jobs: queue.Queue = queue.Queue(maxsize=2 * self.workers)
+        results: list = []
+        lock = threading.Lock()
+        producer_error: list = []
+
+        def produce() -> None:
+            try:
+                buf: list[int] = []
+                chunk_no = 0
+                for sentence in corpus_iterable:
+                    if trainer.stopped:
+                        break
+                    if isinstance(sentence, str):
+                        raise TypeError("each sentence must be a list of str tokens, got a str")
+                    buf.extend(i for i in map(index.get, sentence) if i is not None)
+                    buf.append(-1)
+                    if len(buf) >= _ITER_CHUNK:
+                        _put(jobs, (chunk_no, np.array(buf, dtype=np.int32)), trainer)
+                        chunk_no += 1
+                        buf = []
+                if buf and not trainer.stopped:
+                    _put(jobs, (chunk_no, np.array(buf, dtype=np.int32)), trainer)
+            except BaseException as e:
+                producer_error.append(e)
+                trainer.request_stop()
+            finally:
+                for _ in range(self.workers):
+                    _put(jobs, None, trainer, force=True)
+
+        def work() -> None:
+            while True:
+                job = jobs.get()
+                if job is None:
+                    return
+                chunk_no, ids = job
+                try:
+                    r = trainer.train_ids(ids, _seed(self.seed, epoch, chunk_no))
+                except BaseException as e:
+                    r = e
+                    trainer.request_stop()
+                with lock:
+                    results.append(r)
+
+        threads = [threading.Thread(target=produce, daemon=True, name="sgns-producer")]
+        threads += [threading.Thread(target=work, daemon=True, name=f"sgns-worker-{k}")
+                    for k in range(self.workers)]
+        self._run_threads(threads, trainer, epoch, epochs, progress)
+        if producer_error:
+            raise producer_error[0]
+        return self._collect(epoch, results)
+
+    def _run_threads(self, threads, trainer, epoch, epochs, progress) -> None:
+        """Start threads and wait, reporting progress; on Ctrl-C stop them all."""
+        for t in threads:
+            t.start()
+        report = _make_reporter(progress, self.workers)
+        t0 = time.perf_counter()
+        w0 = trainer.words_done
+        next_report = t0 + 0.5
+        next_log = t0 + 1.0
+        try:
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.1)
+                    now = time.perf_counter()
+                    if now >= next_report or now >= next_log:
+                        done = trainer.words_done
+                        rate = (done - w0) / max(now - t0, 1e-9)
+                        frac = done / max(1, self.total_train_words)
+                        if report is not None and now >= next_report:
+                            report(Progress(epoch + 1, epochs, min(1.0, frac), trainer.alpha, rate,
+                                            rate / self.workers))
+                            next_report = now + 0.5
+                        if now >= next_log:
+                            logger.info("EPOCH %d - PROGRESS: at %.2f%% examples, %.0f words/s, alpha %.6f",
+                                        epoch + 1, 100.0 * min(1.0, frac), rate, trainer.alpha)
+                            next_log = now + 1.0
+        except KeyboardInterrupt:
+            self.interrupted = True
+            trainer.request_stop()
+            deadline = time.perf_counter() + 60
+            for t in threads:
+                t.join(max(0.0, deadline - time.perf_counter()))
+        if report is not None:
+            done = trainer.words_done
+            rate = (done - w0) / max(time.perf_counter() - t0, 1e-9)
+            report(Progress(epoch + 1, epochs, min(1.0, done / max(1, self.total_train_words)),
+                            trainer.alpha, rate, rate / self.workers))
+
+    @staticmethod
+    def _collect(epoch: int, results) -> EpochReport:
+        report = EpochReport(epoch + 1)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+            if r is None:
+                continue
+            words, examples, loss, _ = r
+            report.words += words
+            report.examples += examples
+            report.loss += loss  # Python floats: float64 sums of float64 partials
+        return report
+
+    def _call(self, callbacks, event: str) -> None:
+        for cb in callbacks:
+            fn = getattr(cb, event, None)
+            if fn is not None:
+                fn(self)
+
+    # ---- results ------------------------------------------------------------
+
+    @property
+    def loss_history(self) -> list[float]:
+        """SGNS loss of each epoch trained (with compute_loss=True)."""
+        return [r.loss for r in self.epoch_reports]
+
+    def get_latest_training_loss(self) -> float:
+        """Loss of the last epoch (float64, summed over all workers)."""
+        return self.epoch_reports[-1].loss if self.epoch_reports else 0.0
+
+    def __repr__(self) -> str:
+        return (f"Word2Vec<vocab={len(self.wv)}, vector_size={self.vector_size}, "
+                f"window={self.window}, negative={self.negative}, alpha={self.alpha}>")
+
+
+# ---- helpers ------------------------------------------------------------------
+
+def _seed(seed: int, epoch: int, part: int) -> int:
+    """A well-mixed 64-bit seed per (run seed, epoch, part of the corpus)."""
+    x = (seed * 0x9E3779B97F4A7C15 + epoch * 0xBF58476D1CE4E5B9 + part * 0x94D049BB133111EB + 1)
+    x &= 0xFFFFFFFFFFFFFFFF
+    x ^= x >> 31
+    return (x * 0xD6E8FEB86659FD93) & 0xFFFFFFFFFFFFFFFF
+
+
+def _put(q: queue.Queue, item, trainer, force: bool = False) -> None:
+    while True:
+        if trainer.stopped and not force:
+            return
+        try:
+            q.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            if force and trainer.stopped:
+                # Workers may be gone; make room for the sentinel.
+                try:
+                    q.get_nowait()
+                except queue.Empty:
+                    pass
+
+
+def _check_reiterable(corpus) -> None:
+    if iter(corpus) is corpus:
+        raise TypeError("the corpus must be re-iterable (a list, or an object whose __iter__ "
+                        "starts over), not a one-shot iterator or generator")
+
+
+def _make_reporter(progress, workers):
+    if callable(progress):
+        return progress
+    if progress:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            logger.warning("progress=True needs tqdm (pip install tqdm); logging only")
+            return None
+        bar = tqdm(total=100, unit="%", bar_format="{l_bar}{bar}| {n:.1f}/100% [{elapsed}<{remaining}{postfix}]")
+
+        def show(p: Progress) -> None:
+            bar.n = round(100 * p.fraction, 1)
+            bar.set_postfix_str(f"epoch {p.epoch}/{p.epochs}, alpha {p.alpha:.5f}, "
+                                f"{p.words_per_sec / 1000:.0f}k words/s", refresh=False)
+            bar.refresh()
+            if p.fraction >= 1.0:
+                bar.close()
+        return show
+    return None
+
+
+def _ends_with_newline(path) -> bool:
+    with open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
+
+
+def _count_file_parallel(path, workers: int, max_vocab_size: int):
+    """Count words of a file, in byte ranges on up to `workers` threads
+    (the C scanner releases the GIL), then merge in first-seen order."""
+    size = os.path.getsize(path)
+    n = 1 if max_vocab_size or size < (8 << 20) else max(1, min(workers, 8))
+    if n == 1:
+        return _tokenize.count_file(path, 0, -1, None, max_vocab_size)
+    bounds = [size * k // n for k in range(n + 1)]
+    results: list = [None] * n
+
+    def work(k: int) -> None:
+        try:
+            results[k] = _tokenize.count_file(path, bounds[k], bounds[k + 1], None, 0)
+        except BaseException as e:
+            results[k] = e
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    table, tokens, lines, _ = results[0]
+    for other, t2, l2, _ in results[1:]:
+        table.merge(other)
+        tokens += t2
+        lines += l2
+    return table, tokens, lines, 0
+
+
+@contextmanager
+def _plain_file(corpus_file):
+    """Yield a path the C reader can read: the file itself, or a temporary
+    decompressed copy of a .gz/.bz2/.xz file."""
+    path = os.fspath(corpus_file)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"corpus file not found: {os.fsdecode(path)!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"corpus path is a directory: {os.fsdecode(path)!r}")
+    opener = _COMPRESSED.get(os.path.splitext(os.fsdecode(path))[1].lower())
+    if opener is None:
+        yield path
+        return
+    fd, tmp = tempfile.mkstemp(prefix="sgns-corpus-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "wb") as out, opener(path, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+        yield tmp
+    finally:
+        os.unlink(tmp)

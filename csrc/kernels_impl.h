@@ -24,6 +24,12 @@ SG_ATTR static float SG_FN(dot)(const float *a, const float *b, int d)
     }
     for (; i + SG_W <= d; i += SG_W)
         s0 = SG_FMA(SG_LOAD(a + i), SG_LOAD(b + i), s0);
+#ifdef SG_LOADN
+    if (i < d) {
+        s1 = SG_FMA(SG_LOADN(a + i, d - i), SG_LOADN(b + i, d - i), s1);
+        i = d;
+    }
+#endif
     s = SG_HSUM(SG_ADD(SG_ADD(s0, s1), SG_ADD(s2, s3)));
 #else
     float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
@@ -46,6 +52,12 @@ SG_ATTR static void SG_FN(axpy)(float a, const float *x, float *y, int d)
     SG_T va = SG_SET1(a);
     for (; i + SG_W <= d; i += SG_W)
         SG_STORE(y + i, SG_FMA(va, SG_LOAD(x + i), SG_LOAD(y + i)));
+#ifdef SG_LOADN
+    if (i < d) {
+        SG_STOREN(y + i, SG_FMA(va, SG_LOADN(x + i, d - i), SG_LOADN(y + i, d - i)), d - i);
+        i = d;
+    }
+#endif
 #endif
     for (; i < d; i++) y[i] += a * x[i];
 }
@@ -65,6 +77,89 @@ SG_ATTR static void SG_FN(grad_step)(float g, const float *v, float *u, float *a
         float ui = u[i];
         acc[i] += g * ui;
         u[i] = ui + g * v[i];
+    }
+}
+
+/* res[j] = v . rows[j] for j < n: v is read once per slice for four rows. */
+SG_ATTR static void SG_FN(dots)(const float *v, float *const *rows, int n, int d, float *res)
+{
+    int j = 0;
+#if SG_VEC
+    for (; j + 4 <= n; j += 4) {
+        const float *r0 = rows[j], *r1 = rows[j + 1], *r2 = rows[j + 2], *r3 = rows[j + 3];
+        SG_T s0 = SG_ZERO, s1 = SG_ZERO, s2 = SG_ZERO, s3 = SG_ZERO;
+        int k = 0;
+        for (; k + SG_W <= d; k += SG_W) {
+            SG_T x = SG_LOAD(v + k);
+            s0 = SG_FMA(x, SG_LOAD(r0 + k), s0);
+            s1 = SG_FMA(x, SG_LOAD(r1 + k), s1);
+            s2 = SG_FMA(x, SG_LOAD(r2 + k), s2);
+            s3 = SG_FMA(x, SG_LOAD(r3 + k), s3);
+        }
+#ifdef SG_LOADN
+        if (k < d) {
+            SG_T x = SG_LOADN(v + k, d - k);
+            s0 = SG_FMA(x, SG_LOADN(r0 + k, d - k), s0);
+            s1 = SG_FMA(x, SG_LOADN(r1 + k, d - k), s1);
+            s2 = SG_FMA(x, SG_LOADN(r2 + k, d - k), s2);
+            s3 = SG_FMA(x, SG_LOADN(r3 + k, d - k), s3);
+            k = d;
+        }
+#endif
+        res[j] = SG_HSUM(s0);
+        res[j + 1] = SG_HSUM(s1);
+        res[j + 2] = SG_HSUM(s2);
+        res[j + 3] = SG_HSUM(s3);
+        for (; k < d; k++) {
+            res[j] += v[k] * r0[k];
+            res[j + 1] += v[k] * r1[k];
+            res[j + 2] += v[k] * r2[k];
+            res[j + 3] += v[k] * r3[k];
+        }
+    }
+#endif
+    for (; j < n; j++) res[j] = SG_FN(dot)(v, rows[j], d);
+}
+
+/* With g[j] already scaled by alpha, in one pass:
+ *   v      += sum_j g[j] * out[j]   (old out)
+ *   out[j] += g[j] * v              (old v)                               */
+SG_ATTR static void SG_FN(pair_apply)(float *v, float *const *out, int n, const float *g, int d)
+{
+    int j, k = 0;
+#if SG_VEC
+    SG_T gv[SG_MAX_OUT];
+    for (j = 0; j < n; j++) gv[j] = SG_SET1(g[j]);
+    for (; k + SG_W <= d; k += SG_W) {
+        SG_T x = SG_LOAD(v + k), acc = x;
+        for (j = 0; j < n; j++) {
+            SG_T o = SG_LOAD(out[j] + k);
+            acc = SG_FMA(gv[j], o, acc);
+            SG_STORE(out[j] + k, SG_FMA(gv[j], x, o));
+        }
+        SG_STORE(v + k, acc);
+    }
+#ifdef SG_LOADN
+    if (k < d) {
+        SG_T x = SG_LOADN(v + k, d - k), acc = x;
+        for (j = 0; j < n; j++) {
+            SG_T o = SG_LOADN(out[j] + k, d - k);
+            acc = SG_FMA(gv[j], o, acc);
+            SG_STOREN(out[j] + k, SG_FMA(gv[j], x, o), d - k);
+        }
+        SG_STOREN(v + k, acc, d - k);
+        k = d;
+    }
+#endif
+#endif
+    for (; k < d; k++) {
+        float x = v[k], acc = x;
+        for (j = 0; j < n; j++) {
+            float o = out[j][k];
+            acc += g[j] * o;
+            out[j][k] = o + g[j] * x;
+        }
+        v[k] = acc;
     }
 }
 
@@ -113,6 +208,7 @@ SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const
 
 static const sg_ops SG_FN(ops) = {
     SG_STR(SG_SUFFIX), SG_FN(dot), SG_FN(axpy), SG_FN(grad_step), SG_FN(block_update),
+    SG_FN(dots), SG_FN(pair_apply),
 };
 
 #undef SG_FN

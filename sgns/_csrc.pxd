@@ -13,6 +13,7 @@ cdef extern from "kernels.h" nogil:
     double sg_log_sigmoid(double x)
     double sg_pair_update(float *v, float **out, int n_out, float alpha,
                           int d, float *work, int want_loss)
+    void sg_prefetch_row(const float *row, int d)
     double sg_batch_update(float **inp, int n_in, float **out, const float *weight,
                            int n_out, float alpha, int d, float *scratch, int want_loss)
 

@@ -21,6 +21,16 @@ cdef struct Config:
     int64_t *words_done      # shared by all threads
     const int32_t *stop      # set to 1 to stop every thread
 
+cdef struct Batch:
+    # The updates of one centre word: its context rows and their output rows.
+    int n_in
+    int n_out                # shared mode: outputs common to all inputs
+    float **inp              # 2*window input rows
+    float **out              # exact: (2*window) x (negative+1); shared: negative+1
+    int *n_outs              # exact: output rows of input i
+    int32_t *out_id          # shared: ids of the outputs, to merge repeats
+    float *weight            # shared: multiplicity of each output
+
 cdef struct Worker:
     uint64_t rng
     float alpha
@@ -30,8 +40,7 @@ cdef struct Worker:
     double loss
     int32_t *sentence
     float *work              # dim floats
-    float *scratch           # SG_MAX_IN * SG_MAX_OUT floats
-    float **inp
-    float **out
-    float *weight
-    int32_t *out_id
+    float *scratch           # (2*window) x (negative+1) floats
+    Batch batch[2]           # current and next centre word (prefetch pipeline)
+    int32_t *noise           # pre-drawn noise words
+    int noise_next           # next unused entry of noise

@@ -12,7 +12,7 @@ from libc.string cimport strerror
 from sgns._csrc cimport (
     SG_MAX_IN, SG_MAX_OUT, SG_TOK_ERROR, sg_alias_build, sg_alias_draw, sg_alias_entry,
     sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_active_name, sg_batch_update,
-    sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_reader, sg_reader_close,
+    sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_prefetch_row, sg_reader, sg_reader_close,
     sg_reader_open, sg_rng_below, sg_rng_next, sg_seed_mix, sg_select, sg_sigmoid,
     sg_supported,
 )
@@ -21,6 +21,9 @@ from sgns._tokenize cimport WordHash
 # word2vec.c updates the shared counter (and alpha) every 10k words.
 cdef int64_t SYNC_EVERY = 10000
 cdef int64_t CHUNK_IDS = 1 << 20
+# Noise words are drawn this many at a time: a tight loop of independent
+# table loads that the CPU overlaps, instead of one cache miss per draw.
+DEF NOISE_BATCH = 2048
 
 KERNELS = ("generic", "avx2", "avx512")
 
@@ -58,63 +61,103 @@ cdef inline void sync_alpha(const Config *c, Worker *w) noexcept nogil:
         w.alpha = c.min_alpha
 
 
-cdef inline int draw_outputs(const Config *c, Worker *w, int32_t centre, int dedupe) noexcept nogil:
-    """out[0] = centre (positive) then up to `negative` noise words, skipping
-    draws of the centre itself (word2vec.c). With dedupe, a repeated negative
-    raises the weight of its first copy instead of taking a second slot."""
-    cdef int n_out = 1, k, m
-    cdef int32_t t
-    w.out[0] = c.syn1 + <size_t>centre * c.dim
-    w.out_id[0] = centre
-    w.weight[0] = 1.0
-    for k in range(c.negative):
-        t = sg_alias_draw(c.noise, c.vocab_size, &w.rng)
-        if t == centre:
-            continue
-        if dedupe:
+cdef inline int32_t next_noise(const Config *c, Worker *w) noexcept nogil:
+    cdef int i
+    if w.noise_next == NOISE_BATCH:
+        for i in range(NOISE_BATCH):
+            w.noise[i] = sg_alias_draw(c.noise, c.vocab_size, &w.rng)
+        w.noise_next = 0
+    w.noise_next += 1
+    return w.noise[w.noise_next - 1]
+
+
+cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *sen,
+                         int64_t n, int64_t pos) noexcept nogil:
+    """Pick the window and the noise words of centre sen[pos] and prefetch
+    every row it will touch, one centre word ahead of the arithmetic."""
+    cdef int64_t j, lo, hi
+    cdef int r, k, m, n_out, stride = c.negative + 1
+    cdef int32_t t, centre = sen[pos]
+    cdef float *centre_row = c.syn1 + <size_t>centre * c.dim
+    cdef float **outs
+    r = c.window - <int>sg_rng_below(&w.rng, <uint32_t>c.window)
+    lo = pos - r if pos >= r else 0
+    hi = pos + r + 1 if pos + r + 1 <= n else n
+    sg_prefetch_row(centre_row, c.dim)
+    b.n_in = 0
+    for j in range(lo, hi):
+        if j != pos:
+            b.inp[b.n_in] = c.syn0 + <size_t>sen[j] * c.dim
+            sg_prefetch_row(b.inp[b.n_in], c.dim)
+            b.n_in += 1
+    if c.shared_negatives:
+        # One draw of negatives for the whole window; a repeated noise word
+        # gets weight 2 instead of a second slot (the block update reads
+        # every output row once). Draws of the centre itself are skipped.
+        b.out[0] = centre_row
+        b.out_id[0] = centre
+        b.weight[0] = 1.0
+        n_out = 1
+        for k in range(c.negative):
+            t = next_noise(c, w)
+            if t == centre:
+                continue
             for m in range(1, n_out):
-                if w.out_id[m] == t:
-                    w.weight[m] += 1.0
+                if b.out_id[m] == t:
+                    b.weight[m] += 1.0
                     break
             else:
-                m = n_out
-            if m < n_out:
-                continue
-        w.out[n_out] = c.syn1 + <size_t>t * c.dim
-        w.out_id[n_out] = t
-        w.weight[n_out] = 1.0
-        n_out += 1
-    return n_out
+                b.out[n_out] = c.syn1 + <size_t>t * c.dim
+                b.out_id[n_out] = t
+                b.weight[n_out] = 1.0
+                sg_prefetch_row(b.out[n_out], c.dim)
+                n_out += 1
+        b.n_out = n_out
+    else:
+        # word2vec.c: fresh negatives for every (context, centre) pair.
+        for j in range(b.n_in):
+            outs = b.out + j * stride
+            outs[0] = centre_row
+            n_out = 1
+            for k in range(c.negative):
+                t = next_noise(c, w)
+                if t == centre:
+                    continue
+                outs[n_out] = c.syn1 + <size_t>t * c.dim
+                sg_prefetch_row(outs[n_out], c.dim)
+                n_out += 1
+            b.n_outs[j] = n_out
+
+
+cdef inline void update(const Config *c, Worker *w, Batch *b) noexcept nogil:
+    cdef int i, stride = c.negative + 1
+    if b.n_in == 0:
+        return
+    if c.shared_negatives:
+        w.loss += sg_batch_update(b.inp, b.n_in, b.out, b.weight, b.n_out, w.alpha, c.dim,
+                                  w.scratch, c.want_loss)
+    else:
+        for i in range(b.n_in):
+            w.loss += sg_pair_update(b.inp[i], b.out + i * stride, b.n_outs[i], w.alpha,
+                                     c.dim, w.work, c.want_loss)
+    w.examples += b.n_in
 
 
 cdef void train_sentence(const Config *c, Worker *w, int64_t n) noexcept nogil:
-    cdef int64_t pos, j, lo, hi
-    cdef int32_t *sen = w.sentence
-    cdef int n_in, n_out, r
+    cdef int64_t pos
+    cdef Batch *cur = &w.batch[0]
+    cdef Batch *nxt = &w.batch[1]
+    cdef Batch *tmp
+    if n == 0:
+        return
+    prepare(c, w, cur, w.sentence, n, 0)
     for pos in range(n):
-        r = c.window - <int>sg_rng_below(&w.rng, <uint32_t>c.window)
-        lo = pos - r if pos >= r else 0
-        hi = pos + r + 1 if pos + r + 1 <= n else n
-        if c.shared_negatives:
-            n_in = 0
-            for j in range(lo, hi):
-                if j != pos:
-                    w.inp[n_in] = c.syn0 + <size_t>sen[j] * c.dim
-                    n_in += 1
-            if n_in == 0:
-                continue
-            n_out = draw_outputs(c, w, sen[pos], 1)
-            w.loss += sg_batch_update(w.inp, n_in, w.out, w.weight, n_out, w.alpha, c.dim,
-                                      w.scratch, c.want_loss)
-            w.examples += n_in
-        else:
-            for j in range(lo, hi):
-                if j == pos:
-                    continue
-                n_out = draw_outputs(c, w, sen[pos], 0)
-                w.loss += sg_pair_update(c.syn0 + <size_t>sen[j] * c.dim, w.out, n_out,
-                                         w.alpha, c.dim, w.work, c.want_loss)
-                w.examples += 1
+        if pos + 1 < n:
+            prepare(c, w, nxt, w.sentence, n, pos + 1)
+        update(c, w, cur)
+        tmp = cur
+        cur = nxt
+        nxt = tmp
 
 
 cdef int train_ids(const Config *c, Worker *w, const int32_t *ids, int64_t n) noexcept nogil:
@@ -142,7 +185,26 @@ cdef int train_ids(const Config *c, Worker *w, const int32_t *ids, int64_t n) no
     return 0
 
 
+cdef int batch_init(const Config *c, Batch *b) noexcept nogil:
+    cdef int max_in = 2 * c.window, max_out = c.negative + 1
+    b.inp = <float **>malloc(sizeof(float *) * max_in)
+    b.out = <float **>malloc(sizeof(float *) * max_in * max_out)
+    b.n_outs = <int *>malloc(sizeof(int) * max_in)
+    b.out_id = <int32_t *>malloc(sizeof(int32_t) * max_out)
+    b.weight = <float *>malloc(sizeof(float) * max_out)
+    b.n_in = 0
+    b.n_out = 0
+    if b.inp == NULL or b.out == NULL or b.n_outs == NULL or b.out_id == NULL or b.weight == NULL:
+        return -1
+    return 0
+
+
+cdef void batch_free(Batch *b) noexcept nogil:
+    free(b.inp); free(b.out); free(b.n_outs); free(b.out_id); free(b.weight)
+
+
 cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
+    cdef int rc = 0
     w.rng = seed
     w.unsynced = 0
     w.words = 0
@@ -150,21 +212,21 @@ cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
     w.loss = 0.0
     w.sentence = <int32_t *>malloc(sizeof(int32_t) * c.max_sentence)
     w.work = <float *>malloc(sizeof(float) * c.dim)
-    w.scratch = <float *>malloc(sizeof(float) * SG_MAX_IN * SG_MAX_OUT)
-    w.inp = <float **>malloc(sizeof(float *) * SG_MAX_IN)
-    w.out = <float **>malloc(sizeof(float *) * SG_MAX_OUT)
-    w.weight = <float *>malloc(sizeof(float) * SG_MAX_OUT)
-    w.out_id = <int32_t *>malloc(sizeof(int32_t) * SG_MAX_OUT)
-    if (w.sentence == NULL or w.work == NULL or w.scratch == NULL or w.inp == NULL
-            or w.out == NULL or w.weight == NULL or w.out_id == NULL):
+    w.scratch = <float *>malloc(sizeof(float) * 2 * c.window * (c.negative + 1))
+    w.noise = <int32_t *>malloc(sizeof(int32_t) * NOISE_BATCH)
+    w.noise_next = NOISE_BATCH
+    rc |= batch_init(c, &w.batch[0])
+    rc |= batch_init(c, &w.batch[1])
+    if rc or w.sentence == NULL or w.work == NULL or w.scratch == NULL or w.noise == NULL:
         return -1
     sync_alpha(c, w)
     return 0
 
 
 cdef void worker_free(Worker *w) noexcept nogil:
-    free(w.sentence); free(w.work); free(w.scratch); free(w.inp); free(w.out)
-    free(w.weight); free(w.out_id)
+    free(w.sentence); free(w.work); free(w.scratch); free(w.noise)
+    batch_free(&w.batch[0])
+    batch_free(&w.batch[1])
 
 
 cdef class Trainer:
@@ -192,8 +254,6 @@ cdef class Trainer:
             raise ValueError("empty vocabulary")
         if not 1 <= window or not 0 <= negative < SG_MAX_OUT:
             raise ValueError(f"window must be >= 1 and negative in [0, {SG_MAX_OUT - 1}]")
-        if shared_negatives and 2 * window > SG_MAX_IN:
-            raise ValueError(f"shared negatives need window <= {SG_MAX_IN // 2}")
         noise = np.ascontiguousarray(noise_prob, dtype=np.float64)
         if noise.shape != (v,):
             raise ValueError("noise distribution must have one weight per word")

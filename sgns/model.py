@@ -155,7 +155,6 @@ class Word2Vec:
         need(is_int(self.vector_size) and self.vector_size >= 1,
              f"vector_size must be an integer >= 1, got {self.vector_size!r}")
         need(is_int(self.window) and self.window >= 1, f"window must be an integer >= 1, got {self.window!r}")
-        need(not self.shared_negatives or self.window <= 128, "shared_negatives needs window <= 128")
         need(is_int(self.min_count) and self.min_count >= 0, f"min_count must be an integer >= 0, got {self.min_count!r}")
         need(is_int(self.negative) and 1 <= self.negative <= 63,
              f"negative must be an integer in 1..63 (hs is not available), got {self.negative!r}")

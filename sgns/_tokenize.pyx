@@ -65,6 +65,28 @@ cdef class WordHash:
         if sg_wordhash_prune(&self.h, min_count) != 0:
             raise MemoryError("cannot rebuild the word table")
 
+    def word(self, int64_t i):
+        """The bytes of word i."""
+        cdef size_t n
+        cdef const char *p
+        if not 0 <= i < self.h.n:
+            raise IndexError(i)
+        p = sg_wordhash_word(&self.h, i, &n)
+        return p[:n]
+
+    def words_at(self, ids):
+        """The bytes of each word id in ids."""
+        cdef size_t n
+        cdef const char *p
+        cdef int64_t i
+        out = []
+        for i in ids:
+            if not 0 <= i < self.h.n:
+                raise IndexError(i)
+            p = sg_wordhash_word(&self.h, i, &n)
+            out.append(p[:n])
+        return out
+
     def words(self):
         cdef size_t n
         cdef const char *p

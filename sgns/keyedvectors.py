@@ -40,7 +40,7 @@ class KeyedVectors:
         kv = cls(vectors.shape[1])
         kv.vectors = vectors
         kv.index_to_key = list(keys)
-        kv.key_to_index = {k: i for i, k in enumerate(kv.index_to_key)}
+        kv.key_to_index = dict(zip(kv.index_to_key, range(len(kv.index_to_key))))
         if len(kv.key_to_index) != len(kv.index_to_key):
             raise ValueError("duplicate keys")
         if counts is not None:
@@ -174,6 +174,23 @@ class KeyedVectors:
 
     def distance(self, w1: Key, w2: Key) -> float:
         return 1.0 - self.similarity(w1, w2)
+
+    # ---- evaluation (sgns.evaluation does the work, batched) ---------------
+
+    def evaluate_word_analogies(self, analogies, restrict_vocab: int | None = 300000,
+                                case_insensitive: bool = True, dummy4unknown: bool = False):
+        """gensim's analogy evaluation (3CosAdd, top-1). Returns (score, sections)."""
+        from sgns.evaluation import evaluate_word_analogies
+        return evaluate_word_analogies(self, analogies, restrict_vocab=restrict_vocab,
+                                       case_insensitive=case_insensitive,
+                                       dummy4unknown=dummy4unknown)
+
+    def evaluate_word_pairs(self, pairs, delimiter: str = "\t", restrict_vocab: int | None = 300000,
+                            case_insensitive: bool = True, dummy4unknown: bool = False):
+        """gensim's word-pair evaluation. Returns (pearson, spearman, oov_percent)."""
+        from sgns.evaluation import evaluate_word_pairs
+        return evaluate_word_pairs(self, pairs, delimiter=delimiter, restrict_vocab=restrict_vocab,
+                                   case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
 
     # ---- files --------------------------------------------------------------
 

@@ -184,7 +184,7 @@ class Word2Vec:
         output vectors zero (word2vec.c)."""
         if vocab is None:
             raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
-            if not raw_words:
+            if len(raw_words) == 0:
                 raise ValueError(f"the corpus is empty: no words in {self._describe(corpus_iterable, corpus_file)}")
             vocab = Vocabulary.from_counts(raw_words, counts, min_count=self.min_count,
                                            max_final_vocab=self.max_final_vocab,
@@ -222,7 +222,7 @@ class Word2Vec:
                 t0 = time.perf_counter()
                 table, tokens, lines, pruned = _count_file_parallel(path, self.workers,
                                                                     self.max_vocab_size or 0)
-                words = [decode_word(w) for w in table.words()]
+                words = _DecodedWords(table)  # decoded on access: only the kept words
                 counts = table.counts()
                 size = os.path.getsize(path)
                 logger.info("scanned %s: %d bytes in %.2fs (%.0f MB/s)", os.fspath(corpus_file), size,
@@ -480,6 +480,22 @@ class Word2Vec:
 
 
 # ---- helpers ------------------------------------------------------------------
+
+class _DecodedWords:
+    """The words of a C word table as str, decoded only when indexed."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __getitem__(self, i: int) -> str:
+        return decode_word(self.table.word(i))
+
+    def take(self, ids) -> list[str]:
+        return [decode_word(w) for w in self.table.words_at(ids)]
+
 
 def _seed(seed: int, epoch: int, part: int) -> int:
     """A well-mixed 64-bit seed per (run seed, epoch, part of the corpus)."""

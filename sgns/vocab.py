@@ -40,7 +40,7 @@ class Vocabulary:
         self.counts = np.asarray(counts, dtype=np.int64)
         if len(self.words) != len(self.counts):
             raise ValueError("words and counts differ in length")
-        self.index = {w: i for i, w in enumerate(self.words)}
+        self.index = dict(zip(self.words, range(len(self.words))))
         if len(self.index) != len(self.words):
             raise ValueError("duplicate words in vocabulary")
         self.corpus_words = int(corpus_words)
@@ -65,7 +65,8 @@ class Vocabulary:
             effective = max(effective, int(sorted_counts[max_final_vocab]) + 1)
         keep = order[sorted_counts >= effective]
         total = int(counts.sum()) if corpus_words is None else int(corpus_words)
-        return cls([words[i] for i in keep], counts[keep], corpus_words=total,
+        kept = words.take(keep.tolist()) if hasattr(words, "take") else [words[i] for i in keep]
+        return cls(kept, counts[keep], corpus_words=total,
                    corpus_sentences=corpus_sentences, effective_min_count=effective)
 
     def __len__(self) -> int:

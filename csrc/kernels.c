@@ -129,10 +129,28 @@ static inline float sg_exp(float x)
     return p * scale.f;
 }
 
-float sg_sigmoid(float x)
+/* Saturates cleanly: e^87 is finite, so no inf or NaN for any input. */
+static inline float sigmoid(float x) { return 1.0f / (1.0f + sg_exp(-x)); }
+
+float sg_sigmoid(float x) { return sigmoid(x); }
+
+/* g[j] = alpha * weight[j] * (label_j - σ(f[j])), label 1 for j == 0 only.
+ * A plain loop over a few values, which the compiler vectorises. */
+static inline void sgns_coefficients(const float *f, const float *weight, int n, float alpha,
+                                     float *g)
 {
-    /* Saturates cleanly: e^87 is finite, so no inf or NaN for any input. */
-    return 1.0f / (1.0f + sg_exp(-x));
+    int j;
+    for (j = 0; j < n; j++) g[j] = -sigmoid(f[j]) * alpha * (weight ? weight[j] : 1.0f);
+    g[0] += alpha * (weight ? weight[0] : 1.0f);
+}
+
+static double sgns_loss(const float *f, const float *weight, int n)
+{
+    double loss = 0.0;
+    int j;
+    for (j = 0; j < n; j++)
+        loss -= (weight ? weight[j] : 1.0f) * sg_log_sigmoid(j == 0 ? (double)f[j] : -(double)f[j]);
+    return loss;
 }
 
 double sg_log_sigmoid(double x)
@@ -163,20 +181,16 @@ double sg_pair_update(float *v, float *const *out, int n_out, float alpha,
          * be taken first and all updates applied in one pass. */
         float f[SG_MAX_OUT], g[SG_MAX_OUT];
         ops->dots(v, out, n_out, d, f);
-        for (j = 0; j < n_out; j++) {
-            float label = j == 0 ? 1.0f : 0.0f;
-            g[j] = (label - sg_sigmoid(f[j])) * alpha;
-            if (want_loss) loss -= sg_log_sigmoid(j == 0 ? (double)f[j] : -(double)f[j]);
-        }
+        sgns_coefficients(f, NULL, n_out, alpha, g);
         ops->pair_apply(v, out, n_out, g, d);
-        return loss;
+        return want_loss ? sgns_loss(f, NULL, n_out) : 0.0;
     }
     /* A noise word drawn twice: its second use sees the first update. */
     memset(work, 0, sizeof(float) * (size_t)d);
     for (j = 0; j < n_out; j++) {
         float f = ops->dot(v, out[j], d);
         float label = j == 0 ? 1.0f : 0.0f;
-        float g = (label - sg_sigmoid(f)) * alpha;
+        float g = (label - sigmoid(f)) * alpha;
         if (want_loss) loss -= sg_log_sigmoid(j == 0 ? (double)f : -(double)f);
         ops->grad_step(g, v, out[j], work, d);
     }
@@ -194,13 +208,8 @@ double sg_batch_update(float *const *in, int n_in, float *const *out,
     for (i = 0; i < n_in; i++) {
         float *Gi = scratch + (long)i * n_out;
         ops->dots(in[i], out, n_out, d, Gi);
-        for (j = 0; j < n_out; j++) {
-            float f = Gi[j];
-            float label = j == 0 ? 1.0f : 0.0f;
-            Gi[j] = (label - sg_sigmoid(f)) * alpha * weight[j];
-            if (want_loss)
-                loss -= weight[j] * sg_log_sigmoid(j == 0 ? (double)f : -(double)f);
-        }
+        if (want_loss) loss += sgns_loss(Gi, weight, n_out);
+        sgns_coefficients(Gi, weight, n_out, alpha, Gi);
     }
     ops->block_update(in, n_in, out, n_out, scratch, d);
     return loss;

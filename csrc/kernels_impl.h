@@ -118,6 +118,35 @@ SG_ATTR static void SG_FN(dots)(const float *v, float *const *rows, int n, int d
         }
     }
 #endif
+    for (; j + 2 <= n; j += 2) {
+        const float *r0 = rows[j], *r1 = rows[j + 1];
+        float t0 = 0.f, t1 = 0.f;
+        int k = 0;
+#if SG_VEC
+        SG_T s0 = SG_ZERO, s1 = SG_ZERO;
+        for (; k + SG_W <= d; k += SG_W) {
+            SG_T x = SG_LOAD(v + k);
+            s0 = SG_FMA(x, SG_LOAD(r0 + k), s0);
+            s1 = SG_FMA(x, SG_LOAD(r1 + k), s1);
+        }
+#ifdef SG_LOADN
+        if (k < d) {
+            SG_T x = SG_LOADN(v + k, d - k);
+            s0 = SG_FMA(x, SG_LOADN(r0 + k, d - k), s0);
+            s1 = SG_FMA(x, SG_LOADN(r1 + k, d - k), s1);
+            k = d;
+        }
+#endif
+        t0 = SG_HSUM(s0);
+        t1 = SG_HSUM(s1);
+#endif
+        for (; k < d; k++) {
+            t0 += v[k] * r0[k];
+            t1 += v[k] * r1[k];
+        }
+        res[j] = t0;
+        res[j + 1] = t1;
+    }
     for (; j < n; j++) res[j] = SG_FN(dot)(v, rows[j], d);
 }
 

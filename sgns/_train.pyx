@@ -6,7 +6,8 @@ import os
 import numpy as np
 
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
-from libc.stdlib cimport calloc, free, malloc
+from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.string cimport memcpy
 from libc.string cimport strerror
 
 from sgns._csrc cimport (
@@ -364,6 +365,52 @@ cdef class Trainer:
             raise OSError(err, f"read error in corpus file: {strerror(err).decode()}",
                           os.fsdecode(p))
         return w.words, w.examples, w.loss, bool(stopped)
+
+
+def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,
+                int64_t max_sentence=10000):
+    """The ids of path[start:end) as an int32 array, -1 ending each sentence
+    (and every max_sentence words of a longer line); unknown words dropped."""
+    cdef bytes p = os.fsencode(path)
+    cdef sg_reader r
+    cdef int status = 1, rc
+    cdef int64_t n = 0, cap = 1 << 20, got, sent_len = 0
+    cdef int32_t *buf
+    cdef int32_t *grown
+    cdef int32_t[::1] view
+    cdef bint oom = False
+    rc = sg_reader_open(&r, p, start, end)
+    if rc != 0:
+        raise OSError(rc, f"cannot open corpus file: {strerror(rc).decode()}", os.fsdecode(p))
+    buf = <int32_t *>malloc(sizeof(int32_t) * cap)
+    with nogil:
+        while buf != NULL and status == 1:
+            if cap - n < CHUNK_IDS + max_sentence + 2:
+                grown = <int32_t *>realloc(buf, sizeof(int32_t) * cap * 2)
+                if grown == NULL:
+                    oom = True
+                    break
+                buf = grown
+                cap *= 2
+            got = sg_encode_chunk(&r, &vocab.h, buf + n, CHUNK_IDS + max_sentence + 2,
+                                  max_sentence, &sent_len, &status)
+            n += got
+    err = r.err
+    sg_reader_close(&r)
+    if buf == NULL or oom:
+        free(buf)
+        raise MemoryError("cannot hold the corpus ids in memory")
+    try:
+        if status == SG_TOK_ERROR:
+            raise OSError(err, f"read error in corpus file: {strerror(err).decode()}",
+                          os.fsdecode(p))
+        out = np.empty(n, dtype=np.int32)
+        if n:
+            view = out
+            memcpy(&view[0], buf, sizeof(int32_t) * n)
+    finally:
+        free(buf)
+    return out
 
 
 # ---- single updates, exposed for tests and teaching -------------------------

@@ -86,6 +86,9 @@ class Word2Vec:
             default: the exact word2vec.c per-pair update.
         compute_loss: accumulate the SGNS loss per epoch (float64).
         max_sentence_length: longer sentences are cut into pieces (10000).
+        corpus_cache_mb: a corpus_file whose word ids (4 bytes a word) fit in
+            this many MB is read once and kept in memory as ids; a larger one
+            is streamed from disk every epoch in bounded memory. 0: always stream.
         callbacks: objects with optional on_train_begin(model),
             on_epoch_begin(model), on_epoch_end(model), on_train_end(model).
     """
@@ -98,7 +101,8 @@ class Word2Vec:
                  hs: int = 0, negative: int = 5, ns_exponent: float = 0.75,
                  epochs: int = 5, max_final_vocab: int | None = None,
                  shared_negatives: bool = False, compute_loss: bool = False,
-                 max_sentence_length: int = 10000, callbacks: Sequence = (),
+                 max_sentence_length: int = 10000, corpus_cache_mb: float = 2048,
+                 callbacks: Sequence = (),
                  progress: bool | Callable[[Progress], None] = False,
                  corpus_iterable: Iterable[Sequence[str]] | None = None):
         self.vector_size = vector_size
@@ -119,6 +123,7 @@ class Word2Vec:
         self.shared_negatives = bool(shared_negatives)
         self.compute_loss = bool(compute_loss)
         self.max_sentence_length = max_sentence_length
+        self.corpus_cache_mb = corpus_cache_mb
         self.callbacks = list(callbacks)
         self.progress = progress
         self._validate()
@@ -161,6 +166,8 @@ class Word2Vec:
         need(is_int(self.epochs) and self.epochs >= 1, f"epochs must be an integer >= 1, got {self.epochs!r}")
         need(is_int(self.workers) and self.workers >= 1, f"workers must be an integer >= 1, got {self.workers!r}")
         need(is_int(self.seed), f"seed must be an integer, got {self.seed!r}")
+        need(isinstance(self.corpus_cache_mb, (int, float)) and self.corpus_cache_mb >= 0,
+             f"corpus_cache_mb must be a number >= 0, got {self.corpus_cache_mb!r}")
         need(is_int(self.max_sentence_length) and self.max_sentence_length >= 1,
              "max_sentence_length must be an integer >= 1")
         for name in ("alpha", "min_alpha", "sample", "ns_exponent"):
@@ -300,12 +307,17 @@ class Word2Vec:
         t_start = time.perf_counter()
         with contextlib.nullcontext() if corpus_file is None else _plain_file(corpus_file) as path:
             vocab_table = _tokenize.WordHash.from_words(self.vocab.raw_words()) if path else None
+            # The ids of each worker's byte range, kept after the first epoch if they fit.
+            ids_bytes = 4 * (per_epoch + self.vocab.corpus_sentences)
+            cache: list | None = [None] * self.workers if (
+                path is not None and epochs > 1 and ids_bytes <= self.corpus_cache_mb * 2**20) else None
             try:
                 for epoch in range(epochs):
                     self._call(callbacks, "on_epoch_begin")
                     t0 = time.perf_counter()
                     if path is not None:
-                        report = self._epoch_file(trainer, path, vocab_table, epoch, epochs, progress)
+                        report = self._epoch_file(trainer, path, vocab_table, epoch, epochs, progress,
+                                                  cache)
                     else:
                         report = self._epoch_iterable(trainer, corpus_iterable, epoch, epochs, progress)
                     report.seconds = time.perf_counter() - t0
@@ -333,7 +345,7 @@ class Word2Vec:
         self._call(callbacks, "on_train_end")
         return examples, words
 
-    def _epoch_file(self, trainer, path, vocab_table, epoch, epochs, progress) -> EpochReport:
+    def _epoch_file(self, trainer, path, vocab_table, epoch, epochs, progress, cache) -> EpochReport:
         size = os.path.getsize(path)
         n = max(1, min(self.workers, size // 4096 or 1))
         bounds = [size * k // n for k in range(n + 1)]
@@ -341,8 +353,14 @@ class Word2Vec:
 
         def work(k: int) -> None:
             try:
-                results[k] = trainer.train_file(path, bounds[k], bounds[k + 1], vocab_table,
-                                                _seed(self.seed, epoch, k))
+                seed = _seed(self.seed, epoch, k)
+                if cache is None:
+                    results[k] = trainer.train_file(path, bounds[k], bounds[k + 1], vocab_table, seed)
+                    return
+                if cache[k] is None:
+                    cache[k] = _train.encode_file(path, bounds[k], bounds[k + 1], vocab_table,
+                                                  self.max_sentence_length)
+                results[k] = trainer.train_ids(cache[k], seed)
             except BaseException as e:  # reported by the main thread
                 results[k] = e
                 trainer.request_stop()

@@ -192,6 +192,60 @@ SG_ATTR static void SG_FN(pair_apply)(float *v, float *const *out, int n, const 
     }
 }
 
+#if SG_VEC
+/* block_update for exactly N outputs: the N output slices live in registers
+ * while the inputs stream through. LD/ST load and store one slice. */
+#define SG_BLOCK_SLICE(N, LD, ST)                                              \
+    {                                                                          \
+        SG_T o_old[N], o_new[N];                                               \
+        for (j = 0; j < N; j++) o_new[j] = o_old[j] = LD(out[j] + k);          \
+        for (i = 0; i < n_in; i++) {                                           \
+            const float *Gi = G + (long)i * N;                                 \
+            SG_T x = LD(in[i] + k), acc = x;                                   \
+            for (j = 0; j < N; j++) {                                          \
+                SG_T gij = SG_SET1(Gi[j]);                                     \
+                acc = SG_FMA(gij, o_old[j], acc);                              \
+                o_new[j] = SG_FMA(gij, x, o_new[j]);                           \
+            }                                                                  \
+            ST(in[i] + k, acc);                                                \
+        }                                                                      \
+        for (j = 0; j < N; j++) ST(out[j] + k, o_new[j]);                      \
+    }
+#ifdef SG_LOADN
+#define SG_LD_TAIL(p) SG_LOADN(p, d - k)
+#define SG_ST_TAIL(p, v) SG_STOREN(p, v, d - k)
+#endif
+#define SG_BLOCK_N(N)                                                          \
+    SG_ATTR static int SG_FN(block_update_##N)(float *const *in, int n_in,     \
+                                               float *const *out,              \
+                                               const float *G, int d)          \
+    {                                                                          \
+        int i, j, k = 0;                                                       \
+        for (; k + SG_W <= d; k += SG_W) SG_BLOCK_SLICE(N, SG_LOAD, SG_STORE)  \
+        SG_BLOCK_TAIL(N)                                                       \
+        return k;                                                              \
+    }
+#ifdef SG_LOADN
+#define SG_BLOCK_TAIL(N) if (k < d) { SG_BLOCK_SLICE(N, SG_LD_TAIL, SG_ST_TAIL) k = d; }
+#else
+#define SG_BLOCK_TAIL(N)
+#endif
+SG_BLOCK_N(2)
+SG_BLOCK_N(3)
+SG_BLOCK_N(4)
+SG_BLOCK_N(5)
+SG_BLOCK_N(6)
+SG_BLOCK_N(7)
+SG_BLOCK_N(8)
+#undef SG_BLOCK_N
+#undef SG_BLOCK_TAIL
+#undef SG_BLOCK_SLICE
+#ifdef SG_LOADN
+#undef SG_LD_TAIL
+#undef SG_ST_TAIL
+#endif
+#endif
+
 /* One pass over the dimensions: for each slice, the output slices stay in
  * registers (or L1) while every input row streams through once. */
 SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const *out,
@@ -199,6 +253,18 @@ SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const
 {
     int i, j, k = 0;
 #if SG_VEC
+    /* Common sizes (negative <= 7) get a register-resident version; it
+     * returns how far it got (d, or the start of a scalar tail). */
+    switch (n_out) {
+    case 2: k = SG_FN(block_update_2)(in, n_in, out, G, d); break;
+    case 3: k = SG_FN(block_update_3)(in, n_in, out, G, d); break;
+    case 4: k = SG_FN(block_update_4)(in, n_in, out, G, d); break;
+    case 5: k = SG_FN(block_update_5)(in, n_in, out, G, d); break;
+    case 6: k = SG_FN(block_update_6)(in, n_in, out, G, d); break;
+    case 7: k = SG_FN(block_update_7)(in, n_in, out, G, d); break;
+    case 8: k = SG_FN(block_update_8)(in, n_in, out, G, d); break;
+    default: break;
+    }
     for (; k + SG_W <= d; k += SG_W) {
         SG_T o_old[SG_MAX_OUT], o_new[SG_MAX_OUT];
         for (j = 0; j < n_out; j++) {

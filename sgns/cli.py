@@ -37,7 +37,8 @@ Training options (word2vec.c names and defaults, except -cbow 0 and -threads):
 sgns extras:
   -min-alpha <float>   final learning rate; default 0.0001 (alpha 1e-4 x -alpha in word2vec.c)
   -seed <int>          random seed; default 1 (with -threads 1, runs are repeatable)
-  -shared-negatives <int>  1: one set of negatives per window (faster, HogBatch); default 0
+  -shared-negatives <int>  1: one set of negatives per centre word for its whole window
+                       (HogBatch; default); 0: word2vec.c's fresh negatives per pair
   -ns-exponent <float> noise distribution exponent; default 0.75
 """
 
@@ -59,7 +60,7 @@ FLAGS = {
     "min-count": Flag(int, 5), "alpha": Flag(float, None), "classes": Flag(int, 0),
     "debug": Flag(int, 2), "binary": Flag(int, 0), "save-vocab": Flag(str, None),
     "read-vocab": Flag(str, None), "cbow": Flag(int, 0),
-    "min-alpha": Flag(float, 1e-4), "seed": Flag(int, 1), "shared-negatives": Flag(int, 0),
+    "min-alpha": Flag(float, 1e-4), "seed": Flag(int, 1), "shared-negatives": Flag(int, 1),
     "ns-exponent": Flag(float, 0.75),
 }
 
@@ -103,6 +104,8 @@ def _refuse_unsupported(opts: dict) -> None:
         raise UsageError("-negative must be >= 1 (hierarchical softmax is not available)")
     if opts["binary"] not in (0, 1):
         raise UsageError("-binary must be 0 or 1")
+    if opts["shared-negatives"] not in (0, 1):
+        raise UsageError("-shared-negatives must be 0 or 1")
 
 
 class _ProgressLine:

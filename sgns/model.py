@@ -80,10 +80,11 @@ class Word2Vec:
             word counter shared by all threads.
         epochs: passes over the corpus. workers: threads (default: CPUs).
         seed: random seed; with workers=1 training is bit-for-bit repeatable.
-        shared_negatives: draw one set of negatives per centre word and update
-            all its context words against it in one dense block (pWord2Vec's
-            "HogBatch"); faster, slightly different from word2vec.c. Off by
-            default: the exact word2vec.c per-pair update.
+        shared_negatives: True (default): draw one set of negatives per centre
+            word and update all its context words against it in one dense
+            block (pWord2Vec's "HogBatch"): about 2x faster, and on the
+            benchmark corpus as good as or better than the per-pair update.
+            False: word2vec.c's update, fresh negatives for every pair.
         compute_loss: accumulate the SGNS loss per epoch (float64).
         max_sentence_length: longer sentences are cut into pieces (10000).
         corpus_cache_mb: a corpus_file whose word ids (4 bytes a word) fit in
@@ -100,7 +101,7 @@ class Word2Vec:
                  workers: int | None = None, min_alpha: float = 0.0001, sg: int = 1,
                  hs: int = 0, negative: int = 5, ns_exponent: float = 0.75,
                  epochs: int = 5, max_final_vocab: int | None = None,
-                 shared_negatives: bool = False, compute_loss: bool = False,
+                 shared_negatives: bool = True, compute_loss: bool = False,
                  max_sentence_length: int = 10000, corpus_cache_mb: float = 2048,
                  callbacks: Sequence = (),
                  progress: bool | Callable[[Progress], None] = False,
@@ -187,8 +188,9 @@ class Word2Vec:
                     corpus_file: str | os.PathLike | None = None, *,
                     vocab: Vocabulary | None = None) -> "Word2Vec":
         """Count the corpus (or take `vocab`), sort and filter the words, and
-        initialise the weights: input vectors uniform in ±0.5/vector_size,
-        output vectors zero (word2vec.c)."""
+        initialise the weights: input vectors uniform in ±1/vector_size (as
+        gensim; word2vec.c uses ±0.5/vector_size, which measured about 0.5
+        point worse on analogies and 1 point on WS353), output vectors zero."""
         if vocab is None:
             raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
             if len(raw_words) == 0:
@@ -209,7 +211,8 @@ class Word2Vec:
         self.vocab = vocab
         rng = np.random.default_rng(self.seed)
         syn0 = rng.random((len(vocab), self.vector_size), dtype=np.float32)
-        syn0 -= np.float32(0.5)
+        syn0 *= np.float32(2.0)
+        syn0 -= np.float32(1.0)
         syn0 /= np.float32(self.vector_size)
         self.wv = KeyedVectors.from_arrays(vocab.words, syn0, vocab.counts)
         self.syn1neg = np.zeros_like(syn0)

@@ -487,6 +487,16 @@ class Word2Vec:
     # ---- results ------------------------------------------------------------
 
     @property
+    def corpus_count(self) -> int:
+        """Sentences in the corpus the vocabulary was built from (gensim's name)."""
+        return self.vocab.corpus_sentences if self.vocab is not None else 0
+
+    @property
+    def corpus_total_words(self) -> int:
+        """Tokens in that corpus, in or out of the vocabulary (gensim's name)."""
+        return self.vocab.corpus_words if self.vocab is not None else 0
+
+    @property
     def loss_history(self) -> list[float]:
         """SGNS loss of each epoch trained (with compute_loss=True)."""
         return [r.loss for r in self.epoch_reports]

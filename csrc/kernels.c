@@ -134,29 +134,35 @@ static inline float sigmoid(float x) { return 1.0f / (1.0f + sg_exp(-x)); }
 
 float sg_sigmoid(float x) { return sigmoid(x); }
 
-/* g[j] = alpha * weight[j] * (label_j - σ(f[j])), label 1 for j == 0 only.
- * A plain loop over a few values, which the compiler vectorises. */
-static inline void sgns_coefficients(const float *f, const float *weight, int n, float alpha,
-                                     float *g)
-{
-    int j;
-    for (j = 0; j < n; j++) g[j] = -sigmoid(f[j]) * alpha * (weight ? weight[j] : 1.0f);
-    g[0] += alpha * (weight ? weight[0] : 1.0f);
-}
-
-static double sgns_loss(const float *f, const float *weight, int n)
-{
-    double loss = 0.0;
-    int j;
-    for (j = 0; j < n; j++)
-        loss -= (weight ? weight[j] : 1.0f) * sg_log_sigmoid(j == 0 ? (double)f[j] : -(double)f[j]);
-    return loss;
-}
-
 double sg_log_sigmoid(double x)
 {
     /* log σ(x) = -softplus(-x), computed without overflow. */
     return x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x));
+}
+
+/* g[j] = alpha * weight[j] * (label[j] - σ(f[j])). label NULL means the
+ * SGNS layout (1 for j == 0, else 0); weight NULL means 1. A plain loop over
+ * a few values, which the compiler vectorises. */
+static inline void coefficients(const float *f, const float *label, const float *weight, int n,
+                                float alpha, float *g)
+{
+    int j;
+    for (j = 0; j < n; j++) {
+        float lab = label ? label[j] : (j == 0 ? 1.0f : 0.0f);
+        g[j] = (lab - sigmoid(f[j])) * alpha * (weight ? weight[j] : 1.0f);
+    }
+}
+
+/* -Σ w_j [label_j log σ(f_j) + (1 - label_j) log σ(-f_j)] in float64. */
+static double logistic_loss(const float *f, const float *label, const float *weight, int n)
+{
+    double loss = 0.0;
+    int j;
+    for (j = 0; j < n; j++) {
+        double lab = label ? label[j] : (j == 0 ? 1.0 : 0.0), w = weight ? weight[j] : 1.0;
+        loss -= w * (lab * sg_log_sigmoid(f[j]) + (1.0 - lab) * sg_log_sigmoid(-(double)f[j]));
+    }
+    return loss;
 }
 
 /* 1 if two of the n row pointers are equal. */
@@ -169,48 +175,72 @@ static int has_repeats(float *const *rows, int n)
     return 0;
 }
 
-double sg_pair_update(float *v, float *const *out, int n_out, float alpha,
+double sg_pair_update(float *v, float *const *out, const float *label, int n_out, float alpha,
                       int d, float *work, int want_loss)
 {
     const sg_ops *ops = sg_active;
     double loss = 0.0;
+    float f[SG_MAX_OUT], g[SG_MAX_OUT];
     int j;
-    if (n_out <= SG_MAX_OUT && !has_repeats(out, n_out)) {
+    if (!has_repeats(out, n_out)) {
         /* Distinct rows: word2vec.c's sequential loop reads every output row
          * before it writes it and v only at the end, so all dot products can
          * be taken first and all updates applied in one pass. */
-        float f[SG_MAX_OUT], g[SG_MAX_OUT];
         ops->dots(v, out, n_out, d, f);
-        sgns_coefficients(f, NULL, n_out, alpha, g);
+        coefficients(f, label, NULL, n_out, alpha, g);
         ops->pair_apply(v, out, n_out, g, d);
-        return want_loss ? sgns_loss(f, NULL, n_out) : 0.0;
+        return want_loss ? logistic_loss(f, label, NULL, n_out) : 0.0;
     }
     /* A noise word drawn twice: its second use sees the first update. */
     memset(work, 0, sizeof(float) * (size_t)d);
     for (j = 0; j < n_out; j++) {
-        float f = ops->dot(v, out[j], d);
-        float label = j == 0 ? 1.0f : 0.0f;
-        float g = (label - sigmoid(f)) * alpha;
-        if (want_loss) loss -= sg_log_sigmoid(j == 0 ? (double)f : -(double)f);
-        ops->grad_step(g, v, out[j], work, d);
+        float lab = label ? label[j] : (j == 0 ? 1.0f : 0.0f);
+        f[j] = ops->dot(v, out[j], d);
+        g[j] = (lab - sigmoid(f[j])) * alpha;
+        ops->grad_step(g[j], v, out[j], work, d);
     }
     ops->axpy(1.0f, work, v, d);
-    return loss;
+    return want_loss ? logistic_loss(f, label, NULL, n_out) : 0.0;
 }
 
-double sg_batch_update(float *const *in, int n_in, float *const *out,
+double sg_batch_update(float *const *in, int n_in, float *const *out, const float *label,
                        const float *weight, int n_out, float alpha, int d,
                        float *scratch, int want_loss)
 {
     const sg_ops *ops = sg_active;
     double loss = 0.0;
-    int i, j;
+    int i;
     for (i = 0; i < n_in; i++) {
         float *Gi = scratch + (long)i * n_out;
         ops->dots(in[i], out, n_out, d, Gi);
-        if (want_loss) loss += sgns_loss(Gi, weight, n_out);
-        sgns_coefficients(Gi, weight, n_out, alpha, Gi);
+        if (want_loss) loss += logistic_loss(Gi, label, weight, n_out);
+        coefficients(Gi, label, weight, n_out, alpha, Gi);
     }
     ops->block_update(in, n_in, out, n_out, scratch, d);
     return loss;
+}
+
+double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
+                      const float *label, const float *weight, int n_out, float alpha,
+                      int d, float *work, int want_loss)
+{
+    const sg_ops *ops = sg_active;
+    float *h = work, *t = work + d;
+    float f[SG_MAX_OUT], g[SG_MAX_OUT];
+    int i;
+    if (n_in == 0) return 0.0;
+    /* h = sum (or mean) of the context vectors. */
+    memset(h, 0, sizeof(float) * (size_t)d);
+    for (i = 0; i < n_in; i++) ops->axpy(1.0f, in[i], h, d);
+    if (mean && n_in > 1)
+        for (i = 0; i < d; i++) h[i] /= (float)n_in;
+    ops->dots(h, out, n_out, d, f);
+    coefficients(f, label, weight, n_out, alpha, g);
+    /* t = h + Σ g_j out_j (old rows); out_j += g_j h. */
+    memcpy(t, h, sizeof(float) * (size_t)d);
+    ops->pair_apply(t, out, n_out, g, d);
+    /* word2vec.c adds the whole error to every context word. */
+    for (i = 0; i < d; i++) t[i] -= h[i];
+    for (i = 0; i < n_in; i++) ops->axpy(1.0f, t, in[i], d);
+    return want_loss ? logistic_loss(f, label, weight, n_out) : 0.0;
 }

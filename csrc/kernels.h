@@ -13,7 +13,7 @@ extern "C" {
 #endif
 
 /* Largest number of output rows (1 positive + negatives) per update. */
-#define SG_MAX_OUT 64
+#define SG_MAX_OUT 128
 /* Largest number of input rows in one shared-negative (batched) update. */
 #define SG_MAX_IN 256
 
@@ -50,21 +50,31 @@ int sg_supported(const char *name);
 float sg_sigmoid(float x);
 double sg_log_sigmoid(double x);
 
-/* One word2vec.c-style SGNS step for one input row v against out[0]
- * (label 1) and out[1..n_out-1] (label 0), applied in that order; each
- * output row is updated with the old v; v is updated last.
- * work: d floats of scratch. Returns the loss -log σ(v·u+) - Σ log σ(-v·u-)
- * when want_loss is non-zero, else 0. */
-double sg_pair_update(float *v, float *const *out, int n_out, float alpha,
+/* Labels: label[j] is the target of output row j (1 or 0; hierarchical
+ * softmax uses 1 - code). label NULL means the SGNS layout: out[0] is the
+ * positive row (label 1), the rest are negatives (label 0).
+ * Every update returns the loss -Σ [l log σ(f) + (1-l) log σ(-f)] of the
+ * old values when want_loss is non-zero, else 0. */
+
+/* word2vec.c's skip-gram step for one input row v: every output row is
+ * updated with the old v, v with the old rows. work: d floats. */
+double sg_pair_update(float *v, float *const *out, const float *label, int n_out, float alpha,
                       int d, float *work, int want_loss);
 
-/* Shared-negative update of n_in input rows against the same outputs.
- * weight[j] multiplies output j's gradient (duplicate negatives merged);
- * out[0] has label 1, the rest label 0. scratch: n_in*n_out floats.
- * Returns the loss when want_loss is non-zero. */
-double sg_batch_update(float *const *in, int n_in, float *const *out,
+/* The same step for n_in input rows against shared outputs, all gradients
+ * from the old values (one dense block). weight[j] (NULL: 1) multiplies
+ * output j's terms (a noise word drawn twice has weight 2). Output rows must
+ * be distinct. scratch: n_in * n_out floats. */
+double sg_batch_update(float *const *in, int n_in, float *const *out, const float *label,
                        const float *weight, int n_out, float alpha, int d,
                        float *scratch, int want_loss);
+
+/* word2vec.c's CBOW step: h = sum (mean if `mean`) of the input rows is
+ * scored against the outputs; the outputs move along h and every input row
+ * receives the whole error. Output rows must be distinct. work: 2*d floats. */
+double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
+                      const float *label, const float *weight, int n_out, float alpha,
+                      int d, float *work, int want_loss);
 
 /* Ask the cache for a row we will need soon (no-op where unsupported). */
 static inline void sg_prefetch_row(const float *row, int d)

@@ -11,11 +11,15 @@ cdef extern from "kernels.h" nogil:
     int sg_supported(const char *name)
     float sg_sigmoid(float x)
     double sg_log_sigmoid(double x)
-    double sg_pair_update(float *v, float **out, int n_out, float alpha,
+    double sg_pair_update(float *v, float **out, const float *label, int n_out, float alpha,
                           int d, float *work, int want_loss)
+    double sg_cbow_update(float **inp, int n_in, int mean, float **out, const float *label,
+                          const float *weight, int n_out, float alpha, int d, float *work,
+                          int want_loss)
     void sg_prefetch_row(const float *row, int d)
-    double sg_batch_update(float **inp, int n_in, float **out, const float *weight,
-                           int n_out, float alpha, int d, float *scratch, int want_loss)
+    double sg_batch_update(float **inp, int n_in, float **out, const float *label,
+                           const float *weight, int n_out, float alpha, int d, float *scratch,
+                           int want_loss)
 
 cdef extern from "rng.h" nogil:
     uint64_t sg_rng_next(uint64_t *state)

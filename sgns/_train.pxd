@@ -5,7 +5,15 @@ from sgns._csrc cimport sg_alias_entry
 
 cdef struct Config:
     float *syn0              # input vectors, vocab_size x dim
-    float *syn1              # output vectors (negative sampling)
+    float *syn1neg           # output vectors for negative sampling (NULL if negative == 0)
+    float *syn1              # inner-node vectors for hierarchical softmax (NULL if hs == 0)
+    const int64_t *code_offsets   # word i's tree path: [code_offsets[i], code_offsets[i+1])
+    const int32_t *points    # inner-node index at each step of a path
+    const float *code_labels # 1 - code at each step: the target of that node
+    int max_codelen
+    int sg                   # 1 skip-gram, 0 CBOW
+    int cbow_mean            # CBOW: mean (1) or sum (0) of the context vectors
+    int hs
     int dim
     int window
     int negative
@@ -26,10 +34,11 @@ cdef struct Batch:
     int n_in
     int n_out                # shared mode: outputs common to all inputs
     float **inp              # 2*window input rows
-    float **out              # exact: (2*window) x (negative+1); shared: negative+1
-    int *n_outs              # exact: output rows of input i
-    int32_t *out_id          # shared: ids of the outputs, to merge repeats
-    float *weight            # shared: multiplicity of each output
+    float **out              # per-pair: (2*window) x stride; shared/CBOW: stride
+    float *label             # target of each output row (same layout as out)
+    int *n_outs              # per-pair: output rows of input i
+    int32_t *out_id          # shared/CBOW: noise-word ids, to merge repeats
+    float *weight            # shared/CBOW: multiplicity of each output
 
 cdef struct Worker:
     uint64_t rng
@@ -39,8 +48,9 @@ cdef struct Worker:
     int64_t examples         # (input, output-set) updates done
     double loss
     int32_t *sentence
-    float *work              # dim floats
-    float *scratch           # (2*window) x (negative+1) floats
+    float *work              # 2*dim floats
+    float *scratch           # (2*window) x stride floats
+    int stride               # most output rows of one input: max_codelen + negative + 1
     Batch batch[2]           # current and next centre word (prefetch pipeline)
     int32_t *noise           # pre-drawn noise words
     int noise_next           # next unused entry of noise

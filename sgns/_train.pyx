@@ -13,7 +13,7 @@ from libc.string cimport strerror
 from sgns._csrc cimport (
     SG_MAX_IN, SG_MAX_OUT, SG_TOK_ERROR, sg_alias_build, sg_alias_draw, sg_alias_entry,
     sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_active_name, sg_batch_update,
-    sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_prefetch_row, sg_reader, sg_reader_close,
+    sg_cbow_update, sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_prefetch_row, sg_reader, sg_reader_close,
     sg_reader_open, sg_rng_below, sg_rng_next, sg_seed_mix, sg_select, sg_sigmoid,
     sg_supported,
 )
@@ -72,75 +72,108 @@ cdef inline int32_t next_noise(const Config *c, Worker *w) noexcept nogil:
     return w.noise[w.noise_next - 1]
 
 
+cdef inline int add_tree_path(const Config *c, float **out, float *label, int32_t centre) noexcept nogil:
+    """Hierarchical softmax: the inner nodes on the centre word's path."""
+    cdef int64_t s
+    cdef int n = 0
+    for s in range(c.code_offsets[centre], c.code_offsets[centre + 1]):
+        out[n] = c.syn1 + <size_t>c.points[s] * c.dim
+        label[n] = c.code_labels[s]
+        sg_prefetch_row(out[n], c.dim)
+        n += 1
+    return n
+
+
 cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *sen,
                          int64_t n, int64_t pos) noexcept nogil:
-    """Pick the window and the noise words of centre sen[pos] and prefetch
+    """Pick the window and the output rows of centre sen[pos] and prefetch
     every row it will touch, one centre word ahead of the arithmetic."""
     cdef int64_t j, lo, hi
-    cdef int r, k, m, n_out, stride = c.negative + 1
+    cdef int r, k, m, n_out, ns_start
     cdef int32_t t, centre = sen[pos]
-    cdef float *centre_row = c.syn1 + <size_t>centre * c.dim
+    cdef float *centre_row = NULL
     cdef float **outs
+    cdef float *labs
     r = c.window - <int>sg_rng_below(&w.rng, <uint32_t>c.window)
     lo = pos - r if pos >= r else 0
     hi = pos + r + 1 if pos + r + 1 <= n else n
-    sg_prefetch_row(centre_row, c.dim)
+    if c.negative:
+        centre_row = c.syn1neg + <size_t>centre * c.dim
+        sg_prefetch_row(centre_row, c.dim)
     b.n_in = 0
     for j in range(lo, hi):
         if j != pos:
             b.inp[b.n_in] = c.syn0 + <size_t>sen[j] * c.dim
             sg_prefetch_row(b.inp[b.n_in], c.dim)
             b.n_in += 1
-    if c.shared_negatives:
-        # One draw of negatives for the whole window; a repeated noise word
-        # gets weight 2 instead of a second slot (the block update reads
-        # every output row once). Draws of the centre itself are skipped.
-        b.out[0] = centre_row
-        b.out_id[0] = centre
-        b.weight[0] = 1.0
-        n_out = 1
-        for k in range(c.negative):
-            t = next_noise(c, w)
-            if t == centre:
-                continue
-            for m in range(1, n_out):
-                if b.out_id[m] == t:
-                    b.weight[m] += 1.0
-                    break
-            else:
-                b.out[n_out] = c.syn1 + <size_t>t * c.dim
-                b.out_id[n_out] = t
-                b.weight[n_out] = 1.0
-                sg_prefetch_row(b.out[n_out], c.dim)
-                n_out += 1
-        b.n_out = n_out
-    else:
-        # word2vec.c: fresh negatives for every (context, centre) pair.
-        for j in range(b.n_in):
-            outs = b.out + j * stride
-            outs[0] = centre_row
-            n_out = 1
+    if c.shared_negatives or not c.sg:
+        # One set of outputs for the whole window: the tree path, the centre
+        # and one draw of negatives; a repeated noise word gets weight 2
+        # instead of a second slot (the block update reads each row once).
+        n_out = add_tree_path(c, b.out, b.label, centre) if c.hs else 0
+        for k in range(n_out):
+            b.weight[k] = 1.0
+            b.out_id[k] = -1
+        if c.negative:
+            ns_start = n_out
+            b.out[n_out] = centre_row
+            b.label[n_out] = 1.0
+            b.out_id[n_out] = centre
+            b.weight[n_out] = 1.0
+            n_out += 1
             for k in range(c.negative):
                 t = next_noise(c, w)
                 if t == centre:
                     continue
-                outs[n_out] = c.syn1 + <size_t>t * c.dim
-                sg_prefetch_row(outs[n_out], c.dim)
+                for m in range(ns_start + 1, n_out):
+                    if b.out_id[m] == t:
+                        b.weight[m] += 1.0
+                        break
+                else:
+                    b.out[n_out] = c.syn1neg + <size_t>t * c.dim
+                    b.label[n_out] = 0.0
+                    b.out_id[n_out] = t
+                    b.weight[n_out] = 1.0
+                    sg_prefetch_row(b.out[n_out], c.dim)
+                    n_out += 1
+        b.n_out = n_out
+    else:
+        # word2vec.c: fresh negatives for every (context, centre) pair.
+        for j in range(b.n_in):
+            outs = b.out + j * w.stride
+            labs = b.label + j * w.stride
+            n_out = add_tree_path(c, outs, labs, centre) if c.hs else 0
+            if c.negative:
+                outs[n_out] = centre_row
+                labs[n_out] = 1.0
                 n_out += 1
+                for k in range(c.negative):
+                    t = next_noise(c, w)
+                    if t == centre:
+                        continue
+                    outs[n_out] = c.syn1neg + <size_t>t * c.dim
+                    labs[n_out] = 0.0
+                    sg_prefetch_row(outs[n_out], c.dim)
+                    n_out += 1
             b.n_outs[j] = n_out
 
 
 cdef inline void update(const Config *c, Worker *w, Batch *b) noexcept nogil:
-    cdef int i, stride = c.negative + 1
+    cdef int i
     if b.n_in == 0:
         return
+    if not c.sg:
+        w.loss += sg_cbow_update(b.inp, b.n_in, c.cbow_mean, b.out, b.label, b.weight, b.n_out,
+                                 w.alpha, c.dim, w.work, c.want_loss)
+        w.examples += 1
+        return
     if c.shared_negatives:
-        w.loss += sg_batch_update(b.inp, b.n_in, b.out, b.weight, b.n_out, w.alpha, c.dim,
-                                  w.scratch, c.want_loss)
+        w.loss += sg_batch_update(b.inp, b.n_in, b.out, b.label, b.weight, b.n_out, w.alpha,
+                                  c.dim, w.scratch, c.want_loss)
     else:
         for i in range(b.n_in):
-            w.loss += sg_pair_update(b.inp[i], b.out + i * stride, b.n_outs[i], w.alpha,
-                                     c.dim, w.work, c.want_loss)
+            w.loss += sg_pair_update(b.inp[i], b.out + i * w.stride, b.label + i * w.stride,
+                                     b.n_outs[i], w.alpha, c.dim, w.work, c.want_loss)
     w.examples += b.n_in
 
 
@@ -186,22 +219,24 @@ cdef int train_ids(const Config *c, Worker *w, const int32_t *ids, int64_t n) no
     return 0
 
 
-cdef int batch_init(const Config *c, Batch *b) noexcept nogil:
-    cdef int max_in = 2 * c.window, max_out = c.negative + 1
+cdef int batch_init(const Config *c, Batch *b, int stride) noexcept nogil:
+    cdef int max_in = 2 * c.window
     b.inp = <float **>malloc(sizeof(float *) * max_in)
-    b.out = <float **>malloc(sizeof(float *) * max_in * max_out)
+    b.out = <float **>malloc(sizeof(float *) * max_in * stride)
+    b.label = <float *>malloc(sizeof(float) * max_in * stride)
     b.n_outs = <int *>malloc(sizeof(int) * max_in)
-    b.out_id = <int32_t *>malloc(sizeof(int32_t) * max_out)
-    b.weight = <float *>malloc(sizeof(float) * max_out)
+    b.out_id = <int32_t *>malloc(sizeof(int32_t) * stride)
+    b.weight = <float *>malloc(sizeof(float) * stride)
     b.n_in = 0
     b.n_out = 0
-    if b.inp == NULL or b.out == NULL or b.n_outs == NULL or b.out_id == NULL or b.weight == NULL:
+    if (b.inp == NULL or b.out == NULL or b.label == NULL or b.n_outs == NULL
+            or b.out_id == NULL or b.weight == NULL):
         return -1
     return 0
 
 
 cdef void batch_free(Batch *b) noexcept nogil:
-    free(b.inp); free(b.out); free(b.n_outs); free(b.out_id); free(b.weight)
+    free(b.inp); free(b.out); free(b.label); free(b.n_outs); free(b.out_id); free(b.weight)
 
 
 cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
@@ -211,13 +246,14 @@ cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
     w.words = 0
     w.examples = 0
     w.loss = 0.0
+    w.stride = (c.max_codelen if c.hs else 0) + (c.negative + 1 if c.negative else 0)
     w.sentence = <int32_t *>malloc(sizeof(int32_t) * c.max_sentence)
-    w.work = <float *>malloc(sizeof(float) * c.dim)
-    w.scratch = <float *>malloc(sizeof(float) * 2 * c.window * (c.negative + 1))
+    w.work = <float *>malloc(sizeof(float) * 2 * c.dim)
+    w.scratch = <float *>malloc(sizeof(float) * 2 * c.window * w.stride)
     w.noise = <int32_t *>malloc(sizeof(int32_t) * NOISE_BATCH)
     w.noise_next = NOISE_BATCH
-    rc |= batch_init(c, &w.batch[0])
-    rc |= batch_init(c, &w.batch[1])
+    rc |= batch_init(c, &w.batch[0], w.stride)
+    rc |= batch_init(c, &w.batch[1], w.stride)
     if rc or w.sentence == NULL or w.work == NULL or w.scratch == NULL or w.noise == NULL:
         return -1
     sync_alpha(c, w)
@@ -241,28 +277,75 @@ cdef class Trainer:
     cdef int64_t[::1] _done
     cdef int32_t[::1] _stop
 
-    def __init__(self, float[:, ::1] syn0, float[:, ::1] syn1, keep_prob, noise_prob, *,
+    def __init__(self, float[:, ::1] syn0 not None, syn1neg, keep_prob, noise_prob, *,
                  int window, int negative, float alpha, float min_alpha, int64_t total_words,
+                 syn1=None, huffman=None, bint sg=True, bint cbow_mean=True,
                  bint shared_negatives=False, bint compute_loss=False,
                  int64_t max_sentence=10000, int64_t words_done=0):
+        """syn0: input vectors (V x D, float32, C order), trained in place.
+        syn1neg: output vectors for negative sampling (V x D) or None when
+        negative == 0. syn1 + huffman=(offsets, points, codes) from
+        Vocabulary.huffman(): hierarchical softmax (syn1 is (V-1) x D)."""
+        cdef float[:, ::1] neg_view
+        cdef float[:, ::1] hs_view
+        cdef int64_t[::1] off_view
+        cdef int32_t[::1] pts_view
+        cdef float[::1] lab_view
         cdef uint32_t[::1] keep_view
         cdef double[::1] noise_view
         cdef uint32_t[:, ::1] table
         v = syn0.shape[0]
-        if syn1.shape[0] != v or syn1.shape[1] != syn0.shape[1]:
-            raise ValueError("syn0 and syn1 shapes differ")
-        if v < 1:
-            raise ValueError("empty vocabulary")
-        if not 1 <= window or not 0 <= negative < SG_MAX_OUT:
-            raise ValueError(f"window must be >= 1 and negative in [0, {SG_MAX_OUT - 1}]")
-        noise = np.ascontiguousarray(noise_prob, dtype=np.float64)
-        if noise.shape != (v,):
-            raise ValueError("noise distribution must have one weight per word")
-        table_arr = np.zeros((v, 2), dtype=np.uint32)
-        table = table_arr
-        noise_view = noise
-        if sg_alias_build(&noise_view[0], <int32_t>v, <sg_alias_entry *>&table[0, 0]) != 0:
-            raise ValueError("noise weights must be finite, >= 0, and not all 0")
+        d = syn0.shape[1]
+        if v < 1 or d < 1:
+            raise ValueError("empty vocabulary or zero dimensions")
+        if window < 1 or negative < 0:
+            raise ValueError("window must be >= 1 and negative >= 0")
+        if negative == 0 and syn1 is None:
+            raise ValueError("nothing to train: negative == 0 and no hierarchical softmax")
+        refs = [syn0]
+        self.c.syn1neg = NULL
+        table_arr = None
+        if negative:
+            neg_view = syn1neg
+            if neg_view.shape[0] != v or neg_view.shape[1] != d:
+                raise ValueError("syn1neg must have the shape of syn0")
+            self.c.syn1neg = &neg_view[0, 0]
+            noise = np.ascontiguousarray(noise_prob, dtype=np.float64)
+            if noise.shape != (v,):
+                raise ValueError("noise distribution must have one weight per word")
+            table_arr = np.zeros((v, 2), dtype=np.uint32)
+            table = table_arr
+            noise_view = noise
+            if sg_alias_build(&noise_view[0], <int32_t>v, <sg_alias_entry *>&table[0, 0]) != 0:
+                raise ValueError("noise weights must be finite, >= 0, and not all 0")
+            self.c.noise = <sg_alias_entry *>&table[0, 0]
+            refs += [syn1neg, table_arr]
+        self.c.hs = syn1 is not None
+        self.c.max_codelen = 0
+        if self.c.hs:
+            if huffman is None:
+                raise ValueError("hierarchical softmax needs the Huffman tree")
+            hs_view = syn1
+            if hs_view.shape[0] != v - 1 or hs_view.shape[1] != d:
+                raise ValueError("syn1 must be (V - 1) x D")
+            offsets, points, codes = huffman
+            offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+            points = np.ascontiguousarray(points, dtype=np.int32)
+            labels = np.ascontiguousarray(1.0 - np.asarray(codes, dtype=np.float32))
+            if (offsets.shape != (v + 1,) or points.shape[0] != offsets[v] or labels.shape[0] != offsets[v]
+                    or (points.shape[0] and (points.min() < 0 or points.max() >= v - 1))):
+                raise ValueError("inconsistent Huffman tree")
+            off_view = offsets
+            pts_view = points
+            lab_view = labels
+            self.c.syn1 = &hs_view[0, 0]
+            self.c.code_offsets = &off_view[0]
+            self.c.points = &pts_view[0]
+            self.c.code_labels = &lab_view[0]
+            self.c.max_codelen = int(np.diff(offsets).max())
+            refs += [syn1, offsets, points, labels]
+        if self.c.max_codelen + (negative + 1 if negative else 0) > SG_MAX_OUT:
+            raise ValueError(f"tree depth + negative + 1 must be <= {SG_MAX_OUT}")
         keep_arr = None
         self.c.keep = NULL
         if keep_prob is not None:
@@ -277,16 +360,16 @@ cdef class Trainer:
         stop_arr = np.zeros(1, dtype=np.int32)
         self._done = done_arr
         self._stop = stop_arr
-        self._refs = (syn0, syn1, table_arr, keep_arr, done_arr, stop_arr)
+        self._refs = tuple(refs) + (keep_arr, done_arr, stop_arr)
         self.c.syn0 = &syn0[0, 0]
-        self.c.syn1 = &syn1[0, 0]
-        self.c.dim = syn0.shape[1]
+        self.c.dim = d
         self.c.window = window
         self.c.negative = negative
+        self.c.sg = sg
+        self.c.cbow_mean = cbow_mean
         self.c.shared_negatives = shared_negatives
         self.c.want_loss = compute_loss
         self.c.max_sentence = max_sentence
-        self.c.noise = <sg_alias_entry *>&table[0, 0]
         self.c.vocab_size = <uint32_t>v
         self.c.alpha0 = alpha
         self.c.min_alpha = min_alpha
@@ -423,40 +506,85 @@ def log_sigmoid(double x):
     return sg_log_sigmoid(x)
 
 
+def _labels(labels, int n):
+    if labels is None:
+        return None
+    lab = np.ascontiguousarray(labels, dtype=np.float32)
+    if lab.shape != (n,):
+        raise ValueError("one label per output row")
+    return lab
+
+
 def pair_update(float[::1] v not None, float[:, ::1] out not None, float alpha,
-                bint compute_loss=True):
-    """One SGNS step in place: input row v, out[0] the positive output row,
-    out[1:] the negatives. Returns the loss before the step."""
-    cdef int n_out = out.shape[0], d = v.shape[0], j
-    cdef float *rows[64]
-    if out.shape[1] != d or not 1 <= n_out <= 64:
-        raise ValueError("out must be (1..64, len(v))")
+                labels=None, bint compute_loss=True):
+    """One skip-gram step in place: input row v against the rows of out.
+    labels=None: out[0] is the positive row, out[1:] negatives (SGNS);
+    otherwise labels[j] is row j's target (hierarchical softmax: 1 - code).
+    Returns the loss before the step."""
+    cdef int n_out = out.shape[0], d = v.shape[0]
+    cdef float *rows[128]
+    cdef float[::1] lv
+    if out.shape[1] != d or not 1 <= n_out <= SG_MAX_OUT:
+        raise ValueError(f"out must be (1..{SG_MAX_OUT}, len(v))")
+    lab = _labels(labels, n_out)
     work = np.empty(d, dtype=np.float32)
     cdef float[::1] wv = work
     for j in range(n_out):
         rows[j] = &out[j, 0]
-    return sg_pair_update(&v[0], rows, n_out, alpha, d, &wv[0], compute_loss)
+    if lab is None:
+        return sg_pair_update(&v[0], rows, NULL, n_out, alpha, d, &wv[0], compute_loss)
+    lv = lab
+    return sg_pair_update(&v[0], rows, &lv[0], n_out, alpha, d, &wv[0], compute_loss)
 
 
 def batch_update(float[:, ::1] inp not None, float[:, ::1] out not None, float alpha,
-                 weight=None, bint compute_loss=True):
-    """Shared-negative step in place: every row of inp against out[0]
-    (positive) and out[1:] (negatives), all computed from the old values.
+                 weight=None, labels=None, bint compute_loss=True):
+    """Shared-output step in place: every row of inp against the rows of out
+    (distinct), all from the old values; weight[j] multiplies row j's terms.
     Returns the loss before the step."""
     cdef int n_in = inp.shape[0], n_out = out.shape[0], d = inp.shape[1], i
     cdef float *irows[256]
-    cdef float *orows[64]
-    if out.shape[1] != d or not 1 <= n_out <= 64 or not 1 <= n_in <= 256:
-        raise ValueError("inp must be (1..256, d) and out (1..64, d)")
+    cdef float *orows[128]
+    cdef float[::1] lv
+    if out.shape[1] != d or not 1 <= n_out <= SG_MAX_OUT or not 1 <= n_in <= 256:
+        raise ValueError(f"inp must be (1..256, d) and out (1..{SG_MAX_OUT}, d)")
     wt = np.ones(n_out, dtype=np.float32) if weight is None else np.ascontiguousarray(weight, dtype=np.float32)
     cdef float[::1] wv = wt
+    lab = _labels(labels, n_out)
     scratch = np.empty(n_in * n_out, dtype=np.float32)
     cdef float[::1] sv = scratch
     for i in range(n_in):
         irows[i] = &inp[i, 0]
     for i in range(n_out):
         orows[i] = &out[i, 0]
-    return sg_batch_update(irows, n_in, orows, &wv[0], n_out, alpha, d, &sv[0], compute_loss)
+    if lab is None:
+        return sg_batch_update(irows, n_in, orows, NULL, &wv[0], n_out, alpha, d, &sv[0], compute_loss)
+    lv = lab
+    return sg_batch_update(irows, n_in, orows, &lv[0], &wv[0], n_out, alpha, d, &sv[0], compute_loss)
+
+
+def cbow_update(float[:, ::1] inp not None, float[:, ::1] out not None, float alpha,
+                bint mean=True, labels=None, bint compute_loss=True):
+    """One CBOW step in place: the mean (or sum) of the rows of inp against
+    the rows of out (distinct); every input row receives the whole error.
+    Returns the loss before the step."""
+    cdef int n_in = inp.shape[0], n_out = out.shape[0], d = inp.shape[1], i
+    cdef float *irows[256]
+    cdef float *orows[128]
+    cdef float[::1] lv
+    if out.shape[1] != d or not 1 <= n_out <= SG_MAX_OUT or not 1 <= n_in <= 256:
+        raise ValueError(f"inp must be (1..256, d) and out (1..{SG_MAX_OUT}, d)")
+    lab = _labels(labels, n_out)
+    work = np.empty(2 * d, dtype=np.float32)
+    cdef float[::1] wk = work
+    for i in range(n_in):
+        irows[i] = &inp[i, 0]
+    for i in range(n_out):
+        orows[i] = &out[i, 0]
+    if lab is None:
+        return sg_cbow_update(irows, n_in, mean, orows, NULL, NULL, n_out, alpha, d, &wk[0], compute_loss)
+    lv = lab
+    return sg_cbow_update(irows, n_in, mean, orows, &lv[0], NULL, n_out, alpha, d, &wk[0], compute_loss)
 
 
 def alias_draws(p, int n, uint64_t seed=1):

@@ -22,7 +22,7 @@ Training options (word2vec.c names and defaults, except -cbow 0 and -threads):
   -size <int>          dimensions of the vectors; default 100
   -window <int>        maximum skip length between words; default 5
   -sample <float>      subsampling threshold for frequent words; default 1e-3 (0 = off)
-  -hs <int>            hierarchical softmax; only 0 (off) is supported yet
+  -hs <int>            1: hierarchical softmax (alone with -negative 0, or with it); default 0
   -negative <int>      number of negative examples; default 5
   -threads <int>       training threads; default {cpus} (the number of CPUs)
   -iter <int>          training epochs; default 5
@@ -33,7 +33,7 @@ Training options (word2vec.c names and defaults, except -cbow 0 and -threads):
   -binary <int>        1 writes the binary format; default 0 (text)
   -save-vocab <file>   write the vocabulary (word count per line)
   -read-vocab <file>   read the vocabulary from a file instead of counting the corpus
-  -cbow <int>          only 0 (skip-gram) is supported yet; default 0
+  -cbow <int>          1: CBOW (default alpha 0.05), 0: skip-gram; default 0
 sgns extras:
   -min-alpha <float>   final learning rate; default 0.0001 (alpha 1e-4 x -alpha in word2vec.c)
   -seed <int>          random seed; default 1 (with -threads 1, runs are repeatable)
@@ -92,16 +92,12 @@ def parse_flags(argv: list[str], allowed=None) -> dict:
 def _refuse_unsupported(opts: dict) -> None:
     if opts["cbow"] not in (0, 1):
         raise UsageError("-cbow must be 0 or 1")
-    if opts["cbow"] == 1:
-        raise UsageError("-cbow 1 (CBOW) is not supported yet: sgns trains skip-gram; use -cbow 0")
     if opts["hs"] not in (0, 1):
         raise UsageError("-hs must be 0 or 1")
-    if opts["hs"] == 1:
-        raise UsageError("-hs 1 (hierarchical softmax) is not supported yet; use -hs 0 -negative N")
     if opts["classes"] != 0:
         raise UsageError("-classes (k-means word classes) is not supported yet")
-    if opts["negative"] < 1:
-        raise UsageError("-negative must be >= 1 (hierarchical softmax is not available)")
+    if opts["negative"] < 0 or (opts["negative"] == 0 and opts["hs"] == 0):
+        raise UsageError("-negative must be >= 1, or 0 with -hs 1")
     if opts["binary"] not in (0, 1):
         raise UsageError("-binary must be 0 or 1")
     if opts["shared-negatives"] not in (0, 1):
@@ -147,8 +143,10 @@ def train_command(argv: list[str]) -> int:
     debug = opts["debug"]
     err = sys.stderr
     threads = opts["threads"] or os.cpu_count() or 1
-    alpha = opts["alpha"] if opts["alpha"] is not None else 0.025
-    model = Word2Vec(vector_size=opts["size"], window=opts["window"], sample=opts["sample"],
+    # word2vec.c: CBOW's default learning rate is 0.05, skip-gram's 0.025.
+    alpha = opts["alpha"] if opts["alpha"] is not None else (0.05 if opts["cbow"] else 0.025)
+    model = Word2Vec(sg=1 - opts["cbow"], hs=opts["hs"],
+                     vector_size=opts["size"], window=opts["window"], sample=opts["sample"],
                      negative=opts["negative"], workers=threads, epochs=opts["iter"],
                      min_count=opts["min-count"], alpha=alpha,
                      min_alpha=min(opts["min-alpha"], alpha), seed=opts["seed"],

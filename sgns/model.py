@@ -59,8 +59,10 @@ class Progress:
 class Word2Vec:
     """Skip-gram with negative sampling (SGNS), word2vec.c semantics.
 
-    Skip-gram is the default (gensim defaults to CBOW): sg=0 (CBOW) and hs=1
-    (hierarchical softmax) are not implemented yet and raise.
+    Skip-gram is the default (sg=1; gensim defaults to CBOW). sg=0 trains
+    CBOW (cbow_mean=1: mean of the context vectors, 0: their sum); hs=1 adds
+    hierarchical softmax over word2vec.c's Huffman tree (alone with
+    negative=0, or together with negative sampling, as word2vec.c allows).
 
     Main parameters (gensim's names, word2vec.c's meaning):
         sentences / corpus_iterable: re-iterable of token lists.
@@ -99,7 +101,7 @@ class Word2Vec:
                  alpha: float = 0.025, window: int = 5, min_count: int = 5,
                  max_vocab_size: int | None = None, sample: float = 1e-3, seed: int = 1,
                  workers: int | None = None, min_alpha: float = 0.0001, sg: int = 1,
-                 hs: int = 0, negative: int = 5, ns_exponent: float = 0.75,
+                 hs: int = 0, negative: int = 5, ns_exponent: float = 0.75, cbow_mean: int = 1,
                  epochs: int = 5, max_final_vocab: int | None = None,
                  shared_negatives: bool = True, compute_loss: bool = False,
                  max_sentence_length: int = 10000, corpus_cache_mb: float = 2048,
@@ -118,6 +120,7 @@ class Word2Vec:
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
         self.sg = sg
         self.hs = hs
+        self.cbow_mean = cbow_mean
         self.negative = negative
         self.ns_exponent = ns_exponent
         self.epochs = epochs
@@ -131,7 +134,9 @@ class Word2Vec:
 
         self.vocab: Vocabulary | None = None
         self.wv = KeyedVectors(vector_size)
-        self.syn1neg = np.zeros((0, vector_size), dtype=np.float32)
+        self.syn1neg = np.zeros((0, vector_size), dtype=np.float32)  # negative-sampling outputs
+        self.syn1 = np.zeros((0, vector_size), dtype=np.float32)     # hierarchical-softmax nodes
+        self._huffman = None
         self.words_done = 0          # learning-rate position, in words
         self.total_train_words = 0   # words the schedule spans
         self.epoch_reports: list[EpochReport] = []
@@ -154,16 +159,17 @@ class Word2Vec:
         def is_int(x) -> bool:
             return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
-        if self.sg != 1:
-            raise NotImplementedError("CBOW (sg=0) is not implemented yet; sgns trains skip-gram (sg=1)")
-        if self.hs:
-            raise NotImplementedError("hierarchical softmax (hs=1) is not implemented yet; use negative > 0")
+        need(self.sg in (0, 1), f"sg must be 0 (CBOW) or 1 (skip-gram), got {self.sg!r}")
+        need(self.hs in (0, 1), f"hs must be 0 or 1, got {self.hs!r}")
+        need(self.cbow_mean in (0, 1), f"cbow_mean must be 0 or 1, got {self.cbow_mean!r}")
         need(is_int(self.vector_size) and self.vector_size >= 1,
              f"vector_size must be an integer >= 1, got {self.vector_size!r}")
         need(is_int(self.window) and self.window >= 1, f"window must be an integer >= 1, got {self.window!r}")
         need(is_int(self.min_count) and self.min_count >= 0, f"min_count must be an integer >= 0, got {self.min_count!r}")
-        need(is_int(self.negative) and 1 <= self.negative <= 63,
-             f"negative must be an integer in 1..63 (hs is not available), got {self.negative!r}")
+        need(is_int(self.negative) and 0 <= self.negative <= 63,
+             f"negative must be an integer in 0..63, got {self.negative!r}")
+        need(self.negative > 0 or self.hs == 1,
+             "nothing to train: negative=0 needs hs=1 (hierarchical softmax)")
         need(is_int(self.epochs) and self.epochs >= 1, f"epochs must be an integer >= 1, got {self.epochs!r}")
         need(is_int(self.workers) and self.workers >= 1, f"workers must be an integer >= 1, got {self.workers!r}")
         need(is_int(self.seed), f"seed must be an integer, got {self.seed!r}")
@@ -215,7 +221,10 @@ class Word2Vec:
         syn0 -= np.float32(1.0)
         syn0 /= np.float32(self.vector_size)
         self.wv = KeyedVectors.from_arrays(vocab.words, syn0, vocab.counts)
-        self.syn1neg = np.zeros_like(syn0)
+        self.syn1neg = np.zeros_like(syn0) if self.negative else np.zeros((0, self.vector_size), np.float32)
+        self._huffman = vocab.huffman() if self.hs else None
+        self.syn1 = (np.zeros((len(vocab) - 1, self.vector_size), dtype=np.float32) if self.hs
+                     else np.zeros((0, self.vector_size), dtype=np.float32))
         self.words_done = 0
         self.epoch_reports = []
         return self
@@ -296,15 +305,19 @@ class Word2Vec:
             _check_reiterable(corpus_iterable)
 
         trainer = _train.Trainer(
-            self.wv.vectors, self.syn1neg, self.vocab.keep_probabilities(self.sample),
+            self.wv.vectors, self.syn1neg if self.negative else None,
+            self.vocab.keep_probabilities(self.sample),
             self.vocab.noise_weights(self.ns_exponent), window=self.window,
             negative=self.negative, alpha=alpha0, min_alpha=alpha1,
-            total_words=self.total_train_words, shared_negatives=self.shared_negatives,
-            compute_loss=compute_loss, max_sentence=self.max_sentence_length)
+            total_words=self.total_train_words, syn1=self.syn1 if self.hs else None,
+            huffman=self._huffman, sg=bool(self.sg), cbow_mean=bool(self.cbow_mean),
+            shared_negatives=self.shared_negatives, compute_loss=compute_loss,
+            max_sentence=self.max_sentence_length)
         logger.info("training on %d words per epoch for %d epochs: %d workers, kernels %s, "
-                    "sg=1 negative=%d window=%d sample=%g alpha=%g%s", per_epoch, epochs,
-                    self.workers, _train.active_kernels(), self.negative, self.window,
-                    self.sample, alpha0, ", shared negatives" if self.shared_negatives else "")
+                    "%s hs=%d negative=%d window=%d sample=%g alpha=%g%s", per_epoch, epochs,
+                    self.workers, _train.active_kernels(), "skip-gram" if self.sg else "CBOW",
+                    self.hs, self.negative, self.window, self.sample, alpha0,
+                    ", shared negatives" if self.shared_negatives and self.sg else "")
         self._call(callbacks, "on_train_begin")
         examples = words = 0
         t_start = time.perf_counter()

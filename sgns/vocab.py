@@ -90,5 +90,59 @@ class Vocabulary:
         """Unnormalised noise distribution count^ns_exponent."""
         return np.power(self.counts.astype(np.float64), ns_exponent)
 
+    def huffman(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """word2vec.c's Huffman tree over the counts, for hierarchical softmax.
+
+        Returns (offsets, points, codes): word i's path from the root is
+        points[offsets[i]:offsets[i+1]] (inner-node indices, 0..V-2, the root
+        is V-2) and codes[...] the branch taken at each (0 or 1). Built with
+        the two-queue method on the descending counts: O(V).
+        """
+        v = len(self)
+        if v < 2:
+            raise ValueError("hierarchical softmax needs at least 2 words in the vocabulary")
+        count = np.empty(2 * v - 1, dtype=np.int64)
+        count[:v] = self.counts
+        parent = np.zeros(2 * v - 1, dtype=np.int64)
+        branch = np.zeros(2 * v - 1, dtype=np.uint8)
+        leaf, inner = v - 1, v  # next smallest leaf (counts descend), next inner node
+        cnt = count.tolist()
+        par = [0] * (2 * v - 1)
+        bit = [0] * (2 * v - 1)
+        for a in range(v - 1):
+            picks = []
+            for _ in range(2):
+                if leaf >= 0 and (inner >= v + a or cnt[leaf] < cnt[inner]):
+                    picks.append(leaf)
+                    leaf -= 1
+                else:
+                    picks.append(inner)
+                    inner += 1
+            cnt[v + a] = cnt[picks[0]] + cnt[picks[1]]
+            par[picks[0]] = par[picks[1]] = v + a
+            bit[picks[1]] = 1
+        parent[:] = par
+        branch[:] = bit
+        root = 2 * v - 2
+        lengths = np.zeros(v, dtype=np.int64)
+        paths_p: list[list[int]] = []
+        paths_c: list[list[int]] = []
+        for i in range(v):
+            p, c, node = [], [], i
+            while node != root:
+                c.append(bit[node])
+                node = par[node]
+                p.append(node - v)
+            p.reverse()
+            c.reverse()
+            paths_p.append(p)
+            paths_c.append(c)
+            lengths[i] = len(p)
+        offsets = np.zeros(v + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        points = np.fromiter((n for p in paths_p for n in p), dtype=np.int32, count=int(offsets[-1]))
+        codes = np.fromiter((b for c in paths_c for b in c), dtype=np.uint8, count=int(offsets[-1]))
+        return offsets, points, codes
+
     def raw_words(self) -> list[bytes]:
         return [encode_word(w) for w in self.words]

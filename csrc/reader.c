@@ -112,12 +112,19 @@ int sg_reader_next(sg_reader *r, const char **tok, size_t *len)
         s = r->i;
         e = s;
         for (;;) {
+            int64_t before;
+            size_t got, shift;
             while (e < r->len && e - s <= SG_MAX_WORD && !SEP[(unsigned char)r->buf[e]]) e++;
             if (e < r->len || e - s > SG_MAX_WORD) break;
+            /* The buffer ends inside the word: slide it to the front and read
+             * more. The slide happens even when the read hits end of file. */
             r->i = s;
-            if (!refill(r, s)) break;
-            e -= s;
-            s = 0;
+            before = r->buf_pos;
+            got = refill(r, s);
+            shift = (size_t)(r->buf_pos - before);
+            s -= shift;
+            e -= shift;
+            if (!got) break;
         }
         if (e - s <= SG_MAX_WORD) {
             r->i = e;

@@ -1,5 +1,6 @@
 """sgns: fast, exact word2vec (skip-gram with negative sampling) in a Cython
 C-extension that mirrors word2vec.c, with gensim's API names."""
+from sgns.corpus import LineSentence, PathLineSentences, Text8Corpus
 from sgns.formats import FormatError
 from sgns.keyedvectors import KeyedVectors
 from sgns.model import EpochReport, Progress, Word2Vec
@@ -8,4 +9,4 @@ from sgns.vocab import Vocabulary
 __version__ = "0.1.0"
 
 __all__ = ["Word2Vec", "KeyedVectors", "Vocabulary", "FormatError", "EpochReport", "Progress",
-           "__version__"]
+           "LineSentence", "PathLineSentences", "Text8Corpus", "__version__"]

@@ -14,6 +14,7 @@ USAGE = """sgns {version}: skip-gram word vectors, word2vec.c-compatible
 
 Usage: sgns -train <file> -output <file> [options]     (word2vec.c flags)
        sgns demo [-epochs N] [-threads N]               (train on a bundled King James Bible)
+       sgns plot VEC word... [-output out.png]          (2-D PCA picture of some words)
 
 Training options (word2vec.c names and defaults, except -cbow 0 and -threads):
   -train <file>        text corpus, whitespace-separated words, one sentence a line
@@ -225,7 +226,11 @@ def demo_command(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"demo": demo_command}
+COMMANDS = {"demo": demo_command,
+            "plot": lambda argv: __import__("sgns.plot").plot.plot_command(argv),
+            "distance": lambda argv: __import__("sgns.tools").tools.distance_command(argv),
+            "analogy": lambda argv: __import__("sgns.tools").tools.analogy_command(argv),
+            "accuracy": lambda argv: __import__("sgns.tools").tools.accuracy_command(argv)}
 
 
 def main(argv: list[str] | None = None) -> int:

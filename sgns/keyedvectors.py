@@ -1,25 +1,72 @@
-"""KeyedVectors: word -> vector lookups and similarity queries, with gensim's
-names and semantics, over a float32 matrix."""
+"""KeyedVectors: key -> vector lookups and similarity queries over a float32
+matrix, with gensim 4's names and semantics.
+
+Where sgns deliberately differs from gensim 4.4 (each difference is a gensim
+quirk that would give a silently wrong answer):
+
+* A zero vector has norm 1 in `norms`, so it stays zero when normalised and
+  has cosine 0 with everything (gensim divides by 0 and returns NaN).
+* most_similar_cosmul normalises vectors given as input (the formula is on
+  cosines; gensim uses them unnormalised) and honours restrict_vocab (gensim
+  ignores it).
+* n_similarity raises KeyError for a missing key (gensim 4 skips it silently).
+* add_vector returns the existing index for a key already present (gensim
+  returns a wrong index).
+
+Queries are safe to run from many threads at once: the norms cache is built
+once, under a lock, and never mutated afterwards. Code that changes `vectors`
+in place (training) must set `norms = None` (or call fill_norms(force=True)).
+"""
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections.abc import Iterable, Sequence
+from numbers import Integral, Real
 from typing import Union
 
 import numpy as np
 
 from sgns import formats
 
+logger = logging.getLogger(__name__)
+
 Key = str
-PositiveNegative = Union[Key, np.ndarray, Sequence[Union[Key, np.ndarray]], None]
+_KEY_TYPES = (str, int, np.integer)
+Item = Union[Key, int, np.ndarray]
+WeightedItem = Union[Item, tuple[Item, float]]
+PositiveNegative = Union[Item, Sequence[WeightedItem], np.ndarray, None]
+
+
+def _as_items(value) -> list:
+    """gensim's convention: one key or 1-D vector -> [it]; a 2-D array -> its
+    rows; None -> []; any other iterable -> list(it)."""
+    if value is None:
+        return []
+    if isinstance(value, _KEY_TYPES):
+        return [value]
+    if isinstance(value, np.ndarray):
+        if value.ndim == 1:
+            return [value]
+        if value.ndim == 2:
+            return list(value)
+        raise ValueError(f"expected a 1-D vector or a 2-D array of vectors, got shape {value.shape}")
+    return list(value)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v)
+    return v / n if n > 0 else v
 
 
 class KeyedVectors:
     """A vocabulary of keys and one vector per key.
 
-    vectors: (len(index_to_key), vector_size) float32 array; row i belongs to
-    index_to_key[i]; key_to_index maps back. Per-key attributes such as the
-    corpus count are kept with set_vecattr/get_vecattr (gensim's names).
+    vectors: (len(index_to_key), vector_size) array (float32 by default);
+    row i belongs to index_to_key[i] and key_to_index maps back. Per-key
+    attributes such as the corpus count live in `expandos` and are read and
+    written with get_vecattr/set_vecattr (gensim's names).
     """
 
     def __init__(self, vector_size: int, count: int = 0, dtype=np.float32):
@@ -34,6 +81,8 @@ class KeyedVectors:
     @classmethod
     def from_arrays(cls, keys: Sequence[Key], vectors: np.ndarray,
                     counts: Sequence[int] | None = None) -> "KeyedVectors":
+        """Wrap a (len(keys), D) matrix without copying it. counts: optional
+        per-key corpus counts (the "count" vecattr)."""
         vectors = np.asarray(vectors)
         if vectors.ndim != 2 or vectors.shape[0] != len(keys):
             raise ValueError("vectors must be a (len(keys), D) matrix")
@@ -44,136 +93,408 @@ class KeyedVectors:
         if len(kv.key_to_index) != len(kv.index_to_key):
             raise ValueError("duplicate keys")
         if counts is not None:
-            kv.expandos["count"] = np.asarray(counts, dtype=np.int64)
+            counts = np.asarray(counts, dtype=np.int64)
+            if counts.shape != (len(keys),):
+                raise ValueError("counts must have one entry per key")
+            kv.expandos["count"] = counts
         return kv
+
+    def __repr__(self) -> str:
+        return f"KeyedVectors<vector_size={self.vector_size}, {len(self)} keys>"
 
     # ---- lookups ------------------------------------------------------------
 
     def __len__(self) -> int:
         return len(self.index_to_key)
 
-    def __contains__(self, key: Key) -> bool:
-        return key in self.key_to_index
+    def __contains__(self, key) -> bool:
+        return self.has_index_for(key)
 
-    def has_index_for(self, key: Key) -> bool:
-        return key in self.key_to_index
+    def has_index_for(self, key) -> bool:
+        """True if get_index(key) would succeed (a key, or an int row number)."""
+        return self.get_index(key, -1) >= 0
 
-    def get_index(self, key: Key, default: int | None = None) -> int:
-        i = self.key_to_index.get(key)
-        if i is not None:
+    def get_index(self, key, default: int | None = None) -> int:
+        """Row of key. As in gensim, an int that is not itself a key is taken
+        as a row number if it is in range. Missing: default, else KeyError."""
+        i = self.key_to_index.get(key, -1) if isinstance(key, (str, int, np.integer)) else -1
+        if i >= 0:
             return i
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool) and 0 <= key < len(self):
+            return int(key)
         if default is not None:
             return default
         raise KeyError(f"Key '{key}' not present")
 
-    def get_vector(self, key: Key, norm: bool = False) -> np.ndarray:
-        """The vector of key (a copy-free row view); unit length if norm."""
+    def get_vector(self, key, norm: bool = False) -> np.ndarray:
+        """The vector of key: a read-only view of its row (norm=False) or a
+        new unit-length copy (norm=True; a zero vector stays zero)."""
         i = self.get_index(key)
         if norm:
             return self.vectors[i] / self._row_norms()[i]
-        return self.vectors[i]
+        result = self.vectors[i]
+        result.setflags(write=False)  # writing through it would leave the norms stale
+        return result
 
     def __getitem__(self, key_or_keys):
-        if isinstance(key_or_keys, str):
+        """kv[key] -> 1-D vector; kv[[k1, k2, ...]] -> 2-D array of rows."""
+        if isinstance(key_or_keys, _KEY_TYPES):
             return self.get_vector(key_or_keys)
         return np.vstack([self.get_vector(k) for k in key_or_keys])
 
-    def get_vecattr(self, key: Key, attr: str):
+    def __setitem__(self, keys, weights) -> None:
+        """kv[key] = vector, or kv[[k1, k2]] = 2-D array: add or replace."""
+        if not isinstance(keys, list):
+            keys = [keys]
+            weights = np.asarray(weights).reshape(1, -1)
+        self.add_vectors(keys, weights, replace=True)
+
+    def get_vecattr(self, key, attr: str):
+        """Per-key attribute (e.g. "count") as a Python scalar."""
         return self.expandos[attr][self.get_index(key)].item()
 
-    def set_vecattr(self, key: Key, attr: str, value) -> None:
+    def set_vecattr(self, key, attr: str, value) -> None:
         if attr not in self.expandos:
             self.expandos[attr] = np.zeros(len(self), dtype=np.asarray(value).dtype)
         self.expandos[attr][self.get_index(key)] = value
 
-    # ---- similarity ---------------------------------------------------------
+    # ---- adding vectors -----------------------------------------------------
+
+    def add_vector(self, key: Key, vector: np.ndarray) -> int:
+        """Append one key and its vector; returns its row. A key already
+        present keeps its vector (use kv[key] = vector to replace). Adding
+        many keys one at a time copies the matrix each time: use add_vectors."""
+        i = self.key_to_index.get(key)
+        if i is not None:
+            return i
+        self.add_vectors([key], np.asarray(vector).reshape(1, -1))
+        return len(self) - 1
+
+    def add_vectors(self, keys: Sequence[Key] | Key, weights, extras: dict | None = None,
+                    replace: bool = False) -> None:
+        """Append keys and their vectors (a list of 1-D vectors or a 2-D
+        array, cast to vectors.dtype). Keys already present keep their vector
+        unless replace=True. extras: {attr: array with one value per key}.
+        Other per-key attributes of new keys are 0."""
+        if isinstance(keys, _KEY_TYPES):
+            keys = [keys]
+            weights = np.asarray(weights).reshape(1, -1)
+        keys = list(keys)
+        weights = np.asarray(weights)
+        if weights.ndim == 1 and len(keys) == 1:
+            weights = weights.reshape(1, -1)
+        if weights.ndim != 2 or weights.shape != (len(keys), self.vector_size):
+            raise ValueError(f"weights must be a ({len(keys)}, {self.vector_size}) array, "
+                             f"got shape {weights.shape}")
+        extras = {name: np.asarray(v) for name, v in (extras or {}).items()}
+        for name, v in extras.items():
+            if v.shape[:1] != (len(keys),):
+                raise ValueError(f"extras[{name!r}] must have one value per key")
+        if len(set(keys)) != len(keys):
+            raise ValueError("duplicate keys in add_vectors")
+        present = np.array([k in self.key_to_index for k in keys], dtype=bool)
+        new = np.flatnonzero(~present)
+        n0 = len(self)
+        for name, v in extras.items():
+            if name not in self.expandos:
+                self.expandos[name] = np.zeros(n0, dtype=v.dtype)
+        if len(new):
+            new_keys = [keys[j] for j in new]
+            for j, key in enumerate(new_keys):
+                self.key_to_index[key] = n0 + j
+            self.index_to_key.extend(new_keys)
+            self.vectors = np.vstack([self.vectors, weights[new].astype(self.vectors.dtype)])
+            for name, arr in list(self.expandos.items()):
+                grown = np.zeros(n0 + len(new), dtype=arr.dtype)
+                grown[:n0] = arr
+                if name in extras:
+                    grown[n0:] = extras[name][new]
+                self.expandos[name] = grown
+        if replace and present.any():
+            rows = [self.key_to_index[keys[j]] for j in np.flatnonzero(present)]
+            if not self.vectors.flags.writeable:
+                self.vectors = np.array(self.vectors)
+            self.vectors[rows] = weights[present]
+            for name, v in extras.items():
+                self.expandos[name][rows] = v[present]
+        self.norms = None
+
+    # ---- norms --------------------------------------------------------------
+
+    @property
+    def norms(self) -> np.ndarray | None:
+        """Cached L2 norm of every row (zero rows: 1.0), or None until
+        fill_norms() or a query computes it. Set to None after changing
+        `vectors` in place."""
+        return self._norms
+
+    @norms.setter
+    def norms(self, value) -> None:
+        with self._norms_lock:
+            self._norms = None if value is None else np.asarray(value)
 
     def _row_norms(self) -> np.ndarray:
+        norms = self._norms  # one read: another thread may reset it meanwhile
+        if norms is not None and norms.shape[0] == self.vectors.shape[0]:
+            return norms
         with self._norms_lock:
-            if self._norms is None or self._norms.shape[0] != self.vectors.shape[0]:
-                norms = np.linalg.norm(self.vectors, axis=1)
+            norms = self._norms
+            if norms is None or norms.shape[0] != self.vectors.shape[0]:
+                norms = np.linalg.norm(self.vectors, axis=1).astype(self.vectors.dtype, copy=False)
                 norms[norms == 0] = 1.0  # a zero vector stays zero
-                self._norms = norms.astype(self.vectors.dtype)
-            return self._norms
+                self._norms = norms
+            return norms
 
     def fill_norms(self, force: bool = False) -> None:
+        """Compute the row norms now (force: recompute even if cached)."""
         if force:
-            self._norms = None
+            self.norms = None
         self._row_norms()
 
     def get_normed_vectors(self) -> np.ndarray:
+        """All vectors scaled to unit length, as a new (V, D) array."""
         return self.vectors / self._row_norms()[:, None]
 
-    def _mean_of(self, positive, negative) -> tuple[np.ndarray, set[int]]:
-        def as_list(x):
-            if x is None:
-                return []
-            if isinstance(x, (str, np.ndarray)):
-                return [x]
-            return list(x)
+    def unit_normalize_all(self) -> None:
+        """Scale every vector to unit length, in place (a read-only or
+        memory-mapped matrix is replaced by a normalised copy). Training
+        cannot sensibly continue afterwards."""
+        norms = self._row_norms()
+        if self.vectors.flags.writeable and not isinstance(self.vectors, np.memmap):
+            self.vectors /= norms[:, None]
+        else:
+            self.vectors = self.vectors / norms[:, None]
+        self.norms = np.ones(len(self.vectors), dtype=self.vectors.dtype)
 
-        terms, used = [], set()
-        for items, sign in ((as_list(positive), 1.0), (as_list(negative), -1.0)):
-            for item in items:
-                if isinstance(item, tuple):  # gensim allows (key, weight)
-                    item, w = item
-                    w = sign * w
-                else:
-                    w = sign
-                if isinstance(item, np.ndarray):
-                    terms.append(w * item / (np.linalg.norm(item) or 1.0))
-                else:
-                    i = self.get_index(item)
-                    used.add(i)
-                    terms.append(w * self.get_vector(item, norm=True))
-        if not terms:
-            raise ValueError("cannot compute similarity with no input")
-        mean = np.mean(np.asarray(terms, dtype=np.float64), axis=0)
-        return mean / (np.linalg.norm(mean) or 1.0), used
+    def init_sims(self, replace: bool = False) -> None:
+        """gensim 3 compatibility: fill_norms(), and unit_normalize_all() if replace."""
+        self.fill_norms()
+        if replace:
+            self.unit_normalize_all()
+
+    # ---- similarity ---------------------------------------------------------
+
+    def get_mean_vector(self, keys: Sequence[Item], weights=None, pre_normalize: bool = True,
+                        post_normalize: bool = False, ignore_missing: bool = True) -> np.ndarray:
+        """Weighted mean sum(w_i x_i) / sum(|w_i|) of the vectors of keys
+        (unit length first if pre_normalize; arrays given in keys are used as
+        they are), unit length at the end if post_normalize. Missing keys are
+        skipped unless ignore_missing=False (then KeyError)."""
+        if len(keys) == 0:
+            raise ValueError("cannot compute mean with no input")
+        dtype = self.vectors.dtype
+        weights = np.ones(len(keys), dtype=dtype) if weights is None else np.asarray(weights, dtype=dtype)
+        if weights.shape != (len(keys),):
+            raise ValueError("keys and weights array must have same number of elements")
+        mean = np.zeros(self.vector_size, dtype=dtype)
+        total = 0.0
+        for key, w in zip(keys, weights):
+            if isinstance(key, np.ndarray):
+                if key.shape != (self.vector_size,):
+                    raise ValueError(f"vector of shape {key.shape} given, expected ({self.vector_size},)")
+                mean += w * key
+            elif self.has_index_for(key):
+                mean += w * self.get_vector(key, norm=pre_normalize)
+            elif not ignore_missing:
+                raise KeyError(f"Key '{key}' not present in vocabulary")
+            else:
+                continue
+            total += abs(w)
+        if total > 0:
+            mean = mean / dtype.type(total)
+        if post_normalize:
+            mean = _unit(mean).astype(dtype, copy=False)
+        return mean
+
+    def _clip(self, restrict_vocab, clip_start: int = 0, clip_end: int | None = None) -> tuple[int, int]:
+        if restrict_vocab:
+            return 0, min(int(restrict_vocab), len(self))
+        return int(clip_start), min(len(self), int(clip_end)) if clip_end else len(self)
 
     def most_similar(self, positive: PositiveNegative = None, negative: PositiveNegative = None,
                      topn: int | None = 10, restrict_vocab: int | None = None,
-                     indexer=None) -> list[tuple[Key, float]] | np.ndarray:
-        """Keys closest by cosine to the mean of the unit-length positive
-        vectors minus the negative ones (3CosAdd). Input keys are excluded.
-        topn=None returns the similarities to all keys as an array."""
-        mean, used = self._mean_of(positive, negative)
-        limit = len(self) if restrict_vocab is None else min(int(restrict_vocab), len(self))
-        vecs = self.vectors[:limit]
-        sims = (vecs @ mean.astype(vecs.dtype)) / self._row_norms()[:limit]
-        if topn is None:
-            return sims
-        return self._top(sims, topn, used)
+                     indexer=None, *, clip_start: int = 0,
+                     clip_end: int | None = None) -> list[tuple[Key, float]] | np.ndarray:
+        """Keys closest by cosine to the weighted mean of the inputs (3CosAdd).
 
-    def _top(self, sims: np.ndarray, topn: int, exclude: set[int]) -> list[tuple[Key, float]]:
+        positive, negative: keys, vectors, or (key or vector, weight) pairs;
+        a bare item weighs +1 in positive and -1 in negative, and a pair's
+        weight is used as given (gensim's rule: give negative weights in
+        `negative`). Keys are unit-normalised first, vectors used as given.
+        Input keys are left out of the answer. topn: number of results; 0 or
+        less: []; None: the cosine to every key as an array.
+        restrict_vocab: search only the first N keys (the most frequent).
+        indexer: an object with most_similar(vector, topn) (e.g. an ANN index)
+        that answers instead, as in gensim.
+        """
+        if isinstance(topn, Integral) and topn < 1:
+            return []
+        items = [(x, 1.0) for x in _as_items(positive)] + [(x, -1.0) for x in _as_items(negative)]
+        keys, weights = [], []
+        for item, default in items:
+            if isinstance(item, tuple):
+                if len(item) != 2 or not isinstance(item[1], Real):
+                    raise ValueError(f"expected a key, a vector or a (key, weight) pair, got {item!r}")
+                keys.append(item[0])
+                weights.append(float(item[1]))
+            else:
+                keys.append(item)
+                weights.append(default)
+        mean = self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True,
+                                    ignore_missing=False)
+        if indexer is not None and isinstance(topn, int):
+            return indexer.most_similar(mean, topn)
+        start, stop = self._clip(restrict_vocab, clip_start, clip_end)
+        sims = (self.vectors[start:stop] @ mean) / self._row_norms()[start:stop]
+        if not topn:
+            return sims
+        exclude = {self.get_index(k) for k in keys if not isinstance(k, np.ndarray)}
+        return self._top(sims, topn, exclude, start)
+
+    def _top(self, sims: np.ndarray, topn: int, exclude: set[int], start: int = 0
+             ) -> list[tuple[Key, float]]:
+        """The topn highest of sims (row start + j for entry j), leaving out
+        the rows in exclude; ties in row order."""
+        topn = int(topn)
         k = min(len(sims), topn + len(exclude))
         if k <= 0:
             return []
         best = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
         best = best[np.argsort(-sims[best], kind="stable")]
-        return [(self.index_to_key[i], float(sims[i])) for i in best if i not in exclude][:topn]
+        return [(self.index_to_key[j + start], float(sims[j]))
+                for j in best if j + start not in exclude][:topn]
 
-    def similar_by_vector(self, vector: np.ndarray, topn: int = 10,
-                          restrict_vocab: int | None = None) -> list[tuple[Key, float]]:
-        return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
+    def most_similar_cosmul(self, positive: PositiveNegative = None, negative: PositiveNegative = None,
+                            topn: int | None = 10, restrict_vocab: int | None = None
+                            ) -> list[tuple[Key, float]] | np.ndarray:
+        """3CosMul (Levy & Goldberg 2014): rank keys x by
+        prod_p s(x, p) / (prod_n s(x, n) + 1e-6) with s = (1 + cos) / 2, the
+        cosine shifted into [0, 1]. Inputs are keys or vectors (normalised);
+        input keys are left out. topn and restrict_vocab as in most_similar.
+        most_similar_cosmul('a', 'b') means positive=['a'], negative=['b']."""
+        if isinstance(topn, Integral) and topn < 1:
+            return []
+        pos, neg = _as_items(positive), _as_items(negative)
+        if not pos:
+            raise ValueError("cannot compute similarity with no input")
+        exclude = {self.get_index(k) for k in pos + neg if not isinstance(k, np.ndarray)}
 
-    def similar_by_word(self, word: Key, topn: int = 10,
-                        restrict_vocab: int | None = None) -> list[tuple[Key, float]]:
-        return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
+        def unit(item) -> np.ndarray:
+            if isinstance(item, np.ndarray):
+                return _unit(item.astype(self.vectors.dtype, copy=False))
+            return self.get_vector(item, norm=True)
+
+        start, stop = self._clip(restrict_vocab)
+        vecs, norms = self.vectors[start:stop], self._row_norms()[start:stop]
+
+        def shifted(terms) -> np.ndarray:
+            if not terms:
+                return np.ones(stop - start)
+            cos = (vecs @ np.array([unit(t) for t in terms]).T) / norms[:, None]
+            return np.prod((1.0 + cos.astype(np.float64)) / 2.0, axis=1)
+
+        sims = shifted(pos) / (shifted(neg) + 1e-6) if neg else shifted(pos) / (1.0 + 1e-6)
+        if not topn:
+            return sims
+        return self._top(sims, topn, exclude, start)
+
+    def similar_by_key(self, key: Key, topn: int | None = 10,
+                       restrict_vocab: int | None = None) -> list[tuple[Key, float]] | np.ndarray:
+        """most_similar(positive=[key], ...)."""
+        return self.most_similar(positive=[key], topn=topn, restrict_vocab=restrict_vocab)
+
+    def similar_by_word(self, word: Key, topn: int | None = 10,
+                        restrict_vocab: int | None = None) -> list[tuple[Key, float]] | np.ndarray:
+        """most_similar(positive=[word], ...)."""
+        return self.similar_by_key(word, topn=topn, restrict_vocab=restrict_vocab)
+
+    def similar_by_vector(self, vector: np.ndarray, topn: int | None = 10,
+                          restrict_vocab: int | None = None) -> list[tuple[Key, float]] | np.ndarray:
+        """Keys closest by cosine to a vector (no key is excluded)."""
+        return self.most_similar(positive=[np.asarray(vector)], topn=topn,
+                                 restrict_vocab=restrict_vocab)
+
+    def most_similar_to_given(self, key1: Key, keys_list: Sequence[Key]) -> Key:
+        """The key of keys_list with the highest cosine to key1."""
+        return keys_list[int(np.argmax([self.similarity(key1, k) for k in keys_list]))]
 
     def similarity(self, w1: Key, w2: Key) -> float:
+        """Cosine similarity of two keys."""
         return float(np.dot(self.get_vector(w1, norm=True), self.get_vector(w2, norm=True)))
 
+    def distance(self, w1: Key, w2: Key) -> float:
+        """Cosine distance, 1 - similarity(w1, w2)."""
+        return 1.0 - self.similarity(w1, w2)
+
     def n_similarity(self, ws1: Iterable[Key], ws2: Iterable[Key]) -> float:
+        """Cosine between the means of the raw vectors of two key sets (gensim's
+        definition). KeyError for a missing key; ZeroDivisionError if a set is empty."""
         ws1, ws2 = list(ws1), list(ws2)
         if not ws1 or not ws2:
             raise ZeroDivisionError("At least one of the passed list is empty.")
-        a = np.mean([self.get_vector(w, norm=True) for w in ws1], axis=0)
-        b = np.mean([self.get_vector(w, norm=True) for w in ws2], axis=0)
-        return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+        a = self.get_mean_vector(ws1, pre_normalize=False, ignore_missing=False)
+        b = self.get_mean_vector(ws2, pre_normalize=False, ignore_missing=False)
+        return float(np.dot(_unit(a), _unit(b)))
 
-    def distance(self, w1: Key, w2: Key) -> float:
-        return 1.0 - self.similarity(w1, w2)
+    @staticmethod
+    def cosine_similarities(vector_1: np.ndarray, vectors_all: np.ndarray) -> np.ndarray:
+        """Cosine of vector_1 (D,) with each row of vectors_all (N, D); zero vectors give 0."""
+        norm = np.linalg.norm(vector_1)
+        all_norms = np.linalg.norm(vectors_all, axis=1)
+        all_norms[all_norms == 0] = 1.0
+        return (vectors_all @ vector_1) / (all_norms * (norm if norm > 0 else 1.0))
+
+    def distances(self, word_or_vector: Key | np.ndarray, other_words: Iterable[Key] = ()) -> np.ndarray:
+        """Cosine distances (1 - cos) from a key or vector to each of
+        other_words, or to every key (itself included) if other_words is empty."""
+        if isinstance(word_or_vector, _KEY_TYPES):
+            v = self.get_vector(word_or_vector, norm=True)
+        else:
+            v = _unit(np.asarray(word_or_vector))
+        other_words = list(other_words or ())
+        if not other_words:
+            return 1.0 - (self.vectors @ v.astype(self.vectors.dtype, copy=False)) / self._row_norms()
+        rows = [self.get_index(w) for w in other_words]
+        return 1.0 - (self.vectors[rows] @ v.astype(self.vectors.dtype, copy=False)) / self._row_norms()[rows]
+
+    def closer_than(self, key1: Key, key2: Key) -> list[Key]:
+        """Keys strictly closer (by cosine) to key1 than key2 is, in row order."""
+        d = self.distances(key1)
+        i1, i2 = self.get_index(key1), self.get_index(key2)
+        return [self.index_to_key[i] for i in np.flatnonzero(d < d[i2]) if i != i1]
+
+    def words_closer_than(self, word1: Key, word2: Key) -> list[Key]:
+        """Alias of closer_than (gensim 3 name)."""
+        return self.closer_than(word1, word2)
+
+    def rank(self, key1: Key, key2: Key) -> int:
+        """1 + the number of keys closer to key1 than key2 is (1: nearest)."""
+        return len(self.closer_than(key1, key2)) + 1
+
+    def rank_by_centrality(self, words: Sequence[Key], use_norm: bool = True) -> list[tuple[float, Key]]:
+        """(cosine to the centroid, key) for the keys present, highest first.
+        Missing keys are skipped with a warning."""
+        used = [w for w in words if w in self]
+        if len(used) != len(words):
+            logger.warning("vectors for words %s are not present in the model, ignoring these words",
+                           sorted(set(words) - set(used)))
+        if not used:
+            raise ValueError("cannot select a word from an empty list")
+        vecs = np.vstack([self.get_vector(w, norm=use_norm) for w in used])
+        mean = _unit(vecs.mean(axis=0))
+        return sorted(zip((float(x) for x in vecs @ mean), used), reverse=True)
+
+    def doesnt_match(self, words: Sequence[Key]) -> Key:
+        """The key farthest (by cosine) from the centroid of the unit vectors."""
+        return self.rank_by_centrality(words)[-1][1]
+
+    def relative_cosine_similarity(self, wa: Key, wb: Key, topn: int = 10) -> float:
+        """similarity(wa, wb) / sum of wa's topn neighbour similarities
+        (Leeuwenberg et al. 2016)."""
+        sims = self.similar_by_word(wa, topn)
+        if not sims:
+            raise ValueError("Cannot calculate relative cosine similarity without any similar words.")
+        return self.similarity(wa, wb) / sum(s for _, s in sims)
 
     # ---- evaluation (sgns.evaluation does the work, batched) ---------------
 
@@ -193,6 +514,20 @@ class KeyedVectors:
                                    case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
 
     # ---- files --------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write keys, vectors and per-key attributes to one file in sgns's
+        versioned binary format (no pickle; see sgns.persist). Atomic."""
+        from sgns.persist import save_keyedvectors
+        save_keyedvectors(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, mmap: str | None = None) -> "KeyedVectors":
+        """Read a file written by KeyedVectors.save or Word2Vec.save (then its
+        vectors). mmap='r' maps the vectors read-only instead of reading them
+        (fast, shared between processes); 'c' maps them copy-on-write."""
+        from sgns.persist import load_keyedvectors
+        return load_keyedvectors(path, mmap=mmap, cls=cls)
 
     def save_word2vec_format(self, fname, binary: bool = False) -> None:
         """Write the vectors in word2vec.c's text or binary format (atomic)."""
@@ -217,3 +552,6 @@ class KeyedVectors:
             return cls.from_arrays(words, vectors, counts)
         except ValueError as e:
             raise formats.FormatError(fname, str(e)) from None
+
+
+__all__ = ["KeyedVectors"]

@@ -138,6 +138,7 @@ class Word2Vec:
         self.syn1 = np.zeros((0, vector_size), dtype=np.float32)     # hierarchical-softmax nodes
         self._huffman = None
         self.words_done = 0          # learning-rate position, in words
+        self.epoch_words = 0         # in-vocabulary words per epoch of the corpus last counted
         self.total_train_words = 0   # words the schedule spans
         self.epoch_reports: list[EpochReport] = []
         self.interrupted = False
@@ -192,11 +193,23 @@ class Word2Vec:
 
     def build_vocab(self, corpus_iterable: Iterable[Sequence[str]] | None = None,
                     corpus_file: str | os.PathLike | None = None, *,
-                    vocab: Vocabulary | None = None) -> "Word2Vec":
+                    vocab: Vocabulary | None = None, update: bool = False) -> "Word2Vec":
         """Count the corpus (or take `vocab`), sort and filter the words, and
         initialise the weights: input vectors uniform in ±1/vector_size (as
         gensim; word2vec.c uses ±0.5/vector_size, which measured about 0.5
-        point worse on analogies and 1 point on WS353), output vectors zero."""
+        point worse on analogies and 1 point on WS353), output vectors zero.
+
+        update=True adds the words of a new corpus to a trained model (their
+        vectors start random, existing ones keep theirs) for further training."""
+        if update:
+            if vocab is not None:
+                raise TypeError("update=True counts a corpus; it does not take vocab=")
+            if self.vocab is None:
+                raise RuntimeError("update=True needs a model with a vocabulary; call build_vocab() first")
+            from sgns.persist import extend_vocab
+            raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
+            extend_vocab(self, raw_words, counts, corpus_words=n_tokens, corpus_sentences=n_sentences)
+            return self
         if vocab is None:
             raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
             if len(raw_words) == 0:
@@ -226,6 +239,7 @@ class Word2Vec:
         self.syn1 = (np.zeros((len(vocab) - 1, self.vector_size), dtype=np.float32) if self.hs
                      else np.zeros((0, self.vector_size), dtype=np.float32))
         self.words_done = 0
+        self.epoch_words = vocab.total_words
         self.epoch_reports = []
         return self
 
@@ -298,7 +312,11 @@ class Word2Vec:
         compute_loss = self.compute_loss if compute_loss is None else compute_loss
         progress = self.progress if progress is None else progress
         callbacks = self.callbacks + list(callbacks)
-        per_epoch = int(total_words) if total_words is not None else self.vocab.total_words
+        per_epoch = (int(total_words) if total_words is not None
+                     else (self.epoch_words or self.vocab.total_words))
+        if not self.wv.vectors.flags.writeable:
+            raise ValueError("the vectors are read-only (loaded with mmap='r'); "
+                             "load with mmap=None or 'c' to train")
         self.total_train_words = per_epoch * epochs
         self.interrupted = False
         if corpus_iterable is not None:
@@ -345,11 +363,13 @@ class Word2Vec:
                                 "%.0f words/s%s", epoch + 1, report.words, report.examples,
                                 report.seconds, report.words / max(report.seconds, 1e-9),
                                 f", loss {report.loss:.6g}" if compute_loss else "")
+                    self.wv.norms = None  # the vectors moved: cached norms are stale
                     if trainer.stopped:
                         break
                     self._call(callbacks, "on_epoch_end")
             finally:
                 self.words_done = trainer.words_done
+                self.wv.norms = None
         elapsed = time.perf_counter() - t_start
         if self.interrupted:
             logger.warning("training interrupted after %d words (%.1f%% of the schedule); the model "
@@ -388,6 +408,7 @@ class Word2Vec:
 
     def _epoch_iterable(self, trainer, corpus_iterable, epoch, epochs, progress) -> EpochReport:
         index = self.vocab.index
+        limit = self.max_sentence_length
         jobs: queue.Queue = queue.Queue(maxsize=2 * self.workers)
         results: list = []
         lock = threading.Lock()
@@ -402,8 +423,11 @@ class Word2Vec:
                         break
                     if isinstance(sentence, str):
                         raise TypeError("each sentence must be a list of str tokens, got a str")
-                    buf.extend(i for i in map(index.get, sentence) if i is not None)
-                    buf.append(-1)
+                    ids = [i for i in map(index.get, sentence) if i is not None]
+                    # Cut long sentences where the C encoder cuts a file's lines.
+                    for start in range(0, max(len(ids), 1), limit):
+                        buf.extend(ids[start:start + limit])
+                        buf.append(-1)
                     if len(buf) >= _ITER_CHUNK:
                         _put(jobs, (chunk_no, np.array(buf, dtype=np.int32)), trainer)
                         chunk_no += 1
@@ -496,6 +520,22 @@ class Word2Vec:
             fn = getattr(cb, event, None)
             if fn is not None:
                 fn(self)
+
+    # ---- persistence --------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the whole model (both weight matrices, vocabulary with counts,
+        hyperparameters, learning-rate position) to one file: sgns format v1,
+        no pickle (see sgns.persist). Atomic."""
+        from sgns.persist import save_model
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, mmap: str | None = None) -> "Word2Vec":
+        """Read a model written by save(). mmap='r': read-only weights
+        (queries only); 'c': copy-on-write."""
+        from sgns.persist import load_model
+        return load_model(path, mmap=mmap, cls=cls)
 
     # ---- results ------------------------------------------------------------
 

@@ -4,9 +4,10 @@ from sgns.corpus import LineSentence, PathLineSentences, Text8Corpus
 from sgns.formats import FormatError
 from sgns.keyedvectors import KeyedVectors
 from sgns.model import EpochReport, Progress, Word2Vec
+from sgns.softmax import SoftmaxSkipGram
 from sgns.vocab import Vocabulary
 
 __version__ = "0.1.0"
 
-__all__ = ["Word2Vec", "KeyedVectors", "Vocabulary", "FormatError", "EpochReport", "Progress",
+__all__ = ["Word2Vec", "SoftmaxSkipGram", "KeyedVectors", "Vocabulary", "FormatError", "EpochReport", "Progress",
            "LineSentence", "PathLineSentences", "Text8Corpus", "__version__"]

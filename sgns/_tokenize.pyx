@@ -145,14 +145,17 @@ def count_file(path, int64_t start=0, int64_t end=-1, WordHash table=None,
                     if sg_wordhash_add(&table.h, tok, n, 1) < 0:
                         grow_err = 1
                         break
-                    if max_vocab_size > 0 and table.h.n > max_vocab_size:
-                        if sg_wordhash_prune(&table.h, min_reduce) != 0:
-                            prune_err = 1
-                            break
-                        min_reduce += 1
-                elif t == SG_TOK_NEWLINE:
+                    continue
+                if t == SG_TOK_NEWLINE:
                     lines += 1
-                else:
+                # Like gensim, prune once per sentence (and at the end), so a
+                # file and the same sentences given as lists agree.
+                if max_vocab_size > 0 and table.h.n > max_vocab_size:
+                    if sg_wordhash_prune(&table.h, min_reduce) != 0:
+                        prune_err = 1
+                        break
+                    min_reduce += 1
+                if t != SG_TOK_NEWLINE:
                     break
         if t == SG_TOK_ERROR:
             raise OSError(r.err, f"read error in corpus file: {strerror(r.err).decode()}",

@@ -549,6 +549,8 @@ def batch_update(float[:, ::1] inp not None, float[:, ::1] out not None, float a
     if out.shape[1] != d or not 1 <= n_out <= SG_MAX_OUT or not 1 <= n_in <= 256:
         raise ValueError(f"inp must be (1..256, d) and out (1..{SG_MAX_OUT}, d)")
     wt = np.ones(n_out, dtype=np.float32) if weight is None else np.ascontiguousarray(weight, dtype=np.float32)
+    if wt.shape != (n_out,):
+        raise ValueError("one weight per output row")
     cdef float[::1] wv = wt
     lab = _labels(labels, n_out)
     scratch = np.empty(n_in * n_out, dtype=np.float32)

@@ -15,6 +15,8 @@ USAGE = """sgns {version}: skip-gram word vectors, word2vec.c-compatible
 Usage: sgns -train <file> -output <file> [options]     (word2vec.c flags)
        sgns demo [-epochs N] [-threads N]               (train on a bundled King James Bible)
        sgns plot VEC word... [-output out.png]          (2-D PCA picture of some words)
+       sgns distance VEC | sgns analogy VEC             (word2vec.c's distance / word-analogy)
+       sgns accuracy VEC QUESTIONS [threshold]          (word2vec.c's compute-accuracy)
 
 Training options (word2vec.c names and defaults, except -cbow 0 and -threads):
   -train <file>        text corpus, whitespace-separated words, one sentence a line
@@ -29,7 +31,7 @@ Training options (word2vec.c names and defaults, except -cbow 0 and -threads):
   -iter <int>          training epochs; default 5
   -min-count <int>     discard words that appear fewer times; default 5
   -alpha <float>       starting learning rate; default 0.025
-  -classes <int>       k-means word classes; not supported yet (only 0)
+  -classes <int>       write K k-means word classes ("word class" lines) instead of vectors
   -debug <int>         0 quiet, 1 summary, 2 progress (default 2)
   -binary <int>        1 writes the binary format; default 0 (text)
   -save-vocab <file>   write the vocabulary (word count per line)
@@ -95,8 +97,8 @@ def _refuse_unsupported(opts: dict) -> None:
         raise UsageError("-cbow must be 0 or 1")
     if opts["hs"] not in (0, 1):
         raise UsageError("-hs must be 0 or 1")
-    if opts["classes"] != 0:
-        raise UsageError("-classes (k-means word classes) is not supported yet")
+    if opts["classes"] < 0:
+        raise UsageError("-classes must be >= 0")
     if opts["negative"] < 0 or (opts["negative"] == 0 and opts["hs"] == 0):
         raise UsageError("-negative must be >= 1, or 0 with -hs 1")
     if opts["binary"] not in (0, 1):
@@ -187,7 +189,12 @@ def train_command(argv: list[str]) -> int:
     else:
         if line:
             line.end()
-    model.wv.save_word2vec_format(opts["output"], binary=bool(opts["binary"]))
+    if opts["classes"]:
+        # word2vec.c: with -classes K the output holds "word class" lines, not vectors.
+        from sgns.classes import word_classes, write_classes
+        write_classes(opts["output"], model.wv, word_classes(model.wv, opts["classes"]))
+    else:
+        model.wv.save_word2vec_format(opts["output"], binary=bool(opts["binary"]))
     if debug > 0:
         words = sum(r.words for r in model.epoch_reports)
         secs = time.perf_counter() - t0

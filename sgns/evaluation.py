@@ -628,7 +628,7 @@ def _solve_w2v(vectors, forms, quads, block_size) -> np.ndarray:
     expected = [q[3] for q in quads]
     queries = (unit[ib] - unit[ia]) + unit[ic]
     step = _block_rows(len(unit), unit.dtype.itemsize, block_size)
-    slow = []
+    n_slow = 0
     for start in range(0, n, step):
         stop = min(n, start + step)
         with np.errstate(invalid="ignore"):
@@ -637,18 +637,23 @@ def _solve_w2v(vectors, forms, quads, block_size) -> np.ndarray:
         best, first, margin = _top1(scores, rows, [ia[start:stop], ib[start:stop], ic[start:stop]])
         for r in range(stop - start):
             q = start + r
-            if not margin[r] > _TIE_TOL or abs(first[r]) <= _TIE_TOL:
-                slow.append(q)
-            else:
+            if margin[r] > _TIE_TOL and abs(first[r]) > _TIE_TOL:
                 correct[q] = first[r] > 0 and forms[best[r]] == expected[q]
-    if slow:
-        unit64 = unit.astype(np.float64)
-        for q in slow:
+                continue
+            # Near-tie (or a best score near 0): re-score in float64 the candidates
+            # that float32 rounding could have reordered (all of them after a NaN).
+            n_slow += 1
+            if np.isfinite(first[r]):
+                cands = np.union1d(np.flatnonzero(scores[r] >= first[r] - 2 * _TIE_TOL), [best[r]])
+            else:
+                cands = np.setdiff1d(np.arange(len(unit)), [ia[q], ib[q], ic[q]])
             with np.errstate(invalid="ignore"):
-                dists = unit64 @ queries[q].astype(np.float64)
+                dists = unit[cands].astype(np.float64) @ queries[q].astype(np.float64)
             dists[np.isnan(dists)] = -np.inf
-            dists[[ia[q], ib[q], ic[q]]] = -np.inf
-            best = int(np.argmax(dists))   # the first of equal maxima, as word2vec.c's strict '>'
-            correct[q] = bool(dists[best] > 0) and forms[best] == expected[q]
-        logger.debug("%d of %d analogy questions re-solved in float64 (near-ties)", len(slow), n)
+            if len(cands) == 0:
+                continue
+            k = int(np.argmax(dists))   # the first of equal maxima (lowest row), as word2vec.c's strict '>'
+            correct[q] = bool(dists[k] > 0) and forms[cands[k]] == expected[q]
+    if n_slow:
+        logger.debug("%d of %d analogy questions re-scored in float64 (near-ties)", n_slow, n)
     return correct

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import functools
 import gzip
 import logging
 import lzma
@@ -347,6 +348,8 @@ class Word2Vec:
                 path is not None and epochs > 1 and ids_bytes <= self.corpus_cache_mb * 2**20) else None
             try:
                 for epoch in range(epochs):
+                    if trainer.stopped:
+                        break
                     self._call(callbacks, "on_epoch_begin")
                     t0 = time.perf_counter()
                     if path is not None:
@@ -367,6 +370,10 @@ class Word2Vec:
                     if trainer.stopped:
                         break
                     self._call(callbacks, "on_epoch_end")
+            except KeyboardInterrupt:
+                # Outside the wait for workers (no worker is running here).
+                self.interrupted = True
+                trainer.request_stop()
             finally:
                 self.words_done = trainer.words_done
                 self.wv.norms = None
@@ -401,9 +408,8 @@ class Word2Vec:
                 results[k] = e
                 trainer.request_stop()
 
-        threads = [threading.Thread(target=work, args=(k,), daemon=True, name=f"sgns-worker-{k}")
-                   for k in range(n)]
-        self._run_threads(threads, trainer, epoch, epochs, progress)
+        tasks = [(f"sgns-worker-{k}", functools.partial(work, k)) for k in range(n)]
+        self._run_threads(tasks, trainer, epoch, epochs, progress)
         return self._collect(epoch, results)
 
     def _epoch_iterable(self, trainer, corpus_iterable, epoch, epochs, progress) -> EpochReport:
@@ -455,46 +461,61 @@ class Word2Vec:
                 with lock:
                     results.append(r)
 
-        threads = [threading.Thread(target=produce, daemon=True, name="sgns-producer")]
-        threads += [threading.Thread(target=work, daemon=True, name=f"sgns-worker-{k}")
-                    for k in range(self.workers)]
-        self._run_threads(threads, trainer, epoch, epochs, progress)
+        tasks = [("sgns-producer", produce)] + [(f"sgns-worker-{k}", work) for k in range(self.workers)]
+        self._run_threads(tasks, trainer, epoch, epochs, progress)
         if producer_error:
             raise producer_error[0]
         return self._collect(epoch, results)
 
-    def _run_threads(self, threads, trainer, epoch, epochs, progress) -> None:
-        """Start threads and wait, reporting progress; on Ctrl-C stop them all."""
-        for t in threads:
-            t.start()
-        report = _make_reporter(progress, self.workers)
+    def _run_threads(self, tasks, trainer, epoch, epochs, progress) -> None:
+        """Run each (name, fn) of tasks in its own thread and wait, reporting
+        progress. On Ctrl-C, stop every worker and wait until all have really
+        returned, so no thread writes the weights after train() has raised.
+
+        Completion is tracked with an Event set in each thread's `finally`
+        (not Thread.join, which CPython <= 3.12 can report as finished once a
+        KeyboardInterrupt has interrupted it)."""
+        finished = [threading.Event() for _ in tasks]
+        started: list[threading.Event] = []
+
+        def wrap(fn, event):
+            def run():
+                try:
+                    fn()
+                finally:
+                    event.set()
+            return run
+
         t0 = time.perf_counter()
         w0 = trainer.words_done
-        next_report = t0 + 0.5
-        next_log = t0 + 1.0
+        report = None
         try:
-            for t in threads:
-                while t.is_alive():
-                    t.join(0.1)
+            report = _make_reporter(progress, self.workers)
+            for (name, fn), event in zip(tasks, finished):
+                threading.Thread(target=wrap(fn, event), daemon=True, name=name).start()
+                started.append(event)
+            next_report = t0 + 0.5
+            next_log = t0 + 1.0
+            for event in finished:
+                while not event.wait(0.1):
                     now = time.perf_counter()
-                    if now >= next_report or now >= next_log:
-                        done = trainer.words_done
-                        rate = (done - w0) / max(now - t0, 1e-9)
-                        frac = done / max(1, self.total_train_words)
-                        if report is not None and now >= next_report:
-                            report(Progress(epoch + 1, epochs, min(1.0, frac), trainer.alpha, rate,
-                                            rate / self.workers))
-                            next_report = now + 0.5
-                        if now >= next_log:
-                            logger.info("EPOCH %d - PROGRESS: at %.2f%% examples, %.0f words/s, alpha %.6f",
-                                        epoch + 1, 100.0 * min(1.0, frac), rate, trainer.alpha)
-                            next_log = now + 1.0
+                    if now < next_report and now < next_log:
+                        continue
+                    done = trainer.words_done
+                    rate = (done - w0) / max(now - t0, 1e-9)
+                    frac = min(1.0, done / max(1, self.total_train_words))
+                    if report is not None and now >= next_report:
+                        report(Progress(epoch + 1, epochs, frac, trainer.alpha, rate, rate / self.workers))
+                        next_report = now + 0.5
+                    if now >= next_log:
+                        logger.info("EPOCH %d - PROGRESS: at %.2f%% examples, %.0f words/s, alpha %.6f",
+                                    epoch + 1, 100.0 * frac, rate, trainer.alpha)
+                        next_log = now + 1.0
         except KeyboardInterrupt:
             self.interrupted = True
             trainer.request_stop()
-            deadline = time.perf_counter() + 60
-            for t in threads:
-                t.join(max(0.0, deadline - time.perf_counter()))
+            _wait_all(started, timeout=60.0)
+            return
         if report is not None:
             done = trainer.words_done
             rate = (done - w0) / max(time.perf_counter() - t0, 1e-9)
@@ -587,6 +608,17 @@ def _seed(seed: int, epoch: int, part: int) -> int:
     x &= 0xFFFFFFFFFFFFFFFF
     x ^= x >> 31
     return (x * 0xD6E8FEB86659FD93) & 0xFFFFFFFFFFFFFFFF
+
+
+def _wait_all(events, timeout: float) -> None:
+    """Wait until every event is set (or timeout s), riding out further Ctrl-C."""
+    deadline = time.perf_counter() + timeout
+    for event in events:
+        while not event.is_set() and time.perf_counter() < deadline:
+            try:
+                event.wait(0.1)
+            except KeyboardInterrupt:
+                pass
 
 
 def _put(q: queue.Queue, item, trainer, force: bool = False) -> None:

@@ -1,0 +1,386 @@
+"""word2vec.c's companion tools as sgns subcommands.
+
+    sgns distance VECTORS [-binary 0|1]
+    sgns analogy  VECTORS [-binary 0|1]
+    sgns accuracy VECTORS QUESTIONS [THRESHOLD] [-binary 0|1]
+
+distance and analogy read queries from stdin, one per line. On a terminal
+they prompt ("Enter word or sentence (EXIT to break): ", "Enter three words
+(EXIT to break): ") as word2vec.c's tools do; reading from a pipe or a file
+they print no prompt, so their output is word2vec.c's minus the prompts.
+A line "EXIT" or the end of the input stops them.
+
+The semantics are word2vec.c's ``distance``, ``word-analogy`` and
+``compute-accuracy``: every vector is normalised to unit length; distance
+ranks words by cosine with the normalised sum of the query words' unit
+vectors, analogy ("a b c") with unit(b - a + c); the query words are never
+answers; the 40 best are printed as ``"%50s\\t\\t%f"`` (word right-aligned
+in 50 bytes), best first, ties in file order. Words are matched exactly
+(bytes, case-sensitive). accuracy is word2vec.c's compute-accuracy (see
+sgns.evaluation.compute_accuracy, which does the counting): the first
+THRESHOLD words of the file (default 30000, 0 = all), ASCII
+case-insensitive, and its output layout byte for byte, quirks included (a
+section in which no question could be asked prints "(0 / 1)", and an
+accuracy over no questions prints "-nan").
+
+Where sgns differs, on purpose:
+
+* Both vector formats are read. The format is detected from the first row
+  after the header: a text file's row is the word and D numbers; anything
+  else is binary. ``-binary 1`` or ``-binary 0`` skips the detection.
+* accuracy reads the questions from a file argument ("-" for stdin) where
+  compute-accuracy reads stdin only.
+* A query line is split on any whitespace (word2vec.c splits on single
+  spaces, so two spaces make an empty, unknown word); an empty line is
+  skipped.
+* An unknown word's position is printed as -1 by both tools (word-analogy
+  prints 0, and also treats the file's first word as unknown; sgns does not).
+* Fewer than 40 candidates print fewer lines (word2vec.c pads with empty
+  words); analogy shows only positive cosines and distance cosines above
+  -1, as word2vec.c's initial thresholds do. A zero vector is never an
+  answer (word2vec.c divides it by zero).
+* The end of the input ends the tools (word2vec.c's distance and
+  word-analogy loop forever at end of file).
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+import tempfile
+from typing import IO
+
+import numpy as np
+
+from sgns import formats
+from sgns.cli import UsageError
+from sgns.vocab import ENCODING, ERRORS
+
+__all__ = ["load_vectors", "is_binary_file", "Vectors", "distance_command", "analogy_command",
+           "accuracy_command", "accuracy_report", "TOP_N"]
+
+TOP_N = 40
+DISTANCE_PROMPT = "Enter word or sentence (EXIT to break): "
+ANALOGY_PROMPT = "Enter three words (EXIT to break): "
+_RULE = b"-" * 72 + b"\n"
+_DISTANCE_HEADER = b"\n" + b" " * 46 + b"Word       Cosine distance\n" + _RULE
+_ANALOGY_HEADER = b"\n" + b" " * 46 + b"Word              Distance\n" + _RULE
+
+
+# ---- reading vector files ----------------------------------------------------
+
+def is_binary_file(path) -> bool:
+    """True if `path` looks like a binary word2vec file, False for text.
+
+    Reads the header and the first row: in the text format that row is
+    a word followed by exactly D numbers on one line. The D float32 values
+    of a binary row essentially never look like that (they would have to
+    spell D decimal numbers separated by whitespace and end in a newline).
+    """
+    with open(path, "rb") as f:
+        header = f.readline(1 << 10)
+        parts = header.split()
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            raise formats.FormatError(path, f"header must be '<vocab size> <dimension>', "
+                                      f"got {header[:80]!r}", 0)
+        n, dim = int(parts[0]), int(parts[1])
+        if n == 0:
+            return False
+        row = f.readline(1024 + 64 * max(dim, 1))
+    fields = row.split()
+    if not row.endswith(b"\n") or len(fields) != dim + 1:
+        return True
+    try:
+        [float(x) for x in fields[1:]]
+    except ValueError:
+        return True
+    return False
+
+
+class Vectors:
+    """A vector file as the tools see it: words (str, surrogate-escaped
+    bytes), their raw vectors, their unit vectors (float32; zero rows stay
+    zero and are flagged in `zero`), and a word -> first row lookup (as
+    word2vec.c's linear search).
+
+    Cosines are float32 matrix products, so they can differ from
+    word2vec.c's (whose summation order depends on how it was compiled) in
+    the sixth printed decimal, and near-ties can swap places.
+    """
+
+    def __init__(self, words: list[str], vectors: np.ndarray):
+        self.index_to_key = words
+        self.vectors = vectors
+        norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64))
+        self.zero = norms == 0
+        norms[self.zero] = 1.0
+        self.unit = (vectors / norms[:, None]).astype(np.float32)
+        self.index: dict[str, int] = {}
+        for i, w in enumerate(words):
+            self.index.setdefault(w, i)
+
+    def __len__(self) -> int:
+        return len(self.index_to_key)
+
+
+def load_vectors(path, binary: bool | None = None, limit: int | None = None) -> Vectors:
+    """Read a word2vec-format file (binary None: detect the format)."""
+    if binary is None:
+        binary = is_binary_file(path)
+    words, vectors = formats.read_vectors(path, binary=binary, limit=limit,
+                                          unicode_errors=ERRORS, datatype=np.float32)
+    return Vectors(words, vectors)
+
+
+# ---- the query loops -----------------------------------------------------------
+
+def _enc(word: str) -> bytes:
+    return word.encode(ENCODING, ERRORS)
+
+
+def _queries(stdin, stdout, prompt: str):
+    """Yield query lines (str) until EXIT or end of input; prompt on a terminal."""
+    interactive = _isatty(stdin)
+    use_input = interactive and stdin is sys.stdin.buffer and stdout is sys.stdout.buffer
+    while True:
+        if use_input:
+            try:
+                line = input(prompt)
+            except EOFError:
+                stdout.write(b"\n")
+                return
+            line = line.encode(ENCODING, ERRORS).decode(ENCODING, ERRORS)
+        else:
+            if interactive:
+                stdout.write(prompt.encode())
+                stdout.flush()
+            raw = stdin.readline()
+            if not raw:
+                return
+            line = raw.rstrip(b"\r\n").decode(ENCODING, ERRORS)
+        if line.strip() == "EXIT":
+            return
+        if not line.strip():
+            continue
+        yield line
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        return False
+
+
+def _lookup(vec: Vectors, words: list[str], out: IO[bytes]) -> list[int] | None:
+    """word2vec.c's "Word: ... Position in vocabulary: ..." lines; None
+    (after "Out of dictionary word!") at the first unknown word."""
+    rows = []
+    for w in words:
+        i = vec.index.get(w, -1)
+        out.write(b"\nWord: " + _enc(w) + b"  Position in vocabulary: " + str(i).encode() + b"\n")
+        if i < 0:
+            out.write(b"Out of dictionary word!\n")
+            return None
+        rows.append(i)
+    return rows
+
+
+def _best(vec: Vectors, query: np.ndarray, exclude: list[int], floor: float, topn: int = TOP_N):
+    """(row, cosine) of the topn rows with cosine > floor, best first, ties in
+    row order; the rows in exclude and zero vectors left out."""
+    if not np.any(query):
+        return []                                    # a zero query: word2vec.c's NaN matches nothing
+    scores = vec.unit @ query
+    scores[vec.zero] = np.nan
+    scores[exclude] = np.nan
+    ok = np.flatnonzero(scores > floor)              # NaN compares False
+    if len(ok) > topn:
+        part = np.argpartition(-scores[ok], topn - 1)[:topn]
+        cut = scores[ok][part].min()
+        ok = ok[scores[ok] >= cut]                   # keep every tie at the cut
+    order = ok[np.argsort(-scores[ok], kind="stable")][:topn]
+    return [(int(i), float(scores[i])) for i in order]
+
+
+def _print_best(vec: Vectors, best, out: IO[bytes]) -> None:
+    for i, score in best:
+        word = _enc(vec.index_to_key[i])
+        out.write(b" " * max(0, 50 - len(word)) + word + b"\t\t" + (b"%f" % score) + b"\n")
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.sqrt(np.dot(v.astype(np.float64), v.astype(np.float64)))
+    return (v / n).astype(np.float32) if n > 0 else v
+
+
+def run_distance(vec: Vectors, stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    """word2vec.c distance over the query lines of stdin."""
+    for line in _queries(stdin, stdout, DISTANCE_PROMPT):
+        rows = _lookup(vec, line.split(), stdout)
+        if rows is not None:
+            stdout.write(_DISTANCE_HEADER)
+            query = _unit(vec.unit[rows].sum(axis=0, dtype=np.float32))
+            _print_best(vec, _best(vec, query, rows, -1.0), stdout)
+        stdout.flush()
+
+
+def run_analogy(vec: Vectors, stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    """word2vec.c word-analogy ("a b c": b - a + c) over the query lines of stdin."""
+    for line in _queries(stdin, stdout, ANALOGY_PROMPT):
+        words = line.split()
+        if len(words) < 3:
+            stdout.write(b"Only %d words were entered.. three words are needed at the input "
+                         b"to perform the calculation\n" % len(words))
+        else:
+            rows = _lookup(vec, words, stdout)
+            if rows is not None:
+                stdout.write(_ANALOGY_HEADER)
+                u = vec.unit
+                query = _unit((u[rows[1]] - u[rows[0]]) + u[rows[2]])
+                _print_best(vec, _best(vec, query, rows, 0.0), stdout)
+        stdout.flush()
+
+
+# ---- compute-accuracy ------------------------------------------------------------
+
+def _f32_pct(a: int, b: int) -> str:
+    """compute-accuracy's `a / (float)b * 100` in float32, printed "%.2f"."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.float32(a) / np.float32(b) * np.float32(100)
+    return "-nan" if np.isnan(x) else "%.2f" % float(x)
+
+
+def accuracy_report(result) -> str:
+    """compute-accuracy's stdout for an sgns.evaluation.AccuracyResult."""
+    lines = []
+    correct = seen = sem_c = sem_s = syn_c = syn_s = 0
+    for k, s in enumerate(result.sections):
+        correct += s.correct
+        seen += s.seen
+        if s.semantic:
+            sem_c, sem_s = sem_c + s.correct, sem_s + s.seen
+        else:
+            syn_c, syn_s = syn_c + s.correct, syn_s + s.seen
+        if k == 0 and s.name == "":
+            continue          # questions before the first header: counted, never printed
+        asked = s.seen or 1   # compute-accuracy's guard against 0 / 0
+        lines.append(f"{s.name}:")
+        lines.append(f"ACCURACY TOP1: {_f32_pct(s.correct, asked)} %  ({s.correct} / {asked})")
+        lines.append(f"Total accuracy: {_f32_pct(correct, seen)} %   Semantic accuracy: "
+                     f"{_f32_pct(sem_c, sem_s)} %   Syntactic accuracy: {_f32_pct(syn_c, syn_s)} % ")
+    lines.append(f"Questions seen / total: {result.seen} {result.total}   "
+                 f"{_f32_pct(result.seen, result.total)} % ")
+    return "\n".join(lines) + "\n"
+
+
+def run_accuracy(vectors_path, questions_path, threshold: int = 30000,
+                 binary: bool | None = None):
+    """Load the first `threshold` vectors (0: all) and count with
+    sgns.evaluation.compute_accuracy. Returns its AccuracyResult."""
+    from sgns.evaluation import compute_accuracy
+
+    vec = load_vectors(vectors_path, binary=binary, limit=threshold or None)
+    return compute_accuracy(vec, questions_path, threshold=threshold)
+
+
+# ---- command line ---------------------------------------------------------------
+
+def _parse(argv: list[str], n_min: int, n_max: int, usage: str) -> tuple[list[str], bool | None]:
+    positional, binary = [], None
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-h", "--help", "-help"):
+            raise UsageError(usage)
+        if arg == "-binary":
+            if i + 1 >= len(argv) or argv[i + 1] not in ("0", "1"):
+                raise UsageError("-binary needs 0 or 1\n" + usage)
+            binary = argv[i + 1] == "1"
+            i += 2
+            continue
+        if arg.startswith("-") and arg != "-":
+            raise UsageError(f"unknown option {arg!r}\n" + usage)
+        positional.append(arg)
+        i += 1
+    if not n_min <= len(positional) <= n_max:
+        raise UsageError(usage)
+    return positional, binary
+
+
+def _streams(stdin, stdout):
+    return (stdin if stdin is not None else sys.stdin.buffer,
+            stdout if stdout is not None else sys.stdout.buffer)
+
+
+def _quiet_broken_pipe(command):
+    """`sgns distance v.bin < q | head`: stop quietly when the reader goes away."""
+    def run(argv, stdin=None, stdout=None) -> int:
+        try:
+            return command(argv, stdin, stdout)
+        except BrokenPipeError:
+            if stdout is None:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+            return 0
+    run.__name__, run.__doc__ = command.__name__, command.__doc__
+    return run
+
+
+@_quiet_broken_pipe
+def distance_command(argv: list[str], stdin: IO[bytes] | None = None,
+                     stdout: IO[bytes] | None = None) -> int:
+    """sgns distance VECTORS [-binary 0|1]: nearest words to a word or sentence."""
+    (path,), binary = _parse(argv, 1, 1, "usage: sgns distance VECTORS [-binary 0|1]\n"
+                             "  nearest words (cosine) to each query line's words; EXIT ends")
+    vec = load_vectors(path, binary=binary)
+    stdin, stdout = _streams(stdin, stdout)
+    run_distance(vec, stdin, stdout)
+    stdout.flush()
+    return 0
+
+
+@_quiet_broken_pipe
+def analogy_command(argv: list[str], stdin: IO[bytes] | None = None,
+                    stdout: IO[bytes] | None = None) -> int:
+    """sgns analogy VECTORS [-binary 0|1]: "a b c" -> words closest to b - a + c."""
+    (path,), binary = _parse(argv, 1, 1, "usage: sgns analogy VECTORS [-binary 0|1]\n"
+                             "  query lines 'a b c' (a is to b as c is to ?); EXIT ends")
+    vec = load_vectors(path, binary=binary)
+    stdin, stdout = _streams(stdin, stdout)
+    run_analogy(vec, stdin, stdout)
+    stdout.flush()
+    return 0
+
+
+@_quiet_broken_pipe
+def accuracy_command(argv: list[str], stdin: IO[bytes] | None = None,
+                     stdout: IO[bytes] | None = None) -> int:
+    """sgns accuracy VECTORS QUESTIONS [THRESHOLD] [-binary 0|1]."""
+    usage = ("usage: sgns accuracy VECTORS QUESTIONS [THRESHOLD] [-binary 0|1]\n"
+             "  word2vec.c compute-accuracy: QUESTIONS is a file ('-' for stdin); THRESHOLD "
+             "(default 30000, 0 = all) limits the vocabulary to the most frequent words")
+    args, binary = _parse(argv, 2, 3, usage)
+    try:
+        threshold = int(args[2]) if len(args) > 2 else 30000
+    except ValueError:
+        raise UsageError(f"THRESHOLD must be an integer, got {args[2]!r}\n" + usage) from None
+    if threshold < 0:
+        raise UsageError("THRESHOLD must be >= 0")
+    stdin, stdout = _streams(stdin, stdout)
+    questions, tmp = args[1], None
+    if questions == "-":
+        fd, tmp = tempfile.mkstemp(prefix="sgns-questions-", suffix=".txt")
+        with os.fdopen(fd, "wb") as f:
+            shutil.copyfileobj(stdin, f)
+        questions = tmp
+    try:
+        result = run_accuracy(args[0], questions, threshold, binary)
+    finally:
+        if tmp is not None:
+            os.unlink(tmp)
+    stdout.write(accuracy_report(result).encode(ENCODING, "replace"))
+    stdout.flush()
+    return 0

@@ -1,0 +1,151 @@
+"""Shared fixtures for the sgns test suite.
+
+* ``kernel``: runs a test once per SIMD kernel set (generic, avx2, avx512),
+  skipping the ones this CPU cannot run, and restores the default selection.
+* ``planted``: a synthetic corpus with a known cluster structure.
+* ``word2vec_bin`` / ``word2vec_tool``: word2vec.c executables for interop
+  tests (env SGNS_WORD2VEC_BIN, then PATH, then beside the Python running
+  the tests), skipped when absent.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sgns import _train
+
+SMALL8 = Path(os.environ.get("SGNS_SMALL8", "/work/data/corpus/small8"))
+
+
+def _default_kernels() -> str:
+    return os.environ.get("SGNS_KERNELS", "auto")
+
+
+@pytest.fixture(params=_train.KERNELS)
+def kernel(request):
+    """Select one kernel set for the test; restore the default afterwards."""
+    name = request.param
+    if name not in _train.supported_kernels():
+        pytest.skip(f"this CPU cannot run the {name} kernels")
+    assert _train.select_kernels(name) == name
+    assert _train.active_kernels() == name
+    try:
+        yield name
+    finally:
+        _train.select_kernels(_default_kernels())
+
+
+@pytest.fixture
+def restore_kernels():
+    """For tests that switch kernel sets themselves."""
+    try:
+        yield
+    finally:
+        _train.select_kernels(_default_kernels())
+
+
+# ---- planted-structure corpus -----------------------------------------------
+
+@dataclass
+class Planted:
+    groups: list[list[str]]
+    sentences: list[list[str]]
+    path: Path
+
+    def group_of(self, word: str) -> int:
+        return int(word[1:word.index("w")])
+
+    def precision(self, wv, topn: int = 7) -> float:
+        """Fraction of each word's topn neighbours that are in its own group."""
+        hits = total = 0
+        for group in self.groups:
+            members = set(group)
+            for word in group:
+                neighbours = [w for w, _ in wv.most_similar(word, topn=topn)]
+                assert len(neighbours) == topn
+                assert word not in neighbours
+                hits += sum(w in members for w in neighbours)
+                total += topn
+        return hits / total
+
+
+def make_planted(n_groups=6, group_size=8, n_sentences=3000, length=10, seed=0):
+    rng = np.random.default_rng(seed)
+    groups = [[f"g{g}w{w}" for w in range(group_size)] for g in range(n_groups)]
+    sentences = []
+    for _ in range(n_sentences):
+        g = int(rng.integers(n_groups))
+        sentences.append([groups[g][i] for i in rng.integers(0, group_size, size=length)])
+    return groups, sentences
+
+
+@pytest.fixture(scope="session")
+def planted(tmp_path_factory) -> Planted:
+    """6 groups x 8 words; each sentence draws its words from one group only,
+    so words co-occur only with their own group."""
+    groups, sentences = make_planted()
+    path = tmp_path_factory.mktemp("planted") / "planted.txt"
+    path.write_text("".join(" ".join(s) + "\n" for s in sentences), encoding="utf-8")
+    return Planted(groups, sentences, path)
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory) -> Path:
+    """~40k words of natural text: the head of small8 when present, else
+    the bundled KJV demo corpus."""
+    path = tmp_path_factory.mktemp("small") / "small.txt"
+    if SMALL8.exists():
+        data = SMALL8.read_bytes()[:250_000]
+        data = data[:data.rindex(b" ")]
+        # Make lines (sentences) of ~40 words so there are newlines too.
+        words = data.split()
+        lines = [b" ".join(words[i:i + 40]) for i in range(0, len(words), 40)]
+        path.write_bytes(b"\n".join(lines) + b"\n")
+    else:
+        import gzip
+        from importlib import resources
+        with resources.as_file(resources.files("sgns") / "data" / "kjv.txt.gz") as p:
+            text = gzip.open(p, "rb").read()
+        path.write_bytes(b"\n".join(text.splitlines()[:3000]) + b"\n")
+    return path
+
+
+# ---- word2vec.c executables ---------------------------------------------------
+
+def find_tool(name: str) -> str | None:
+    env = {"word2vec": "SGNS_WORD2VEC_BIN"}.get(name)
+    if env and os.environ.get(env):
+        p = os.environ[env]
+        return p if os.path.isfile(p) and os.access(p, os.X_OK) else None
+    if env is None and os.environ.get("SGNS_WORD2VEC_BIN"):
+        # Other word2vec.c tools are expected beside the word2vec binary.
+        p = os.path.join(os.path.dirname(os.environ["SGNS_WORD2VEC_BIN"]), name)
+        if os.path.isfile(p) and os.access(p, os.X_OK):
+            return p
+    found = shutil.which(name)
+    if found:
+        return found
+    p = os.path.join(os.path.dirname(sys.executable), name)
+    return p if os.path.isfile(p) and os.access(p, os.X_OK) else None
+
+
+@pytest.fixture(scope="session")
+def word2vec_bin() -> str:
+    path = find_tool("word2vec")
+    if path is None:
+        pytest.skip("word2vec.c binary not found (set SGNS_WORD2VEC_BIN)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def word2vec_distance() -> str:
+    path = find_tool("word2vec-distance") or find_tool("distance")
+    if path is None:
+        pytest.skip("word2vec.c distance tool not found")
+    return path

@@ -1,0 +1,317 @@
+"""word2vec.c file formats: vectors (text and binary) and vocabulary files."""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pytest
+
+import sgns
+from sgns import FormatError, KeyedVectors, formats
+
+WORDS = ["the", "naïve", "日本語", "emoji😀", "x", "a-b_c.d"]
+
+
+def make_kv(n=len(WORDS), d=7, seed=0, words=None):
+    rng = np.random.default_rng(seed)
+    vectors = (rng.standard_normal((n, d)) * 0.7).astype(np.float32)
+    return KeyedVectors.from_arrays(words or WORDS[:n], vectors, list(range(n, 0, -1)))
+
+
+# ---- round trips ---------------------------------------------------------------
+
+def test_binary_round_trip_is_exact(tmp_path):
+    kv = make_kv()
+    kv.vectors[0, :3] = [np.float32(1e-30), np.float32(-3.4e38), np.float32(2.0 ** -149)]
+    path = tmp_path / "v.bin"
+    kv.save_word2vec_format(path, binary=True)
+    back = KeyedVectors.load_word2vec_format(path, binary=True)
+    assert back.index_to_key == kv.index_to_key
+    assert back.vectors.dtype == np.float32
+    assert np.array_equal(back.vectors, kv.vectors)
+    assert back.vector_size == 7
+
+
+def test_binary_layout(tmp_path):
+    """b"V D\\n" then per word: word, b" ", D little-endian float32, b"\\n"."""
+    kv = KeyedVectors.from_arrays(["ab", "ç"], np.array([[1.0, -2.0], [0.5, 3.0]], np.float32))
+    path = tmp_path / "v.bin"
+    kv.save_word2vec_format(path, binary=True)
+    expected = (b"2 2\n" + b"ab " + np.array([1.0, -2.0], "<f4").tobytes() + b"\n"
+                + "ç".encode() + b" " + np.array([0.5, 3.0], "<f4").tobytes() + b"\n")
+    assert path.read_bytes() == expected
+
+
+def test_text_round_trip(tmp_path):
+    kv = make_kv()
+    path = tmp_path / "v.txt"
+    kv.save_word2vec_format(path, binary=False)
+    back = KeyedVectors.load_word2vec_format(path, binary=False)
+    assert back.index_to_key == kv.index_to_key
+    np.testing.assert_allclose(back.vectors, kv.vectors, atol=1e-6, rtol=0)
+    assert not np.array_equal(back.vectors, np.zeros_like(back.vectors))
+
+
+def test_text_layout_is_word2vec_c_byte_for_byte(tmp_path):
+    """word2vec.c: fprintf("%lld %lld\\n"), then per word fprintf("%s ") and
+    fprintf("%lf ") per value, then "\\n" (so a trailing space)."""
+    vectors = np.array([[0.5, -0.25, 1e-7], [123.456789, 0.0, -1.0]], dtype=np.float32)
+    kv = KeyedVectors.from_arrays(["king", "naïve"], vectors)
+    path = tmp_path / "v.txt"
+    kv.save_word2vec_format(path)
+    expected = ("2 3\n"
+                "king 0.500000 -0.250000 0.000000 \n"
+                "naïve " + "%f " % np.float64(np.float32(123.456789)) + "0.000000 -1.000000 \n")
+    assert path.read_bytes() == expected.encode("utf-8")
+    assert b"123.456787 " in path.read_bytes()  # float32 value printed with %f
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_limit(tmp_path, binary):
+    kv = make_kv()
+    path = tmp_path / "v"
+    kv.save_word2vec_format(path, binary=binary)
+    back = KeyedVectors.load_word2vec_format(path, binary=binary, limit=3)
+    assert back.index_to_key == kv.index_to_key[:3]
+    assert back.vectors.shape == (3, 7)
+    np.testing.assert_allclose(back.vectors, kv.vectors[:3], atol=1e-6)
+    big = KeyedVectors.load_word2vec_format(path, binary=binary, limit=100)
+    assert len(big) == len(kv)
+
+
+def test_datatype_and_fvocab(tmp_path):
+    kv = make_kv()
+    vec, voc = tmp_path / "v.bin", tmp_path / "vocab.txt"
+    kv.save_word2vec_format(vec, binary=True)
+    formats.write_vocab(voc, kv.index_to_key, [kv.get_vecattr(w, "count") for w in kv.index_to_key], 3)
+    back = KeyedVectors.load_word2vec_format(vec, binary=True, datatype=np.float64, fvocab=voc)
+    assert back.vectors.dtype == np.float64
+    assert np.array_equal(back.vectors, kv.vectors.astype(np.float64))
+    assert [back.get_vecattr(w, "count") for w in back.index_to_key] == list(range(6, 0, -1))
+
+
+# ---- binary newline variants and awkward bytes -------------------------------------
+
+def _binary_file(words, vectors, newline=True):
+    out = [f"{len(words)} {vectors.shape[1]}\n".encode()]
+    for w, v in zip(words, vectors):
+        out.append(w + b" " + np.asarray(v, "<f4").tobytes() + (b"\n" if newline else b""))
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("newline", [True, False])
+def test_binary_with_and_without_newline_after_vectors(tmp_path, newline):
+    vectors = np.arange(12, dtype=np.float32).reshape(4, 3) - 5.5
+    words = [b"alpha", b"beta", "gämma".encode(), b"delta"]
+    path = tmp_path / "v.bin"
+    path.write_bytes(_binary_file(words, vectors, newline))
+    kv = KeyedVectors.load_word2vec_format(path, binary=True)
+    assert kv.index_to_key == ["alpha", "beta", "gämma", "delta"]
+    assert np.array_equal(kv.vectors, vectors)
+
+
+@pytest.mark.parametrize("newline", [True, False])
+def test_binary_vectors_containing_whitespace_bytes(tmp_path, newline):
+    """Float bytes that happen to be b' ', b'\\n', b'\\t' must not confuse the reader."""
+    raw = np.frombuffer(b" \n \n\t\n\r " * 4, dtype="<f4").reshape(4, 2).copy()
+    words = [b"w1", b"w2", b"w3", b"w4"]
+    path = tmp_path / "v.bin"
+    path.write_bytes(_binary_file(words, raw, newline))
+    kv = KeyedVectors.load_word2vec_format(path, binary=True)
+    assert kv.index_to_key == ["w1", "w2", "w3", "w4"]
+    assert np.array_equal(kv.vectors.view(np.uint32), raw.view(np.uint32))
+
+
+# ---- unicode errors -------------------------------------------------------------------
+
+BAD_WORD = b"caf\xe9"  # latin-1, not valid UTF-8
+
+
+def _bad_text_file(path):
+    path.write_bytes(b"2 2\ngood 1.0 2.0 \n" + BAD_WORD + b" 3.0 4.0 \n")
+
+
+def _bad_binary_file(path):
+    path.write_bytes(_binary_file([b"good", BAD_WORD], np.array([[1, 2], [3, 4]], np.float32)))
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_unicode_errors(tmp_path, binary):
+    path = tmp_path / ("bad.bin" if binary else "bad.txt")
+    (_bad_binary_file if binary else _bad_text_file)(path)
+    with pytest.raises(FormatError) as e:
+        KeyedVectors.load_word2vec_format(path, binary=binary)
+    assert str(path) in str(e.value)
+    assert "unicode_errors" in str(e.value)
+    kv = KeyedVectors.load_word2vec_format(path, binary=binary, unicode_errors="replace")
+    assert kv.index_to_key == ["good", "caf\ufffd"]
+    assert kv["caf\ufffd"].tolist() == [3.0, 4.0]
+    kv = KeyedVectors.load_word2vec_format(path, binary=binary, unicode_errors="ignore")
+    assert kv.index_to_key == ["good", "caf"]
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_undecodable_word_round_trips_bytes(tmp_path, binary):
+    """A corpus word that is not UTF-8 reaches the model through surrogate
+    escapes; it is written back as its original bytes."""
+    word = BAD_WORD.decode("utf-8", "surrogateescape")
+    kv = KeyedVectors.from_arrays(["ok", word], np.array([[1, 2], [3, 4]], np.float32))
+    path = tmp_path / "v"
+    kv.save_word2vec_format(path, binary=binary)
+    assert BAD_WORD + b" " in path.read_bytes()
+    back = KeyedVectors.load_word2vec_format(path, binary=binary, unicode_errors="surrogateescape")
+    assert back.index_to_key == ["ok", word]
+
+
+# ---- malformed files ------------------------------------------------------------------
+
+def _assert_format_error(path, binary, match=None):
+    with pytest.raises(FormatError, match=match) as e:
+        KeyedVectors.load_word2vec_format(path, binary=binary)
+    assert os.fspath(path) in str(e.value)
+    assert e.value.path == os.fspath(path)
+    return e.value
+
+
+@pytest.mark.parametrize("cut", [2, 5, 10, 30, 33])  # 1 would only drop the optional final newline
+def test_truncated_binary_file(tmp_path, cut):
+    kv = make_kv()
+    full = tmp_path / "full.bin"
+    kv.save_word2vec_format(full, binary=True)
+    path = tmp_path / "cut.bin"
+    path.write_bytes(full.read_bytes()[:-cut])
+    err = _assert_format_error(path, True)
+    assert err.position is not None
+
+
+def test_binary_fewer_vectors_than_header(tmp_path):
+    path = tmp_path / "short.bin"
+    path.write_bytes(b"3 2\n" + _binary_file([b"a", b"b"], np.ones((2, 2), np.float32))[4:])
+    _assert_format_error(path, True, match="2 of 3")
+
+
+@pytest.mark.parametrize("header", [b"abc def\n", b"3\n", b"3 2 1\n", b"-3 2\n", b"3 0\n",
+                                    b"3 2.5\n", b"3 2"])
+@pytest.mark.parametrize("binary", [False, True])
+def test_wrong_header(tmp_path, header, binary):
+    path = tmp_path / "h"
+    path.write_bytes(header + b"a 1 2 \nb 1 2 \nc 1 2 \n" if header.endswith(b"\n") else header)
+    _assert_format_error(path, binary)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_empty_vector_file(tmp_path, binary):
+    path = tmp_path / "empty"
+    path.write_bytes(b"")
+    _assert_format_error(path, binary, match="empty")
+
+
+@pytest.mark.parametrize("row, match", [
+    (b"b 1.0 abc \n", "non-numeric"),
+    (b"b 1.0 \n", "fields"),
+    (b"b 1.0 2.0 3.0 \n", "fields"),
+    (b"b 1.0 nan \n", "NaN"),
+    (b"b inf 1.0 \n", "NaN or infinity"),
+    (b"b -inf 1.0 \n", "NaN or infinity"),
+])
+def test_bad_text_rows(tmp_path, row, match):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"2 2\na 0.5 0.25 \n" + row)
+    _assert_format_error(path, False, match=match)
+
+
+def test_text_fewer_rows_than_header(tmp_path):
+    path = tmp_path / "short.txt"
+    path.write_bytes(b"3 2\na 1 2\nb 3 4\n")
+    err = _assert_format_error(path, False, match="2 of 3")
+    assert err.position == 4  # line 4: the missing third vector
+
+
+def test_nan_in_binary_file(tmp_path):
+    path = tmp_path / "nan.bin"
+    path.write_bytes(_binary_file([b"a", b"b"], np.array([[1, 2], [np.nan, 0]], np.float32)))
+    _assert_format_error(path, True, match="NaN")
+
+
+def test_duplicate_words_in_file(tmp_path):
+    path = tmp_path / "dup.txt"
+    path.write_bytes(b"2 2\na 1 2\na 3 4\n")
+    _assert_format_error(path, False, match="duplicate")
+
+
+def test_directory_is_not_a_vector_file(tmp_path):
+    with pytest.raises(IsADirectoryError):
+        KeyedVectors.load_word2vec_format(tmp_path)
+
+
+def test_missing_vector_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        KeyedVectors.load_word2vec_format(tmp_path / "nope.bin", binary=True)
+
+
+def test_format_error_is_a_value_error():
+    assert issubclass(sgns.FormatError, ValueError)
+
+
+# ---- writing ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", ["two words", "tab\there", "", "new\nline"])
+def test_unstorable_words_rejected(tmp_path, bad):
+    kv = KeyedVectors.from_arrays(["ok", bad], np.ones((2, 2), np.float32))
+    with pytest.raises(ValueError):
+        kv.save_word2vec_format(tmp_path / "v.txt")
+    assert not (tmp_path / "v.txt").exists()
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_failed_write_leaves_old_file_and_no_temporaries(tmp_path, binary):
+    """Writes are atomic: an error half-way leaves the previous file as it was."""
+    path = tmp_path / "v"
+    make_kv().save_word2vec_format(path, binary=binary)
+    before = path.read_bytes()
+    # A lone surrogate cannot be encoded even with surrogateescape: the
+    # encoder fails while the file is being written.
+    kv = KeyedVectors.from_arrays(["fine", "bad\ud800"], np.ones((2, 7), np.float32))
+    with pytest.raises(UnicodeEncodeError):
+        kv.save_word2vec_format(path, binary=binary)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["v"]
+
+
+# ---- vocabulary files ---------------------------------------------------------------
+
+def test_vocab_file_round_trip(tmp_path):
+    words = ["the", "naïve", "日本語", "x"]
+    counts = [100, 7, 7, 1]
+    path = tmp_path / "vocab.txt"
+    formats.write_vocab(path, words, counts, sentences=42)
+    assert path.read_bytes() == "</s> 42\nthe 100\nnaïve 7\n日本語 7\nx 1\n".encode()
+    w, c, s = formats.read_vocab(path)
+    assert (w, c, s) == (words, counts, 42)
+
+
+def test_read_vocab_without_sentence_token_and_blank_lines(tmp_path):
+    path = tmp_path / "vocab.txt"
+    path.write_bytes(b"a 3\n\nb 2\r\n")
+    assert formats.read_vocab(path) == (["a", "b"], [3, 2], 0)
+
+
+@pytest.mark.parametrize("line", [b"a\n", b"a b\n", b"a 1 2\n", b"a -1\n"])
+def test_read_vocab_rejects_bad_lines(tmp_path, line):
+    path = tmp_path / "vocab.txt"
+    path.write_bytes(b"</s> 0\nok 5\n" + line)
+    with pytest.raises(FormatError) as e:
+        formats.read_vocab(path)
+    assert str(path) in str(e.value)
+    assert e.value.position == 3
+
+
+def test_text_reader_accepts_other_writers_layouts(tmp_path):
+    """gensim writes no trailing space; fastText .vec has one; CRLF files exist."""
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"3 2\r\na 1 2\r\nb 3.5e-1 -4\nc  5   6 \n")
+    kv = KeyedVectors.load_word2vec_format(path)
+    assert kv.index_to_key == ["a", "b", "c"]
+    np.testing.assert_allclose(kv.vectors, [[1, 2], [0.35, -4], [5, 6]], rtol=1e-7)
+    assert math.isclose(kv["b"][0], 0.35, rel_tol=1e-7)

@@ -7,6 +7,32 @@
 #define SG_STR2(x) #x
 #define SG_STR(x) SG_STR2(x)
 
+/* e^x for |x| <= 87, branch-free so that loops of it vectorise: x = n ln2 + r
+ * with |r| <= ln2/2 (two-part ln2), a degree-6 Taylor polynomial for e^r
+ * (truncation error < 2e-8 relative), and 2^n put in the exponent bits.
+ * Within 2 ulp of the true value with no libm call, so every platform gives
+ * the same result. */
+static inline float sg_exp(float x)
+{
+    union { uint32_t i; float f; } scale;
+    float t, n, r, p;
+    x = x > 87.0f ? 87.0f : x;
+    x = x < -87.0f ? -87.0f : x;
+    t = x * 1.44269504088896341f;
+    n = (t + 12582912.0f) - 12582912.0f; /* round to nearest: 1.5 * 2^23 */
+    r = x - n * 0.693145751953125f;
+    r = r - n * 1.428606765330187045e-6f;
+    p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    scale.i = (uint32_t)((int32_t)n + 127) << 23;
+    return p * scale.f;
+}
+
 /* ---- generic C: the baseline every build has --------------------------- */
 #define SG_SUFFIX generic
 #define SG_ATTR
@@ -104,31 +130,6 @@ int sg_select(const char *name)
 
 const char *sg_active_name(void) { return sg_active->name; }
 
-/* e^x for |x| <= 87: x = n ln2 + r with |r| <= ln2/2 (two-part ln2), a
- * degree-6 Taylor polynomial for e^r (truncation error < 2e-8 relative), and
- * 2^n put in the exponent bits. Within 2 ulp of the true value, with no libm
- * call and the same result on every platform. */
-static inline float sg_exp(float x)
-{
-    union { uint32_t i; float f; } scale;
-    float t, n, r, p;
-    if (x > 87.0f) x = 87.0f;
-    if (x < -87.0f) x = -87.0f;
-    t = x * 1.44269504088896341f;
-    n = (float)(int)(t + (t >= 0 ? 0.5f : -0.5f));
-    r = x - n * 0.693145751953125f;
-    r = r - n * 1.428606765330187045e-6f;
-    p = 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    scale.i = (uint32_t)((int)n + 127) << 23;
-    return p * scale.f;
-}
-
 /* Saturates cleanly: e^87 is finite, so no inf or NaN for any input. */
 static inline float sigmoid(float x) { return 1.0f / (1.0f + sg_exp(-x)); }
 
@@ -143,13 +144,14 @@ double sg_log_sigmoid(double x)
 /* g[j] = alpha * weight[j] * (label[j] - σ(f[j])). label NULL means the
  * SGNS layout (1 for j == 0, else 0); weight NULL means 1. A plain loop over
  * a few values, which the compiler vectorises. */
-static inline void coefficients(const float *f, const float *label, const float *weight, int n,
-                                float alpha, float *g)
+static inline void coefficients(const sg_ops *ops, const float *f, const float *label,
+                                const float *weight, int n, float alpha, float *g)
 {
     int j;
+    ops->sigmoids(f, g, n); /* in place is fine: g[j] depends on f[j] only */
     for (j = 0; j < n; j++) {
         float lab = label ? label[j] : (j == 0 ? 1.0f : 0.0f);
-        g[j] = (lab - sigmoid(f[j])) * alpha * (weight ? weight[j] : 1.0f);
+        g[j] = (lab - g[j]) * alpha * (weight ? weight[j] : 1.0f);
     }
 }
 
@@ -187,7 +189,7 @@ double sg_pair_update(float *v, float *const *out, const float *label, int n_out
          * before it writes it and v only at the end, so all dot products can
          * be taken first and all updates applied in one pass. */
         ops->dots(v, out, n_out, d, f);
-        coefficients(f, label, NULL, n_out, alpha, g);
+        coefficients(ops, f, label, NULL, n_out, alpha, g);
         ops->pair_apply(v, out, n_out, g, d);
         return want_loss ? logistic_loss(f, label, NULL, n_out) : 0.0;
     }
@@ -210,13 +212,23 @@ double sg_batch_update(float *const *in, int n_in, float *const *out, const floa
     const sg_ops *ops = sg_active;
     double loss = 0.0;
     int i;
+    float *delta = scratch + (long)n_in * n_out;
     for (i = 0; i < n_in; i++) {
         float *Gi = scratch + (long)i * n_out;
         ops->dots(in[i], out, n_out, d, Gi);
         if (want_loss) loss += logistic_loss(Gi, label, weight, n_out);
-        coefficients(Gi, label, weight, n_out, alpha, Gi);
     }
-    ops->block_update(in, n_in, out, n_out, scratch, d);
+    /* One vectorised pass of sigmoids over the whole block, then labels. */
+    ops->sigmoids(scratch, scratch, n_in * n_out);
+    for (i = 0; i < n_in; i++) {
+        float *Gi = scratch + (long)i * n_out;
+        int j;
+        for (j = 0; j < n_out; j++) {
+            float lab = label ? label[j] : (j == 0 ? 1.0f : 0.0f);
+            Gi[j] = (lab - Gi[j]) * alpha * (weight ? weight[j] : 1.0f);
+        }
+    }
+    ops->block_update(in, n_in, out, n_out, scratch, d, delta);
     return loss;
 }
 
@@ -235,7 +247,7 @@ double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
     if (mean && n_in > 1)
         for (i = 0; i < d; i++) h[i] /= (float)n_in;
     ops->dots(h, out, n_out, d, f);
-    coefficients(f, label, weight, n_out, alpha, g);
+    coefficients(ops, f, label, weight, n_out, alpha, g);
     /* t = h + Σ g_j out_j (old rows); out_j += g_j h. */
     memcpy(t, h, sizeof(float) * (size_t)d);
     ops->pair_apply(t, out, n_out, g, d);

@@ -28,11 +28,13 @@ typedef struct {
      *   in[i]  += sum_j G_ij * out[j]      (with the old out)
      *   out[j] += sum_i G_ij * in[i]       (with the old in)           */
     void (*block_update)(float *const *in, int n_in, float *const *out, int n_out,
-                         const float *G, int d);
+                         const float *G, int d, float *delta /* n_in*d scratch or NULL */);
     /* res[j] = v . rows[j], j < n */
     void (*dots)(const float *v, float *const *rows, int n, int d, float *res);
     /* v += sum_j g[j] out[j] (old out); out[j] += g[j] v (old v): distinct rows */
     void (*pair_apply)(float *v, float *const *out, int n, const float *g, int d);
+    /* y[i] = σ(x[i]) */
+    void (*sigmoids)(const float *x, float *y, int n);
 } sg_ops;
 
 /* Currently selected kernels. */
@@ -64,7 +66,7 @@ double sg_pair_update(float *v, float *const *out, const float *label, int n_out
 /* The same step for n_in input rows against shared outputs, all gradients
  * from the old values (one dense block). weight[j] (NULL: 1) multiplies
  * output j's terms (a noise word drawn twice has weight 2). Output rows must
- * be distinct. scratch: n_in * n_out floats. */
+ * be distinct. scratch: n_in * (n_out + d) floats. */
 double sg_batch_update(float *const *in, int n_in, float *const *out, const float *label,
                        const float *weight, int n_out, float alpha, int d,
                        float *scratch, int want_loss);

@@ -246,13 +246,119 @@ SG_BLOCK_N(8)
 #endif
 #endif
 
+/* y[i] = σ(x[i]): a branch-free loop the compiler vectorises for this ISA. */
+SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) y[i] = 1.0f / (1.0f + sg_exp(-x[i]));
+}
+
+#if SG_VEC
+/* For more than 8 outputs: groups of up to 8 output slices in registers;
+ * the inputs' deltas gather in delta (n_in x d, zeroed by the caller) and
+ * are applied once every group has read the old inputs. */
+#define SG_GROUP_SLICE(N, LD, ST)                                              \
+    {                                                                          \
+        SG_T o_old[N], o_new[N];                                               \
+        for (j = 0; j < N; j++) o_new[j] = o_old[j] = LD(out[j] + k);          \
+        for (i = 0; i < n_in; i++) {                                           \
+            const float *Gi = G + (long)i * ldg;                               \
+            float *di = delta + (long)i * d + k;                               \
+            SG_T x = LD(in[i] + k), acc = LD(di);                              \
+            for (j = 0; j < N; j++) {                                          \
+                SG_T gij = SG_SET1(Gi[j]);                                     \
+                acc = SG_FMA(gij, o_old[j], acc);                              \
+                o_new[j] = SG_FMA(gij, x, o_new[j]);                           \
+            }                                                                  \
+            ST(di, acc);                                                       \
+        }                                                                      \
+        for (j = 0; j < N; j++) ST(out[j] + k, o_new[j]);                      \
+    }
+#ifdef SG_LOADN
+#define SG_LD_TAIL(p) SG_LOADN(p, d - k)
+#define SG_ST_TAIL(p, v) SG_STOREN(p, v, d - k)
+#define SG_GROUP_TAIL(N) if (k < d) { SG_GROUP_SLICE(N, SG_LD_TAIL, SG_ST_TAIL) k = d; }
+#else
+#define SG_GROUP_TAIL(N)
+#endif
+#define SG_GROUP_N(N)                                                          \
+    SG_ATTR static int SG_FN(group_update_##N)(float *const *in, int n_in,     \
+                                               float *const *out,              \
+                                               const float *G, int ldg,        \
+                                               float *delta, int d)            \
+    {                                                                          \
+        int i, j, k = 0;                                                       \
+        for (; k + SG_W <= d; k += SG_W) SG_GROUP_SLICE(N, SG_LOAD, SG_STORE)  \
+        SG_GROUP_TAIL(N)                                                       \
+        return k;                                                              \
+    }
+SG_GROUP_N(1)
+SG_GROUP_N(2)
+SG_GROUP_N(3)
+SG_GROUP_N(4)
+SG_GROUP_N(5)
+SG_GROUP_N(6)
+SG_GROUP_N(7)
+SG_GROUP_N(8)
+#undef SG_GROUP_N
+#undef SG_GROUP_TAIL
+#undef SG_GROUP_SLICE
+#ifdef SG_LOADN
+#undef SG_LD_TAIL
+#undef SG_ST_TAIL
+#endif
+
+/* Outputs j0..j0+n-1 of the block, with the group kernel for n (1..8). */
+SG_ATTR static int SG_FN(group_update)(float *const *in, int n_in, float *const *out, int n,
+                                       const float *G, int ldg, float *delta, int d)
+{
+    switch (n) {
+    case 1: return SG_FN(group_update_1)(in, n_in, out, G, ldg, delta, d);
+    case 2: return SG_FN(group_update_2)(in, n_in, out, G, ldg, delta, d);
+    case 3: return SG_FN(group_update_3)(in, n_in, out, G, ldg, delta, d);
+    case 4: return SG_FN(group_update_4)(in, n_in, out, G, ldg, delta, d);
+    case 5: return SG_FN(group_update_5)(in, n_in, out, G, ldg, delta, d);
+    case 6: return SG_FN(group_update_6)(in, n_in, out, G, ldg, delta, d);
+    case 7: return SG_FN(group_update_7)(in, n_in, out, G, ldg, delta, d);
+    default: return SG_FN(group_update_8)(in, n_in, out, G, ldg, delta, d);
+    }
+}
+#endif
+
 /* One pass over the dimensions: for each slice, the output slices stay in
  * registers (or L1) while every input row streams through once. */
 SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const *out,
-                                        int n_out, const float *G, int d)
+                                        int n_out, const float *G, int d, float *delta)
 {
     int i, j, k = 0;
 #if SG_VEC
+    if (n_out > 8 && delta) {
+        /* Groups of 8 outputs in registers; the tail of d (AVX2: d % 8)
+         * falls through to the scalar loop below, which still reads the old
+         * inputs because the deltas are applied last. */
+        int j0, kk = d;
+        memset(delta, 0, sizeof(float) * (size_t)n_in * (size_t)d);
+        for (j0 = 0; j0 < n_out; j0 += 8) {
+            int n = n_out - j0 < 8 ? n_out - j0 : 8;
+            kk = SG_FN(group_update)(in, n_in, out + j0, n, G + j0, n_out, delta, d);
+        }
+        for (; kk < d; kk++) {
+            float o_old[SG_MAX_OUT], o_new[SG_MAX_OUT];
+            for (j = 0; j < n_out; j++) o_old[j] = o_new[j] = out[j][kk];
+            for (i = 0; i < n_in; i++) {
+                const float *Gi = G + (long)i * n_out;
+                float x = in[i][kk], acc = 0.0f;
+                for (j = 0; j < n_out; j++) {
+                    acc += Gi[j] * o_old[j];
+                    o_new[j] += Gi[j] * x;
+                }
+                delta[(long)i * d + kk] = acc;
+            }
+            for (j = 0; j < n_out; j++) out[j][kk] = o_new[j];
+        }
+        for (i = 0; i < n_in; i++) SG_FN(axpy)(1.0f, delta + (long)i * d, in[i], d);
+        return;
+    }
     /* Common sizes (negative <= 7) get a register-resident version; it
      * returns how far it got (d, or the start of a scalar tail). */
     switch (n_out) {
@@ -303,7 +409,7 @@ SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const
 
 static const sg_ops SG_FN(ops) = {
     SG_STR(SG_SUFFIX), SG_FN(dot), SG_FN(axpy), SG_FN(grad_step), SG_FN(block_update),
-    SG_FN(dots), SG_FN(pair_apply),
+    SG_FN(dots), SG_FN(pair_apply), SG_FN(sigmoids),
 };
 
 #undef SG_FN

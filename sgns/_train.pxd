@@ -49,7 +49,7 @@ cdef struct Worker:
     double loss
     int32_t *sentence
     float *work              # 2*dim floats
-    float *scratch           # (2*window) x stride floats
+    float *scratch           # (2*window) x (stride + dim) floats
     int stride               # most output rows of one input: max_codelen + negative + 1
     Batch batch[2]           # current and next centre word (prefetch pipeline)
     int32_t *noise           # pre-drawn noise words

@@ -249,7 +249,7 @@ cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
     w.stride = (c.max_codelen if c.hs else 0) + (c.negative + 1 if c.negative else 0)
     w.sentence = <int32_t *>malloc(sizeof(int32_t) * c.max_sentence)
     w.work = <float *>malloc(sizeof(float) * 2 * c.dim)
-    w.scratch = <float *>malloc(sizeof(float) * 2 * c.window * w.stride)
+    w.scratch = <float *>malloc(sizeof(float) * 2 * c.window * (w.stride + c.dim))
     w.noise = <int32_t *>malloc(sizeof(int32_t) * NOISE_BATCH)
     w.noise_next = NOISE_BATCH
     rc |= batch_init(c, &w.batch[0], w.stride)
@@ -553,7 +553,7 @@ def batch_update(float[:, ::1] inp not None, float[:, ::1] out not None, float a
         raise ValueError("one weight per output row")
     cdef float[::1] wv = wt
     lab = _labels(labels, n_out)
-    scratch = np.empty(n_in * n_out, dtype=np.float32)
+    scratch = np.empty(n_in * (n_out + d), dtype=np.float32)
     cdef float[::1] sv = scratch
     for i in range(n_in):
         irows[i] = &inp[i, 0]

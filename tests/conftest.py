@@ -20,7 +20,12 @@ import pytest
 
 from sgns import _train
 
-SMALL8 = Path(os.environ.get("SGNS_SMALL8", "/work/data/corpus/small8"))
+# Optional data from outside the repository, named by environment variables
+# (.ci/run sets them): the shared benchmark corpus's small8 and eval files.
+SMALL8 = Path(os.environ.get("SGNS_SMALL8", "") or "/nonexistent/small8")
+SHARED = os.environ.get("SGNS_SHARED", "")
+QUESTIONS = os.environ.get("SGNS_QUESTIONS") or os.path.join(SHARED or "/nonexistent", "eval",
+                                                               "questions-words.txt")
 
 
 def _default_kernels() -> str:

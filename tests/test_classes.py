@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import find_tool
 
 from sgns import KeyedVectors
 from sgns.classes import read_classes, word_classes, write_classes
@@ -86,14 +87,7 @@ def test_bad_arguments():
 
 
 def _word2vec() -> str | None:
-    env = os.environ.get("SGNS_WORD2VEC_BIN")
-    if env:
-        return env if os.access(env, os.X_OK) else None
-    for p in (shutil.which("word2vec"), os.path.join(os.path.dirname(sys.executable), "word2vec"),
-              "/work/peers/bin/word2vec"):
-        if p and os.path.isfile(p) and os.access(p, os.X_OK):
-            return p
-    return None
+    return find_tool("word2vec")
 
 
 @pytest.mark.parametrize("k", [7, 400])

@@ -25,7 +25,9 @@ else:
 import sgns
 from sgns import Word2Vec, _tokenize
 
-SMALL8 = "/work/data/corpus/small8"
+from conftest import SMALL8 as _SMALL8
+
+SMALL8 = str(_SMALL8)
 
 FAST = dict(vector_size=16, window=3, min_count=1, sample=0, negative=5, epochs=10)
 

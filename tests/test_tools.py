@@ -18,21 +18,12 @@ from sgns.cli import main
 from sgns.tools import (ANALOGY_PROMPT, DISTANCE_PROMPT, accuracy_command, analogy_command,
                         distance_command, is_binary_file, load_vectors)
 
-QUESTIONS = os.environ.get("SGNS_QUESTIONS", "/work/shared/eval/questions-words.txt")
+from conftest import QUESTIONS, find_tool
 
 
 def find_c_tool(name: str) -> str | None:
-    """word2vec.c's tools: beside $SGNS_WORD2VEC_BIN, on PATH, beside this
-    Python, or in /work/peers/bin."""
-    places = []
-    if os.environ.get("SGNS_WORD2VEC_BIN"):
-        places.append(os.path.join(os.path.dirname(os.environ["SGNS_WORD2VEC_BIN"]), name))
-    places += [shutil.which(name), os.path.join(os.path.dirname(sys.executable), name),
-               os.path.join("/work/peers/bin", name)]
-    for p in places:
-        if p and os.path.isfile(p) and os.access(p, os.X_OK):
-            return p
-    return None
+    """word2vec.c's tools (see conftest.find_tool)."""
+    return find_tool(name)
 
 
 def c_tool(name: str) -> str:
@@ -313,8 +304,14 @@ def test_distance_and_analogy_agree_with_word2vec_c(trained, planted):
 def test_cli_subprocess_pipe(trained, planted):
     d, _ = trained
     word = planted.groups[1][1]
+    # The sgns under test (installed wheel in CI, in-place build in
+    # development), run from outside the source tree.
+    import sgns
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(sgns.__file__)))
+    env = dict(os.environ, PYTHONPATH=pkg_parent + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run([sys.executable, "-m", "sgns", "distance", str(d / "vec.bin")],
-                          input=f"{word}\nEXIT\n".encode(), capture_output=True, timeout=120)
+                          input=f"{word}\nEXIT\n".encode(), capture_output=True, timeout=120,
+                          env=env, cwd=d)
     assert proc.returncode == 0, proc.stderr
     assert DISTANCE_PROMPT.encode() not in proc.stdout
     assert proc.stdout.count(b"\t\t") == 40

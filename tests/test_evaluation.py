@@ -6,14 +6,12 @@ random vectors."""
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import find_tool
 
 from sgns import evaluation as ev
 from sgns.keyedvectors import KeyedVectors
@@ -315,19 +313,11 @@ def test_word_pairs_equal_gensim(tmp_path):
 
 # ---- equality with word2vec.c's compute-accuracy ---------------------------------------
 
-def _compute_accuracy_binary():
-    found = os.environ.get("SGNS_W2V_ACCURACY") or shutil.which("word2vec-compute-accuracy")
-    if not found:
-        beside = os.path.join(os.path.dirname(sys.executable), "word2vec-compute-accuracy")
-        found = beside if os.access(beside, os.X_OK) else None
-    return found
-
-
 @pytest.mark.parametrize("threshold", [0, 300, 1000])
 def test_compute_accuracy_equals_word2vec_c(tmp_path, threshold):
-    binary = _compute_accuracy_binary()
+    binary = find_tool("word2vec-compute-accuracy") or find_tool("compute-accuracy")
     if not binary:
-        pytest.skip("word2vec-compute-accuracy not found (set SGNS_W2V_ACCURACY)")
+        pytest.skip("word2vec.c's compute-accuracy not found (set SGNS_WORD2VEC_BIN)")
     keys, vectors = random_model(7, n=800, dim=10)
     keys = ["</s>"] + keys[1:]
     kv = KeyedVectors.from_arrays(keys, vectors)

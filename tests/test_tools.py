@@ -315,5 +315,6 @@ def test_cli_subprocess_pipe(trained, planted):
     assert proc.returncode == 0, proc.stderr
     assert DISTANCE_PROMPT.encode() not in proc.stdout
     assert proc.stdout.count(b"\t\t") == 40
-    proc = subprocess.run([sys.executable, "-m", "sgns", "analogy"], capture_output=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "sgns", "analogy"], capture_output=True, timeout=120,
+                          env=env, cwd=d)
     assert proc.returncode == 2 and b"usage: sgns analogy" in proc.stderr

@@ -134,6 +134,14 @@ class _ProgressLine:
             self.stream.flush()
 
 
+def _have_tqdm() -> bool:
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def train_command(argv: list[str]) -> int:
     from sgns import formats
     from sgns.model import Word2Vec
@@ -175,11 +183,14 @@ def train_command(argv: list[str]) -> int:
                             vocab.corpus_sentences)
     if not opts["output"]:
         return 0
+    # On a terminal, a tqdm bar when tqdm is installed; otherwise (or with
+    # output to a file or pipe) word2vec.c's progress line.
     line = _ProgressLine(err) if debug > 1 else None
+    bar = debug > 1 and err.isatty() and _have_tqdm()
     t0 = time.perf_counter()
     status = 0
     try:
-        model.train(corpus_file=corpus, progress=line or False)
+        model.train(corpus_file=corpus, progress=True if bar else (line or False))
     except KeyboardInterrupt:
         status = 130
         if line:

@@ -49,6 +49,16 @@ def atomic_write(path, mode: str = "wb") -> Iterator[IO]:
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".sgns-", suffix=".tmp", dir=directory)
     try:
+        # mkstemp makes the file 0600; give it the permissions a plain open()
+        # would: those of the file it replaces, else 0666 less the umask.
+        try:
+            perms = os.stat(path).st_mode & 0o7777
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            perms = 0o666 & ~umask
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, perms)
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()

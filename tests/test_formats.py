@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 import os
 
+import stat
+
 import numpy as np
 import pytest
 
@@ -315,3 +317,19 @@ def test_text_reader_accepts_other_writers_layouts(tmp_path):
     assert kv.index_to_key == ["a", "b", "c"]
     np.testing.assert_allclose(kv.vectors, [[1, 2], [0.35, -4], [5, 6]], rtol=1e-7)
     assert math.isclose(kv["b"][0], 0.35, rel_tol=1e-7)
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    """atomic_write's temporary file starts 0600: the result must have the
+    permissions open() would give (umask), or keep those of the file it replaces."""
+    kv = KeyedVectors.from_arrays(["a", "b"], np.ones((2, 3), dtype=np.float32))
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "v.bin"
+        kv.save_word2vec_format(path, binary=True)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+        os.chmod(path, 0o640)
+        kv.save_word2vec_format(path, binary=True)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    finally:
+        os.umask(old)

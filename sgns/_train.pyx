@@ -468,13 +468,17 @@ def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,
     buf = <int32_t *>malloc(sizeof(int32_t) * cap)
     with nogil:
         while buf != NULL and status == 1:
-            if cap - n < CHUNK_IDS + max_sentence + 2:
+            # One chunk may write CHUNK_IDS + max_sentence + 2 ids: grow
+            # until that fits (once is not enough for a huge max_sentence).
+            while buf != NULL and cap - n < CHUNK_IDS + max_sentence + 2:
                 grown = <int32_t *>realloc(buf, sizeof(int32_t) * cap * 2)
                 if grown == NULL:
                     oom = True
                     break
                 buf = grown
                 cap *= 2
+            if oom:
+                break
             got = sg_encode_chunk(&r, &vocab.h, buf + n, CHUNK_IDS + max_sentence + 2,
                                   max_sentence, &sent_len, &status)
             n += got

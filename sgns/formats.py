@@ -131,12 +131,25 @@ def read_vectors(path, binary: bool = False, limit: int | None = None,
         if not header.endswith(b"\n"):
             raise FormatError(path, "header line is not terminated", 0)
         n, dim = _parse_header(path, header)
+        declared = n
         if limit is not None:
             n = min(n, int(limit))
+        # Never allocate more rows than the file can hold: a corrupt header
+        # must not reserve terabytes (a short file then fails at its end).
+        remaining = os.fstat(f.fileno()).st_size - len(header)
+        min_row = 4 * dim + 2 if binary else 2 * dim + 1  # word, separators, values
+        capacity = min(n, remaining // min_row + 1)
+        if n > 0 and min_row > remaining + 1:
+            raise FormatError(path, f"header declares vectors of dimension {dim}, but the file "
+                              f"has only {remaining} bytes after the header", 0)
         if binary:
-            words, vectors = _read_binary(path, f, len(header), n, dim, unicode_errors, encoding)
+            words, vectors = _read_binary(path, f, len(header), n, dim, unicode_errors, encoding,
+                                          check_end=(n == declared), capacity=capacity)
         else:
-            words, vectors = _read_text(path, f, n, dim, unicode_errors, encoding)
+            words, vectors = _read_text(path, f, n, dim, unicode_errors, encoding, capacity)
+            if n == declared and f.readline().strip():
+                raise FormatError(path, f"more rows than the {declared} the header declares",
+                                  n + 2, "line")
     bad = ~np.isfinite(vectors).all(axis=1)
     if bad.any():
         i = int(np.argmax(bad))
@@ -153,9 +166,10 @@ def _decode(path, raw: bytes, errors: str, encoding: str, position: int, unit: s
                           position, unit) from None
 
 
-def _read_binary(path, f, offset: int, n: int, dim: int, errors: str, encoding: str):
+def _read_binary(path, f, offset: int, n: int, dim: int, errors: str, encoding: str,
+                 check_end: bool = True, capacity: int | None = None):
     data = f.read()
-    vectors = np.empty((n, dim), dtype=np.float32)
+    vectors = np.empty((n if capacity is None else capacity, dim), dtype=np.float32)
     words: list[str] = []
     row_bytes = 4 * dim
     pos, end = 0, len(data)
@@ -170,18 +184,25 @@ def _read_binary(path, f, offset: int, n: int, dim: int, errors: str, encoding: 
             raise FormatError(path, f"vector {i}: no space after the word", offset + pos)
         if space == pos:
             raise FormatError(path, f"vector {i}: empty word", offset + pos)
+        if data.find(b"\0", pos, space) >= 0 or data.find(b"\n", pos, space) >= 0:
+            raise FormatError(path, f"vector {i}: the word contains a NUL or newline byte "
+                              "(wrong dimension in the header?)", offset + pos)
         words.append(_decode(path, data[pos:space], errors, encoding, offset + pos, "byte"))
         pos = space + 1
         if pos + row_bytes > end:
             raise FormatError(path, f"vector {i} ({words[-1]!r}) is truncated: "
                               f"{end - pos} of {row_bytes} bytes", offset + pos)
+        if i >= len(vectors):
+            raise FormatError(path, f"file ends after {i} of {n} vectors", offset + pos)
         vectors[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=pos)
         pos += row_bytes
+    if check_end and data[pos:].strip():
+        raise FormatError(path, f"more data after the {n} vectors the header declares", offset + pos)
     return words, vectors
 
 
-def _read_text(path, f, n: int, dim: int, errors: str, encoding: str):
-    vectors = np.empty((n, dim), dtype=np.float32)
+def _read_text(path, f, n: int, dim: int, errors: str, encoding: str, capacity: int | None = None):
+    vectors = np.empty((n if capacity is None else capacity, dim), dtype=np.float32)
     words: list[str] = []
     max_row = 1024 + _MAX_TEXT_ROW_PER_DIM * dim
     for i in range(n):
@@ -196,6 +217,8 @@ def _read_text(path, f, n: int, dim: int, errors: str, encoding: str):
             raise FormatError(path, f"expected a word and {dim} numbers, found {len(parts)} fields",
                               line_no, "line")
         words.append(_decode(path, parts[0], errors, encoding, line_no, "line"))
+        if i >= len(vectors):
+            raise FormatError(path, f"file ends after {i} of {n} vectors", line_no, "line")
         try:
             vectors[i] = [float(x) for x in parts[1:]]
         except ValueError:

@@ -1,0 +1,920 @@
+"""Data-parallel training over MPI (Open MPI, MPICH, ... through mpi4py).
+
+    mpirun -np 4 sgns -train corpus.txt -output vectors.bin ...
+    mpirun -np 4 python -c 'import sgns; sgns.Word2Vec(corpus_file="corpus.txt", distributed="mpi")'
+
+N processes ("ranks") train one model. Each rank reads only its own byte
+range of the corpus file, [r*size/N, (r+1)*size/N), split further among its
+`workers` threads (Hogwild inside the rank, as in single-process training).
+
+Vocabulary: every rank counts its range (C scanner, GIL released), the word
+tables are gathered to rank 0 and merged in rank order -- first-seen order
+of the whole file, so the vocabulary is the one single-process counting
+builds -- filtered by Vocabulary.from_counts and broadcast. Every rank then
+initialises the weights from the same seed; a hash of the vocabulary and the
+initial weights is compared across ranks (identical init is asserted).
+
+Training runs in rounds: each rank trains `sync_words` words (read, before
+subsampling; default 100k for 2 ranks, 40000 / N for more) of its range,
+then the ranks combine their models with MPI Allreduce on the float32
+matrices, in place, and sum their word counts, so the learning rate follows
+the GLOBAL word count. Every rank
+cuts its range into the same number of rounds, so the collectives always
+match, and after the last round of each epoch every rank holds the same
+model.
+
+sync="sum" (default) adds up the ranks' updates since the last
+synchronisation, W = S + sum_r (W_r - S): each update counts whole, as the
+threads of one process apply theirs (Hogwild, with the other ranks' updates
+one round late). The most frequent rows (the vocabulary is sorted by count)
+are exchanged after every round, the next ones every second round, and so
+on, every row at the end of each epoch (pWord2Vec's schedule; `hot_rows`
+rows at every sync). sync="mean" averages whole matrices, W = mean_r W_r
+(model averaging): it divides every update by N and measured far worse
+(docs/distributed.md). Too long a round makes "sum" diverge for N > 2: N
+stale updates of the busiest rows overshoot; the default keeps the words
+trained by ALL ranks between two syncs constant (40000) from 3 ranks on.
+
+Errors: a failure that all ranks see alike (an empty vocabulary, a missing
+file) is raised on every rank; an unexpected exception in one rank prints a
+message and calls comm.Abort, so mpirun never hangs. Ctrl-C (SIGINT) or
+SIGTERM or SIGUSR1 in any rank sets a stop flag: that rank's threads stop at
+their next sentence, every rank reaches the next synchronisation, all rows
+are combined one last time and KeyboardInterrupt is raised on every rank
+(the CLI's rank 0 then writes the vectors trained so far). `kill -USR1
+<mpirun pid>` reaches every rank (Open MPI forwards SIGUSR1); Ctrl-C on
+mpirun itself becomes SIGTERM for every rank and SIGKILL a second later.
+
+mpi4py is optional (pip install 'sgns[mpi]'). Without it, or outside an MPI
+launch (COMM_WORLD of size 1), nothing changes: training is single-process.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from sgns import _tokenize, _train
+from sgns.vocab import Vocabulary
+
+logger = logging.getLogger(__name__)
+
+# Words (read, before subsampling) ALL ranks together train between two
+# synchronisations: each rank trains DEFAULT_GLOBAL_SYNC_WORDS / N. Measured
+# on the benchmark corpus (docs/distributed.md): with 4 ranks, summing the
+# ranks' updates matched one process at 10k words per rank and diverged at
+# 25k (N stale updates of the busiest rows add up to an overshoot). Two
+# ranks overshoot at most 2x, the edge of stability: they never diverged
+# (up to 3M words per rank) and matched one process up to 200k.
+DEFAULT_GLOBAL_SYNC_WORDS = 40_000
+TWO_RANK_SYNC_WORDS = 100_000
+MIN_SYNC_WORDS = 1000
+# Rows synchronised after every round (pWord2Vec's min-sync-words).
+HOT_ROWS = 1024
+SYNC_MODES = ("sum", "mean")
+
+# Environment variables that MPI launchers set to the number of processes.
+# Read before importing mpi4py, so a plain run never initialises MPI.
+_SIZE_ENV = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")
+# Set by launchers that do not say the size before MPI_Init (srun --mpi=pmix
+# or pmi2): then mpi4py is asked.
+_RANK_ENV = ("PMIX_RANK", "PMI_RANK")
+# Elements per Allreduce call: MPI counts are C ints, and smaller messages
+# bound the library's temporary buffers.
+_ALLREDUCE_CHUNK = 1 << 24
+
+
+# ---- launch detection --------------------------------------------------------
+
+def default_sync_words(n: int) -> int:
+    """Words per rank between synchronisations for n ranks: 100k for 2,
+    40000 / n (at least 1000) for more."""
+    if n <= 2:
+        return TWO_RANK_SYNC_WORDS
+    return max(MIN_SYNC_WORDS, DEFAULT_GLOBAL_SYNC_WORDS // n)
+
+
+def _settable_words_done(trainer) -> bool:
+    try:
+        trainer.words_done = trainer.words_done
+    except AttributeError:  # a read-only property: no setter in this build
+        return False
+    return True
+
+
+def launched_size() -> int:
+    """Processes in the MPI job this process was started in, from the
+    launcher's environment (1 when not started by mpirun/mpiexec/srun)."""
+    for name in _SIZE_ENV:
+        try:
+            n = int(os.environ.get(name, ""))
+        except ValueError:
+            continue
+        if n >= 1:
+            return n
+    return 1
+
+
+_COMM = None
+_COMM_DONE = False
+
+
+def get_comm():
+    """MPI.COMM_WORLD when this process is one of several MPI ranks, else
+    None (not launched by MPI, a job of one process, or mpi4py missing --
+    the last logged as a warning when the launcher says N > 1)."""
+    global _COMM, _COMM_DONE
+    if _COMM_DONE:
+        return _COMM
+    _COMM_DONE = True
+    size = launched_size()
+    if size <= 1 and not (any(name in os.environ for name in _RANK_ENV)
+                          and not any(name in os.environ for name in _SIZE_ENV)):
+        return None
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        logger.warning("started by an MPI launcher%s, but mpi4py is not installed "
+                       "(pip install 'sgns[mpi]'): every process trains on its own",
+                       f" with {size} processes" if size > 1 else "")
+        return None
+    comm = MPI.COMM_WORLD
+    _COMM = comm if comm.Get_size() > 1 else None
+    return _COMM
+
+
+def world_size() -> int:
+    """Ranks that would train together (1 when not distributed)."""
+    comm = get_comm()
+    return comm.Get_size() if comm is not None else 1
+
+
+def rank() -> int:
+    comm = get_comm()
+    return comm.Get_rank() if comm is not None else 0
+
+
+def is_root() -> bool:
+    """True on rank 0, and in a process that is not distributed."""
+    return rank() == 0
+
+
+def require_comm(comm=None):
+    """The communicator to train over: `comm`, or COMM_WORLD of the MPI
+    launch. Raises if none (distributed='mpi' outside mpirun is allowed by
+    the Word2Vec hook, which checks world_size() first)."""
+    if comm is not None:
+        return comm
+    comm = get_comm()
+    if comm is None:
+        if launched_size() > 1:
+            raise ImportError(f"distributed='mpi' under an MPI launch of {launched_size()} "
+                              "processes needs mpi4py: pip install 'sgns[mpi]'")
+        raise RuntimeError("distributed training needs an MPI launch of 2 or more processes "
+                           "(mpirun -np N ...)")
+    return comm
+
+
+# ---- error handling ----------------------------------------------------------
+
+class _Abort:
+    """On an exception in one rank, print it and end the whole job with
+    comm.Abort: the other ranks would otherwise wait in a collective forever
+    (and MPI_Finalize may wait for them too). _Agreed errors, raised by every
+    rank alike, pass through. A KeyboardInterrupt here is one rank's alone
+    (training turns Ctrl-C into a coordinated stop outside these blocks):
+    it aborts with status 130."""
+
+    def __init__(self, comm, what: str):
+        self.comm = comm
+        self.what = what
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is None or issubclass(kind, (_Agreed, GeneratorExit)):
+            return False
+        r, n = self.comm.Get_rank(), self.comm.Get_size()
+        code = 130 if issubclass(kind, KeyboardInterrupt) else 1
+        try:
+            if code == 130:
+                sys.stderr.write(f"sgns: rank {r} of {n}: interrupted during {self.what}\n")
+            else:
+                sys.stderr.write(f"sgns: rank {r} of {n}: error during {self.what}: "
+                                 f"{kind.__name__}: {value}\n")
+                sys.stderr.write("".join(traceback.format_exception(kind, value, tb)))
+            sys.stderr.write(f"sgns: rank {r}: aborting all {n} MPI processes\n")
+            sys.stderr.flush()
+        finally:
+            self.comm.Abort(code)
+        return False
+
+
+class _Agreed(Exception):
+    """Wraps an error that every rank raises at the same point."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _agree(comm, error: BaseException | None) -> None:
+    """Collective: if any rank has an error, every rank raises the first
+    one (by rank) -- a missing file on one node stops all, cleanly."""
+    errors = comm.allgather(None if error is None else (type(error), str(error)))
+    for r, e in enumerate(errors):
+        if e is not None:
+            kind, message = e
+            if not (isinstance(kind, type) and issubclass(kind, Exception)):
+                kind = RuntimeError
+            try:
+                exc = kind(f"rank {r}: {message}" if r != comm.Get_rank() or error is None
+                           else message)
+            except Exception:
+                exc = RuntimeError(f"rank {r}: {message}")
+            raise _Agreed(exc)
+
+
+def _unwrap(fn):
+    """Turn _Agreed back into the error it carries, for the caller."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except _Agreed as e:
+            raise e.error from None
+    return run
+
+
+# ---- vocabulary --------------------------------------------------------------
+
+def _rank_range(size: int, r: int, n: int) -> tuple[int, int]:
+    return size * r // n, size * (r + 1) // n
+
+
+def _count_range(path, start: int, end: int, workers: int, max_vocab_size: int):
+    """Count path[start:end) on up to `workers` threads, merged in order."""
+    n = 1 if max_vocab_size or end - start < (8 << 20) else max(1, min(workers, 8))
+    if n == 1:
+        return _tokenize.count_file(path, start, end, None, max_vocab_size)
+    bounds = [start + (end - start) * k // n for k in range(n + 1)]
+    results: list = [None] * n
+
+    def work(k: int) -> None:
+        try:
+            results[k] = _tokenize.count_file(path, bounds[k], bounds[k + 1], None, 0)
+        except BaseException as e:  # re-raised below
+            results[k] = e
+
+    threads = [threading.Thread(target=work, args=(k,), name=f"sgns-count-{k}") for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    table, tokens, lines, _ = results[0]
+    for other, t2, l2, _ in results[1:]:
+        table.merge(other)
+        tokens += t2
+        lines += l2
+    return table, tokens, lines, 0
+
+
+def _check_corpus(comm, corpus_file) -> str:
+    """Collective: every rank sees the same plain file of the same size."""
+    from sgns.model import _COMPRESSED
+    path = os.fspath(corpus_file)
+    error = None
+    size = -1
+    try:
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"corpus file not found: {os.fsdecode(path)!r}")
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"corpus path is a directory: {os.fsdecode(path)!r}")
+        if os.path.splitext(os.fsdecode(path))[1].lower() in _COMPRESSED:
+            raise ValueError(f"distributed training reads byte ranges of a plain text file; "
+                             f"decompress {os.fsdecode(path)!r} first")
+        size = os.path.getsize(path)
+    except Exception as e:
+        error = e
+    _agree(comm, error)
+    sizes = comm.allgather(size)
+    if len(set(sizes)) != 1:
+        _agree(comm, ValueError(f"the ranks see different sizes of {os.fsdecode(path)!r}: "
+                                f"{sizes} (every node needs the same file)"))
+    return path
+
+
+def _pack_words(words: list[bytes]) -> bytes:
+    # Corpus words never contain NUL (a separator for the tokenizer).
+    return b"\0".join(words)
+
+
+def _unpack_words(blob: bytes, n: int) -> list[bytes]:
+    return blob.split(b"\0") if n else []
+
+
+@_unwrap
+def build_vocab(model, corpus_file, *, comm=None):
+    """Collective: count each rank's byte range, merge on rank 0 in rank
+    order, filter (model.min_count, model.max_final_vocab), broadcast, and
+    initialise model's weights identically on every rank. Returns model."""
+    comm = require_comm(comm)
+    with _Abort(comm, "vocabulary building"):
+        path = _check_corpus(comm, corpus_file)
+        r, n = comm.Get_rank(), comm.Get_size()
+        size = os.path.getsize(path)
+        start, end = _rank_range(size, r, n)
+        t0 = time.perf_counter()
+        if end > start:
+            table, tokens, lines, _ = _count_range(path, start, end, model.workers,
+                                                   model.max_vocab_size or 0)
+        else:
+            table, tokens, lines = _tokenize.WordHash(), 0, 0
+        local = (_pack_words(table.words()), table.counts(), len(table), tokens, lines)
+        del table
+        t_count = time.perf_counter() - t0
+        parts = comm.gather(local, root=0)
+        del local
+        payload = None
+        if r == 0:
+            payload = _merge_and_filter(model, path, size, parts)
+            del parts
+        payload = comm.bcast(payload, root=0)
+        if payload[0] == "error":
+            raise _Agreed(ValueError(payload[1]))
+        _, words, counts, corpus_words, sentences, effective = payload
+        vocab = Vocabulary(words, counts, corpus_words=corpus_words, corpus_sentences=sentences,
+                           effective_min_count=effective)
+        model.build_vocab(vocab=vocab)
+        _assert_identical(comm, model, "initial weights")
+        if r == 0:
+            logger.info("distributed vocabulary over %d ranks: counted %d bytes per rank in %.2fs; "
+                        "%d words", n, end - start, t_count, len(vocab))
+        return model
+
+
+def _merge_and_filter(model, path, size, parts):
+    table = _tokenize.WordHash(1 << 16)
+    tokens = lines = 0
+    for blob, counts, n_words, t, l in parts:  # rank order: first-seen order of the file
+        for w, c in zip(_unpack_words(blob, n_words), counts.tolist()):
+            table.add(w, c)
+        tokens += t
+        lines += l
+    if len(table) == 0:
+        return ("error", f"the corpus is empty: no words in {os.fsdecode(path)!r}")
+    from sgns.model import _DecodedWords, _ends_with_newline
+    sentences = lines + (1 if size and not _ends_with_newline(path) else 0)
+    vocab = Vocabulary.from_counts(_DecodedWords(table), table.counts(), min_count=model.min_count,
+                                   max_final_vocab=model.max_final_vocab, corpus_words=tokens,
+                                   corpus_sentences=sentences)
+    if len(vocab) == 0:
+        return ("error", f"empty vocabulary: no word occurs at least min_count="
+                         f"{vocab.effective_min_count} times (the corpus has {tokens} words); "
+                         f"lower min_count")
+    return ("ok", vocab.words, vocab.counts, vocab.corpus_words, vocab.corpus_sentences,
+            vocab.effective_min_count)
+
+
+def model_digest(model) -> str:
+    """Hash of the vocabulary and every weight matrix (hex)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update("\n".join(model.wv.index_to_key).encode("utf-8", "surrogateescape"))
+    for a in (model.wv.vectors, model.syn1neg, model.syn1):
+        h.update(np.ascontiguousarray(a).view(np.uint8).data)
+    return h.hexdigest()
+
+
+def _assert_identical(comm, model, what: str) -> None:
+    digests = comm.allgather(model_digest(model))
+    if len(set(digests)) != 1:
+        raise _Agreed(RuntimeError(f"the ranks' {what} differ (digests {digests}); "
+                                   "same seed, same vocabulary should give identical weights"))
+
+
+# ---- synchronisation ---------------------------------------------------------
+
+def _allreduce_sum(comm, a: np.ndarray) -> None:
+    """In-place sum over ranks of a C-contiguous array, in chunks."""
+    from mpi4py import MPI
+    flat = a.reshape(-1)
+    for s in range(0, flat.size, _ALLREDUCE_CHUNK):
+        comm.Allreduce(MPI.IN_PLACE, flat[s:s + _ALLREDUCE_CHUNK], op=MPI.SUM)
+
+
+class _Sync:
+    """Combines the ranks' weight matrices after each round.
+
+    sum (default): W = S + sum over ranks of (W_r - S), S the rows as of
+        their last synchronisation: every rank's update is applied whole, as
+        the threads of one process apply theirs (Hogwild, with the other
+        ranks' updates arriving one round late). Needs a snapshot S of the
+        matrices (twice the memory). Rows are synchronised on pWord2Vec's
+        schedule: the `hot_rows` most frequent rows (the vocabulary is sorted
+        by count) after every round, twice as many every second round, four
+        times as many every fourth, ..., and every row at the end of each
+        epoch. The frequent rows change fastest; the rare rows, updated
+        rarely, can wait.
+    mean: W = (sum over ranks of W_r) / N, all rows, every round (model
+        averaging; every update is divided by N -- measured much worse).
+
+    bytes: matrix bytes each rank put into the Allreduces (a ring allreduce
+    sends 2(N-1)/N of that per rank)."""
+
+    def __init__(self, comm, model, mode: str, hot_rows: int):
+        self.comm = comm
+        self.n = comm.Get_size()
+        self.mode = mode
+        self.hot_rows = max(1, int(hot_rows))
+        # (matrix, hot end): output rows of hierarchical softmax are tree
+        # nodes, the busiest (nearest the root) at the end.
+        self.parts = [(m, end) for m, end in ((model.wv.vectors, "head"), (model.syn1neg, "head"),
+                                              (model.syn1, "tail")) if m.size]
+        self.snapshots = [m.copy() for m, _ in self.parts] if mode == "sum" else None
+        self.syncs = 0
+        self.bytes = 0
+        self.rows = 0          # rows exchanged
+        self.rows_total = 0    # rows a full sync exchanges
+        self.seconds = 0.0
+
+    def __call__(self, full: bool) -> None:
+        t0 = time.perf_counter()
+        self.syncs += 1
+        level = (self.syncs & -self.syncs).bit_length() - 1   # trailing zeros: 0,1,0,2,0,1,0,3..
+        for i, (m, end) in enumerate(self.parts):
+            v = m.shape[0]
+            rows = v if full or self.mode == "mean" else min(v, self.hot_rows << min(level, 40))
+            block = m[:rows] if end == "head" else m[v - rows:]
+            if self.mode == "mean":
+                _allreduce_sum(self.comm, block)
+                block *= np.float32(1.0 / self.n)
+            else:
+                snap = self.snapshots[i]
+                base = snap[:rows] if end == "head" else snap[v - rows:]
+                block -= base               # this rank's update since the last sync
+                _allreduce_sum(self.comm, block)
+                block += base
+                np.copyto(base, block)
+            self.bytes += block.nbytes
+            self.rows += rows
+            self.rows_total += v
+        self.seconds += time.perf_counter() - t0
+
+    def stats(self) -> dict:
+        return {"mode": self.mode, "syncs": self.syncs, "bytes": self.bytes,
+                "bytes_per_sync": self.bytes / max(1, self.syncs),
+                "row_fraction": self.rows / max(1, self.rows_total), "seconds": self.seconds,
+                "wire_bytes_per_rank": self.bytes * 2 * (self.n - 1) / self.n}
+
+
+# ---- training ----------------------------------------------------------------
+
+class _StopFlag:
+    """SIGINT/SIGTERM/SIGUSR1 -> stop flag (+ stop the running trainer),
+    instead of an exception at an arbitrary point; restored on exit. Open
+    MPI's mpirun forwards SIGUSR1 to every rank (and turns its own SIGINT
+    into SIGTERM, then SIGKILL a second later)."""
+
+    SIGNALS = ("SIGINT", "SIGTERM", "SIGUSR1")
+
+    def __init__(self):
+        self.set = False
+        self.trainer = None
+        self.previous: dict = {}
+
+    def _handle(self, signum, frame) -> None:
+        self.set = True
+        t = self.trainer
+        if t is not None:
+            t.request_stop()
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for name in self.SIGNALS:
+                sig = getattr(signal, name, None)
+                if sig is not None:
+                    self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+        return False
+
+
+@_unwrap
+def train(model, corpus_file, *, comm=None, total_words: int | None = None,
+          epochs: int | None = None, start_alpha: float | None = None,
+          end_alpha: float | None = None, compute_loss: bool | None = None,
+          callbacks: Sequence = (), progress: bool | Callable | None = None,
+          sync_words: int | None = None, sync: str | None = None,
+          hot_rows: int | None = None) -> tuple[int, int]:
+    """Collective: train model (vocabulary built by build_vocab above) on
+    corpus_file across the ranks of comm. Same arguments and result as
+    Word2Vec.train ((examples, words), summed over ranks).
+
+    sync_words: words (read, before subsampling) each rank trains between
+    synchronisations; default default_sync_words(N): 100k for 2 ranks,
+    40000 / N for more. sync: "sum" (default) or "mean". hot_rows: rows
+    synchronised after every round (default HOT_ROWS). Each defaults to the
+    model's attribute of the same name when it is set.
+    model.sync_stats reports the traffic."""
+    from sgns.model import EpochReport, Progress, _make_reporter
+
+    comm = require_comm(comm)
+    r, n = comm.Get_rank(), comm.Get_size()
+    if model.vocab is None:
+        raise RuntimeError("call build_vocab() before train()")
+    epochs = model.epochs if epochs is None else epochs
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+    alpha0 = model.alpha if start_alpha is None else start_alpha
+    alpha1 = model.min_alpha if end_alpha is None else end_alpha
+    if not (alpha0 > 0 and 0 <= alpha1 <= alpha0):
+        raise ValueError("need start_alpha > 0 and 0 <= end_alpha <= start_alpha")
+    sync_words = int(sync_words or getattr(model, "sync_words", None) or default_sync_words(n))
+    if sync_words < 1:
+        raise ValueError(f"sync_words must be >= 1, got {sync_words}")
+    sync = sync or getattr(model, "sync", None) or "sum"
+    if sync not in SYNC_MODES:
+        raise ValueError(f"sync must be one of {', '.join(SYNC_MODES)}, got {sync!r}")
+    hot_rows = int(hot_rows or getattr(model, "hot_rows", None) or HOT_ROWS)
+    if hot_rows < 1:
+        raise ValueError(f"hot_rows must be >= 1, got {hot_rows}")
+    compute_loss = model.compute_loss if compute_loss is None else compute_loss
+    progress = model.progress if progress is None else progress
+    callbacks = model.callbacks + list(callbacks)
+    if not model.wv.vectors.flags.writeable:
+        raise ValueError("the vectors are read-only (loaded with mmap='r'); "
+                         "load with mmap=None or 'c' to train")
+
+    with _Abort(comm, "training"):
+        path = _check_corpus(comm, corpus_file)
+        _assert_identical(comm, model, "models before training")
+        per_epoch = int(total_words) if total_words is not None else (model.epoch_words or
+                                                                      model.vocab.total_words)
+        total = per_epoch * epochs
+        model.total_train_words = total
+        model.interrupted = False
+        workers = model.workers
+        # The same number of rounds on every rank, so the collectives match.
+        rounds = max(1, round(per_epoch / (n * sync_words)))
+        size = os.path.getsize(path)
+        start, end = _rank_range(size, r, n)
+        threads = max(1, min(workers, (end - start) // 4096 or 1))
+        bounds = [start + (end - start) * k // threads for k in range(threads + 1)]
+        keep = model.vocab.keep_probabilities(model.sample)
+        noise = model.vocab.noise_weights(model.ns_exponent)
+        vocab_table = _tokenize.WordHash.from_words(model.vocab.raw_words())
+        ids_bytes = 4 * (per_epoch + model.vocab.corpus_sentences) / n
+        cache = [None] * threads if epochs > 1 and ids_bytes <= model.corpus_cache_mb * 2**20 else None
+        syncer = _Sync(comm, model, sync, hot_rows)
+        # The trainer of a round sees 1/N of the schedule: its counter starts
+        # at global/N and counts this rank's words, so its learning rate is
+        # alpha0 - (alpha0 - min_alpha) * (global + N * local) / total.
+        sched_total = max(1, -(-total // n))
+
+        def new_trainer(global_done: int):
+            return _train.Trainer(
+                model.wv.vectors, model.syn1neg if model.negative else None, keep, noise,
+                window=model.window, negative=model.negative, alpha=alpha0, min_alpha=alpha1,
+                total_words=sched_total, syn1=model.syn1 if model.hs else None,
+                huffman=model._huffman, sg=bool(model.sg), cbow_mean=bool(model.cbow_mean),
+                shared_negatives=model.shared_negatives, compute_loss=compute_loss,
+                max_sentence=model.max_sentence_length, words_done=global_done // n)
+
+        trainer = new_trainer(0)
+        settable = _settable_words_done(trainer)
+
+        def round_trainer(global_done: int):
+            """The trainer for the next round, its counter at global/N: set in
+            place when Trainer.words_done has a setter, else a new Trainer
+            (which rebuilds the noise table: O(V) per round)."""
+            if settable:
+                trainer.words_done = global_done // n
+                return trainer
+            return new_trainer(global_done)
+
+        report_fn = _make_reporter(progress, workers) if r == 0 else None
+        next_report = [0.0, 0.0]  # progress callable (0.5 s), log line (1 s)
+
+        def tick(epoch: int, global_words: int, alpha: float, force: bool = False) -> None:
+            """On rank 0: the progress callable twice a second, gensim's
+            PROGRESS log line once a second."""
+            if r != 0:
+                return
+            now = time.perf_counter()
+            due_report = force or now >= next_report[0]
+            due_log = now >= next_report[1] and not force
+            if not (due_report or due_log):
+                return
+            rate = global_words / max(now - t_start, 1e-9)
+            frac = min(1.0, global_words / max(1, total))
+            if due_report and report_fn is not None:
+                report_fn(Progress(epoch + 1, epochs, frac, alpha, rate, rate / (n * workers)))
+                next_report[0] = now + 0.5
+            if due_log:
+                logger.info("EPOCH %d - PROGRESS: at %.2f%% examples, %.0f words/s, alpha %.6f",
+                            epoch + 1, 100.0 * frac, rate, alpha)
+                next_report[1] = now + 1.0
+        if r == 0:
+            logger.info("distributed training over %d ranks x %d threads: %d words per epoch, "
+                        "%d epochs, %d rounds per epoch (sync every ~%d words per rank, "
+                        "sync=%s, %d hot rows, %.1f MB of weights)", n, workers, per_epoch, epochs,
+                        rounds, sync_words, sync, hot_rows,
+                        sum(m.nbytes for m, _ in syncer.parts) / 1e6)
+        _call(model, callbacks, "on_train_begin")
+        examples = words = 0
+        global_done = 0
+        stopped = False
+        t_start = time.perf_counter()
+        with _StopFlag() as stop:
+            for epoch in range(epochs):
+                _call(model, callbacks, "on_epoch_begin")
+                t0 = time.perf_counter()
+                ep = EpochReport(epoch + 1)
+                loss = 0.0
+                for rnd in range(rounds):
+                    trainer = round_trainer(global_done)
+                    stop.trainer = trainer
+                    if stop.set:
+                        trainer.request_stop()
+                    w_local, x_local, l_local = _round(
+                        model, trainer, path, vocab_table, bounds, cache, epoch, rnd, rounds,
+                        r, n, tick)
+                    stop.trainer = None
+                    loss += l_local
+                    counts = np.array([w_local, x_local, int(stop.set or trainer.stopped)],
+                                      dtype=np.int64)
+                    _allreduce_sum(comm, counts)
+                    syncer(full=rnd == rounds - 1 or bool(counts[2]))
+                    global_done += int(counts[0])
+                    tick(epoch, global_done, trainer.alpha)
+                    ep.words += int(counts[0])
+                    ep.examples += int(counts[1])
+                    if counts[2]:
+                        stopped = True
+                        break
+                model.wv.norms = None
+                if compute_loss:
+                    lossbuf = np.array([loss], dtype=np.float64)
+                    _allreduce_sum(comm, lossbuf)
+                    ep.loss = float(lossbuf[0])
+                ep.seconds = time.perf_counter() - t0
+                model.epoch_reports.append(ep)
+                model.words_done = global_done
+                examples += ep.examples
+                words += ep.words
+                if r == 0:
+                    logger.info("EPOCH %d: training on %d words (%d examples) over %d ranks took "
+                                "%.1fs, %.0f words/s%s", epoch + 1, ep.words, ep.examples, n,
+                                ep.seconds, ep.words / max(ep.seconds, 1e-9),
+                                f", loss {ep.loss:.6g}" if compute_loss else "")
+                if stopped:
+                    break
+                _call(model, callbacks, "on_epoch_end")
+        if not stopped:
+            tick(epochs - 1, global_done, alpha1, force=True)
+        model.sync_stats = syncer.stats()
+        elapsed = time.perf_counter() - t_start
+        if r == 0:
+            s = model.sync_stats
+            logger.info("synchronised %d times: %.1f MB per sync (%.0f%% of the rows), %.2fs in "
+                        "collectives (%.0f%% of %.1fs)", s["syncs"], s["bytes_per_sync"] / 1e6,
+                        100 * s["row_fraction"], s["seconds"], 100 * s["seconds"] / max(elapsed, 1e-9),
+                        elapsed)
+    if stopped:
+        model.interrupted = True
+        (logger.warning if r == 0 else logger.debug)("training interrupted on some rank after %d words (%.1f%% of the schedule); "
+                       "every rank holds the same averaged vectors", global_done,
+                       100.0 * global_done / max(1, total))
+        raise KeyboardInterrupt
+    if r == 0:
+        logger.info("training on %d words took %.1fs, %.0f effective words/s", words, elapsed,
+                    words / max(elapsed, 1e-9))
+    _call(model, callbacks, "on_train_end")
+    return examples, words
+
+
+def _round(model, trainer, path, vocab_table, bounds, cache, epoch, rnd, rounds, r, n, tick):
+    """This rank's threads train round `rnd` of their byte ranges; returns
+    (words, examples, loss) of this rank. tick(epoch, global words, alpha)
+    reports progress while they run."""
+    from sgns.model import _seed, _wait_all
+
+    threads = len(bounds) - 1
+    results: list = [None] * threads
+
+    def work(k: int) -> None:
+        try:
+            seed = _seed(model.seed, epoch, (r * threads + k) * rounds + rnd)
+            a, b = bounds[k], bounds[k + 1]
+            if cache is None:
+                lo = a + (b - a) * rnd // rounds
+                hi = a + (b - a) * (rnd + 1) // rounds
+                results[k] = trainer.train_file(path, lo, hi, vocab_table, seed)
+                return
+            if cache[k] is None:
+                cache[k] = _train.encode_file(path, a, b, vocab_table, model.max_sentence_length)
+            ids = cache[k]
+            lo = len(ids) * rnd // rounds
+            hi = len(ids) * (rnd + 1) // rounds
+            results[k] = trainer.train_ids(ids[lo:hi], seed)
+        except BaseException as e:  # re-raised by the main thread
+            results[k] = e
+            trainer.request_stop()
+
+    done = [threading.Event() for _ in range(threads)]
+
+    def run(k):
+        try:
+            work(k)
+        finally:
+            done[k].set()
+
+    for k in range(threads):
+        threading.Thread(target=run, args=(k,), daemon=True, name=f"sgns-rank{r}-worker-{k}").start()
+    try:
+        for event in done:
+            while not event.wait(0.1):
+                # The counter holds global/N + this rank's words of the round;
+                # the other ranks go about as fast.
+                tick(epoch, n * trainer.words_done, trainer.alpha)
+    except KeyboardInterrupt:  # only when no handler could be installed (not the main thread)
+        trainer.request_stop()
+        _wait_all(done, timeout=60.0)
+    words = examples = 0
+    loss = 0.0
+    for res in results:
+        if isinstance(res, BaseException):
+            raise res
+        if res is None:
+            continue
+        words += res[0]
+        examples += res[1]
+        loss += res[2]
+    return words, examples, loss
+
+
+def _call(model, callbacks, event: str) -> None:
+    for cb in callbacks:
+        fn = getattr(cb, event, None)
+        if fn is not None:
+            fn(model)
+
+
+def fit(corpus_file, *, comm=None, sync_words: int | None = None, sync: str | None = None,
+        hot_rows: int | None = None, **kwargs):
+    """Word2Vec(corpus_file=..., **kwargs) trained across the MPI ranks of
+    comm (default COMM_WORLD); every rank returns the same model. Outside an
+    MPI launch it is plain single-process Word2Vec."""
+    from sgns.model import Word2Vec
+    if comm is None and get_comm() is None:
+        return Word2Vec(corpus_file=corpus_file, **kwargs)
+    model = Word2Vec(**kwargs)
+    build_vocab(model, corpus_file, comm=comm)
+    train(model, corpus_file, comm=comm, sync_words=sync_words, sync=sync, hot_rows=hot_rows)
+    return model
+
+
+# ---- command line ------------------------------------------------------------
+
+def train_command(argv: list[str], comm=None) -> int:
+    """`mpirun -np N sgns -train ... -output ...`: the word2vec.c flags of
+    sgns.cli plus -sync-words N (per rank; default 100000 for 2 ranks,
+    40000 / ranks for more),
+    -sync sum|mean and -hot-rows N. Rank 0 prints and writes the outputs
+    (atomically); all ranks return the same status."""
+    from sgns import cli, formats
+    from sgns.model import Word2Vec
+
+    comm = require_comm(comm)
+    r, n = comm.Get_rank(), comm.Get_size()
+    err = sys.stderr if r == 0 else open(os.devnull, "w")
+    flags = dict(cli.FLAGS, **{"sync-words": cli.Flag(int, default_sync_words(n)),
+                              "sync": cli.Flag(str, "sum"), "hot-rows": cli.Flag(int, HOT_ROWS)})
+    try:
+        # Every rank parses the same argv: a usage error is the same everywhere.
+        opts = cli.parse_flags(argv, flags)
+        cli._refuse_unsupported(opts)
+        if not opts["train"]:
+            raise cli.UsageError("-train <file> is required")
+        if opts["sync-words"] < 1:
+            raise cli.UsageError("-sync-words must be >= 1")
+        if opts["hot-rows"] < 1:
+            raise cli.UsageError("-hot-rows must be >= 1")
+        if opts["sync"] not in SYNC_MODES:
+            raise cli.UsageError(f"-sync must be one of {', '.join(SYNC_MODES)}")
+        debug = opts["debug"]
+        threads = opts["threads"] or os.cpu_count() or 1
+        alpha = opts["alpha"] if opts["alpha"] is not None else (0.05 if opts["cbow"] else 0.025)
+        # As cli.train_command builds it.
+        model = Word2Vec(sg=1 - opts["cbow"], hs=opts["hs"],
+                         vector_size=opts["size"], window=opts["window"], sample=opts["sample"],
+                         negative=opts["negative"], workers=threads, epochs=opts["iter"],
+                         min_count=opts["min-count"], alpha=alpha,
+                         min_alpha=min(opts["min-alpha"], alpha), seed=opts["seed"],
+                         shared_negatives=bool(opts["shared-negatives"]),
+                         ns_exponent=opts["ns-exponent"])
+    except cli.UsageError as e:
+        if r == 0:
+            print(f"sgns: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:
+        if r == 0:
+            print(f"sgns: error: {e}", file=sys.stderr)
+        return 1
+    corpus = opts["train"]
+    status = 0
+    try:
+        if debug > 0:
+            err.write(f"Starting training using file {corpus} on {n} MPI ranks x {threads} threads\n")
+        if opts["read-vocab"]:
+            with _Abort(comm, "reading the vocabulary"):
+                error = None
+                try:
+                    words, counts, sentences = formats.read_vocab(opts["read-vocab"])
+                    vocab = Vocabulary.from_counts(words, counts, min_count=opts["min-count"],
+                                                   corpus_sentences=sentences)
+                except (OSError, ValueError) as e:
+                    error = e
+                _agree(comm, error)
+                _check_corpus(comm, corpus)
+                model.build_vocab(vocab=vocab)
+                _assert_identical(comm, model, "initial weights")
+        else:
+            build_vocab(model, corpus, comm=comm)
+        vocab = model.vocab
+        if debug > 0:
+            err.write(f"Vocab size: {len(vocab)}\nWords in train file: {vocab.total_words}\n")
+        if opts["save-vocab"] and r == 0:
+            with _Abort(comm, "writing the vocabulary"):
+                formats.write_vocab(opts["save-vocab"], vocab.words, vocab.counts.tolist(),
+                                    vocab.corpus_sentences)
+        if not opts["output"]:
+            comm.Barrier()
+            return 0
+        line = cli._ProgressLine(err) if debug > 1 and r == 0 else None
+        t0 = time.perf_counter()
+        try:
+            train(model, corpus, comm=comm, progress=line or False,
+                  sync_words=opts["sync-words"], sync=opts["sync"], hot_rows=opts["hot-rows"])
+        except KeyboardInterrupt:
+            status = 130
+            if line:
+                line.end()
+            err.write(f"interrupted: writing the vectors trained so far "
+                      f"({100.0 * model.words_done / max(1, model.total_train_words):.1f}% of training)\n")
+        else:
+            if line:
+                line.end()
+        if r == 0:
+            with _Abort(comm, "writing the output"):
+                if opts["classes"]:
+                    from sgns.classes import word_classes, write_classes
+                    write_classes(opts["output"], model.wv, word_classes(model.wv, opts["classes"]))
+                else:
+                    model.wv.save_word2vec_format(opts["output"], binary=bool(opts["binary"]))
+        # Nobody exits before the file is in place (mpirun returns when all have).
+        comm.Barrier()
+        if debug > 0:
+            words = sum(rep.words for rep in model.epoch_reports)
+            secs = time.perf_counter() - t0
+            s = model.sync_stats
+            err.write(f"Trained {words} words in {secs:.2f}s ({words / max(secs, 1e-9):,.0f} words/s, "
+                      f"{n} ranks); {s['syncs']} syncs of {s['bytes_per_sync'] / 1e6:.1f} MB, "
+                      f"{s['seconds']:.2f}s in collectives; wrote {opts['output']}\n")
+        return status
+    except (_Agreed, OSError, ValueError, RuntimeError) as e:  # raised alike by every rank
+        if r == 0:
+            print(f"sgns: error: {e.error if isinstance(e, _Agreed) else e}", file=sys.stderr)
+        return 1
+    finally:
+        if err is not sys.stderr:
+            err.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m sgns.distributed -train ... (also works without the cli hook)."""
+    from sgns import cli
+    argv = sys.argv[1:] if argv is None else argv
+    if get_comm() is None:
+        return cli.main(argv)
+    return train_command(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

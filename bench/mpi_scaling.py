@@ -134,7 +134,8 @@ def one_run(corpus: str, ranks: int, threads: int, workdir: Path, seed: int = 1,
     if ranks > 1:
         cmd = mpirun_prefix(ranks) + cmd
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    extra = [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent)] + extra)
     load0 = loadavg()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -158,8 +159,9 @@ def fmt_row(r: dict) -> str:
     sync = (f"{r['sync_words'] or 'default'} / {s.get('mode')}: {s.get('syncs')} syncs, "
             f"{s.get('bytes_per_sync', 0) / 1e6:.1f} MB each, {s.get('seconds', 0):.2f}s"
             if s else "–")
+    nan = float("nan")
     return (f"| {r['ranks']} × {r['threads']} | {sync} | {r['train_s']:.1f} | {r['words_per_s']:,.0f} | "
-            f"{r['total_s']:.1f} | {r.get('analogy', float('nan')):.3f} | {r.get('ws353', float('nan')):.3f} | "
+            f"{r['total_s']:.1f} | {r.get('analogy', nan):.3f} | {r.get('ws353', nan):.3f} | "
             f"{r['load_before']:.1f}/{r['load_after']:.1f} |")
 
 
@@ -290,7 +292,7 @@ def model_cmd(args) -> None:
           f"a sync every {args.global_sync_words:,.0f} words (all ranks together); "
           f"{args.efficiency:.0%} of the link rate, {args.latency_us:g} us per message, "
           f"{args.round_overhead_ms:g} ms fixed cost per round\n")
-    print("Every sync sends whole matrices (brief's formula: 2 x V x D x 4 x syncs x 2(N-1)/N):\n")
+    print("Every sync sends whole matrices (bytes per node = 2 x V x D x 4 x syncs x 2(N-1)/N):\n")
     print(scaling_table(args.words_per_sec, args.vocab, args.size, args.epoch_words,
                         args.global_sync_words, 1.0, args.round_overhead_ms / 1e3,
                         efficiency=args.efficiency, latency_s=args.latency_us / 1e6))

@@ -382,6 +382,14 @@ cdef class Trainer:
         """Words processed by all workers so far (updated every ~10k words)."""
         return sg_atomic_load(&self._done[0])
 
+    @words_done.setter
+    def words_done(self, int64_t value):
+        """Move the learning-rate position (distributed training sets the
+        global count between rounds). Only while no worker is running."""
+        if value < 0:
+            raise ValueError("words_done must be >= 0")
+        self._done[0] = value
+
     @property
     def alpha(self):
         done = self.words_done

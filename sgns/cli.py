@@ -43,6 +43,11 @@ sgns extras:
   -shared-negatives <int>  1: one set of negatives per centre word for its whole window
                        (HogBatch; default); 0: word2vec.c's fresh negatives per pair
   -ns-exponent <float> noise distribution exponent; default 0.75
+Under mpirun -np N (needs mpi4py: pip install 'sgns[mpi]'; see sgns.distributed):
+  -sync-words <int>    words each process trains between synchronisations;
+                       default 100000 for 2 processes, 40000 / N for more
+  -sync sum|mean       add up (default) or average the processes' updates
+  -hot-rows <int>      most frequent rows exchanged after every round; default 1024
 """
 
 
@@ -265,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command is not None:
             return command(argv[1:])
+        from sgns import distributed
+        if distributed.world_size() > 1:  # started by mpirun -np N (N > 1) with mpi4py
+            return distributed.train_command(argv)
         return train_command(argv)
     except UsageError as e:
         print(f"sgns: {e}", file=sys.stderr)

@@ -698,9 +698,10 @@ def train(model, corpus_file, *, comm=None, total_words: int | None = None,
                         elapsed)
     if stopped:
         model.interrupted = True
-        (logger.warning if r == 0 else logger.debug)("training interrupted on some rank after %d words (%.1f%% of the schedule); "
-                       "every rank holds the same averaged vectors", global_done,
-                       100.0 * global_done / max(1, total))
+        if r == 0:
+            logger.warning("training interrupted after %d words (%.1f%% of the schedule); every "
+                           "rank holds the same vectors, trained so far", global_done,
+                           100.0 * global_done / max(1, total))
         raise KeyboardInterrupt
     if r == 0:
         logger.info("training on %d words took %.1fs, %.0f effective words/s", words, elapsed,
@@ -795,9 +796,9 @@ def fit(corpus_file, *, comm=None, sync_words: int | None = None, sync: str | No
 def train_command(argv: list[str], comm=None) -> int:
     """`mpirun -np N sgns -train ... -output ...`: the word2vec.c flags of
     sgns.cli plus -sync-words N (per rank; default 100000 for 2 ranks,
-    40000 / ranks for more),
-    -sync sum|mean and -hot-rows N. Rank 0 prints and writes the outputs
-    (atomically); all ranks return the same status."""
+    40000 / ranks for more), -sync sum|mean and -hot-rows N (1024). Rank 0
+    prints and writes the outputs (atomically); all ranks return the same
+    status."""
     from sgns import cli, formats
     from sgns.model import Word2Vec
 

@@ -95,6 +95,13 @@ class Word2Vec:
             is streamed from disk every epoch in bounded memory. 0: always stream.
         callbacks: objects with optional on_train_begin(model),
             on_epoch_begin(model), on_epoch_end(model), on_train_end(model).
+        distributed: "mpi" trains a corpus_file across the processes of an
+            MPI launch (mpirun -np N python ...; needs mpi4py: sgns[mpi]);
+            every rank returns the same model. Outside mpirun, or without
+            mpi4py, training is single-process as usual. See sgns.distributed.
+        sync_words: with distributed="mpi", words each process trains
+            between synchronisations (default: 100000 for 2 processes,
+            40000 / processes for more).
     """
 
     def __init__(self, sentences: Iterable[Sequence[str]] | None = None,
@@ -108,7 +115,8 @@ class Word2Vec:
                  max_sentence_length: int = 10000, corpus_cache_mb: float = 2048,
                  callbacks: Sequence = (),
                  progress: bool | Callable[[Progress], None] = False,
-                 corpus_iterable: Iterable[Sequence[str]] | None = None):
+                 corpus_iterable: Iterable[Sequence[str]] | None = None,
+                 distributed: str | None = None, sync_words: int | None = None):
         self.vector_size = vector_size
         self.alpha = alpha
         self.min_alpha = min_alpha
@@ -131,6 +139,8 @@ class Word2Vec:
         self.corpus_cache_mb = corpus_cache_mb
         self.callbacks = list(callbacks)
         self.progress = progress
+        self.distributed = distributed
+        self.sync_words = sync_words
         self._validate()
 
         self.vocab: Vocabulary | None = None
@@ -186,6 +196,10 @@ class Word2Vec:
         need(self.alpha > 0, f"alpha must be > 0, got {self.alpha}")
         need(0 <= self.min_alpha <= self.alpha, f"min_alpha must be in [0, alpha], got {self.min_alpha}")
         need(self.sample >= 0, f"sample must be >= 0, got {self.sample}")
+        need(self.distributed in (None, "mpi"),
+             f"distributed must be None or 'mpi', got {self.distributed!r}")
+        need(self.sync_words is None or (is_int(self.sync_words) and self.sync_words >= 1),
+             f"sync_words must be None or an integer >= 1, got {self.sync_words!r}")
         for name in ("max_vocab_size", "max_final_vocab"):
             v = getattr(self, name)
             need(v is None or (is_int(v) and v >= 1), f"{name} must be None or an integer >= 1, got {v!r}")
@@ -211,6 +225,9 @@ class Word2Vec:
             raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
             extend_vocab(self, raw_words, counts, corpus_words=n_tokens, corpus_sentences=n_sentences)
             return self
+        if vocab is None and self._mpi(corpus_file):
+            from sgns import distributed
+            return distributed.build_vocab(self, corpus_file)
         if vocab is None:
             raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
             if len(raw_words) == 0:
@@ -243,6 +260,18 @@ class Word2Vec:
         self.epoch_words = vocab.total_words
         self.epoch_reports = []
         return self
+
+    def _mpi(self, corpus_file) -> bool:
+        """True when this process is one of 2+ MPI ranks training together."""
+        if getattr(self, "distributed", None) != "mpi":
+            return False
+        from sgns import distributed
+        if distributed.world_size() < 2:
+            return False
+        if corpus_file is None:
+            raise NotImplementedError("distributed='mpi' trains from a corpus_file (each rank "
+                                      "reads its own byte range), not from sentences")
+        return True
 
     @staticmethod
     def _describe(corpus_iterable, corpus_file) -> str:
@@ -303,6 +332,12 @@ class Word2Vec:
         corpus_iterable = corpus_iterable if corpus_iterable is not None else sentences
         if (corpus_iterable is None) == (corpus_file is None):
             raise TypeError("give exactly one of corpus_iterable (sentences) or corpus_file")
+        if self._mpi(corpus_file):
+            from sgns import distributed
+            return distributed.train(self, corpus_file, total_words=total_words, epochs=epochs,
+                                     start_alpha=start_alpha, end_alpha=end_alpha,
+                                     compute_loss=compute_loss, callbacks=callbacks,
+                                     progress=progress)
         epochs = self.epochs if epochs is None else epochs
         if not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")

@@ -387,8 +387,8 @@ def test_stop_signal_stops_all_ranks_and_rank_0_writes(tmp_path, how):
 # ---- the Word2Vec(distributed="mpi") and `mpirun sgns` hooks ------------------------------
 
 HAS_HOOKS = "distributed" in inspect.signature(Word2Vec.__init__).parameters
-needs_hooks = pytest.mark.skipif(not HAS_HOOKS, reason="this build has no Word2Vec(distributed=...) "
-                                 "hook (model.py/cli.py additions in docs/distributed.md)")
+needs_hooks = pytest.mark.skipif(not HAS_HOOKS, reason="this sgns has no Word2Vec(distributed=...) "
+                                 "hook yet (the model.py/cli.py additions for sgns.distributed)")
 
 
 @needs_hooks

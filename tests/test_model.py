@@ -639,9 +639,9 @@ def _interrupt_training(model, **train_kwargs):
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists(SMALL8), reason="small8 corpus not available")
 def test_ctrl_c_stops_training_and_keeps_model_usable(tmp_path):
-    # Epochs of about a second (per-pair updates, 100 dims): the progress
-    # callable is first called 0.5 s into an epoch.
-    m = Word2Vec(vector_size=100, workers=2, epochs=30, min_count=5, seed=1,
+    # Epochs of a few seconds (per-pair updates, 300 dims, window 10): the
+    # progress callable is first called 0.5 s into an epoch.
+    m = Word2Vec(vector_size=300, window=10, workers=2, epochs=30, min_count=5, seed=1,
                  shared_negatives=False)
     m.build_vocab(corpus_file=SMALL8)
     before = m.wv.vectors.copy()

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import tempfile
 import time
 from pathlib import Path
 
@@ -174,6 +175,9 @@ def _env() -> dict:
 
 
 def _run(args: list[str], timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
+    # Outside the source tree: `python -m` puts the working directory first
+    # on sys.path, ahead of PYTHONPATH, and the tree has no compiled modules.
+    kwargs.setdefault("cwd", tempfile.gettempdir())
     try:
         return subprocess.run(_mpirun() + args, env=_env(), capture_output=True, text=True,
                               timeout=timeout, **kwargs)
@@ -358,7 +362,8 @@ def test_stop_signal_stops_all_ranks_and_rank_0_writes(tmp_path, how):
     cmd = mpirun + [sys.executable, str(script), "-train", str(corpus), "-output", str(out),
                     "-size", "16", "-min-count", "1", "-iter", "500", "-threads", "1",
                     "-sync-words", "20000", "-debug", "2"]
-    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tempfile.gettempdir())
     try:
         deadline = time.time() + 60
         while not (pids / "1").exists() and time.time() < deadline and proc.poll() is None:

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "reader.h"
+#include "atomics.h"
 
 #ifdef _WIN32
 #define sg_fseek _fseeki64
@@ -31,7 +32,8 @@ int64_t sg_file_size(const char *path)
 static size_t refill(sg_reader *r, size_t keep_from)
 {
     size_t keep = r->len - keep_from, got;
-    if (r->at_eof) return 0;
+    if (r->at_eof || r->stopped) return 0;
+    if (r->stop && sg_atomic_load32(r->stop)) { r->stopped = 1; return 0; }
     if (keep && keep_from) memmove(r->buf, r->buf + keep_from, keep);
     r->buf_pos += (int64_t)keep_from;
     r->i -= keep_from;
@@ -81,6 +83,12 @@ void sg_reader_close(sg_reader *r)
     r->buf = NULL;
 }
 
+/* Why a refill gave nothing. */
+static int no_more(const sg_reader *r)
+{
+    return r->err ? SG_TOK_ERROR : r->stopped ? SG_TOK_STOP : SG_TOK_END;
+}
+
 /* Cut a word of more than SG_MAX_WORD bytes: w[SG_MAX_WORD] exists. Back off
  * so that the cut does not fall inside a UTF-8 sequence. */
 static size_t utf8_cut(const char *w)
@@ -103,7 +111,7 @@ int sg_reader_next(sg_reader *r, const char **tok, size_t *len)
             if (c == '\n') return SG_TOK_NEWLINE;
         }
         if (r->i >= r->len) {
-            if (!refill(r, r->len)) return r->err ? SG_TOK_ERROR : SG_TOK_END;
+            if (!refill(r, r->len)) return no_more(r);
             continue;
         }
         if (r->end >= 0 && r->buf_pos + (int64_t)r->i >= r->end) return SG_TOK_END;
@@ -126,6 +134,7 @@ int sg_reader_next(sg_reader *r, const char **tok, size_t *len)
             e -= shift;
             if (!got) break;
         }
+        if (r->stopped) return SG_TOK_STOP;  /* the word may be incomplete */
         if (e - s <= SG_MAX_WORD) {
             r->i = e;
             *tok = r->buf + s;
@@ -141,6 +150,7 @@ int sg_reader_next(sg_reader *r, const char **tok, size_t *len)
             while (r->i < r->len && !SEP[(unsigned char)r->buf[r->i]]) r->i++;
             if (r->i < r->len || !refill(r, r->i)) break;
         }
+        if (r->stopped) return SG_TOK_STOP;
         return r->err ? SG_TOK_ERROR : SG_TOK_WORD;
     }
 }

@@ -40,8 +40,12 @@
 # pytest and hypothesis; CC (default cc) builds. valgrind and libasan are
 # optional: a missing tool is reported and its step skipped (exit status 0
 # only if every step that ran passed). Exit status: 0 pass, 1 a check failed,
-# 2 usage or build error.
+# 2 usage or build error. pytest runs with SGNS_MEMCHECK=1 (tests stretch
+# their time limits for the -O0 builds).
 set -euo pipefail
+# The whole script is one block, read before it runs: editing this file
+# while it runs cannot change what it does.
+{
 
 QUICK=0 ASAN=1 VALGRIND=1 KEEP=0
 for arg in "$@"; do
@@ -389,3 +393,4 @@ fi
 printf '\n==== [%4ds] memcheck summary\n' "$((SECONDS - START))"
 printf '  %s\n' "${SUMMARY[@]}"
 exit "$FAILED"
+}

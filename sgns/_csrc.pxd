@@ -35,9 +35,10 @@ cdef extern from "noise.h" nogil:
 
 cdef extern from "reader.h" nogil:
     int SG_MAX_WORD
-    int SG_TOK_END, SG_TOK_WORD, SG_TOK_NEWLINE, SG_TOK_ERROR
+    int SG_TOK_END, SG_TOK_WORD, SG_TOK_NEWLINE, SG_TOK_STOP, SG_TOK_ERROR
     ctypedef struct sg_reader:
         int err
+        const int32_t *stop
     int sg_reader_open(sg_reader *r, const char *path, int64_t start, int64_t end)
     int sg_reader_next(sg_reader *r, const char **tok, size_t *len)
     void sg_reader_close(sg_reader *r)

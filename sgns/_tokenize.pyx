@@ -5,11 +5,11 @@ import os
 
 import numpy as np
 
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 from libc.string cimport strerror
 
 from sgns._csrc cimport (
-    SG_TOK_END, SG_TOK_ERROR, SG_TOK_NEWLINE, SG_TOK_WORD, sg_file_size, sg_reader,
+    SG_TOK_END, SG_TOK_ERROR, SG_TOK_NEWLINE, SG_TOK_STOP, SG_TOK_WORD, sg_file_size, sg_reader,
     sg_reader_close, sg_reader_next, sg_reader_open, sg_wordhash_add, sg_wordhash_find,
     sg_wordhash_free, sg_wordhash_init, sg_wordhash_prune, sg_wordhash_word,
 )
@@ -114,14 +114,17 @@ def file_size(path) -> int:
 
 
 def count_file(path, int64_t start=0, int64_t end=-1, WordHash table=None,
-               int64_t max_vocab_size=0):
+               int64_t max_vocab_size=0, stop=None):
     """Count the words of path[start:end) into table (a new one if None).
 
     max_vocab_size > 0 bounds memory the way gensim does: whenever the table
     grows past it, words seen fewer than `min_reduce` times are dropped and
     min_reduce goes up by one (counts of dropped words are lost).
+    stop: an int32 array whose first element, once non-zero, ends the scan
+    within the next 1 MiB of input (the counts are then partial).
     Returns (table, n_tokens, n_newlines, min_reduce_used).
     """
+    cdef int32_t[::1] stop_view = stop
     cdef bytes p = os.fsencode(path)
     cdef sg_reader r
     cdef const char *tok
@@ -136,6 +139,8 @@ def count_file(path, int64_t start=0, int64_t end=-1, WordHash table=None,
     rc = sg_reader_open(&r, p, start, end)
     if rc != 0:
         raise OSError(rc, f"cannot open corpus file: {strerror(rc).decode()}", os.fsdecode(p))
+    if stop_view is not None:
+        r.stop = &stop_view[0]
     try:
         with nogil:
             while True:

@@ -11,7 +11,7 @@ from libc.string cimport memcpy
 from libc.string cimport strerror
 
 from sgns._csrc cimport (
-    SG_MAX_IN, SG_MAX_OUT, SG_TOK_ERROR, sg_alias_build, sg_alias_draw, sg_alias_entry,
+    SG_MAX_IN, SG_MAX_OUT, SG_TOK_ERROR, SG_TOK_STOP, sg_alias_build, sg_alias_draw, sg_alias_entry,
     sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_active_name, sg_batch_update,
     sg_cbow_update, sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_prefetch_row, sg_reader, sg_reader_close,
     sg_reader_open, sg_rng_below, sg_rng_next, sg_seed_mix, sg_select, sg_sigmoid,
@@ -397,8 +397,15 @@ cdef class Trainer:
         return max(self.c.min_alpha, self.c.alpha0 - (self.c.alpha0 - self.c.min_alpha) * frac)
 
     def request_stop(self):
-        """Make every worker return at its next sentence."""
+        """Make every worker return at its next sentence (or, while it only
+        reads text, at its next 1 MiB of input)."""
         self._stop[0] = 1
+
+    @property
+    def stop_flag(self):
+        """The shared stop flag (int32 array of one element): pass it to
+        encode_file so that request_stop() also cancels encoding."""
+        return np.asarray(self._stop)
 
     @property
     def stopped(self):
@@ -433,6 +440,7 @@ cdef class Trainer:
         rc = sg_reader_open(&r, p, start, end)
         if rc != 0:
             raise OSError(rc, f"cannot open corpus file: {strerror(rc).decode()}", os.fsdecode(p))
+        r.stop = self.c.stop  # text without vocabulary words must not delay a stop
         with nogil:
             ids = <int32_t *>malloc(sizeof(int32_t) * (CHUNK_IDS + self.c.max_sentence + 2))
             rc = worker_init(&self.c, &w, seed)
@@ -440,7 +448,7 @@ cdef class Trainer:
                 while True:
                     n = sg_encode_chunk(&r, &vocab.h, ids, CHUNK_IDS + self.c.max_sentence + 2,
                                         self.c.max_sentence, &sent_len, &status)
-                    if train_ids(&self.c, &w, ids, n):
+                    if train_ids(&self.c, &w, ids, n) or status == SG_TOK_STOP:
                         stopped = 1
                         break
                     if status != 1:
@@ -459,9 +467,14 @@ cdef class Trainer:
 
 
 def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,
-                int64_t max_sentence=10000):
+                int64_t max_sentence=10000, stop=None):
     """The ids of path[start:end) as an int32 array, -1 ending each sentence
-    (and every max_sentence words of a longer line); unknown words dropped."""
+    (and every max_sentence words of a longer line); unknown words dropped.
+
+    stop: an int32 array whose first element, once non-zero, cancels the
+    scan within the next 1 MiB of input (e.g. Trainer.stop_flag); the
+    result is then None."""
+    cdef int32_t[::1] stop_view = None
     cdef bytes p = os.fsencode(path)
     cdef sg_reader r
     cdef int status = 1, rc
@@ -470,9 +483,13 @@ def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,
     cdef int32_t *grown
     cdef int32_t[::1] view
     cdef bint oom = False
+    if stop is not None:
+        stop_view = stop
     rc = sg_reader_open(&r, p, start, end)
     if rc != 0:
         raise OSError(rc, f"cannot open corpus file: {strerror(rc).decode()}", os.fsdecode(p))
+    if stop_view is not None:
+        r.stop = &stop_view[0]
     buf = <int32_t *>malloc(sizeof(int32_t) * cap)
     with nogil:
         while buf != NULL and status == 1:
@@ -499,6 +516,8 @@ def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,
         if status == SG_TOK_ERROR:
             raise OSError(err, f"read error in corpus file: {strerror(err).decode()}",
                           os.fsdecode(p))
+        if status == SG_TOK_STOP:
+            return None
         out = np.empty(n, dtype=np.int32)
         if n:
             view = out

@@ -264,32 +264,8 @@ def _rank_range(size: int, r: int, n: int) -> tuple[int, int]:
 
 def _count_range(path, start: int, end: int, workers: int, max_vocab_size: int):
     """Count path[start:end) on up to `workers` threads, merged in order."""
-    n = 1 if max_vocab_size or end - start < (8 << 20) else max(1, min(workers, 8))
-    if n == 1:
-        return _tokenize.count_file(path, start, end, None, max_vocab_size)
-    bounds = [start + (end - start) * k // n for k in range(n + 1)]
-    results: list = [None] * n
-
-    def work(k: int) -> None:
-        try:
-            results[k] = _tokenize.count_file(path, bounds[k], bounds[k + 1], None, 0)
-        except BaseException as e:  # re-raised below
-            results[k] = e
-
-    threads = [threading.Thread(target=work, args=(k,), name=f"sgns-count-{k}") for k in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for r in results:
-        if isinstance(r, BaseException):
-            raise r
-    table, tokens, lines, _ = results[0]
-    for other, t2, l2, _ in results[1:]:
-        table.merge(other)
-        tokens += t2
-        lines += l2
-    return table, tokens, lines, 0
+    from sgns.model import _count_file_parallel
+    return _count_file_parallel(path, workers, max_vocab_size, start, end)
 
 
 def _check_corpus(comm, corpus_file) -> str:
@@ -729,7 +705,12 @@ def _round(model, trainer, path, vocab_table, bounds, cache, epoch, rnd, rounds,
                 results[k] = trainer.train_file(path, lo, hi, vocab_table, seed)
                 return
             if cache[k] is None:
-                cache[k] = _train.encode_file(path, a, b, vocab_table, model.max_sentence_length)
+                ids = _train.encode_file(path, a, b, vocab_table, model.max_sentence_length,
+                                         stop=trainer.stop_flag)
+                if ids is None:  # stopped while encoding
+                    results[k] = (0, 0, 0.0, True)
+                    return
+                cache[k] = ids
             ids = cache[k]
             lo = len(ids) * rnd // rounds
             hi = len(ids) * (rnd + 1) // rounds

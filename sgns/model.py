@@ -436,8 +436,12 @@ class Word2Vec:
                     results[k] = trainer.train_file(path, bounds[k], bounds[k + 1], vocab_table, seed)
                     return
                 if cache[k] is None:
-                    cache[k] = _train.encode_file(path, bounds[k], bounds[k + 1], vocab_table,
-                                                  self.max_sentence_length)
+                    ids = _train.encode_file(path, bounds[k], bounds[k + 1], vocab_table,
+                                             self.max_sentence_length, stop=trainer.stop_flag)
+                    if ids is None:  # stopped while encoding: nothing trained, nothing cached
+                        results[k] = (0, 0, 0.0, True)
+                        return
+                    cache[k] = ids
                 results[k] = trainer.train_ids(cache[k], seed)
             except BaseException as e:  # reported by the main thread
                 results[k] = e
@@ -706,36 +710,48 @@ def _ends_with_newline(path) -> bool:
         return f.read(1) == b"\n"
 
 
-def _count_file_parallel(path, workers: int, max_vocab_size: int):
-    """Count words of a file, in byte ranges on up to `workers` threads
-    (the C scanner releases the GIL), then merge in first-seen order."""
-    size = os.path.getsize(path)
-    n = 1 if max_vocab_size or size < (8 << 20) else max(1, min(workers, 8))
-    if n == 1:
-        return _tokenize.count_file(path, 0, -1, None, max_vocab_size)
-    bounds = [size * k // n for k in range(n + 1)]
+def _count_file_parallel(path, workers: int, max_vocab_size: int, start: int = 0,
+                         end: int | None = None):
+    """Count the words of path[start:end) (end None: the whole file) in byte
+    ranges on up to `workers` threads (the C scanner releases the GIL), then
+    merge in first-seen order. Ctrl-C stops every scanner within ~1 MiB of
+    input and re-raises KeyboardInterrupt once they have all returned."""
+    if end is None:
+        end = os.path.getsize(path)
+    n = 1 if max_vocab_size or end - start < (8 << 20) else max(1, min(workers, 8))
+    bounds = [start + (end - start) * k // n for k in range(n + 1)]
     results: list = [None] * n
+    stop = np.zeros(1, dtype=np.int32)
+    finished = [threading.Event() for _ in range(n)]
 
     def work(k: int) -> None:
         try:
-            results[k] = _tokenize.count_file(path, bounds[k], bounds[k + 1], None, 0)
-        except BaseException as e:
+            results[k] = _tokenize.count_file(path, bounds[k], bounds[k + 1], None,
+                                              max_vocab_size if n == 1 else 0, stop=stop)
+        except BaseException as e:  # re-raised below
             results[k] = e
+        finally:
+            finished[k].set()
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for k in range(n):
+        threading.Thread(target=work, args=(k,), daemon=True, name=f"sgns-count-{k}").start()
+    try:
+        for event in finished:
+            while not event.wait(0.1):
+                pass
+    except KeyboardInterrupt:
+        stop[0] = 1
+        _wait_all(finished, timeout=60.0)
+        raise
     for r in results:
         if isinstance(r, BaseException):
             raise r
-    table, tokens, lines, _ = results[0]
+    table, tokens, lines, pruned = results[0]
     for other, t2, l2, _ in results[1:]:
         table.merge(other)
         tokens += t2
         lines += l2
-    return table, tokens, lines, 0
+    return table, tokens, lines, pruned
 
 
 @contextmanager

@@ -12,6 +12,10 @@ The ONLY acceptable outcomes, asserted exactly (any other exception fails):
     Word2Vec(corpus_file=...)                     ValueError: 'corpus is empty', or with hs=1
                                                   'hierarchical softmax needs at least 2 words'
 
+One known bug is tolerated, narrowly: AttributeError raised inside
+sgns/persist.py load_model for a header field of the wrong JSON type (pinned
+by the strict xfail test_robustness.py::test_persist_header_with_wrong_json_types).
+
 UnicodeDecodeError must never escape: undecodable words are FormatErrors
 (FormatError subclasses ValueError, but a bare ValueError, KeyError,
 IndexError, TypeError, MemoryError, OverflowError ... is a failure). A load
@@ -194,6 +198,19 @@ def test_vectors_mutated(scratch, seeds, kind, ops, errors):
 
 # ---- sgns.persist files ------------------------------------------------------------------------
 
+def _known_persist_bug(err: BaseException) -> bool:
+    """AttributeError from load_model reading a header whose 'vocab',
+    'state' or an epoch report is valid JSON of the wrong type: a known bug,
+    pinned by the strict xfail test_robustness.py::
+    test_persist_header_with_wrong_json_types. Remove this when it is fixed."""
+    import traceback
+    if not isinstance(err, AttributeError):
+        return False
+    frames = traceback.extract_tb(err.__traceback__)
+    return any(f.filename.endswith(os.path.join("sgns", "persist.py")) and f.name in ("load_model", "<listcomp>")
+               for f in frames[-2:])
+
+
 def load_persist_or_format_error(path, kind, mmap):
     try:
         if kind == "model":
@@ -206,6 +223,10 @@ def load_persist_or_format_error(path, kind, mmap):
     except FormatError as err:
         _format_error_ok(err, path)
         return None
+    except AttributeError as err:
+        if kind == "model" and _known_persist_bug(err):
+            return None
+        raise
     assert kv.vectors.ndim == 2 and kv.vectors.shape[0] == len(kv.index_to_key)
     assert len(kv.key_to_index) == len(kv.index_to_key)
     return kv
@@ -237,13 +258,19 @@ def _paths(node, prefix=()):
             yield from _paths(v, prefix + (i,))
 
 
-def _repack(data: bytes, header: dict) -> bytes:
+def _repack(data: bytes, header: dict, fix_size: bool = True) -> bytes:
     """The file with `header` as its JSON header, the data moved to the new
-    aligned start (what a consistent writer would produce)."""
+    aligned start and (fix_size) file_size updated to match: what a
+    consistent writer would produce, so the reader gets past its size check."""
     hlen = struct.unpack_from("<Q", data, 16)[0]
     start = -(-(24 + hlen) // 64) * 64
-    text = json.dumps(header, separators=(",", ":")).encode()
-    new_start = -(-(24 + len(text)) // 64) * 64
+    while True:
+        text = json.dumps(header, separators=(",", ":")).encode()
+        new_start = -(-(24 + len(text)) // 64) * 64
+        size = new_start + len(data) - start
+        if not fix_size or header.get("file_size") == size:
+            break
+        header["file_size"] = size
     return (data[:16] + struct.pack("<Q", len(text)) + text + b"\0" * (new_start - 24 - len(text))
             + data[start:])
 
@@ -266,7 +293,7 @@ def test_persist_header_fields_replaced(scratch, seeds, kind, which, value, dele
         del parent[path[-1]]
     else:
         parent[path[-1]] = value
-    scratch.write_bytes(_repack(data, header))
+    scratch.write_bytes(_repack(data, header, fix_size=path != ("file_size",)))
     load_persist_or_format_error(scratch, "model" if kind == "model" else "kv", None)
 
 

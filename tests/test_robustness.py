@@ -189,7 +189,8 @@ def test_fewer_rows_than_declared(tmp_path, binary):
     data = full.read_bytes()
     path = tmp_path / "short"
     path.write_bytes(b"9" + data[1:])  # "4 3" -> "9 3"
-    expect_format_error(path, load_vec, path, binary, match="after 4 of 9 vectors")
+    err = expect_format_error(path, load_vec, path, binary)
+    assert "9" in str(err)  # "file ends after 4 of 9 vectors" or the size check's "declares 9 vectors"
 
 
 @pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
@@ -201,6 +202,22 @@ def test_more_rows_than_declared(tmp_path, binary):
     path = tmp_path / "long"
     path.write_bytes(b"2" + data[1:])  # "4 3" -> "2 3": two rows too many
     expect_format_error(path, load_vec, path, binary, match="2")
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: sgns/formats.py read_vectors looks for rows beyond the "
+                   "header's count in the next line only (f.readline().strip()), so extra rows after a "
+                   "blank line are still dropped silently. Fix: check that the rest of the file is "
+                   "whitespace (as _read_binary's check_end does)")
+def test_more_text_rows_after_a_blank_line(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"2 2\na 1 2\nb 3 4\n\nc 5 6\n")
+    expect_format_error(path, load_vec, path, False)
+
+
+def test_trailing_blank_lines_are_fine(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"2 2\na 1 2\nb 3 4\n\n  \r\n")
+    assert load_vec(path, False).index_to_key == ["a", "b"]
 
 
 @pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
@@ -575,6 +592,43 @@ def test_persist_header_bit_flips_are_detected_or_harmless(header_flips):
     assert not different, (outcomes, different[:10])
 
 
+def _repack(data: bytes, header: dict) -> bytes:
+    """data with `header` as its JSON header, the arrays moved to the new
+    aligned start and file_size updated (what a consistent writer writes)."""
+    hlen, _, start = _layout(data)
+    while True:
+        text = json.dumps(header, separators=(",", ":")).encode()
+        new_start = -(-(24 + len(text)) // 64) * 64
+        size = new_start + len(data) - start
+        if header.get("file_size") == size:
+            break
+        header["file_size"] = size
+    return (data[:16] + struct.pack("<Q", len(text)) + text + b"\0" * (new_start - 24 - len(text))
+            + data[start:])
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: sgns/persist.py load_model trusts the JSON types of the "
+                   "header's 'vocab', 'state' and 'state.epoch_reports' entries: a list or number there "
+                   "raises AttributeError ('list' object has no attribute 'get' / 'items', persist.py "
+                   "meta.get(...) and rep.items()) instead of FormatError. Found by "
+                   "test_fuzz.py::test_persist_header_fields_replaced. Fix: check isinstance(..., dict) "
+                   "(and a list of dicts for epoch_reports) and raise FormatError('corrupt header: ...')")
+@pytest.mark.parametrize("mutate", [
+    lambda h: h.update(vocab=[1, 2]),
+    lambda h: h.update(vocab=3.5),
+    lambda h: h.update(state=[1, 2]),
+    lambda h: h["state"].update(epoch_reports=[[1, 2]]),
+], ids=["vocab-list", "vocab-number", "state-list", "epoch-report-list"])
+def test_persist_header_with_wrong_json_types(tmp_path, tiny_model, mutate):
+    path = tmp_path / "m"
+    save_model(tiny_model, path)
+    data = path.read_bytes()
+    _, header, _ = _layout(data)
+    mutate(header)
+    path.write_bytes(_repack(data, header))
+    expect_format_error(path, load_model, path, position=False)
+
+
 # =============================================================================================
 # 2. corpora
 # =============================================================================================
@@ -668,17 +722,17 @@ def test_empty_or_whitespace_only_corpus(tmp_path, content):
     assert c_count(path)[1] == 0
     with pytest.raises(ValueError, match="empty") as e:
         Word2Vec(corpus_file=path, min_count=1, workers=2)
-    assert str(path) in str(e.value)
+    assert path.name in str(e.value)
 
 
 def test_missing_and_directory_corpus(tmp_path):
     missing = tmp_path / "missing.txt"
-    with pytest.raises(FileNotFoundError, match=re.escape(str(missing))):
+    with pytest.raises(FileNotFoundError, match=re.escape(missing.name)):
         Word2Vec(corpus_file=missing, min_count=1)
     with pytest.raises(FileNotFoundError) as e:
         _tokenize.count_file(missing)
     assert e.value.errno == errno.ENOENT and e.value.filename == str(missing)
-    with pytest.raises(IsADirectoryError, match=re.escape(str(tmp_path))):
+    with pytest.raises(IsADirectoryError, match=re.escape(tmp_path.name)):
         Word2Vec(corpus_file=tmp_path, min_count=1)
     with pytest.raises(IsADirectoryError):
         _tokenize.count_file(tmp_path)
@@ -722,7 +776,7 @@ def _long_line_rss(tmp_path, path):
     return res
 
 
-@pytest.mark.skipif(UNDER_ASAN, reason="RSS is the sanitizer's under ASan")
+@pytest.mark.skipif(not LINUX or UNDER_ASAN, reason="Linux peak RSS (VmHWM), sparse files; not under ASan")
 def test_200mb_sparse_single_line_bounded_memory(tmp_path):
     """A 200 MiB file of NUL bytes (separators: one 'line', no newline) with
     a word at every MiB, written sparse: counted and trained in bounded memory."""
@@ -738,7 +792,7 @@ def test_200mb_sparse_single_line_bounded_memory(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(UNDER_ASAN, reason="RSS is the sanitizer's under ASan")
+@pytest.mark.skipif(not LINUX or UNDER_ASAN, reason="Linux peak RSS (VmHWM); not under ASan")
 def test_64mb_dense_single_line_bounded_memory(tmp_path):
     """64 MiB of words and no newline (13.8M tokens): counting and streaming
     training (corpus_cache_mb=0) keep peak RSS growth far below the file size."""
@@ -803,6 +857,7 @@ def test_corpus_changed_between_epochs(tmp_path, change, cache):
     assert np.isfinite(m.wv.vectors).all()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX semantics for files open elsewhere")
 def test_corpus_rewritten_while_being_read(tmp_path):
     """A thread truncates, rewrites and appends to the corpus file every few
     milliseconds while count_file runs and while two workers train on it
@@ -1001,9 +1056,13 @@ def test_full_disk_leaves_old_file_and_no_temporaries(tmp_path):
 
 
 _CTRL_C_CHILD = r"""
-import json, os, sys, threading, time
+import json, os, signal, sys, threading, time
 import numpy as np
 import sgns
+# A shell running us in the background may have left SIGINT ignored, and
+# Python then installs no KeyboardInterrupt handler: a terminal's Ctrl-C is
+# what is tested here.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 path, out_dir, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 m = sgns.Word2Vec(vector_size=100, workers=2, epochs=1000, min_count=1, seed=1, sample=0,
                   shared_negatives=(mode == "shared"), corpus_cache_mb=0 if mode == "stream" else 2048)
@@ -1067,11 +1126,16 @@ def test_sigint_stops_workers_within_a_second(tmp_path, mode):
         p = subprocess.Popen([sys.executable, str(script), str(path), str(tmp_path), mode, str(short)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
                              cwd=tmp_path)
-        assert p.stdout.readline().strip() == "TRAINING"
-        time.sleep(delay)
-        sent = time.monotonic()
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=120 * SLOWDOWN)
+        try:
+            assert p.stdout.readline().strip() == "TRAINING"
+            time.sleep(delay)
+            sent = time.monotonic()
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=120 * SLOWDOWN)
+        finally:
+            if p.poll() is None:  # failed or timed out: do not leave it training
+                p.kill()
+                p.communicate()
         assert p.returncode == 0, err[-3000:]
         res = last_json(out)
         assert res["t_raise"] is not None, "training ended before the SIGINT"
@@ -1085,36 +1149,41 @@ def test_sigint_stops_workers_within_a_second(tmp_path, mode):
 
 
 _SCAN_CHILD = r"""
-import json, sys, time
+import json, signal, sys, time
 import sgns
-small, big, cache = sys.argv[1], sys.argv[2], float(sys.argv[3])
-m = sgns.Word2Vec(vector_size=8, workers=2, epochs=2, min_count=1, seed=1, corpus_cache_mb=cache)
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in _CTRL_C_CHILD
+small, big, phase = sys.argv[1], sys.argv[2], sys.argv[3]
+m = sgns.Word2Vec(vector_size=8, workers=2, epochs=2, min_count=1, seed=1,
+                  corpus_cache_mb=0 if phase == "streaming" else 2048)
 m.build_vocab(corpus_file=small)
+before = m.wv.vectors.copy()
 class Ready:
     def on_train_begin(self, model):
         print("TRAINING", flush=True)
 try:
-    m.train(corpus_file=big, callbacks=[Ready()])
+    if phase == "vocab-scan":
+        print("TRAINING", flush=True)
+        m.build_vocab(corpus_file=big, update=True)
+    else:
+        m.train(corpus_file=big, callbacks=[Ready()])
     print(json.dumps({"finished": True}), flush=True)
 except KeyboardInterrupt:
-    print(json.dumps({"t_raise": time.monotonic()}), flush=True)
+    t = time.monotonic()
+    ok = (m.wv.vectors.shape == before.shape and bool((m.wv.vectors == before).all())
+          and len(m.wv.most_similar("a", topn=2)) == 2)
+    print(json.dumps({"t_raise": t, "unchanged": ok}), flush=True)
 """
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the stop flag is only checked between sentences in "
-                   "sgns/_train.pyx train_ids; a worker scanning its byte range without producing ids "
-                   "cannot stop: encode_file (first epoch of a cached corpus_file: the whole range is "
-                   "encoded before any training, ~5 s per GB here) and sg_encode_chunk in csrc/encode.h "
-                   "(streaming: runs until 1M ids, i.e. forever over out-of-vocabulary text). Measured: "
-                   "Ctrl-C 1.4 s after the start of a 257 MB cached run. Fix: pass the Trainer's stop "
-                   "flag to encode_file / sg_encode_chunk and check it every reader refill")
 @pytest.mark.slow
 @pytest.mark.skipif(not LINUX, reason="POSIX signals, sparse files")
-@pytest.mark.parametrize("cache", [2048, 0], ids=["cached-first-epoch", "streaming"])
-def test_sigint_while_scanning_text_without_vocabulary_words(tmp_path, cache):
-    """Training on a 4 GiB sparse file (NUL separators, no word: cheap to
-    make, slow to scan) with a vocabulary from another file: SIGINT must stop
-    the scan within a second."""
+@pytest.mark.parametrize("phase", ["cached-first-epoch", "streaming", "vocab-scan"])
+def test_sigint_while_scanning_text_without_vocabulary_words(tmp_path, phase):
+    """A 4 GiB sparse file (NUL separators, no word: cheap to make, ~20 s to
+    scan) trained with a vocabulary from another file, or counted by
+    build_vocab: SIGINT must stop the scan within a second (the C reader
+    checks the stop flag at every 1 MiB refill) and leave the model as it
+    was (nothing trained, no vocabulary change)."""
     small = tmp_path / "small.txt"
     small.write_text("a b c d e\n" * 100)
     big = tmp_path / "big.txt"
@@ -1122,8 +1191,8 @@ def test_sigint_while_scanning_text_without_vocabulary_words(tmp_path, cache):
         f.truncate(4 << 30)
     script = tmp_path / "child.py"
     script.write_text(_SCAN_CHILD)
-    p = subprocess.Popen([sys.executable, str(script), str(small), str(big), str(cache)],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=child_env(),
+    p = subprocess.Popen([sys.executable, str(script), str(small), str(big), phase],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
                          cwd=tmp_path)
     try:
         assert p.stdout.readline().strip() == "TRAINING"
@@ -1131,15 +1200,36 @@ def test_sigint_while_scanning_text_without_vocabulary_words(tmp_path, cache):
         sent = time.monotonic()
         p.send_signal(signal.SIGINT)
         try:
-            out, _ = p.communicate(timeout=1.0 * SLOWDOWN)
+            out, err = p.communicate(timeout=1.0 * SLOWDOWN)
         except subprocess.TimeoutExpired:
             pytest.fail(f"still running {SLOWDOWN:g} s after SIGINT")
         assert time.monotonic() - sent < 1.0 * SLOWDOWN
-        assert "t_raise" in last_json(out)
+        res = last_json(out)
+        assert "t_raise" in res, err[-2000:]
+        assert res["unchanged"]
     finally:
         if p.poll() is None:
             p.kill()
         p.communicate()
+
+
+def test_stop_flag_cancels_encoding_and_counting(tmp_path):
+    """encode_file and count_file return at once when their stop flag is
+    already raised (the reader checks it before every refill), and read the
+    whole range when it is not."""
+    from sgns import _train
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"a b c\n" * 400_000)  # 2.4 MB: more than one 1 MiB buffer
+    table, tokens, lines, _ = _tokenize.count_file(path)
+    assert (tokens, lines) == (1_200_000, 400_000)
+    raised = np.ones(1, dtype=np.int32)
+    lowered = np.zeros(1, dtype=np.int32)
+    _, tokens, _, _ = _tokenize.count_file(path, stop=raised)
+    assert tokens < 1_200_000  # at most the first buffer
+    assert _tokenize.count_file(path, stop=lowered)[1] == 1_200_000
+    assert _train.encode_file(path, 0, -1, table, stop=raised) is None
+    ids = _train.encode_file(path, 0, -1, table, stop=lowered)
+    assert len(ids) == 1_600_000 and (ids == -1).sum() == 400_000
 
 
 # =============================================================================================

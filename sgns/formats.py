@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import IO
 
@@ -41,6 +42,10 @@ class FormatError(ValueError):
         super().__init__(f"{self.path}{where}: {message}")
 
 
+class TruncationWarning(UserWarning):
+    """A file that loads but may have been cut short."""
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file beside `path`; on success fsync and rename it
@@ -64,9 +69,12 @@ def atomic_write(path, mode: str = "wb") -> Iterator[IO]:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename is None and e.errno is not None:
+            # e.g. EFBIG/ENOSPC from write(): say which file could not be written
+            raise OSError(e.errno, f"{e.strerror} (writing {os.fsdecode(path)})", path) from e
         raise
 
 
@@ -146,15 +154,15 @@ def read_vectors(path, binary: bool = False, limit: int | None = None,
             words, vectors = _read_binary(path, f, len(header), n, dim, unicode_errors, encoding,
                                           check_end=(n == declared), capacity=capacity)
         else:
-            words, vectors = _read_text(path, f, n, dim, unicode_errors, encoding, capacity)
-            if n == declared and f.readline().strip():
-                raise FormatError(path, f"more rows than the {declared} the header declares",
-                                  n + 2, "line")
-    bad = ~np.isfinite(vectors).all(axis=1)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise FormatError(path, f"vector {i} ({words[i]!r}) contains NaN or infinity")
+            words, vectors = _read_text(path, f, n, dim, unicode_errors, encoding, capacity,
+                                        check_end=(n == declared))
     return words, vectors.astype(datatype, copy=False)
+
+
+def _first_nonfinite(vectors: np.ndarray) -> int:
+    """Index of the first row holding NaN or infinity, or -1."""
+    bad = ~np.isfinite(vectors).all(axis=1)
+    return int(np.argmax(bad)) if bad.any() else -1
 
 
 def _decode(path, raw: bytes, errors: str, encoding: str, position: int, unit: str) -> str:
@@ -170,6 +178,7 @@ def _read_binary(path, f, offset: int, n: int, dim: int, errors: str, encoding: 
                  check_end: bool = True, capacity: int | None = None):
     data = f.read()
     vectors = np.empty((n if capacity is None else capacity, dim), dtype=np.float32)
+    starts = np.empty(len(vectors), dtype=np.int64)  # file offset of each row's word, for errors
     words: list[str] = []
     row_bytes = 4 * dim
     pos, end = 0, len(data)
@@ -187,6 +196,7 @@ def _read_binary(path, f, offset: int, n: int, dim: int, errors: str, encoding: 
         if data.find(b"\0", pos, space) >= 0 or data.find(b"\n", pos, space) >= 0:
             raise FormatError(path, f"vector {i}: the word contains a NUL or newline byte "
                               "(wrong dimension in the header?)", offset + pos)
+        starts[min(i, len(starts) - 1)] = offset + pos
         words.append(_decode(path, data[pos:space], errors, encoding, offset + pos, "byte"))
         pos = space + 1
         if pos + row_bytes > end:
@@ -198,13 +208,19 @@ def _read_binary(path, f, offset: int, n: int, dim: int, errors: str, encoding: 
         pos += row_bytes
     if check_end and data[pos:].strip():
         raise FormatError(path, f"more data after the {n} vectors the header declares", offset + pos)
+    bad = _first_nonfinite(vectors[:n])
+    if bad >= 0:
+        raise FormatError(path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity",
+                          int(starts[bad]))
     return words, vectors
 
 
-def _read_text(path, f, n: int, dim: int, errors: str, encoding: str, capacity: int | None = None):
+def _read_text(path, f, n: int, dim: int, errors: str, encoding: str, capacity: int | None = None,
+               check_end: bool = True):
     vectors = np.empty((n if capacity is None else capacity, dim), dtype=np.float32)
     words: list[str] = []
     max_row = 1024 + _MAX_TEXT_ROW_PER_DIM * dim
+    line = b"\n"
     for i in range(n):
         line_no = i + 2
         line = f.readline(max_row)
@@ -224,12 +240,39 @@ def _read_text(path, f, n: int, dim: int, errors: str, encoding: str, capacity: 
         except ValueError:
             raise FormatError(path, f"non-numeric value in the vector of {words[-1]!r}",
                               line_no, "line") from None
+    bad = _first_nonfinite(vectors[:n])
+    if bad >= 0:
+        raise FormatError(path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity",
+                          bad + 2, "line")
+    if check_end:
+        _check_text_end(path, f, n, max_row)
+    if n and not line.endswith(b"\n"):
+        # Every writer (word2vec.c, gensim, fastText, sgns) ends rows with a
+        # newline: without it the file may have been cut inside its last
+        # number, which would still parse. Not an error: hand-made files
+        # often lack the final newline.
+        warnings.warn(f"{os.fsdecode(path)} at line {n + 1}: the last row has no newline; if the "
+                      "file was cut short, its last value may be incomplete", TruncationWarning,
+                      stacklevel=4)
     return words, vectors
+
+
+def _check_text_end(path, f, n: int, max_row: int) -> None:
+    """After the declared rows, only blank lines may follow."""
+    line_no = n + 1
+    while True:
+        line = f.readline(max_row)
+        if not line:
+            return
+        line_no += 1
+        if line.strip():
+            raise FormatError(path, f"more rows than the {n} the header declares", line_no, "line")
 
 
 # ---- vocabulary files ---------------------------------------------------------
 
 SENTENCE_TOKEN = "</s>"
+_MAX_COUNT = 2**63 - 1
 
 
 def write_vocab(path, words: Sequence[str], counts: Sequence[int], sentences: int = 0) -> None:
@@ -245,8 +288,10 @@ def write_vocab(path, words: Sequence[str], counts: Sequence[int], sentences: in
 
 def read_vocab(path) -> tuple[list[str], list[int], int]:
     """Read a word2vec.c vocabulary file. Returns (words, counts, sentences),
-    "</s>" taken out as the sentence count."""
+    "</s>" taken out as the sentence count. A word listed twice or a count
+    that does not fit in int64 is a FormatError naming the line."""
     words, counts, sentences = [], [], 0
+    first_seen: dict[bytes, int] = {}
     with open(path, "rb") as f:
         for line_no, line in enumerate(f, 1):
             parts = line.split()
@@ -254,10 +299,18 @@ def read_vocab(path) -> tuple[list[str], list[int], int]:
                 continue
             if len(parts) != 2 or not parts[1].isdigit():
                 raise FormatError(path, "expected '<word> <count>'", line_no, "line")
-            word = parts[0].decode("utf-8", ERRORS)
+            raw, count = parts[0], int(parts[1])
+            if count > _MAX_COUNT:
+                raise FormatError(path, f"count {count} of {raw!r} does not fit in 64 bits",
+                                  line_no, "line")
+            if raw in first_seen:
+                raise FormatError(path, f"word {raw!r} is listed twice (first at line "
+                                  f"{first_seen[raw]})", line_no, "line")
+            first_seen[raw] = line_no
+            word = raw.decode("utf-8", ERRORS)
             if word == SENTENCE_TOKEN:
-                sentences = int(parts[1])
+                sentences = count
                 continue
             words.append(word)
-            counts.append(int(parts[1]))
+            counts.append(count)
     return words, counts, sentences

@@ -6,7 +6,8 @@ Layout of format version 1 (integers little-endian):
     0       8     magic b"\\x89SGNS\\r\\n\\x1a"  (a high-bit byte and CR LF catch
                   text-mode or 7-bit corruption, as PNG's signature does)
     8       4     uint32 format version (1)
-    12      4     uint32 reserved (0)
+    12      4     uint32 CRC32 of the header bytes (0: not checked; files
+                  written before the CRC existed have 0 here)
     16      8     uint64 H, length of the header
     24      H     header: a UTF-8 JSON object
     ...           zero bytes up to data_start = 24 + H rounded up to 64
@@ -29,9 +30,10 @@ value per key, e.g. attr.count), and for a model "vocab.counts" (int64) and
 "syn1neg" (V x D float32).
 
 Readers refuse a version they do not know and ignore fields and arrays they
-do not know; a change an old reader could misread gets a new version. Every
-array carries a CRC32, checked when the array is read into memory (not when
-it is memory-mapped: that would read it all). Every write goes to a temporary
+do not know; a change an old reader could misread gets a new version. The
+header and every array carry a CRC32; the header's is always checked, an
+array's when the array is read into memory (not when it is memory-mapped:
+that would read it all). Every write goes to a temporary
 file that is fsynced and renamed over the target.
 """
 from __future__ import annotations
@@ -152,7 +154,7 @@ def load_model(path: str | os.PathLike, mmap: str | None = None, cls: type | Non
             counts = r.array("vocab.counts", mmap=False)
             if counts.shape != (len(wv),):
                 raise FormatError(r.path, "array 'vocab.counts' does not have one entry per key")
-            meta = r.header.get("vocab") or {}
+            meta = _header_dict(r, "vocab")
             try:
                 model.vocab = Vocabulary(wv.index_to_key, counts,
                                          corpus_words=int(meta.get("corpus_words", counts.sum())),
@@ -171,13 +173,16 @@ def load_model(path: str | os.PathLike, mmap: str | None = None, cls: type | Non
                 setattr(model, name, m)
         if getattr(model, "hs", 0) and model.vocab is not None and hasattr(model, "_huffman"):
             model._huffman = model.vocab.huffman()  # a function of the counts: rebuilt, not stored
-        state = r.header.get("state") or {}
+        state = _header_dict(r, "state")
+        reports = state.get("epoch_reports", [])
+        if not isinstance(reports, list) or not all(isinstance(rep, dict) for rep in reports):
+            raise FormatError(r.path, "corrupt header: 'state.epoch_reports' is not a list of objects")
         try:
             for name in _STATE:
                 if name in state:
                     setattr(model, name, _from_json(state[name]))
             model.epoch_reports = [EpochReport(**{k: _from_json(v) for k, v in rep.items()})
-                                   for rep in state.get("epoch_reports", [])]
+                                   for rep in reports]
         except TypeError as e:
             raise FormatError(r.path, f"bad training state: {e}") from None
         wv.norms = None
@@ -334,7 +339,7 @@ def _write(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
         full["file_size"] = size
     data_start = _align(_PREAMBLE.size + len(text))
     with atomic_write(path) as f:
-        f.write(_PREAMBLE.pack(MAGIC, VERSION, 0, len(text)))
+        f.write(_PREAMBLE.pack(MAGIC, VERSION, zlib.crc32(text), len(text)))
         f.write(text)
         f.write(b"\0" * (data_start - _PREAMBLE.size - len(text)))
         written = 0
@@ -438,7 +443,7 @@ class _Reader:
             raise FormatError(self.path, _not_ours(head), 0)
         if len(head) < _PREAMBLE.size:
             raise FormatError(self.path, f"truncated: {size} bytes, too short for the file header", 0)
-        _, version, _, hlen = _PREAMBLE.unpack(head)
+        _, version, header_crc, hlen = _PREAMBLE.unpack(head)
         if version != VERSION:
             newer = " (written by a newer sgns: upgrade sgns to read it)" if version > VERSION else ""
             raise FormatError(self.path, f"unknown sgns format version {version}; this sgns reads "
@@ -447,6 +452,8 @@ class _Reader:
             raise FormatError(self.path, f"truncated or corrupt: header of {hlen} bytes in a file of "
                               f"{size} bytes", 16)
         text = self.f.read(hlen)
+        if header_crc and zlib.crc32(text) != header_crc:
+            raise FormatError(self.path, "corrupt header (CRC32 mismatch)", _PREAMBLE.size)
         try:
             header = json.loads(text.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as e:
@@ -511,6 +518,16 @@ class _Reader:
         if crc is not None and _crc32(view) != crc:
             raise FormatError(self.path, f"array {name!r} is corrupt (CRC32 mismatch)", where)
         return out
+
+
+def _header_dict(r: _Reader, name: str) -> dict:
+    """The header's object `name` ({} when absent)."""
+    value = r.header.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FormatError(r.path, f"corrupt header: {name!r} is a {type(value).__name__}, not an object")
+    return value
 
 
 def _not_ours(head: bytes) -> str:

@@ -101,7 +101,7 @@ class Vocabulary:
         v = len(self)
         if v < 2:
             raise ValueError("hierarchical softmax needs at least 2 words in the vocabulary")
-        count = np.empty(2 * v - 1, dtype=np.int64)
+        count = np.zeros(2 * v - 1, dtype=np.int64)  # zeros: inner counts are filled as built
         count[:v] = self.counts
         parent = np.zeros(2 * v - 1, dtype=np.int64)
         branch = np.zeros(2 * v - 1, dtype=np.uint8)

@@ -668,8 +668,10 @@ def test_ctrl_c_stops_training_and_keeps_model_usable(tmp_path):
 @pytest.mark.skipif(not os.path.exists(SMALL8), reason="small8 corpus not available")
 def test_ctrl_c_in_sentence_mode():
     words = open(SMALL8, encoding="utf-8").read().split()
-    sentences = [words[i:i + 1000] for i in range(0, len(words), 1000)]
-    m = Word2Vec(vector_size=100, workers=2, epochs=60, min_count=5, seed=1,
+    # Four copies: an epoch must outlast the first progress call (0.5 s in);
+    # one copy takes ~0.45 s per epoch here, too close.
+    sentences = [words[i:i + 1000] for i in range(0, len(words), 1000)] * 4
+    m = Word2Vec(vector_size=100, workers=2, epochs=20, min_count=5, seed=1,
                  shared_negatives=False)
     m.build_vocab(sentences)
     latency = _interrupt_training(m, corpus_iterable=sentences)

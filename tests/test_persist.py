@@ -45,8 +45,9 @@ def sample_kv():
 def read_layout(path):
     """An independent reader of the documented layout."""
     data = open(path, "rb").read()
-    magic, version, reserved, hlen = struct.unpack_from("<8sIIQ", data, 0)
-    assert (magic, version, reserved) == (MAGIC, 1, 0)
+    magic, version, header_crc, hlen = struct.unpack_from("<8sIIQ", data, 0)
+    assert (magic, version) == (MAGIC, 1)
+    assert header_crc == zlib.crc32(data[24:24 + hlen])
     header = json.loads(data[24:24 + hlen].decode("utf-8"))
     start = -(-(24 + hlen) // 64) * 64
     assert set(data[24 + hlen:start]) <= {0}

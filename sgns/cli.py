@@ -9,6 +9,10 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sgns.model import Word2Vec
 
 USAGE = """sgns {version}: skip-gram word vectors, word2vec.c-compatible
 
@@ -147,9 +151,24 @@ def _have_tqdm() -> bool:
     return True
 
 
+def model_from_flags(opts: dict) -> "Word2Vec":
+    """The untrained Word2Vec that parsed word2vec.c flags describe."""
+    from sgns.model import Word2Vec
+
+    threads = opts["threads"] or os.cpu_count() or 1
+    # word2vec.c: CBOW's default learning rate is 0.05, skip-gram's 0.025.
+    alpha = opts["alpha"] if opts["alpha"] is not None else (0.05 if opts["cbow"] else 0.025)
+    return Word2Vec(sg=1 - opts["cbow"], hs=opts["hs"],
+                    vector_size=opts["size"], window=opts["window"], sample=opts["sample"],
+                    negative=opts["negative"], workers=threads, epochs=opts["iter"],
+                    min_count=opts["min-count"], alpha=alpha,
+                    min_alpha=min(opts["min-alpha"], alpha), seed=opts["seed"],
+                    shared_negatives=bool(opts["shared-negatives"]),
+                    ns_exponent=opts["ns-exponent"])
+
+
 def train_command(argv: list[str]) -> int:
     from sgns import formats
-    from sgns.model import Word2Vec
     from sgns.vocab import Vocabulary
 
     opts = parse_flags(argv)
@@ -158,16 +177,7 @@ def train_command(argv: list[str]) -> int:
         raise UsageError("-train <file> is required")
     debug = opts["debug"]
     err = sys.stderr
-    threads = opts["threads"] or os.cpu_count() or 1
-    # word2vec.c: CBOW's default learning rate is 0.05, skip-gram's 0.025.
-    alpha = opts["alpha"] if opts["alpha"] is not None else (0.05 if opts["cbow"] else 0.025)
-    model = Word2Vec(sg=1 - opts["cbow"], hs=opts["hs"],
-                     vector_size=opts["size"], window=opts["window"], sample=opts["sample"],
-                     negative=opts["negative"], workers=threads, epochs=opts["iter"],
-                     min_count=opts["min-count"], alpha=alpha,
-                     min_alpha=min(opts["min-alpha"], alpha), seed=opts["seed"],
-                     shared_negatives=bool(opts["shared-negatives"]),
-                     ns_exponent=opts["ns-exponent"])
+    model = model_from_flags(opts)
     corpus = opts["train"]
     if debug > 0:
         err.write(f"Starting training using file {corpus}\n")

@@ -690,7 +690,7 @@ def _round(model, trainer, path, vocab_table, bounds, cache, epoch, rnd, rounds,
     """This rank's threads train round `rnd` of their byte ranges; returns
     (words, examples, loss) of this rank. tick(epoch, global words, alpha)
     reports progress while they run."""
-    from sgns.model import _seed, _wait_all
+    from sgns.model import _run_in_threads, _seed
 
     threads = len(bounds) - 1
     results: list = [None] * threads
@@ -719,25 +719,12 @@ def _round(model, trainer, path, vocab_table, bounds, cache, epoch, rnd, rounds,
             results[k] = e
             trainer.request_stop()
 
-    done = [threading.Event() for _ in range(threads)]
-
-    def run(k):
-        try:
-            work(k)
-        finally:
-            done[k].set()
-
-    for k in range(threads):
-        threading.Thread(target=run, args=(k,), daemon=True, name=f"sgns-rank{r}-worker-{k}").start()
-    try:
-        for event in done:
-            while not event.wait(0.1):
-                # The counter holds global/N + this rank's words of the round;
-                # the other ranks go about as fast.
-                tick(epoch, n * trainer.words_done, trainer.alpha)
-    except KeyboardInterrupt:  # only when no handler could be installed (not the main thread)
-        trainer.request_stop()
-        _wait_all(done, timeout=60.0)
+    # The counter holds global/N + this rank's words of the round; the other
+    # ranks go about as fast. A Ctrl-C lands here only when no handler could
+    # be installed (not the main thread).
+    tasks = [(f"sgns-rank{r}-worker-{k}", functools.partial(work, k)) for k in range(threads)]
+    _run_in_threads(tasks, tick=lambda: tick(epoch, n * trainer.words_done, trainer.alpha),
+                    on_interrupt=trainer.request_stop)
     words = examples = 0
     loss = 0.0
     for res in results:
@@ -781,7 +768,6 @@ def train_command(argv: list[str], comm=None) -> int:
     prints and writes the outputs (atomically); all ranks return the same
     status."""
     from sgns import cli, formats
-    from sgns.model import Word2Vec
 
     comm = require_comm(comm)
     r, n = comm.Get_rank(), comm.Get_size()
@@ -801,16 +787,8 @@ def train_command(argv: list[str], comm=None) -> int:
         if opts["sync"] not in SYNC_MODES:
             raise cli.UsageError(f"-sync must be one of {', '.join(SYNC_MODES)}")
         debug = opts["debug"]
-        threads = opts["threads"] or os.cpu_count() or 1
-        alpha = opts["alpha"] if opts["alpha"] is not None else (0.05 if opts["cbow"] else 0.025)
-        # As cli.train_command builds it.
-        model = Word2Vec(sg=1 - opts["cbow"], hs=opts["hs"],
-                         vector_size=opts["size"], window=opts["window"], sample=opts["sample"],
-                         negative=opts["negative"], workers=threads, epochs=opts["iter"],
-                         min_count=opts["min-count"], alpha=alpha,
-                         min_alpha=min(opts["min-alpha"], alpha), seed=opts["seed"],
-                         shared_negatives=bool(opts["shared-negatives"]),
-                         ns_exponent=opts["ns-exponent"])
+        model = cli.model_from_flags(opts)
+        threads = model.workers
     except cli.UsageError as e:
         if r == 0:
             print(f"sgns: {e}", file=sys.stderr)

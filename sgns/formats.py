@@ -14,8 +14,9 @@ Vocabulary files (word2vec.c -save-vocab): b"<word> <count>\\n" per word.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
+import secrets
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import IO
@@ -42,6 +43,10 @@ class FormatError(ValueError):
         super().__init__(f"{self.path}{where}: {message}")
 
 
+# Errors of write()/fsync() itself (a full disk, a size limit, a failing device).
+_WRITE_ERRNOS = {getattr(errno, n) for n in ("EFBIG", "ENOSPC", "EDQUOT", "EIO") if hasattr(errno, n)}
+
+
 class TruncationWarning(UserWarning):
     """A file that loads but may have been cut short."""
 
@@ -52,17 +57,16 @@ def atomic_write(path, mode: str = "wb") -> Iterator[IO]:
     over `path`; on any error remove it and leave `path` untouched."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".sgns-", suffix=".tmp", dir=directory)
+    fd, tmp = _create_temporary(directory)
     try:
-        # mkstemp makes the file 0600; give it the permissions a plain open()
-        # would: those of the file it replaces, else 0666 less the umask.
+        # The new file has the permissions a plain open() would give it
+        # (0666 less the umask, applied by the kernel); a replaced file's
+        # permissions are kept.
         try:
             perms = os.stat(path).st_mode & 0o7777
         except OSError:
-            umask = os.umask(0)
-            os.umask(umask)
-            perms = 0o666 & ~umask
-        if hasattr(os, "fchmod"):
+            perms = None
+        if perms is not None and hasattr(os, "fchmod"):
             os.fchmod(fd, perms)
         with os.fdopen(fd, mode) as f:
             yield f
@@ -72,10 +76,24 @@ def atomic_write(path, mode: str = "wb") -> Iterator[IO]:
     except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if isinstance(e, OSError) and e.filename is None and e.errno is not None:
-            # e.g. EFBIG/ENOSPC from write(): say which file could not be written
+        if isinstance(e, OSError) and e.filename is None and e.errno in _WRITE_ERRNOS:
+            # write() and fsync() errors name no file: say which one failed
             raise OSError(e.errno, f"{e.strerror} (writing {os.fsdecode(path)})", path) from e
         raise
+
+
+def _create_temporary(directory: str) -> tuple[int, str]:
+    """Create a new, empty `.sgns-*.tmp` file in directory. Not mkstemp:
+    its mode 0600 would have to be widened by reading the umask, which
+    os.umask can only do by changing it for every thread for a moment."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        name = os.path.join(directory, f".sgns-{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(name, flags, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temporary file in {directory}")
 
 
 # ---- vectors ----------------------------------------------------------------

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -509,57 +509,38 @@ class Word2Vec:
     def _run_threads(self, tasks, trainer, epoch, epochs, progress) -> None:
         """Run each (name, fn) of tasks in its own thread and wait, reporting
         progress. On Ctrl-C, stop every worker and wait until all have really
-        returned, so no thread writes the weights after train() has raised.
-
-        Completion is tracked with an Event set in each thread's `finally`
-        (not Thread.join, which CPython <= 3.12 can report as finished once a
-        KeyboardInterrupt has interrupted it)."""
-        finished = [threading.Event() for _ in tasks]
-        started: list[threading.Event] = []
-
-        def wrap(fn, event):
-            def run():
-                try:
-                    fn()
-                finally:
-                    event.set()
-            return run
-
+        returned, so no thread writes the weights after train() has raised."""
         t0 = time.perf_counter()
         w0 = trainer.words_done
-        report = None
-        try:
-            report = _make_reporter(progress, self.workers)
-            for (name, fn), event in zip(tasks, finished):
-                threading.Thread(target=wrap(fn, event), daemon=True, name=name).start()
-                started.append(event)
-            next_report = t0 + 0.5
-            next_log = t0 + 1.0
-            for event in finished:
-                while not event.wait(0.1):
-                    now = time.perf_counter()
-                    if now < next_report and now < next_log:
-                        continue
-                    done = trainer.words_done
-                    rate = (done - w0) / max(now - t0, 1e-9)
-                    frac = min(1.0, done / max(1, self.total_train_words))
-                    if report is not None and now >= next_report:
-                        report(Progress(epoch + 1, epochs, frac, trainer.alpha, rate, rate / self.workers))
-                        next_report = now + 0.5
-                    if now >= next_log:
-                        logger.info("EPOCH %d - PROGRESS: at %.2f%% examples, %.0f words/s, alpha %.6f",
-                                    epoch + 1, 100.0 * frac, rate, trainer.alpha)
-                        next_log = now + 1.0
-        except KeyboardInterrupt:
-            self.interrupted = True
-            trainer.request_stop()
-            _wait_all(started, timeout=60.0)
-            return
-        if report is not None:
+        state = {"report": None, "next_report": t0 + 0.5, "next_log": t0 + 1.0}
+
+        def progress_now():
             done = trainer.words_done
             rate = (done - w0) / max(time.perf_counter() - t0, 1e-9)
-            report(Progress(epoch + 1, epochs, min(1.0, done / max(1, self.total_train_words)),
-                            trainer.alpha, rate, rate / self.workers))
+            return Progress(epoch + 1, epochs, min(1.0, done / max(1, self.total_train_words)),
+                            trainer.alpha, rate, rate / self.workers)
+
+        def start():
+            state["report"] = _make_reporter(progress, self.workers)
+
+        def tick():
+            now = time.perf_counter()
+            if state["report"] is not None and now >= state["next_report"]:
+                state["report"](progress_now())
+                state["next_report"] = now + 0.5
+            if now >= state["next_log"]:
+                p = progress_now()
+                logger.info("EPOCH %d - PROGRESS: at %.2f%% examples, %.0f words/s, alpha %.6f",
+                            epoch + 1, 100.0 * p.fraction, p.words_per_sec, p.alpha)
+                state["next_log"] = now + 1.0
+
+        def stop():
+            self.interrupted = True
+            trainer.request_stop()
+
+        if not _run_in_threads(tasks, tick=tick, on_interrupt=stop, before=start):
+            if state["report"] is not None:
+                state["report"](progress_now())
 
     @staticmethod
     def _collect(epoch: int, results) -> EpochReport:
@@ -649,6 +630,45 @@ def _seed(seed: int, epoch: int, part: int) -> int:
     return (x * 0xD6E8FEB86659FD93) & 0xFFFFFFFFFFFFFFFF
 
 
+def _run_in_threads(tasks, tick=None, on_interrupt=None, before=None) -> bool:
+    """Run each (name, fn) of tasks in its own daemon thread and wait until
+    all have returned, calling tick() every 0.1 s meanwhile (before() first,
+    inside the same Ctrl-C guard). Returns False, or True after a Ctrl-C:
+    then on_interrupt() is called (it should make the threads return) and
+    every started thread is waited for, so none still writes shared state.
+
+    Completion is tracked with an Event set in each thread's `finally` (not
+    Thread.join, which CPython <= 3.12 can report as finished once a
+    KeyboardInterrupt has interrupted it)."""
+    started: list[threading.Event] = []
+
+    def signalling(fn, event):
+        def run():
+            try:
+                fn()
+            finally:
+                event.set()
+        return run
+
+    try:
+        if before is not None:
+            before()
+        for name, fn in tasks:
+            event = threading.Event()
+            threading.Thread(target=signalling(fn, event), daemon=True, name=name).start()
+            started.append(event)
+        for event in started:
+            while not event.wait(0.1):
+                if tick is not None:
+                    tick()
+    except KeyboardInterrupt:
+        if on_interrupt is not None:
+            on_interrupt()
+        _wait_all(started, timeout=60.0)
+        return True
+    return False
+
+
 def _wait_all(events, timeout: float) -> None:
     """Wait until every event is set (or timeout s), riding out further Ctrl-C."""
     deadline = time.perf_counter() + timeout
@@ -722,7 +742,6 @@ def _count_file_parallel(path, workers: int, max_vocab_size: int, start: int = 0
     bounds = [start + (end - start) * k // n for k in range(n + 1)]
     results: list = [None] * n
     stop = np.zeros(1, dtype=np.int32)
-    finished = [threading.Event() for _ in range(n)]
 
     def work(k: int) -> None:
         try:
@@ -730,19 +749,10 @@ def _count_file_parallel(path, workers: int, max_vocab_size: int, start: int = 0
                                               max_vocab_size if n == 1 else 0, stop=stop)
         except BaseException as e:  # re-raised below
             results[k] = e
-        finally:
-            finished[k].set()
 
-    for k in range(n):
-        threading.Thread(target=work, args=(k,), daemon=True, name=f"sgns-count-{k}").start()
-    try:
-        for event in finished:
-            while not event.wait(0.1):
-                pass
-    except KeyboardInterrupt:
-        stop[0] = 1
-        _wait_all(finished, timeout=60.0)
-        raise
+    tasks = [(f"sgns-count-{k}", functools.partial(work, k)) for k in range(n)]
+    if _run_in_threads(tasks, on_interrupt=lambda: stop.fill(1)):
+        raise KeyboardInterrupt
     for r in results:
         if isinstance(r, BaseException):
             raise r

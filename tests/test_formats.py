@@ -319,11 +319,17 @@ def test_text_reader_accepts_other_writers_layouts(tmp_path):
     assert math.isclose(kv["b"][0], 0.35, rel_tol=1e-7)
 
 
-def test_written_files_get_normal_permissions(tmp_path):
-    """atomic_write's temporary file starts 0600: the result must have the
-    permissions open() would give (umask), or keep those of the file it replaces."""
+def test_written_files_get_normal_permissions(tmp_path, monkeypatch):
+    """A written file has the permissions open() would give (umask), or
+    keeps those of the file it replaces; the umask is never read with
+    os.umask (that changes it for every thread for a moment)."""
     kv = KeyedVectors.from_arrays(["a", "b"], np.ones((2, 3), dtype=np.float32))
     old = os.umask(0o022)
+
+    def no_umask(*_):
+        raise AssertionError("atomic_write called os.umask")
+
+    monkeypatch.setattr(os, "umask", no_umask)
     try:
         path = tmp_path / "v.bin"
         kv.save_word2vec_format(path, binary=True)
@@ -332,4 +338,5 @@ def test_written_files_get_normal_permissions(tmp_path):
         kv.save_word2vec_format(path, binary=True)
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
     finally:
+        monkeypatch.undo()
         os.umask(old)

@@ -45,7 +45,8 @@ sgns extras:
   -min-alpha <float>   final learning rate; default 0.0001 (alpha 1e-4 x -alpha in word2vec.c)
   -seed <int>          random seed; default 1 (with -threads 1, runs are repeatable)
   -shared-negatives <int>  1: one set of negatives per centre word for its whole window
-                       (HogBatch; default); 0: word2vec.c's fresh negatives per pair
+                       (HogBatch; default); 0: word2vec.c's fresh negatives per pair.
+                       Negative sampling only: -hs 1 always updates per pair
   -ns-exponent <float> noise distribution exponent; default 0.75
 Under mpirun -np N (needs mpi4py: pip install 'sgns[mpi]'; see sgns.distributed):
   -sync-words <int>    words each process trains between synchronisations;

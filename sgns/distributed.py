@@ -569,7 +569,7 @@ def train(model, corpus_file, *, comm=None, total_words: int | None = None,
                 window=model.window, negative=model.negative, alpha=alpha0, min_alpha=alpha1,
                 total_words=sched_total, syn1=model.syn1 if model.hs else None,
                 huffman=model._huffman, sg=bool(model.sg), cbow_mean=bool(model.cbow_mean),
-                shared_negatives=model.shared_negatives, compute_loss=compute_loss,
+                shared_negatives=model.window_batched, compute_loss=compute_loss,
                 max_sentence=model.max_sentence_length, words_done=global_done // n)
 
         trainer = new_trainer(0)

@@ -88,6 +88,9 @@ class Word2Vec:
             block (pWord2Vec's "HogBatch"): about 2x faster, and on the
             benchmark corpus as good as or better than the per-pair update.
             False: word2vec.c's update, fresh negatives for every pair.
+            Negative sampling only: with hs=1 every pair is updated on its
+            own, as word2vec.c does (sharing the window's update cost SG+HS
+            about 0.02 analogy accuracy on the benchmark corpus).
         compute_loss: accumulate the SGNS loss per epoch (float64).
         max_sentence_length: longer sentences are cut into pieces (10000).
         corpus_cache_mb: a corpus_file whose word ids (4 bytes a word) fit in
@@ -205,6 +208,13 @@ class Word2Vec:
             need(v is None or (is_int(v) and v >= 1), f"{name} must be None or an integer >= 1, got {v!r}")
 
     # ---- vocabulary ---------------------------------------------------------
+
+    @property
+    def window_batched(self) -> bool:
+        """Whether skip-gram updates a centre word's window as one block with
+        shared negatives: shared_negatives with negative sampling alone
+        (hierarchical softmax is always updated per pair, measured better)."""
+        return self.shared_negatives and self.negative > 0 and not self.hs
 
     def build_vocab(self, corpus_iterable: Iterable[Sequence[str]] | None = None,
                     corpus_file: str | os.PathLike | None = None, *,
@@ -365,13 +375,13 @@ class Word2Vec:
             negative=self.negative, alpha=alpha0, min_alpha=alpha1,
             total_words=self.total_train_words, syn1=self.syn1 if self.hs else None,
             huffman=self._huffman, sg=bool(self.sg), cbow_mean=bool(self.cbow_mean),
-            shared_negatives=self.shared_negatives, compute_loss=compute_loss,
+            shared_negatives=self.window_batched, compute_loss=compute_loss,
             max_sentence=self.max_sentence_length)
         logger.info("training on %d words per epoch for %d epochs: %d workers, kernels %s, "
                     "%s hs=%d negative=%d window=%d sample=%g alpha=%g%s", per_epoch, epochs,
                     self.workers, _train.active_kernels(), "skip-gram" if self.sg else "CBOW",
                     self.hs, self.negative, self.window, self.sample, alpha0,
-                    ", shared negatives" if self.shared_negatives and self.sg else "")
+                    ", shared negatives" if self.window_batched and self.sg else "")
         self._call(callbacks, "on_train_begin")
         examples = words = 0
         t_start = time.perf_counter()

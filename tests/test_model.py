@@ -105,6 +105,24 @@ def test_same_seed_same_vectors_sentences(planted, shared):
     assert not np.array_equal(a.wv.vectors, c.wv.vectors)
 
 
+@pytest.mark.parametrize("negative", [0, 3])
+def test_hierarchical_softmax_is_always_updated_per_pair(planted, negative):
+    """shared_negatives batches a window only under negative sampling alone:
+    with hs=1 (with or without negatives) both settings train identically,
+    word2vec.c's per-pair update; without hs they differ."""
+    kw = dict(FAST, epochs=2, workers=1, sample=1e-2, seed=3, hs=1, negative=negative)
+    a = Word2Vec(corpus_file=planted.path, shared_negatives=True, **kw)
+    b = Word2Vec(corpus_file=planted.path, shared_negatives=False, **kw)
+    assert not a.window_batched and not b.window_batched
+    assert np.array_equal(a.wv.vectors, b.wv.vectors)
+    assert np.array_equal(a.syn1, b.syn1)
+    kw.update(hs=0, negative=3)
+    c = Word2Vec(corpus_file=planted.path, shared_negatives=True, **kw)
+    d = Word2Vec(corpus_file=planted.path, shared_negatives=False, **kw)
+    assert c.window_batched and not d.window_batched
+    assert not np.array_equal(c.wv.vectors, d.wv.vectors)
+
+
 def test_seed_changes_initialisation_only_through_seed(planted):
     a = Word2Vec(seed=1, vector_size=8, min_count=1).build_vocab(planted.sentences)
     b = Word2Vec(seed=1, vector_size=8, min_count=1).build_vocab(planted.sentences)

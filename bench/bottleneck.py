@@ -256,11 +256,13 @@ def main(argv=None) -> int:
     ap.add_argument("--calls", type=int, default=20_000, help="pair_update calls per kernel timing")
     ap.add_argument("--min-time", type=float, default=0.5, help="seconds per softmax timing")
     ap.add_argument("--threads", type=int, default=1, help="BLAS threads (set before numpy loads)")
-    ap.add_argument("--corpus", default=os.environ.get("SGNS_SMALL8", "/work/data/corpus/small8"),
-                    help="real corpus for the real-run table ('' to skip)")
+    ap.add_argument("--corpus", default=os.environ.get("SGNS_SMALL8", ""),
+                    help="real corpus for the real-run table (default: $SGNS_SMALL8; unset or '' skips it)")
     ap.add_argument("--out", default=str(REPO / "bench" / "out"))
     ap.add_argument("--no-plot", action="store_true")
     args = ap.parse_args(argv)
+    if args.corpus and not os.path.isfile(args.corpus):
+        ap.error(f"--corpus {args.corpus!r} is not a file")
 
     sizes = [int(float(s)) for s in args.sizes.split(",") if s]
     dim = args.dim
@@ -312,7 +314,7 @@ def main(argv=None) -> int:
         log("  " + ", ".join(f"{k}={fmt(v) if isinstance(v, float) else v}" for k, v in row.items()))
 
     real = []
-    if args.corpus and os.path.exists(args.corpus):
+    if args.corpus:
         log(f"real runs on {args.corpus}")
         real = real_runs(args.corpus, dim)
 

@@ -43,6 +43,7 @@ the plot) to --out (default bench/out) and prints the markdown.
     python bench/bottleneck.py                       # V = 1e3 .. 1e6 (a few minutes)
     python bench/bottleneck.py --sizes 1e3,1e4 --tokens 50000   # quick
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,10 +85,15 @@ from sgns.vocab import Vocabulary  # noqa: E402
 # the work, not of waiting for a core on a shared machine.
 _clock = time.process_time
 
-COLUMNS = [("softmax_b256", "softmax minibatch"), ("softmax_b1", "softmax B=1"),
-           ("hs_kernel", "HS kernel"), ("hs_train", "HS train"),
-           ("sgns_kernel", "SGNS kernel"), ("sgns_train", "SGNS train"),
-           ("sgns_shared", "SGNS shared")]
+COLUMNS = [
+    ("softmax_b256", "softmax minibatch"),
+    ("softmax_b1", "softmax B=1"),
+    ("hs_kernel", "HS kernel"),
+    ("hs_train", "HS train"),
+    ("sgns_kernel", "SGNS kernel"),
+    ("sgns_train", "SGNS train"),
+    ("sgns_shared", "SGNS shared"),
+]
 
 
 def timed(fn, min_time: float, min_calls: int = 2) -> float:
@@ -132,8 +138,7 @@ def call_overhead(rng, calls: int) -> float:
     return best
 
 
-def kernel_per_call(n_rows_total: int, n_out: int, dim: int, labelled: bool, rng,
-                    calls: int) -> float:
+def kernel_per_call(n_rows_total: int, n_out: int, dim: int, labelled: bool, rng, calls: int) -> float:
     """Seconds per pair_update call: one input row against n_out contiguous
     output rows at a random offset in an (n_rows_total, dim) matrix."""
     out = ((rng.random((n_rows_total, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
@@ -141,7 +146,7 @@ def kernel_per_call(n_rows_total: int, n_out: int, dim: int, labelled: bool, rng
     starts = rng.integers(0, max(1, n_rows_total - n_out), size=calls)
     rows = rng.integers(0, 1024, size=calls)
     labels = (rng.random(n_out) < 0.5).astype(np.float32) if labelled else None
-    views = [out[s:s + n_out] for s in starts]
+    views = [out[s : s + n_out] for s in starts]
     ins = [vin[r] for r in rows]
     update = _train.pair_update
     best = math.inf
@@ -164,18 +169,31 @@ def zipf_corpus(n: int, tokens: int, rng, sentence: int = 1000):
     return counts, ids
 
 
-def train_loop_per_pair(n: int, dim: int, ids, counts, *, hs: bool, negative: int,
-                        shared: bool, huffman=None, seed: int = 1) -> tuple[float, float]:
+def train_loop_per_pair(
+    n: int, dim: int, ids, counts, *, hs: bool, negative: int, shared: bool, huffman=None, seed: int = 1
+) -> tuple[float, float]:
     """(seconds per pair, pairs) of one Trainer.train_ids pass, one thread."""
     rng = np.random.default_rng(seed)
     syn0 = ((rng.random((n, dim), dtype=np.float32) * 2 - 1) / dim).astype(np.float32)
     syn1neg = np.zeros((n, dim), np.float32) if negative else None
     syn1 = np.zeros((n - 1, dim), np.float32) if hs else None
     words = int(np.count_nonzero(ids >= 0))
-    trainer = _train.Trainer(syn0, syn1neg, None, counts.astype(np.float64) ** 0.75,
-                             window=5, negative=negative, alpha=0.025, min_alpha=0.0001,
-                             total_words=words, syn1=syn1, huffman=huffman if hs else None,
-                             sg=True, shared_negatives=shared, compute_loss=False)
+    trainer = _train.Trainer(
+        syn0,
+        syn1neg,
+        None,
+        counts.astype(np.float64) ** 0.75,
+        window=5,
+        negative=negative,
+        alpha=0.025,
+        min_alpha=0.0001,
+        total_words=words,
+        syn1=syn1,
+        huffman=huffman if hs else None,
+        sg=True,
+        shared_negatives=shared,
+        compute_loss=False,
+    )
     t0 = _clock()
     _, examples, _, _ = trainer.train_ids(ids, seed)
     secs = _clock() - t0
@@ -186,18 +204,28 @@ def real_runs(corpus: str, dim: int) -> list[dict]:
     from sgns import Word2Vec
 
     rows = []
-    for label, kw in (("HS (negative=0)", dict(hs=1, negative=0)),
-                      ("SGNS per-pair", dict(negative=5, shared_negatives=False)),
-                      ("SGNS shared", dict(negative=5, shared_negatives=True))):
-        model = Word2Vec(vector_size=dim, window=5, min_count=5, sample=1e-3,
-                         epochs=1, workers=1, seed=1, **kw)
+    for label, kw in (
+        ("HS (negative=0)", dict(hs=1, negative=0)),
+        ("SGNS per-pair", dict(negative=5, shared_negatives=False)),
+        ("SGNS shared", dict(negative=5, shared_negatives=True)),
+    ):
+        model = Word2Vec(
+            vector_size=dim, window=5, min_count=5, sample=1e-3, epochs=1, workers=1, seed=1, **kw
+        )
         model.build_vocab(corpus_file=corpus)
         t0 = _clock()
         model.train(corpus_file=corpus)
         secs = _clock() - t0
         r = model.epoch_reports[-1]
-        rows.append({"run": label, "vocab": len(model.wv), "pairs": r.examples,
-                     "seconds": secs, "us_per_pair": 1e6 * secs / max(1, r.examples)})
+        rows.append(
+            {
+                "run": label,
+                "vocab": len(model.wv),
+                "pairs": r.examples,
+                "seconds": secs,
+                "us_per_pair": 1e6 * secs / max(1, r.examples),
+            }
+        )
     return rows
 
 
@@ -213,14 +241,20 @@ def fmt(x) -> str:
 
 def plot(rows: list[dict], path: Path, dim: int) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5.5))
-    styles = {"softmax_b256": ("C3", "o", "-"), "softmax_b1": ("C3", "s", ":"),
-              "hs_kernel": ("C0", "^", ":"), "hs_train": ("C0", "^", "-"),
-              "sgns_kernel": ("C2", "D", ":"), "sgns_train": ("C2", "D", "-"),
-              "sgns_shared": ("C1", "v", "-")}
+    styles = {
+        "softmax_b256": ("C3", "o", "-"),
+        "softmax_b1": ("C3", "s", ":"),
+        "hs_kernel": ("C0", "^", ":"),
+        "hs_train": ("C0", "^", "-"),
+        "sgns_kernel": ("C2", "D", ":"),
+        "sgns_train": ("C2", "D", "-"),
+        "sgns_shared": ("C1", "v", "-"),
+    }
     for key, label in COLUMNS:
         pts = [(r["V"], r[key]) for r in rows if r.get(key) is not None and r[key] > 0]
         if pts:
@@ -231,14 +265,21 @@ def plot(rows: list[dict], path: Path, dim: int) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("vocabulary size V (words)")
     ax.set_ylabel("µs per training pair (one core)")
-    ax.set_title(f"Cost of one skip-gram pair, D={dim}: full softmax O(V·D), "
-                 f"HS O(log V·D), SGNS O(K·D)", fontsize=10)
+    ax.set_title(
+        f"Cost of one skip-gram pair, D={dim}: full softmax O(V·D), HS O(log V·D), SGNS O(K·D)", fontsize=10
+    )
     ax.set_xticks(vs)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.text(0.01, 0.01, "kernel = sgns._train.pair_update, Python call overhead subtracted; "
-             "HS kernel: ceil(log2 V) rows (balanced tree); train = sgns training loop, "
-             "Zipf corpus", fontsize=6.5, alpha=0.8)
+    fig.text(
+        0.01,
+        0.01,
+        "kernel = sgns._train.pair_update, Python call overhead subtracted; "
+        "HS kernel: ceil(log2 V) rows (balanced tree); train = sgns training loop, "
+        "Zipf corpus",
+        fontsize=6.5,
+        alpha=0.8,
+    )
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -249,15 +290,22 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="vocabulary sizes (comma-separated)")
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--batch", type=int, default=256, help="softmax minibatch")
-    ap.add_argument("--max-mem-mb", type=float, default=2500,
-                    help="memory budget of one softmax step; the batch is halved to fit")
+    ap.add_argument(
+        "--max-mem-mb",
+        type=float,
+        default=2500,
+        help="memory budget of one softmax step; the batch is halved to fit",
+    )
     ap.add_argument("--softmax-max-v", type=float, default=1e6, help="largest V for the softmax")
     ap.add_argument("--tokens", type=int, default=300_000, help="synthetic corpus for the training loop")
     ap.add_argument("--calls", type=int, default=20_000, help="pair_update calls per kernel timing")
     ap.add_argument("--min-time", type=float, default=0.5, help="seconds per softmax timing")
     ap.add_argument("--threads", type=int, default=1, help="BLAS threads (set before numpy loads)")
-    ap.add_argument("--corpus", default=os.environ.get("SGNS_SMALL8", ""),
-                    help="real corpus for the real-run table (default: $SGNS_SMALL8; unset or '' skips it)")
+    ap.add_argument(
+        "--corpus",
+        default=os.environ.get("SGNS_SMALL8", ""),
+        help="real corpus for the real-run table (default: $SGNS_SMALL8; unset or '' skips it)",
+    )
     ap.add_argument("--out", default=str(REPO / "bench" / "out"))
     ap.add_argument("--no-plot", action="store_true")
     args = ap.parse_args(argv)
@@ -272,8 +320,10 @@ def main(argv=None) -> int:
     log = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
 
     overhead = call_overhead(rng, args.calls)
-    log(f"kernels {_train.active_kernels()}; BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}; "
-        f"pair_update call overhead {1e6 * overhead:.3f} us")
+    log(
+        f"kernels {_train.active_kernels()}; BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}; "
+        f"pair_update call overhead {1e6 * overhead:.3f} us"
+    )
     rows = []
     for n in sizes:
         row: dict = {"V": n}
@@ -291,10 +341,10 @@ def main(argv=None) -> int:
         # (b), (c) kernels
         log(f"V={n}: kernels")
         row["hs_rows"] = depth
-        row["hs_kernel"] = 1e6 * max(0.0, kernel_per_call(max(n - 1, depth), depth, dim, True, rng,
-                                                          args.calls) - overhead)
-        row["sgns_kernel"] = 1e6 * max(0.0, kernel_per_call(n, 6, dim, False, rng, args.calls)
-                                       - overhead)
+        row["hs_kernel"] = 1e6 * max(
+            0.0, kernel_per_call(max(n - 1, depth), depth, dim, True, rng, args.calls) - overhead
+        )
+        row["sgns_kernel"] = 1e6 * max(0.0, kernel_per_call(n, 6, dim, False, rng, args.calls) - overhead)
         # training loops on a Zipf corpus
         counts, ids = zipf_corpus(n, args.tokens, rng)
         log(f"V={n}: Huffman tree")
@@ -304,12 +354,16 @@ def main(argv=None) -> int:
         row["hs_mean_path"] = float(lengths[ids[ids >= 0]].mean())
         del vocab
         log(f"V={n}: training loops")
-        row["hs_train"] = 1e6 * train_loop_per_pair(n, dim, ids, counts, hs=True, negative=0,
-                                                    shared=False, huffman=huffman)[0]
-        row["sgns_train"] = 1e6 * train_loop_per_pair(n, dim, ids, counts, hs=False, negative=5,
-                                                      shared=False)[0]
-        row["sgns_shared"] = 1e6 * train_loop_per_pair(n, dim, ids, counts, hs=False, negative=5,
-                                                       shared=True)[0]
+        row["hs_train"] = (
+            1e6
+            * train_loop_per_pair(n, dim, ids, counts, hs=True, negative=0, shared=False, huffman=huffman)[0]
+        )
+        row["sgns_train"] = (
+            1e6 * train_loop_per_pair(n, dim, ids, counts, hs=False, negative=5, shared=False)[0]
+        )
+        row["sgns_shared"] = (
+            1e6 * train_loop_per_pair(n, dim, ids, counts, hs=False, negative=5, shared=True)[0]
+        )
         rows.append(row)
         log("  " + ", ".join(f"{k}={fmt(v) if isinstance(v, float) else v}" for k, v in row.items()))
 
@@ -325,39 +379,58 @@ def main(argv=None) -> int:
         for r in rows:
             w.writerow({k: r.get(k, "") for k in keys})
 
-    md = [f"CPU microseconds per training pair (one core, D={dim}, float32; lower is better)", "",
-          "| V | " + " | ".join(label for _, label in COLUMNS) + " | softmax ÷ SGNS train |",
-          "|---:|" + "---:|" * (len(COLUMNS) + 1)]
+    md = [
+        f"CPU microseconds per training pair (one core, D={dim}, float32; lower is better)",
+        "",
+        "| V | " + " | ".join(label for _, label in COLUMNS) + " | softmax ÷ SGNS train |",
+        "|---:|" + "---:|" * (len(COLUMNS) + 1),
+    ]
     for r in rows:
         ratio = (r["softmax_b256"] / r["sgns_train"]) if r.get("softmax_b256") else None
-        md.append(f"| {r['V']:,} | " + " | ".join(fmt(r.get(k)) for k, _ in COLUMNS)
-                  + f" | {fmt(ratio) + '×' if ratio else '—'} |")
-    md += ["", "| V | softmax batch used | HS kernel rows (ceil log2 V) | HS mean Huffman path (corpus) |",
-           "|---:|---:|---:|---:|"]
+        md.append(
+            f"| {r['V']:,} | "
+            + " | ".join(fmt(r.get(k)) for k, _ in COLUMNS)
+            + f" | {fmt(ratio) + '×' if ratio else '—'} |"
+        )
+    md += [
+        "",
+        "| V | softmax batch used | HS kernel rows (ceil log2 V) | HS mean Huffman path (corpus) |",
+        "|---:|---:|---:|---:|",
+    ]
     for r in rows:
         md.append(f"| {r['V']:,} | {r['softmax_batch']} | {r['hs_rows']} | {r['hs_mean_path']:.2f} |")
-    md += ["", "Notes:",
-           f"- softmax: sgns.softmax.sgd_step in numpy (BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}); "
-           f"minibatch = one step on B={args.batch} pairs / B (B halved to fit --max-mem-mb, see the batch column); "
-           "every step touches all V output rows.",
-           f"- HS kernel: sgns has a hierarchical-softmax kernel (hs=1); timed here as "
-           f"_train.pair_update on ceil(log2 V) labelled rows, the path of a balanced tree, "
-           f"minus the measured Python call overhead ({1e6 * overhead:.3f} µs per call). "
-           "HS train uses word2vec.c's Huffman tree on a Zipf corpus, whose mean path is shorter.",
-           "- SGNS kernel: pair_update with 1 positive + 5 negative rows, overhead subtracted.",
-           "- kernel columns call the kernel once per pair from Python on rows at random offsets: "
-           "cold cache and TLB misses included, which the training loop hides by prefetching the "
-           "next centre's rows; they are noisier and higher than the train columns.",
-           f"- train columns: Trainer.train_ids, one thread, window 5, no subsampling, "
-           f"{args.tokens:,} Zipf-distributed tokens; time / pairs.",
-           f"- kernels: {_train.active_kernels()}."]
+    md += [
+        "",
+        "Notes:",
+        f"- softmax: sgns.softmax.sgd_step in numpy (BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}); "
+        f"minibatch = one step on B={args.batch} pairs / B (B halved to fit --max-mem-mb, see the batch column); "
+        "every step touches all V output rows.",
+        f"- HS kernel: sgns has a hierarchical-softmax kernel (hs=1); timed here as "
+        f"_train.pair_update on ceil(log2 V) labelled rows, the path of a balanced tree, "
+        f"minus the measured Python call overhead ({1e6 * overhead:.3f} µs per call). "
+        "HS train uses word2vec.c's Huffman tree on a Zipf corpus, whose mean path is shorter.",
+        "- SGNS kernel: pair_update with 1 positive + 5 negative rows, overhead subtracted.",
+        "- kernel columns call the kernel once per pair from Python on rows at random offsets: "
+        "cold cache and TLB misses included, which the training loop hides by prefetching the "
+        "next centre's rows; they are noisier and higher than the train columns.",
+        f"- train columns: Trainer.train_ids, one thread, window 5, no subsampling, "
+        f"{args.tokens:,} Zipf-distributed tokens; time / pairs.",
+        f"- kernels: {_train.active_kernels()}.",
+    ]
     if real:
-        md += ["", f"Real runs: sgns.Word2Vec on {args.corpus}, 1 epoch, 1 worker, min_count 5, "
-               "sample 1e-3, window 5", "",
-               "| run | vocab | pairs | CPU seconds | µs per pair |", "|---|---:|---:|---:|---:|"]
+        md += [
+            "",
+            f"Real runs: sgns.Word2Vec on {args.corpus}, 1 epoch, 1 worker, min_count 5, "
+            "sample 1e-3, window 5",
+            "",
+            "| run | vocab | pairs | CPU seconds | µs per pair |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for r in real:
-            md.append(f"| {r['run']} | {r['vocab']:,} | {r['pairs']:,} | {r['seconds']:.2f} | "
-                      f"{r['us_per_pair']:.3f} |")
+            md.append(
+                f"| {r['run']} | {r['vocab']:,} | {r['pairs']:,} | {r['seconds']:.2f} | "
+                f"{r['us_per_pair']:.3f} |"
+            )
     text = "\n".join(md) + "\n"
     (out_dir / "bottleneck.md").write_text(text)
     if not args.no_plot:

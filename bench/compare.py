@@ -26,6 +26,7 @@ much, and --repeat N (round robin, fastest run kept, quality averaged) helps.
 
 The table goes to stdout, progress to stderr.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,23 +88,23 @@ def log(message: str) -> None:
 
 @dataclass
 class Row:
-    key: str                  # trainer id, e.g. "sgns" or "gensim@300"
-    trainer: str              # label for the table
+    key: str  # trainer id, e.g. "sgns" or "gensim@300"
+    trainer: str  # label for the table
     how: str = ""
     size: int = 100
     threads: int = 2
-    status: str = "ok"        # ok | not available: ... | failed: ...
+    status: str = "ok"  # ok | not available: ... | failed: ...
     command: list[str] = field(default_factory=list)
     # Aggregates over the repeats (see aggregate()).
-    wall_s: float | None = None        # fastest run
-    words_per_s: float | None = None   # from the fastest run
-    cpu_s: float | None = None         # least CPU (user + system) seconds
-    peak_rss_mb: float | None = None   # largest
+    wall_s: float | None = None  # fastest run
+    words_per_s: float | None = None  # from the fastest run
+    cpu_s: float | None = None  # least CPU (user + system) seconds
+    peak_rss_mb: float | None = None  # largest
     vocab: int | None = None
-    analogy: float | None = None       # mean over runs
+    analogy: float | None = None  # mean over runs
     analogy_counts: str | None = None  # of the first run
-    ws353: float | None = None         # mean over runs
-    load: float | None = None          # highest 1-minute load average seen around its runs
+    ws353: float | None = None  # mean over runs
+    load: float | None = None  # highest 1-minute load average seen around its runs
     vs_gensim: float | None = None
     vs_word2vec: float | None = None
     log: str | None = None
@@ -111,6 +112,7 @@ class Row:
 
 
 # ---- finding things ----------------------------------------------------------------
+
 
 def shared_dir(args) -> Path | None:
     for candidate in (args.shared, os.environ.get("SGNS_SHARED"), REPO.parent / "shared"):
@@ -127,12 +129,15 @@ def find_corpus(args, shared: Path | None) -> Path:
                 sys.exit(f"compare.py: corpus {path} not found")
             return path
     if shared is None or not (shared / "corpus" / "make-corpus.sh").is_file():
-        sys.exit("compare.py: no corpus: pass --corpus PATH (or set SGNS_CORPUS), or --shared DIR "
-                 "(or SGNS_SHARED) holding corpus/make-corpus.sh")
+        sys.exit(
+            "compare.py: no corpus: pass --corpus PATH (or set SGNS_CORPUS), or --shared DIR "
+            "(or SGNS_SHARED) holding corpus/make-corpus.sh"
+        )
     out_dir = Path(args.corpus_dir)
     log(f"building the corpus with {shared / 'corpus' / 'make-corpus.sh'} in {out_dir}")
-    subprocess.run(["bash", str(shared / "corpus" / "make-corpus.sh"), str(out_dir)], check=True,
-                   stdout=sys.stderr)
+    subprocess.run(
+        ["bash", str(shared / "corpus" / "make-corpus.sh"), str(out_dir)], check=True, stdout=sys.stderr
+    )
     return out_dir / "corpus8.1k"
 
 
@@ -146,8 +151,10 @@ def find_eval(explicit: str | None, shared: Path | None, name: str) -> Path | No
 
 def python_imports(python: str, module: str) -> bool:
     try:
-        return subprocess.run([python, "-c", f"import {module}"], capture_output=True,
-                              timeout=120).returncode == 0
+        return (
+            subprocess.run([python, "-c", f"import {module}"], capture_output=True, timeout=120).returncode
+            == 0
+        )
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -170,7 +177,7 @@ def find_word2vec(args, peer_python: str | None) -> str | None:
         return found
     for python in (peer_python, sys.executable):
         if python:
-            beside = os.path.join(os.path.dirname(python), "word2vec")   # the venv's bin/, not resolved
+            beside = os.path.join(os.path.dirname(python), "word2vec")  # the venv's bin/, not resolved
             if os.access(beside, os.X_OK):
                 return beside
     return None
@@ -196,15 +203,22 @@ def sgns_build() -> str:
     """The commit and the extension modules' modification times: sgns may be
     rebuilt while the benchmark runs (rows would then measure different code)."""
     package = Path(sgns.__file__).resolve().parent
-    stamps = sorted(f"{p.name.split('.')[0]}@{time.strftime('%H:%M:%S', time.localtime(p.stat().st_mtime))}"
-                    for p in package.glob("*.so"))
+    stamps = sorted(
+        f"{p.name.split('.')[0]}@{time.strftime('%H:%M:%S', time.localtime(p.stat().st_mtime))}"
+        for p in package.glob("*.so")
+    )
     return " ".join(stamps)
 
 
 def machine_info() -> dict:
-    info = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "platform": platform.platform(), "python": platform.python_version(),
-            "numpy": np.__version__, "sgns": sgns.__version__, "cpus": os.cpu_count()}
+    info = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "sgns": sgns.__version__,
+        "cpus": os.cpu_count(),
+    }
     try:
         for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
             if line.startswith("Model name:"):
@@ -216,14 +230,18 @@ def machine_info() -> dict:
         pass
     try:
         with open("/proc/meminfo") as f:
-            info["mem_gb"] = round(int(f.readline().split()[1]) / 1024 ** 2, 1)
+            info["mem_gb"] = round(int(f.readline().split()[1]) / 1024**2, 1)
     except OSError:
         pass
     try:
-        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         info["sgns_commit"] = commit + ("+dirty" if dirty else "")
     except OSError:
         pass
@@ -258,13 +276,14 @@ open(result, "w").write('{"code": %d, "wall": %r, "cpu": %r, "maxrss_kb": %r}'
 @dataclass
 class Sample:
     """One run of one trainer."""
+
     code: int
     wall_s: float = float("nan")
-    cpu_s: float = float("nan")        # user + system seconds of the trainer
+    cpu_s: float = float("nan")  # user + system seconds of the trainer
     peak_rss_mb: float = float("nan")
-    load_before: float | None = None   # 1-minute load average
+    load_before: float | None = None  # 1-minute load average
     load_after: float | None = None
-    sgns_build: str | None = None      # sgns's extension modules when the run started
+    sgns_build: str | None = None  # sgns's extension modules when the run started
     analogy: float | None = None
     analogy_counts: str | None = None
     ws353: float | None = None
@@ -285,8 +304,12 @@ def run_measured(command: list[str], log_path: Path, env: dict | None = None) ->
     result_path = log_path.with_suffix(".rusage.json")
     result_path.unlink(missing_ok=True)
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-S", "-c", LAUNCHER, str(result_path)] + command,
-                                stdout=out, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-S", "-c", LAUNCHER, str(result_path)] + command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
         try:
             proc.wait()
         except KeyboardInterrupt:
@@ -308,25 +331,49 @@ def sgns_command(flags: dict) -> list[str]:
     return [sys.executable, "-m", "sgns"] + [str(x) for k, v in flags.items() for x in (f"-{k}", v)]
 
 
-def plan(args, corpus: Path, outdir: Path, peer_python: str | None, word2vec: str | None) -> list[tuple[Row, list | None, dict | None]]:
+def plan(
+    args, corpus: Path, outdir: Path, peer_python: str | None, word2vec: str | None
+) -> list[tuple[Row, list | None, dict | None]]:
     """(row, command or None if unavailable, environment) for every run."""
-    only = set(args.only.split(",")) if args.only else set(TRAINERS) - ({"fasttext"} if not args.with_fasttext else set())
+    only = (
+        set(args.only.split(","))
+        if args.only
+        else set(TRAINERS) - ({"fasttext"} if not args.with_fasttext else set())
+    )
     unknown = only - set(TRAINERS)
     if unknown:
         sys.exit(f"compare.py: unknown trainer(s) {sorted(unknown)}; choose from {', '.join(TRAINERS)}")
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(sgns.__file__).resolve().parent.parent)]
-                                        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(sgns.__file__).resolve().parent.parent)]
+        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+    )
     runs = []
 
     def w2v_flags(size, threads, out):
-        return {"train": corpus, "output": out, "cbow": 0, "hs": 0, "size": size, "window": 5,
-                "negative": 5, "sample": "1e-4", "min-count": 5, "iter": args.epochs, "threads": threads,
-                "alpha": 0.025, "binary": 1}
+        return {
+            "train": corpus,
+            "output": out,
+            "cbow": 0,
+            "hs": 0,
+            "size": size,
+            "window": 5,
+            "negative": 5,
+            "sample": "1e-4",
+            "min-count": 5,
+            "iter": args.epochs,
+            "threads": threads,
+            "alpha": 0.025,
+            "binary": 1,
+        }
 
     def add_sgns(mode: str, size: int, threads: int):
         shared = mode == "sgns-shared"
-        key = mode + (f"@{size}" if size != args.size else "") + (f"/{threads}t" if threads != args.threads else "")
+        key = (
+            mode
+            + (f"@{size}" if size != args.size else "")
+            + (f"/{threads}t" if threads != args.threads else "")
+        )
         label = f"sgns {sgns.__version__} ({'shared negatives' if shared else 'exact'})"
         if size != args.size:
             label += f", size {size}"
@@ -341,19 +388,30 @@ def plan(args, corpus: Path, outdir: Path, peer_python: str | None, word2vec: st
     def add_gensim(size: int):
         key = "gensim" + (f"@{size}" if size != args.size else "")
         label = "gensim `Word2Vec(corpus_file=…)`" + (f", size {size}" if size != args.size else "")
-        how = (f"sg=1, hs=0, vector_size={size}, window=5, negative=5, sample=1e-4, min_count=5, "
-               f"epochs={args.epochs}, workers={args.threads}, alpha=0.025; save_word2vec_format(binary=True)")
+        how = (
+            f"sg=1, hs=0, vector_size={size}, window=5, negative=5, sample=1e-4, min_count=5, "
+            f"epochs={args.epochs}, workers={args.threads}, alpha=0.025; save_word2vec_format(binary=True)"
+        )
         row = Row(key, label, how, size, args.threads)
         if peer_python is None:
             row.status = "not available: no python with gensim (--peer-python)"
             runs.append((row, None, None))
             return
-        version = subprocess.run([peer_python, "-c", "import gensim; print(gensim.__version__)"],
-                                 capture_output=True, text=True).stdout.strip()
+        version = subprocess.run(
+            [peer_python, "-c", "import gensim; print(gensim.__version__)"], capture_output=True, text=True
+        ).stdout.strip()
         if version:
             row.trainer = label.replace("gensim", f"gensim {version}", 1)
-        cmd = [peer_python, "-c", GENSIM_SCRIPT, str(corpus), str(outdir / f"{key}.bin"), str(size),
-               str(args.epochs), str(args.threads)]
+        cmd = [
+            peer_python,
+            "-c",
+            GENSIM_SCRIPT,
+            str(corpus),
+            str(outdir / f"{key}.bin"),
+            str(size),
+            str(args.epochs),
+            str(args.threads),
+        ]
         runs.append((row, cmd, None))
 
     for mode in ("sgns", "sgns-shared"):
@@ -372,15 +430,29 @@ def plan(args, corpus: Path, outdir: Path, peer_python: str | None, word2vec: st
             row.how = "word2vec " + " ".join(shlex.quote(str(x)) for x in cmd[1:])
             runs.append((row, cmd, None))
     if "fasttext" in only:
-        row = Row("fasttext", "fastText skipgram", f"dim={args.size}, ws=5, neg=5, minCount=5, t=1e-4, "
-                  f"epoch={args.epochs}, thread={args.threads}, lr=0.025, minn=0, maxn=0", args.size, args.threads)
+        row = Row(
+            "fasttext",
+            "fastText skipgram",
+            f"dim={args.size}, ws=5, neg=5, minCount=5, t=1e-4, "
+            f"epoch={args.epochs}, thread={args.threads}, lr=0.025, minn=0, maxn=0",
+            args.size,
+            args.threads,
+        )
         python = peer_python or sys.executable
         if not python_imports(python, "fasttext"):
             row.status = "not available: no python with fasttext (--peer-python)"
             runs.append((row, None, None))
         else:
-            cmd = [python, "-c", FASTTEXT_SCRIPT, str(corpus), str(outdir / "fasttext.bin"), str(args.size),
-                   str(args.epochs), str(args.threads)]
+            cmd = [
+                python,
+                "-c",
+                FASTTEXT_SCRIPT,
+                str(corpus),
+                str(outdir / "fasttext.bin"),
+                str(args.size),
+                str(args.epochs),
+                str(args.threads),
+            ]
             runs.append((row, cmd, None))
     if args.scaling:
         for mode in ("sgns", "sgns-shared"):
@@ -397,7 +469,7 @@ def plan(args, corpus: Path, outdir: Path, peer_python: str | None, word2vec: st
 def output_path(command: list[str]) -> Path:
     if "-output" in command:
         return Path(command[command.index("-output") + 1])
-    return Path(command[4])   # the peer scripts: python -c SCRIPT corpus OUT ...
+    return Path(command[4])  # the peer scripts: python -c SCRIPT corpus OUT ...
 
 
 def evaluate(sample: Sample, vectors: Path, questions: Path | None, ws353: Path | None) -> None:
@@ -447,23 +519,43 @@ def add_ratios(rows: list[Row], default_size: int) -> None:
 
 # ---- output ----------------------------------------------------------------------------
 
+
 def fmt(value, spec: str, missing: str = "n/a") -> str:
     return missing if value is None else format(value, spec)
 
 
 def table(rows: list[Row], markdown: bool) -> str:
-    header = ["trainer", "wall s", "words/s", "CPU s", "peak RSS MB", "analogy", "WS353",
-              "vs gensim", "vs word2vec.c", "load"]
+    header = [
+        "trainer",
+        "wall s",
+        "words/s",
+        "CPU s",
+        "peak RSS MB",
+        "analogy",
+        "WS353",
+        "vs gensim",
+        "vs word2vec.c",
+        "load",
+    ]
     lines = []
     for r in rows:
         if r.status != "ok" or r.wall_s is None:
             lines.append([r.trainer, r.status] + [""] * (len(header) - 2))
             continue
-        lines.append([r.trainer, fmt(r.wall_s, ".1f"), fmt(r.words_per_s, ",.0f"), fmt(r.cpu_s, ".1f"),
-                      fmt(r.peak_rss_mb, ".0f"), fmt(r.analogy, ".3f"), fmt(r.ws353, ".3f"),
-                      fmt(r.vs_gensim, ".2f", "–") + ("×" if r.vs_gensim else ""),
-                      fmt(r.vs_word2vec, ".2f", "–") + ("×" if r.vs_word2vec else ""),
-                      fmt(r.load, ".1f")])
+        lines.append(
+            [
+                r.trainer,
+                fmt(r.wall_s, ".1f"),
+                fmt(r.words_per_s, ",.0f"),
+                fmt(r.cpu_s, ".1f"),
+                fmt(r.peak_rss_mb, ".0f"),
+                fmt(r.analogy, ".3f"),
+                fmt(r.ws353, ".3f"),
+                fmt(r.vs_gensim, ".2f", "–") + ("×" if r.vs_gensim else ""),
+                fmt(r.vs_word2vec, ".2f", "–") + ("×" if r.vs_word2vec else ""),
+                fmt(r.load, ".1f"),
+            ]
+        )
     if markdown:
         out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         out += ["| " + " | ".join(cells) + " |" for cells in lines]
@@ -475,14 +567,23 @@ def table(rows: list[Row], markdown: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", help="training corpus (default: $SGNS_CORPUS, else built with "
-                                         "SHARED/corpus/make-corpus.sh)")
-    parser.add_argument("--shared", help="shared directory with corpus/ and eval/ (default: $SGNS_SHARED, "
-                                         "else ../shared beside the repository)")
-    parser.add_argument("--corpus-dir", default=str(REPO / "bench" / "out" / "corpus"),
-                        help="where make-corpus.sh builds the corpus (default: bench/out/corpus)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--corpus",
+        help="training corpus (default: $SGNS_CORPUS, else built with SHARED/corpus/make-corpus.sh)",
+    )
+    parser.add_argument(
+        "--shared",
+        help="shared directory with corpus/ and eval/ (default: $SGNS_SHARED, "
+        "else ../shared beside the repository)",
+    )
+    parser.add_argument(
+        "--corpus-dir",
+        default=str(REPO / "bench" / "out" / "corpus"),
+        help="where make-corpus.sh builds the corpus (default: bench/out/corpus)",
+    )
     parser.add_argument("--questions", help="analogy questions (default: SHARED/eval/questions-words.txt)")
     parser.add_argument("--ws353", help="word pairs (default: SHARED/eval/wordsim353.tsv)")
     parser.add_argument("--threads", type=int, default=2)
@@ -494,10 +595,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size300", action="store_true", help="add size-300 rows for sgns and gensim")
     parser.add_argument("--peer-python", help="python with gensim (and fasttext) installed")
     parser.add_argument("--word2vec-bin", help="word2vec.c's word2vec binary")
-    parser.add_argument("--workdir", help="where vectors and logs go (default: a temporary directory, removed)")
+    parser.add_argument(
+        "--workdir", help="where vectors and logs go (default: a temporary directory, removed)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run the whole sequence N times (round robin); report the fastest run")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the whole sequence N times (round robin); report the fastest run",
+    )
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     parser.add_argument("--out", help="write all results as JSON here")
     args = parser.parse_args(argv)
@@ -516,7 +623,7 @@ def main(argv: list[str] | None = None) -> int:
     tokens = count_tokens(corpus)
     log(f"{tokens:,} tokens; {args.epochs} epochs, {args.threads} threads, size {args.size}")
 
-    machine = machine_info()   # before the runs: the commit measured
+    machine = machine_info()  # before the runs: the commit measured
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="sgns-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     runs = plan(args, corpus, workdir, peer_python, word2vec)
@@ -528,15 +635,18 @@ def main(argv: list[str] | None = None) -> int:
                     if repeat == 0:
                         log(f"{row.trainer}: {row.status}")
                     continue
-                if row.status != "ok":   # failed in an earlier repeat
+                if row.status != "ok":  # failed in an earlier repeat
                     continue
-                row.command = [c if not (i == 2 and command[1] == "-c") else "<script>"
-                               for i, c in enumerate(command)]
+                row.command = [
+                    c if not (i == 2 and command[1] == "-c") else "<script>" for i, c in enumerate(command)
+                ]
                 name = row.key.replace("/", "-") + (f".{repeat + 1}" if args.repeat > 1 else "")
                 row.log = str(workdir / f"{name}.log")
-                log(f"{row.trainer}: running{f' ({repeat + 1}/{args.repeat})' if args.repeat > 1 else ''}"
-                    f" ({row.log})")
-                output_path(command).unlink(missing_ok=True)   # no stale vectors from an earlier run
+                log(
+                    f"{row.trainer}: running{f' ({repeat + 1}/{args.repeat})' if args.repeat > 1 else ''}"
+                    f" ({row.log})"
+                )
+                output_path(command).unlink(missing_ok=True)  # no stale vectors from an earlier run
                 load_before, build_before = loadavg(), sgns_build()
                 sample = run_measured(command, Path(row.log), env)
                 sample.load_before, sample.load_after = load_before, loadavg()
@@ -550,13 +660,15 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 try:
                     evaluate(sample, vectors, questions, ws353)
-                except Exception as e:   # a broken output file is a result, not a crash
+                except Exception as e:  # a broken output file is a result, not a crash
                     log(f"{row.trainer}: evaluation failed: {e}")
-                log(f"{row.trainer}: {sample.wall_s:.1f}s wall, {sample.cpu_s:.1f}s CPU, "
+                log(
+                    f"{row.trainer}: {sample.wall_s:.1f}s wall, {sample.cpu_s:.1f}s CPU, "
                     f"{args.epochs * tokens / sample.wall_s:,.0f} words/s, {sample.peak_rss_mb:.0f} MB, "
                     f"analogy {fmt(sample.analogy, '.3f')} ({sample.analogy_counts}), "
                     f"WS353 {fmt(sample.ws353, '.3f')}, load {fmt(sample.load_before, '.1f')}"
-                    f"->{fmt(sample.load_after, '.1f')}, eval {fmt(sample.eval_s, '.1f')}s")
+                    f"->{fmt(sample.load_after, '.1f')}, eval {fmt(sample.eval_s, '.1f')}s"
+                )
     finally:
         failed = any(r.status.startswith("failed") for r in rows)
         if not args.workdir and not args.keep and not failed:
@@ -568,15 +680,27 @@ def main(argv: list[str] | None = None) -> int:
         aggregate(row, tokens, args.epochs)
     builds = {s.sgns_build for r in rows for s in r.samples if s.sgns_build}
     if len(builds) > 1:
-        log(f"WARNING: sgns was rebuilt during the benchmark ({' / '.join(sorted(builds))}): "
-            "its rows measured different builds; rerun")
+        log(
+            f"WARNING: sgns was rebuilt during the benchmark ({' / '.join(sorted(builds))}): "
+            "its rows measured different builds; rerun"
+        )
     add_ratios(rows, args.size)
     print(table(rows, args.markdown))
     if args.out:
-        result = {"machine": machine, "sgns_builds": sorted(builds), "command": " ".join(shlex.quote(a) for a in [sys.executable] + sys.argv),
-                  "corpus": str(corpus), "tokens": tokens, "epochs": args.epochs, "threads": args.threads,
-                  "size": args.size, "repeat": args.repeat, "questions": str(questions) if questions else None,
-                  "ws353": str(ws353) if ws353 else None, "rows": [asdict(r) for r in rows]}
+        result = {
+            "machine": machine,
+            "sgns_builds": sorted(builds),
+            "command": " ".join(shlex.quote(a) for a in [sys.executable] + sys.argv),
+            "corpus": str(corpus),
+            "tokens": tokens,
+            "epochs": args.epochs,
+            "threads": args.threads,
+            "size": args.size,
+            "repeat": args.repeat,
+            "questions": str(questions) if questions else None,
+            "ws353": str(ws353) if ws353 else None,
+            "rows": [asdict(r) for r in rows],
+        }
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
         log(f"wrote {args.out}")
     return 0 if all(r.status == "ok" or r.status.startswith("not available") for r in rows) else 1

@@ -11,6 +11,7 @@ and evaluate_word_pairs (Spearman, Pearson, OOV %), with the seconds each took.
 --gensim also runs gensim's own evaluate_word_analogies on the same file (if
 gensim is importable) to compare counts and time. --json prints JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,11 +40,16 @@ def evaluate_file(path: str, args) -> dict:
         if args.verbose:
             print(acc.report(), file=sys.stderr)
         t0 = time.perf_counter()
-        score, sections = evaluation.evaluate_word_analogies(kv, args.questions, restrict_vocab=args.restrict_vocab)
+        score, sections = evaluation.evaluate_word_analogies(
+            kv, args.questions, restrict_vocab=args.restrict_vocab
+        )
         total = sections[-1]
         out["evaluate_word_analogies"] = {
-            "score": score, "correct": len(total["correct"]),
-            "evaluated": len(total["correct"]) + len(total["incorrect"]), "seconds": time.perf_counter() - t0}
+            "score": score,
+            "correct": len(total["correct"]),
+            "evaluated": len(total["correct"]) + len(total["incorrect"]),
+            "seconds": time.perf_counter() - t0,
+        }
         if args.gensim:
             try:
                 from gensim.models import KeyedVectors as GensimKeyedVectors
@@ -52,17 +58,30 @@ def evaluate_file(path: str, args) -> dict:
             else:
                 gkv = GensimKeyedVectors.load_word2vec_format(path, binary=not args.text)
                 t0 = time.perf_counter()
-                g_score, g_sections = gkv.evaluate_word_analogies(args.questions, restrict_vocab=args.restrict_vocab)
+                g_score, g_sections = gkv.evaluate_word_analogies(
+                    args.questions, restrict_vocab=args.restrict_vocab
+                )
                 seconds = time.perf_counter() - t0
-                out["gensim"] = {"score": g_score, "correct": len(g_sections[-1]["correct"]), "seconds": seconds,
-                                 "identical_sections": g_sections == sections,
-                                 "speedup": seconds / out["evaluate_word_analogies"]["seconds"]}
+                out["gensim"] = {
+                    "score": g_score,
+                    "correct": len(g_sections[-1]["correct"]),
+                    "seconds": seconds,
+                    "identical_sections": g_sections == sections,
+                    "speedup": seconds / out["evaluate_word_analogies"]["seconds"],
+                }
     if args.ws353:
         t0 = time.perf_counter()
-        (r, p_r), (rho, p_rho), oov = evaluation.evaluate_word_pairs(kv, args.ws353,
-                                                                     restrict_vocab=args.restrict_vocab)
-        out["evaluate_word_pairs"] = {"pearson": r, "pearson_p": p_r, "spearman": rho, "spearman_p": p_rho,
-                                      "oov_percent": oov, "seconds": time.perf_counter() - t0}
+        (r, p_r), (rho, p_rho), oov = evaluation.evaluate_word_pairs(
+            kv, args.ws353, restrict_vocab=args.restrict_vocab
+        )
+        out["evaluate_word_pairs"] = {
+            "pearson": r,
+            "pearson_p": p_r,
+            "spearman": rho,
+            "spearman_p": p_rho,
+            "oov_percent": oov,
+            "seconds": time.perf_counter() - t0,
+        }
     return out
 
 
@@ -88,21 +107,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{res['file']}: {res['vocab']} words x {res['dim']}")
         if "compute_accuracy" in res:
             a = res["compute_accuracy"]
-            print(f"  compute-accuracy (top {a['threshold']}): {a['accuracy']:.4f} ({a['correct']}/{a['seen']} seen, "
-                  f"{a['total']} questions; semantic {a['semantic_accuracy']:.4f}, "
-                  f"syntactic {a['syntactic_accuracy']:.4f})  {a['seconds']:.2f}s")
+            print(
+                f"  compute-accuracy (top {a['threshold']}): {a['accuracy']:.4f} ({a['correct']}/{a['seen']} seen, "
+                f"{a['total']} questions; semantic {a['semantic_accuracy']:.4f}, "
+                f"syntactic {a['syntactic_accuracy']:.4f})  {a['seconds']:.2f}s"
+            )
             w = res["evaluate_word_analogies"]
-            print(f"  evaluate_word_analogies: {w['score']:.4f} ({w['correct']}/{w['evaluated']})  {w['seconds']:.2f}s")
+            print(
+                f"  evaluate_word_analogies: {w['score']:.4f} ({w['correct']}/{w['evaluated']})  {w['seconds']:.2f}s"
+            )
         if isinstance(res.get("gensim"), dict):
             g = res["gensim"]
-            print(f"  gensim's evaluate_word_analogies: {g['score']:.4f} ({g['correct']})  {g['seconds']:.2f}s  "
-                  f"identical: {g['identical_sections']}  speed-up {g['speedup']:.1f}x")
+            print(
+                f"  gensim's evaluate_word_analogies: {g['score']:.4f} ({g['correct']})  {g['seconds']:.2f}s  "
+                f"identical: {g['identical_sections']}  speed-up {g['speedup']:.1f}x"
+            )
         elif "gensim" in res:
             print(f"  gensim: {res['gensim']}")
         if "evaluate_word_pairs" in res:
             p = res["evaluate_word_pairs"]
-            print(f"  word pairs: Spearman {p['spearman']:.4f} (p={p['spearman_p']:.2g}), Pearson "
-                  f"{p['pearson']:.4f}, OOV {p['oov_percent']:.1f}%  {p['seconds']:.2f}s")
+            print(
+                f"  word pairs: Spearman {p['spearman']:.4f} (p={p['spearman_p']:.2g}), Pearson "
+                f"{p['pearson']:.4f}, OOV {p['oov_percent']:.1f}%  {p['seconds']:.2f}s"
+            )
     return 0
 
 

@@ -24,6 +24,7 @@ line with its timings; this script evaluates the vectors afterwards
 (analogy: word2vec.c compute-accuracy, threshold 30000; WS353 Spearman).
 Results go to --out (JSON) and stdout (Markdown).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,9 @@ HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("SGNS_SHARED", "/work/shared"))
 if str(HERE.parent) not in sys.path:  # run from a checkout: its sgns (built in place)
     sys.path.insert(0, str(HERE.parent))
-SETTINGS = dict(sg=1, hs=0, vector_size=100, window=5, negative=5, sample=1e-4, min_count=5,
-                epochs=5, alpha=0.025)
+SETTINGS = dict(
+    sg=1, hs=0, vector_size=100, window=5, negative=5, sample=1e-4, min_count=5, epochs=5, alpha=0.025
+)
 
 
 def mpirun_prefix(n: int) -> list[str]:
@@ -66,6 +68,7 @@ def loadavg() -> float:
 
 # ---- one training run (child process) -------------------------------------------
 
+
 def run_child(args) -> None:
     import sgns
     from sgns import distributed
@@ -89,12 +92,21 @@ def run_child(args) -> None:
     t2 = time.perf_counter()
     if rank == 0:
         model.wv.save_word2vec_format(args.vectors, binary=True)
-        out = {"ranks": comm.Get_size() if comm is not None else 1, "threads": args.threads,
-               "vocab_s": t1 - t0, "train_s": t2 - t1, "total_s": t2 - t0,
-               "words": sum(r.words for r in model.epoch_reports), "corpus_tokens": model.corpus_total_words,
-               "epochs": model.epochs, "V": len(model.wv), "D": model.vector_size,
-               "sync": getattr(model, "sync_stats", None), "sync_words": args.sync_words,
-               "digest": distributed.model_digest(model)}
+        out = {
+            "ranks": comm.Get_size() if comm is not None else 1,
+            "threads": args.threads,
+            "vocab_s": t1 - t0,
+            "train_s": t2 - t1,
+            "total_s": t2 - t0,
+            "words": sum(r.words for r in model.epoch_reports),
+            "corpus_tokens": model.corpus_total_words,
+            "epochs": model.epochs,
+            "V": len(model.wv),
+            "D": model.vector_size,
+            "sync": getattr(model, "sync_stats", None),
+            "sync_words": args.sync_words,
+            "digest": distributed.model_digest(model),
+        }
         if comm is not None:
             out["digests_equal"] = len(set(comm.gather(out["digest"], root=0))) == 1
         Path(args.result).write_text(json.dumps(out))
@@ -104,8 +116,10 @@ def run_child(args) -> None:
 
 # ---- parent helpers ----------------------------------------------------------
 
+
 def evaluate(vectors: Path) -> dict:
     from sgns import KeyedVectors, evaluation
+
     kv = KeyedVectors.load_word2vec_format(str(vectors), binary=True)
     out = {}
     q = SHARED / "eval" / "questions-words.txt"
@@ -118,15 +132,37 @@ def evaluate(vectors: Path) -> dict:
     return out
 
 
-def one_run(corpus: str, ranks: int, threads: int, workdir: Path, seed: int = 1,
-            sync_words: int | None = None, sync: str = "sum", epochs: int | None = None,
-            log: Path | None = None) -> dict:
+def one_run(
+    corpus: str,
+    ranks: int,
+    threads: int,
+    workdir: Path,
+    seed: int = 1,
+    sync_words: int | None = None,
+    sync: str = "sum",
+    epochs: int | None = None,
+    log: Path | None = None,
+) -> dict:
     tag = f"r{ranks}t{threads}-{sync}-{sync_words}-s{seed}"
     vectors = workdir / f"{tag}.bin"
     result = workdir / f"{tag}.json"
-    cmd = [sys.executable, str(Path(__file__).resolve()), "_run", "--corpus", corpus,
-           "--threads", str(threads), "--seed", str(seed), "--vectors", str(vectors),
-           "--result", str(result), "--sync", sync]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "_run",
+        "--corpus",
+        corpus,
+        "--threads",
+        str(threads),
+        "--seed",
+        str(seed),
+        "--vectors",
+        str(vectors),
+        "--result",
+        str(result),
+        "--sync",
+        sync,
+    ]
     if sync_words:
         cmd += ["--sync-words", str(sync_words)]
     if epochs:
@@ -146,8 +182,7 @@ def one_run(corpus: str, ranks: int, threads: int, workdir: Path, seed: int = 1,
     if proc.returncode != 0:
         raise SystemExit(f"run failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
     row = json.loads(result.read_text())
-    row.update(evaluate(vectors), wall_s=wall, load_before=load0, load_after=loadavg(),
-               command=" ".join(cmd))
+    row.update(evaluate(vectors), wall_s=wall, load_before=load0, load_after=loadavg(), command=" ".join(cmd))
     row["words_per_s"] = row["words"] / row["train_s"]
     row["tokens_per_s_e2e"] = row["epochs"] * row["corpus_tokens"] / row["total_s"]
     vectors.unlink()
@@ -156,17 +191,24 @@ def one_run(corpus: str, ranks: int, threads: int, workdir: Path, seed: int = 1,
 
 def fmt_row(r: dict) -> str:
     s = r.get("sync") or {}
-    sync = (f"{r['sync_words'] or 'default'} / {s.get('mode')}: {s.get('syncs')} syncs, "
-            f"{s.get('bytes_per_sync', 0) / 1e6:.1f} MB each, {s.get('seconds', 0):.2f}s"
-            if s else "–")
+    sync = (
+        f"{r['sync_words'] or 'default'} / {s.get('mode')}: {s.get('syncs')} syncs, "
+        f"{s.get('bytes_per_sync', 0) / 1e6:.1f} MB each, {s.get('seconds', 0):.2f}s"
+        if s
+        else "–"
+    )
     nan = float("nan")
-    return (f"| {r['ranks']} × {r['threads']} | {sync} | {r['train_s']:.1f} | {r['words_per_s']:,.0f} | "
-            f"{r['total_s']:.1f} | {r.get('analogy', nan):.3f} | {r.get('ws353', nan):.3f} | "
-            f"{r['load_before']:.1f}/{r['load_after']:.1f} |")
+    return (
+        f"| {r['ranks']} × {r['threads']} | {sync} | {r['train_s']:.1f} | {r['words_per_s']:,.0f} | "
+        f"{r['total_s']:.1f} | {r.get('analogy', nan):.3f} | {r.get('ws353', nan):.3f} | "
+        f"{r['load_before']:.1f}/{r['load_after']:.1f} |"
+    )
 
 
-HEADER = ("| ranks × threads | sync (words/rank, mode: count, size, time) | train s | words/s (trained) | "
-          "vocab+train s | analogy | WS353 | load before/after |\n|---|---|---|---|---|---|---|---|")
+HEADER = (
+    "| ranks × threads | sync (words/rank, mode: count, size, time) | train s | words/s (trained) | "
+    "vocab+train s | analogy | WS353 | load before/after |\n|---|---|---|---|---|---|---|---|"
+)
 
 
 def compare(args) -> None:
@@ -175,9 +217,17 @@ def compare(args) -> None:
     rows = []
     configs = [(1, 2, None, "mean"), (2, 1, args.sync_words, args.sync)]
     for rep in range(args.repeat):
-        for ranks, threads, sw, sync in (configs if rep % 2 == 0 else configs[::-1]):
-            row = one_run(args.corpus, ranks, threads, workdir, seed=args.seed, sync_words=sw,
-                          sync=sync, log=workdir / "runs.log")
+        for ranks, threads, sw, sync in configs if rep % 2 == 0 else configs[::-1]:
+            row = one_run(
+                args.corpus,
+                ranks,
+                threads,
+                workdir,
+                seed=args.seed,
+                sync_words=sw,
+                sync=sync,
+                log=workdir / "runs.log",
+            )
             row["repeat"] = rep
             rows.append(row)
             print(fmt_row(row), flush=True)
@@ -194,8 +244,16 @@ def sweep(args) -> None:
     rows = []
     for sync in args.sync.split(","):
         for sw in [int(float(x)) for x in args.sync_words.split(",")]:
-            row = one_run(args.corpus, args.ranks, args.threads, workdir, seed=args.seed,
-                          sync_words=sw, sync=sync, log=workdir / "runs.log")
+            row = one_run(
+                args.corpus,
+                args.ranks,
+                args.threads,
+                workdir,
+                seed=args.seed,
+                sync_words=sw,
+                sync=sync,
+                log=workdir / "runs.log",
+            )
             rows.append(row)
             print(fmt_row(row), flush=True)
     print("\n" + HEADER)
@@ -207,10 +265,12 @@ def sweep(args) -> None:
 
 # ---- Allreduce timing ------------------------------------------------------------
 
+
 def allreduce_child(args) -> None:
     import numpy as np
     from mpi4py import MPI
     from sgns import distributed
+
     comm = MPI.COMM_WORLD
     a = np.random.default_rng(comm.Get_rank()).random((args.vocab, args.size), dtype=np.float32)
     b = a.copy()
@@ -226,15 +286,31 @@ def allreduce_child(args) -> None:
     if comm.Get_rank() == 0:
         nbytes = a.nbytes + b.nbytes
         best = min(times)
-        print(json.dumps({"ranks": comm.Get_size(), "bytes": nbytes, "best_s": best,
-                          "median_s": sorted(times)[len(times) // 2],
-                          "algbw_GBps": nbytes / best / 1e9}))
+        print(
+            json.dumps(
+                {
+                    "ranks": comm.Get_size(),
+                    "bytes": nbytes,
+                    "best_s": best,
+                    "median_s": sorted(times)[len(times) // 2],
+                    "algbw_GBps": nbytes / best / 1e9,
+                }
+            )
+        )
 
 
 def allreduce(args) -> None:
-    cmd = mpirun_prefix(args.ranks) + [sys.executable, str(Path(__file__).resolve()), "_allreduce",
-                                       "--vocab", str(args.vocab), "--size", str(args.size),
-                                       "--reps", str(args.reps)]
+    cmd = mpirun_prefix(args.ranks) + [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "_allreduce",
+        "--vocab",
+        str(args.vocab),
+        "--size",
+        str(args.size),
+        "--reps",
+        str(args.reps),
+    ]
     env = dict(os.environ, PYTHONPATH=str(HERE.parent))
     print(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout.strip())
 
@@ -248,13 +324,23 @@ def _sync_seconds(nbytes: float, n: int, gbit: float, efficiency: float, latency
     """One allreduce of nbytes per node: ring bandwidth term 2(N-1)/N x bytes
     at efficiency x link rate, plus 2 log2(N) message latencies."""
     import math
+
     return nbytes * 2 * (n - 1) / n / (efficiency * gbit * 1e9 / 8) + 2 * math.log2(n) * latency_s
 
 
-def scaling_table(words_per_sec: float, vocab: int, size: int, epoch_words: float,
-                  global_sync_words, row_fraction=1.0, round_overhead_s: float = 1e-3,
-                  nodes=NODES, gbits=(10, 100), efficiency: float = 0.8,
-                  latency_s: float = 5e-6) -> str:
+def scaling_table(
+    words_per_sec: float,
+    vocab: int,
+    size: int,
+    epoch_words: float,
+    global_sync_words,
+    row_fraction=1.0,
+    round_overhead_s: float = 1e-3,
+    nodes=NODES,
+    gbits=(10, 100),
+    efficiency: float = 0.8,
+    latency_s: float = 5e-6,
+) -> str:
     """Synchronous rounds. Per epoch and node:
 
       compute  = epoch_words / (N x words_per_sec)       (measured single-node rate)
@@ -268,8 +354,11 @@ def scaling_table(words_per_sec: float, vocab: int, size: int, epoch_words: floa
     """
     full = 2 * vocab * size * 4
     one = epoch_words / words_per_sec
-    head = ("| N | compute s | syncs | GB/node | "
-            + " | ".join(f"sync s @{g}G | speed-up @{g}G" for g in gbits) + " |")
+    head = (
+        "| N | compute s | syncs | GB/node | "
+        + " | ".join(f"sync s @{g}G | speed-up @{g}G" for g in gbits)
+        + " |"
+    )
     lines = [head, "|" + "---|" * (4 + 2 * len(gbits))]
     for n in nodes:
         compute = one / n
@@ -287,15 +376,27 @@ def scaling_table(words_per_sec: float, vocab: int, size: int, epoch_words: floa
 
 def model_cmd(args) -> None:
     full = 2 * args.vocab * args.size * 4
-    print(f"single node: {args.words_per_sec:,.0f} words/s; V={args.vocab:,}, D={args.size}: "
-          f"{full / 1e6:.1f} MB of weights (syn0 + syn1neg); {args.epoch_words:,.0f} words per epoch; "
-          f"a sync every {args.global_sync_words:,.0f} words (all ranks together); "
-          f"{args.efficiency:.0%} of the link rate, {args.latency_us:g} us per message, "
-          f"{args.round_overhead_ms:g} ms fixed cost per round\n")
+    print(
+        f"single node: {args.words_per_sec:,.0f} words/s; V={args.vocab:,}, D={args.size}: "
+        f"{full / 1e6:.1f} MB of weights (syn0 + syn1neg); {args.epoch_words:,.0f} words per epoch; "
+        f"a sync every {args.global_sync_words:,.0f} words (all ranks together); "
+        f"{args.efficiency:.0%} of the link rate, {args.latency_us:g} us per message, "
+        f"{args.round_overhead_ms:g} ms fixed cost per round\n"
+    )
     print("Every sync sends whole matrices (bytes per node = 2 x V x D x 4 x syncs x 2(N-1)/N):\n")
-    print(scaling_table(args.words_per_sec, args.vocab, args.size, args.epoch_words,
-                        args.global_sync_words, 1.0, args.round_overhead_ms / 1e3,
-                        efficiency=args.efficiency, latency_s=args.latency_us / 1e6))
+    print(
+        scaling_table(
+            args.words_per_sec,
+            args.vocab,
+            args.size,
+            args.epoch_words,
+            args.global_sync_words,
+            1.0,
+            args.round_overhead_ms / 1e3,
+            efficiency=args.efficiency,
+            latency_s=args.latency_us / 1e6,
+        )
+    )
 
     def gsw(n):  # sgns's defaults: 100k words per rank for 2 ranks
         return args.two_rank_sync_words * 2 if n == 2 else args.global_sync_words
@@ -303,12 +404,24 @@ def model_cmd(args) -> None:
     def frac(n):
         return args.two_rank_row_fraction if n == 2 else args.row_fraction
 
-    print(f"\nsgns's defaults: hot rows every round, all rows once per epoch ({args.row_fraction:.1%} "
-          f"of the rows per sync on average, measured; N = 2: {args.two_rank_sync_words:,.0f} words "
-          f"per rank between syncs, {args.two_rank_row_fraction:.1%}):\n")
-    print(scaling_table(args.words_per_sec, args.vocab, args.size, args.epoch_words,
-                        gsw, frac, args.round_overhead_ms / 1e3,
-                        efficiency=args.efficiency, latency_s=args.latency_us / 1e6))
+    print(
+        f"\nsgns's defaults: hot rows every round, all rows once per epoch ({args.row_fraction:.1%} "
+        f"of the rows per sync on average, measured; N = 2: {args.two_rank_sync_words:,.0f} words "
+        f"per rank between syncs, {args.two_rank_row_fraction:.1%}):\n"
+    )
+    print(
+        scaling_table(
+            args.words_per_sec,
+            args.vocab,
+            args.size,
+            args.epoch_words,
+            gsw,
+            frac,
+            args.round_overhead_ms / 1e3,
+            efficiency=args.efficiency,
+            latency_s=args.latency_us / 1e6,
+        )
+    )
 
 
 def main() -> None:
@@ -362,8 +475,14 @@ def main() -> None:
     ar.add_argument("--size", type=int, required=True)
     ar.add_argument("--reps", type=int, default=10)
     args = p.parse_args()
-    {"compare": compare, "sweep": sweep, "allreduce": allreduce, "model": model_cmd,
-     "_run": run_child, "_allreduce": allreduce_child}[args.cmd](args)
+    {
+        "compare": compare,
+        "sweep": sweep,
+        "allreduce": allreduce,
+        "model": model_cmd,
+        "_run": run_child,
+        "_allreduce": allreduce_child,
+    }[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ sums in float32).
 The output file has one ``"<word> <class>\\n"`` line per word in vocabulary
 order, as word2vec.c writes it with -classes instead of the vectors.
 """
+
 from __future__ import annotations
 
 import os
@@ -59,16 +60,16 @@ def word_classes(kv, k: int, iterations: int = 10) -> np.ndarray:
         centroids = sums / (np.bincount(classes, minlength=k) + 1)[:, None]
         norms = np.sqrt(np.einsum("ij,ij->i", centroids, centroids))
         with np.errstate(invalid="ignore", divide="ignore"):
-            centroids /= norms[:, None]            # an empty class: NaN, never chosen
+            centroids /= norms[:, None]  # an empty class: NaN, never chosen
         empty = ~np.isfinite(centroids).all(axis=1)
         centroids[empty] = 0.0
         for start in range(0, n, block):
-            scores = x[start:start + block] @ centroids.T
+            scores = x[start : start + block] @ centroids.T
             scores[:, empty] = -np.inf
-            best = np.argmax(scores, axis=1)        # first maximum: the lowest class
+            best = np.argmax(scores, axis=1)  # first maximum: the lowest class
             low = scores[np.arange(len(best)), best] <= -10.0
             best[low] = 0
-            classes[start:start + block] = best
+            classes[start : start + block] = best
     return classes
 
 
@@ -82,8 +83,11 @@ def write_classes(path: str | os.PathLike, kv, classes: np.ndarray) -> None:
     with formats.atomic_write(path) as f:
         for start in range(0, len(words), 8192):
             stop = min(len(words), start + 8192)
-            f.write("".join(f"{words[i]} {int(classes[i])}\n" for i in range(start, stop))
-                    .encode(ENCODING, ERRORS))
+            f.write(
+                "".join(f"{words[i]} {int(classes[i])}\n" for i in range(start, stop)).encode(
+                    ENCODING, ERRORS
+                )
+            )
 
 
 def read_classes(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:

@@ -1,8 +1,9 @@
 """Command line: word2vec.c's training flags, plus subcommands.
 
-    sgns -train data.txt -output vec.bin -size 100 -window 5 -negative 5 -binary 1
-    sgns demo
+sgns -train data.txt -output vec.bin -size 100 -window 5 -negative 5 -binary 1
+sgns demo
 """
+
 from __future__ import annotations
 
 import os
@@ -67,13 +68,26 @@ class Flag:
 
 
 FLAGS = {
-    "train": Flag(str, None), "output": Flag(str, None), "size": Flag(int, 100),
-    "window": Flag(int, 5), "sample": Flag(float, 1e-3), "hs": Flag(int, 0),
-    "negative": Flag(int, 5), "threads": Flag(int, None), "iter": Flag(int, 5),
-    "min-count": Flag(int, 5), "alpha": Flag(float, None), "classes": Flag(int, 0),
-    "debug": Flag(int, 2), "binary": Flag(int, 0), "save-vocab": Flag(str, None),
-    "read-vocab": Flag(str, None), "cbow": Flag(int, 0),
-    "min-alpha": Flag(float, 1e-4), "seed": Flag(int, 1), "shared-negatives": Flag(int, 1),
+    "train": Flag(str, None),
+    "output": Flag(str, None),
+    "size": Flag(int, 100),
+    "window": Flag(int, 5),
+    "sample": Flag(float, 1e-3),
+    "hs": Flag(int, 0),
+    "negative": Flag(int, 5),
+    "threads": Flag(int, None),
+    "iter": Flag(int, 5),
+    "min-count": Flag(int, 5),
+    "alpha": Flag(float, None),
+    "classes": Flag(int, 0),
+    "debug": Flag(int, 2),
+    "binary": Flag(int, 0),
+    "save-vocab": Flag(str, None),
+    "read-vocab": Flag(str, None),
+    "cbow": Flag(int, 0),
+    "min-alpha": Flag(float, 1e-4),
+    "seed": Flag(int, 1),
+    "shared-negatives": Flag(int, 1),
     "ns-exponent": Flag(float, 0.75),
 }
 
@@ -96,8 +110,9 @@ def parse_flags(argv: list[str], allowed=None) -> dict:
         try:
             opts[name] = allowed[name].kind(value)
         except ValueError:
-            raise UsageError(f"option {arg!r} needs {allowed[name].kind.__name__} value, "
-                             f"got {value!r}") from None
+            raise UsageError(
+                f"option {arg!r} needs {allowed[name].kind.__name__} value, got {value!r}"
+            ) from None
         i += 2
     return opts
 
@@ -127,8 +142,10 @@ class _ProgressLine:
         self.next_mark = 0.1
 
     def __call__(self, p) -> None:
-        text = (f"Alpha: {p.alpha:f}  Progress: {100 * p.fraction:.2f}%  "
-                f"Words/thread/sec: {p.words_per_thread_per_sec / 1000:.2f}k  ")
+        text = (
+            f"Alpha: {p.alpha:f}  Progress: {100 * p.fraction:.2f}%  "
+            f"Words/thread/sec: {p.words_per_thread_per_sec / 1000:.2f}k  "
+        )
         if self.tty:
             self.stream.write("\r" + text)
             self.stream.flush()
@@ -159,13 +176,22 @@ def model_from_flags(opts: dict) -> "Word2Vec":
     threads = opts["threads"] or os.cpu_count() or 1
     # word2vec.c: CBOW's default learning rate is 0.05, skip-gram's 0.025.
     alpha = opts["alpha"] if opts["alpha"] is not None else (0.05 if opts["cbow"] else 0.025)
-    return Word2Vec(sg=1 - opts["cbow"], hs=opts["hs"],
-                    vector_size=opts["size"], window=opts["window"], sample=opts["sample"],
-                    negative=opts["negative"], workers=threads, epochs=opts["iter"],
-                    min_count=opts["min-count"], alpha=alpha,
-                    min_alpha=min(opts["min-alpha"], alpha), seed=opts["seed"],
-                    shared_negatives=bool(opts["shared-negatives"]),
-                    ns_exponent=opts["ns-exponent"])
+    return Word2Vec(
+        sg=1 - opts["cbow"],
+        hs=opts["hs"],
+        vector_size=opts["size"],
+        window=opts["window"],
+        sample=opts["sample"],
+        negative=opts["negative"],
+        workers=threads,
+        epochs=opts["iter"],
+        min_count=opts["min-count"],
+        alpha=alpha,
+        min_alpha=min(opts["min-alpha"], alpha),
+        seed=opts["seed"],
+        shared_negatives=bool(opts["shared-negatives"]),
+        ns_exponent=opts["ns-exponent"],
+    )
 
 
 def train_command(argv: list[str]) -> int:
@@ -184,8 +210,7 @@ def train_command(argv: list[str]) -> int:
         err.write(f"Starting training using file {corpus}\n")
     if opts["read-vocab"]:
         words, counts, sentences = formats.read_vocab(opts["read-vocab"])
-        vocab = Vocabulary.from_counts(words, counts, min_count=opts["min-count"],
-                                       corpus_sentences=sentences)
+        vocab = Vocabulary.from_counts(words, counts, min_count=opts["min-count"], corpus_sentences=sentences)
         if not os.path.exists(corpus):
             raise FileNotFoundError(f"corpus file not found: {corpus!r}")
         model.build_vocab(vocab=vocab)
@@ -195,8 +220,7 @@ def train_command(argv: list[str]) -> int:
     if debug > 0:
         err.write(f"Vocab size: {len(vocab)}\nWords in train file: {vocab.total_words}\n")
     if opts["save-vocab"]:
-        formats.write_vocab(opts["save-vocab"], vocab.words, vocab.counts.tolist(),
-                            vocab.corpus_sentences)
+        formats.write_vocab(opts["save-vocab"], vocab.words, vocab.counts.tolist(), vocab.corpus_sentences)
     if not opts["output"]:
         return 0
     # On a terminal, a tqdm bar when tqdm is installed; otherwise (or with
@@ -211,22 +235,27 @@ def train_command(argv: list[str]) -> int:
         status = 130
         if line:
             line.end()
-        err.write(f"interrupted: writing the vectors trained so far "
-                  f"({100.0 * model.words_done / max(1, model.total_train_words):.1f}% of training)\n")
+        err.write(
+            f"interrupted: writing the vectors trained so far "
+            f"({100.0 * model.words_done / max(1, model.total_train_words):.1f}% of training)\n"
+        )
     else:
         if line:
             line.end()
     if opts["classes"]:
         # word2vec.c: with -classes K the output holds "word class" lines, not vectors.
         from sgns.classes import word_classes, write_classes
+
         write_classes(opts["output"], model.wv, word_classes(model.wv, opts["classes"]))
     else:
         model.wv.save_word2vec_format(opts["output"], binary=bool(opts["binary"]))
     if debug > 0:
         words = sum(r.words for r in model.epoch_reports)
         secs = time.perf_counter() - t0
-        err.write(f"Trained {words} words in {secs:.2f}s ({words / max(secs, 1e-9):,.0f} words/s); "
-                  f"wrote {opts['output']}\n")
+        err.write(
+            f"Trained {words} words in {secs:.2f}s ({words / max(secs, 1e-9):,.0f} words/s); "
+            f"wrote {opts['output']}\n"
+        )
     return status
 
 
@@ -236,20 +265,31 @@ def demo_command(argv: list[str]) -> int:
 
     from sgns.model import Word2Vec
 
-    opts = parse_flags(argv, {"epochs": Flag(int, 5), "threads": Flag(int, None),
-                              "size": Flag(int, 100), "seed": Flag(int, 1)})
+    opts = parse_flags(
+        argv,
+        {"epochs": Flag(int, 5), "threads": Flag(int, None), "size": Flag(int, 100), "seed": Flag(int, 1)},
+    )
     data = resources.files("sgns") / "data" / "kjv.txt.gz"
-    print("sgns demo: skip-gram with negative sampling on the King James Bible "
-          "(31,102 verses, 790k words)")
+    print("sgns demo: skip-gram with negative sampling on the King James Bible (31,102 verses, 790k words)")
     with resources.as_file(data) as path:
         t0 = time.perf_counter()
-        model = Word2Vec(corpus_file=path, vector_size=opts["size"], window=5, min_count=5,
-                         sample=1e-3, negative=5, epochs=opts["epochs"],
-                         workers=opts["threads"] or os.cpu_count() or 1, seed=opts["seed"])
+        model = Word2Vec(
+            corpus_file=path,
+            vector_size=opts["size"],
+            window=5,
+            min_count=5,
+            sample=1e-3,
+            negative=5,
+            epochs=opts["epochs"],
+            workers=opts["threads"] or os.cpu_count() or 1,
+            seed=opts["seed"],
+        )
         secs = time.perf_counter() - t0
     words = sum(r.words for r in model.epoch_reports)
-    print(f"vocabulary {len(model.wv)} words; trained {opts['epochs']} epochs in {secs:.2f}s "
-          f"({words / max(secs, 1e-9):,.0f} words/s)\n")
+    print(
+        f"vocabulary {len(model.wv)} words; trained {opts['epochs']} epochs in {secs:.2f}s "
+        f"({words / max(secs, 1e-9):,.0f} words/s)\n"
+    )
     for word in ("god", "jesus", "king", "water", "sheep", "gold", "david"):
         if word in model.wv:
             near = ", ".join(f"{w} {s:.2f}" for w, s in model.wv.most_similar(word, topn=6))
@@ -260,11 +300,13 @@ def demo_command(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"demo": demo_command,
-            "plot": lambda argv: __import__("sgns.plot").plot.plot_command(argv),
-            "distance": lambda argv: __import__("sgns.tools").tools.distance_command(argv),
-            "analogy": lambda argv: __import__("sgns.tools").tools.analogy_command(argv),
-            "accuracy": lambda argv: __import__("sgns.tools").tools.accuracy_command(argv)}
+COMMANDS = {
+    "demo": demo_command,
+    "plot": lambda argv: __import__("sgns.plot").plot.plot_command(argv),
+    "distance": lambda argv: __import__("sgns.tools").tools.distance_command(argv),
+    "analogy": lambda argv: __import__("sgns.tools").tools.analogy_command(argv),
+    "accuracy": lambda argv: __import__("sgns.tools").tools.accuracy_command(argv),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         if command is not None:
             return command(argv[1:])
         from sgns import distributed
+
         if distributed.world_size() > 1:  # started by mpirun -np N (N > 1) with mpi4py
             return distributed.train_command(argv)
         return train_command(argv)

@@ -13,6 +13,7 @@ are part of a token, as in the C reader.
 Memory is bounded whatever the line length: files are read in blocks of
 1 MiB and a long line is yielded in pieces of max_sentence_length tokens.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -28,8 +29,8 @@ from sgns.vocab import ENCODING, ERRORS
 Source = Union[str, os.PathLike, IO]
 
 _BLOCK = 1 << 20
-_MAX_WORD = 1000                       # csrc/reader.h SG_MAX_WORD
-_WS = b" \t\n\v\f\r"                   # bytes.split() separators; NUL is mapped to a space
+_MAX_WORD = 1000  # csrc/reader.h SG_MAX_WORD
+_WS = b" \t\n\v\f\r"  # bytes.split() separators; NUL is mapped to a space
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 # Characters str.split() treats as whitespace but the C reader does not.
 _ASCII_OTHER_SPACE = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
@@ -58,8 +59,11 @@ def _tokens(data: bytes) -> list[str]:
     if b"\0" in data:
         data = data.replace(b"\0", b" ")
     text = data.decode(ENCODING, ERRORS)
-    if (not any(c in data for c in _ASCII_OTHER_SPACE) if text.isascii()
-            else _UNICODE_SPACE.search(text) is None):
+    if (
+        not any(c in data for c in _ASCII_OTHER_SPACE)
+        if text.isascii()
+        else _UNICODE_SPACE.search(text) is None
+    ):
         tokens = text.split()  # same split as the bytes: no other whitespace present
     else:
         tokens = [t.decode(ENCODING, ERRORS) for t in data.split()]
@@ -77,8 +81,8 @@ def _sentences(f: IO, max_len: int, lines: bool, limit: int | None) -> Iterator[
     none) or one stream cut every max_len tokens (lines=False). At most
     `limit` lines are read."""
     read = f.readline if lines else f.read
-    carry = b""           # a token cut by the block boundary
-    skipping = False      # inside a token already longer than the C reader keeps
+    carry = b""  # a token cut by the block boundary
+    skipping = False  # inside a token already longer than the C reader keeps
     sentence: list[str] = []
     n_lines = 0
     while limit is None or n_lines < limit:
@@ -88,8 +92,7 @@ def _sentences(f: IO, max_len: int, lines: bool, limit: int | None) -> Iterator[
         if not chunk:
             break
         if skipping:
-            ws = min((p for p in map(chunk.find, (bytes([c]) for c in _WS + b"\0")) if p >= 0),
-                     default=-1)
+            ws = min((p for p in map(chunk.find, (bytes([c]) for c in _WS + b"\0")) if p >= 0), default=-1)
             if ws < 0:
                 continue
             chunk = chunk[ws:]
@@ -101,7 +104,7 @@ def _sentences(f: IO, max_len: int, lines: bool, limit: int | None) -> Iterator[
             cut = max(data.rfind(bytes([c])) for c in _WS + b"\0") + 1
             carry, data = data[cut:], data[:cut]
             if len(carry) > _MAX_WORD:
-                carry, skipping = carry[:_MAX_WORD + 1], True
+                carry, skipping = carry[: _MAX_WORD + 1], True
         tokens = _tokens(data)
         if sentence:
             sentence.extend(tokens)
@@ -110,7 +113,7 @@ def _sentences(f: IO, max_len: int, lines: bool, limit: int | None) -> Iterator[
         if len(sentence) >= max_len:
             full = len(sentence) - len(sentence) % max_len
             for start in range(0, full, max_len):
-                yield sentence[start:start + max_len]
+                yield sentence[start : start + max_len]
             sentence = sentence[full:]
         if end_of_line:
             n_lines += 1
@@ -120,7 +123,7 @@ def _sentences(f: IO, max_len: int, lines: bool, limit: int | None) -> Iterator[
     if carry:
         sentence.extend(_tokens(carry))
     for start in range(0, len(sentence), max_len):
-        yield sentence[start:start + max_len]
+        yield sentence[start : start + max_len]
 
 
 class LineSentence:
@@ -159,8 +162,10 @@ class LineSentence:
             return
         f = self.source
         if self._passes and not _seekable(f):
-            raise TypeError("this file object cannot be rewound (not seekable), so it can be read "
-                            "only once; pass a path, or a seekable file")
+            raise TypeError(
+                "this file object cannot be rewound (not seekable), so it can be read "
+                "only once; pass a path, or a seekable file"
+            )
         self._passes += 1
         if _seekable(f):
             f.seek(0)
@@ -193,8 +198,7 @@ class PathLineSentences:
     not entered. max_sentence_length and limit (lines per file) as in
     LineSentence. Re-iterable; the directory is listed once, here."""
 
-    def __init__(self, source: str | os.PathLike, max_sentence_length: int = 10000,
-                 limit: int | None = None):
+    def __init__(self, source: str | os.PathLike, max_sentence_length: int = 10000, limit: int | None = None):
         path = os.fspath(source)
         self.source = path
         self.max_sentence_length = max_sentence_length
@@ -203,8 +207,7 @@ class PathLineSentences:
             self.input_files = [path]
         elif os.path.isdir(path):
             names = sorted(os.listdir(path))
-            self.input_files = [os.path.join(path, n) for n in names
-                                if os.path.isfile(os.path.join(path, n))]
+            self.input_files = [os.path.join(path, n) for n in names if os.path.isfile(os.path.join(path, n))]
             if not self.input_files:
                 raise ValueError(f"no files in the directory {os.fsdecode(path)!r}")
         else:

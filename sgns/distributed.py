@@ -48,6 +48,7 @@ mpirun itself becomes SIGTERM for every rank and SIGKILL a second later.
 mpi4py is optional (pip install 'sgns[mpi]'). Without it, or outside an MPI
 launch (COMM_WORLD of size 1), nothing changes: training is single-process.
 """
+
 from __future__ import annotations
 
 import functools
@@ -95,6 +96,7 @@ _ALLREDUCE_CHUNK = 1 << 24
 
 # ---- launch detection --------------------------------------------------------
 
+
 def default_sync_words(n: int) -> int:
     """Words per rank between synchronisations for n ranks: 100k for 2,
     40000 / n (at least 1000) for more."""
@@ -137,15 +139,18 @@ def get_comm():
         return _COMM
     _COMM_DONE = True
     size = launched_size()
-    if size <= 1 and not (any(name in os.environ for name in _RANK_ENV)
-                          and not any(name in os.environ for name in _SIZE_ENV)):
+    if size <= 1 and not (
+        any(name in os.environ for name in _RANK_ENV) and not any(name in os.environ for name in _SIZE_ENV)
+    ):
         return None
     try:
         from mpi4py import MPI
     except ImportError:
-        logger.warning("started by an MPI launcher%s, but mpi4py is not installed "
-                       "(pip install 'sgns[mpi]'): every process trains on its own",
-                       f" with {size} processes" if size > 1 else "")
+        logger.warning(
+            "started by an MPI launcher%s, but mpi4py is not installed "
+            "(pip install 'sgns[mpi]'): every process trains on its own",
+            f" with {size} processes" if size > 1 else "",
+        )
         return None
     comm = MPI.COMM_WORLD
     _COMM = comm if comm.Get_size() > 1 else None
@@ -177,14 +182,18 @@ def require_comm(comm=None):
     comm = get_comm()
     if comm is None:
         if launched_size() > 1:
-            raise ImportError(f"distributed='mpi' under an MPI launch of {launched_size()} "
-                              "processes needs mpi4py: pip install 'sgns[mpi]'")
-        raise RuntimeError("distributed training needs an MPI launch of 2 or more processes "
-                           "(mpirun -np N ...)")
+            raise ImportError(
+                f"distributed='mpi' under an MPI launch of {launched_size()} "
+                "processes needs mpi4py: pip install 'sgns[mpi]'"
+            )
+        raise RuntimeError(
+            "distributed training needs an MPI launch of 2 or more processes (mpirun -np N ...)"
+        )
     return comm
 
 
 # ---- error handling ----------------------------------------------------------
+
 
 class _Abort:
     """On an exception in one rank, print it and end the whole job with
@@ -210,8 +219,9 @@ class _Abort:
             if code == 130:
                 sys.stderr.write(f"sgns: rank {r} of {n}: interrupted during {self.what}\n")
             else:
-                sys.stderr.write(f"sgns: rank {r} of {n}: error during {self.what}: "
-                                 f"{kind.__name__}: {value}\n")
+                sys.stderr.write(
+                    f"sgns: rank {r} of {n}: error during {self.what}: {kind.__name__}: {value}\n"
+                )
                 sys.stderr.write("".join(traceback.format_exception(kind, value, tb)))
             sys.stderr.write(f"sgns: rank {r}: aborting all {n} MPI processes\n")
             sys.stderr.flush()
@@ -238,8 +248,7 @@ def _agree(comm, error: BaseException | None) -> None:
             if not (isinstance(kind, type) and issubclass(kind, Exception)):
                 kind = RuntimeError
             try:
-                exc = kind(f"rank {r}: {message}" if r != comm.Get_rank() or error is None
-                           else message)
+                exc = kind(f"rank {r}: {message}" if r != comm.Get_rank() or error is None else message)
             except Exception:
                 exc = RuntimeError(f"rank {r}: {message}")
             raise _Agreed(exc)
@@ -247,16 +256,19 @@ def _agree(comm, error: BaseException | None) -> None:
 
 def _unwrap(fn):
     """Turn _Agreed back into the error it carries, for the caller."""
+
     @functools.wraps(fn)
     def run(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except _Agreed as e:
             raise e.error from None
+
     return run
 
 
 # ---- vocabulary --------------------------------------------------------------
+
 
 def _rank_range(size: int, r: int, n: int) -> tuple[int, int]:
     return size * r // n, size * (r + 1) // n
@@ -265,12 +277,14 @@ def _rank_range(size: int, r: int, n: int) -> tuple[int, int]:
 def _count_range(path, start: int, end: int, workers: int, max_vocab_size: int):
     """Count path[start:end) on up to `workers` threads, merged in order."""
     from sgns.model import _count_file_parallel
+
     return _count_file_parallel(path, workers, max_vocab_size, start, end)
 
 
 def _check_corpus(comm, corpus_file) -> str:
     """Collective: every rank sees the same plain file of the same size."""
     from sgns.model import _COMPRESSED
+
     path = os.fspath(corpus_file)
     error = None
     size = -1
@@ -280,16 +294,23 @@ def _check_corpus(comm, corpus_file) -> str:
         if os.path.isdir(path):
             raise IsADirectoryError(f"corpus path is a directory: {os.fsdecode(path)!r}")
         if os.path.splitext(os.fsdecode(path))[1].lower() in _COMPRESSED:
-            raise ValueError(f"distributed training reads byte ranges of a plain text file; "
-                             f"decompress {os.fsdecode(path)!r} first")
+            raise ValueError(
+                f"distributed training reads byte ranges of a plain text file; "
+                f"decompress {os.fsdecode(path)!r} first"
+            )
         size = os.path.getsize(path)
     except Exception as e:
         error = e
     _agree(comm, error)
     sizes = comm.allgather(size)
     if len(set(sizes)) != 1:
-        _agree(comm, ValueError(f"the ranks see different sizes of {os.fsdecode(path)!r}: "
-                                f"{sizes} (every node needs the same file)"))
+        _agree(
+            comm,
+            ValueError(
+                f"the ranks see different sizes of {os.fsdecode(path)!r}: "
+                f"{sizes} (every node needs the same file)"
+            ),
+        )
     return path
 
 
@@ -315,8 +336,7 @@ def build_vocab(model, corpus_file, *, comm=None):
         start, end = _rank_range(size, r, n)
         t0 = time.perf_counter()
         if end > start:
-            table, tokens, lines, _ = _count_range(path, start, end, model.workers,
-                                                   model.max_vocab_size or 0)
+            table, tokens, lines, _ = _count_range(path, start, end, model.workers, model.max_vocab_size or 0)
         else:
             table, tokens, lines = _tokenize.WordHash(), 0, 0
         local = (_pack_words(table.words()), table.counts(), len(table), tokens, lines)
@@ -332,13 +352,23 @@ def build_vocab(model, corpus_file, *, comm=None):
         if payload[0] == "error":
             raise _Agreed(ValueError(payload[1]))
         _, words, counts, corpus_words, sentences, effective = payload
-        vocab = Vocabulary(words, counts, corpus_words=corpus_words, corpus_sentences=sentences,
-                           effective_min_count=effective)
+        vocab = Vocabulary(
+            words,
+            counts,
+            corpus_words=corpus_words,
+            corpus_sentences=sentences,
+            effective_min_count=effective,
+        )
         model.build_vocab(vocab=vocab)
         _assert_identical(comm, model, "initial weights")
         if r == 0:
-            logger.info("distributed vocabulary over %d ranks: counted %d bytes per rank in %.2fs; "
-                        "%d words", n, end - start, t_count, len(vocab))
+            logger.info(
+                "distributed vocabulary over %d ranks: counted %d bytes per rank in %.2fs; %d words",
+                n,
+                end - start,
+                t_count,
+                len(vocab),
+            )
         return model
 
 
@@ -353,16 +383,31 @@ def _merge_and_filter(model, path, size, parts):
     if len(table) == 0:
         return ("error", f"the corpus is empty: no words in {os.fsdecode(path)!r}")
     from sgns.model import _DecodedWords, _ends_with_newline
+
     sentences = lines + (1 if size and not _ends_with_newline(path) else 0)
-    vocab = Vocabulary.from_counts(_DecodedWords(table), table.counts(), min_count=model.min_count,
-                                   max_final_vocab=model.max_final_vocab, corpus_words=tokens,
-                                   corpus_sentences=sentences)
+    vocab = Vocabulary.from_counts(
+        _DecodedWords(table),
+        table.counts(),
+        min_count=model.min_count,
+        max_final_vocab=model.max_final_vocab,
+        corpus_words=tokens,
+        corpus_sentences=sentences,
+    )
     if len(vocab) == 0:
-        return ("error", f"empty vocabulary: no word occurs at least min_count="
-                         f"{vocab.effective_min_count} times (the corpus has {tokens} words); "
-                         f"lower min_count")
-    return ("ok", vocab.words, vocab.counts, vocab.corpus_words, vocab.corpus_sentences,
-            vocab.effective_min_count)
+        return (
+            "error",
+            f"empty vocabulary: no word occurs at least min_count="
+            f"{vocab.effective_min_count} times (the corpus has {tokens} words); "
+            f"lower min_count",
+        )
+    return (
+        "ok",
+        vocab.words,
+        vocab.counts,
+        vocab.corpus_words,
+        vocab.corpus_sentences,
+        vocab.effective_min_count,
+    )
 
 
 def model_digest(model) -> str:
@@ -377,18 +422,24 @@ def model_digest(model) -> str:
 def _assert_identical(comm, model, what: str) -> None:
     digests = comm.allgather(model_digest(model))
     if len(set(digests)) != 1:
-        raise _Agreed(RuntimeError(f"the ranks' {what} differ (digests {digests}); "
-                                   "same seed, same vocabulary should give identical weights"))
+        raise _Agreed(
+            RuntimeError(
+                f"the ranks' {what} differ (digests {digests}); "
+                "same seed, same vocabulary should give identical weights"
+            )
+        )
 
 
 # ---- synchronisation ---------------------------------------------------------
 
+
 def _allreduce_sum(comm, a: np.ndarray) -> None:
     """In-place sum over ranks of a C-contiguous array, in chunks."""
     from mpi4py import MPI
+
     flat = a.reshape(-1)
     for s in range(0, flat.size, _ALLREDUCE_CHUNK):
-        comm.Allreduce(MPI.IN_PLACE, flat[s:s + _ALLREDUCE_CHUNK], op=MPI.SUM)
+        comm.Allreduce(MPI.IN_PLACE, flat[s : s + _ALLREDUCE_CHUNK], op=MPI.SUM)
 
 
 class _Sync:
@@ -417,30 +468,33 @@ class _Sync:
         self.hot_rows = max(1, int(hot_rows))
         # (matrix, hot end): output rows of hierarchical softmax are tree
         # nodes, the busiest (nearest the root) at the end.
-        self.parts = [(m, end) for m, end in ((model.wv.vectors, "head"), (model.syn1neg, "head"),
-                                              (model.syn1, "tail")) if m.size]
+        self.parts = [
+            (m, end)
+            for m, end in ((model.wv.vectors, "head"), (model.syn1neg, "head"), (model.syn1, "tail"))
+            if m.size
+        ]
         self.snapshots = [m.copy() for m, _ in self.parts] if mode == "sum" else None
         self.syncs = 0
         self.bytes = 0
-        self.rows = 0          # rows exchanged
-        self.rows_total = 0    # rows a full sync exchanges
+        self.rows = 0  # rows exchanged
+        self.rows_total = 0  # rows a full sync exchanges
         self.seconds = 0.0
 
     def __call__(self, full: bool) -> None:
         t0 = time.perf_counter()
         self.syncs += 1
-        level = (self.syncs & -self.syncs).bit_length() - 1   # trailing zeros: 0,1,0,2,0,1,0,3..
+        level = (self.syncs & -self.syncs).bit_length() - 1  # trailing zeros: 0,1,0,2,0,1,0,3..
         for i, (m, end) in enumerate(self.parts):
             v = m.shape[0]
             rows = v if full or self.mode == "mean" else min(v, self.hot_rows << min(level, 40))
-            block = m[:rows] if end == "head" else m[v - rows:]
+            block = m[:rows] if end == "head" else m[v - rows :]
             if self.mode == "mean":
                 _allreduce_sum(self.comm, block)
                 block *= np.float32(1.0 / self.n)
             else:
                 snap = self.snapshots[i]
-                base = snap[:rows] if end == "head" else snap[v - rows:]
-                block -= base               # this rank's update since the last sync
+                base = snap[:rows] if end == "head" else snap[v - rows :]
+                block -= base  # this rank's update since the last sync
                 _allreduce_sum(self.comm, block)
                 block += base
                 np.copyto(base, block)
@@ -450,13 +504,19 @@ class _Sync:
         self.seconds += time.perf_counter() - t0
 
     def stats(self) -> dict:
-        return {"mode": self.mode, "syncs": self.syncs, "bytes": self.bytes,
-                "bytes_per_sync": self.bytes / max(1, self.syncs),
-                "row_fraction": self.rows / max(1, self.rows_total), "seconds": self.seconds,
-                "wire_bytes_per_rank": self.bytes * 2 * (self.n - 1) / self.n}
+        return {
+            "mode": self.mode,
+            "syncs": self.syncs,
+            "bytes": self.bytes,
+            "bytes_per_sync": self.bytes / max(1, self.syncs),
+            "row_fraction": self.rows / max(1, self.rows_total),
+            "seconds": self.seconds,
+            "wire_bytes_per_rank": self.bytes * 2 * (self.n - 1) / self.n,
+        }
 
 
 # ---- training ----------------------------------------------------------------
+
 
 class _StopFlag:
     """SIGINT/SIGTERM/SIGUSR1 -> stop flag (+ stop the running trainer),
@@ -492,12 +552,22 @@ class _StopFlag:
 
 
 @_unwrap
-def train(model, corpus_file, *, comm=None, total_words: int | None = None,
-          epochs: int | None = None, start_alpha: float | None = None,
-          end_alpha: float | None = None, compute_loss: bool | None = None,
-          callbacks: Sequence = (), progress: bool | Callable | None = None,
-          sync_words: int | None = None, sync: str | None = None,
-          hot_rows: int | None = None) -> tuple[int, int]:
+def train(
+    model,
+    corpus_file,
+    *,
+    comm=None,
+    total_words: int | None = None,
+    epochs: int | None = None,
+    start_alpha: float | None = None,
+    end_alpha: float | None = None,
+    compute_loss: bool | None = None,
+    callbacks: Sequence = (),
+    progress: bool | Callable | None = None,
+    sync_words: int | None = None,
+    sync: str | None = None,
+    hot_rows: int | None = None,
+) -> tuple[int, int]:
     """Collective: train model (vocabulary built by build_vocab above) on
     corpus_file across the ranks of comm. Same arguments and result as
     Word2Vec.train ((examples, words), summed over ranks).
@@ -534,14 +604,16 @@ def train(model, corpus_file, *, comm=None, total_words: int | None = None,
     progress = model.progress if progress is None else progress
     callbacks = model.callbacks + list(callbacks)
     if not model.wv.vectors.flags.writeable:
-        raise ValueError("the vectors are read-only (loaded with mmap='r'); "
-                         "load with mmap=None or 'c' to train")
+        raise ValueError(
+            "the vectors are read-only (loaded with mmap='r'); load with mmap=None or 'c' to train"
+        )
 
     with _Abort(comm, "training"):
         path = _check_corpus(comm, corpus_file)
         _assert_identical(comm, model, "models before training")
-        per_epoch = int(total_words) if total_words is not None else (model.epoch_words or
-                                                                      model.vocab.total_words)
+        per_epoch = (
+            int(total_words) if total_words is not None else (model.epoch_words or model.vocab.total_words)
+        )
         total = per_epoch * epochs
         model.total_train_words = total
         model.interrupted = False
@@ -565,12 +637,24 @@ def train(model, corpus_file, *, comm=None, total_words: int | None = None,
 
         def new_trainer(global_done: int):
             return _train.Trainer(
-                model.wv.vectors, model.syn1neg if model.negative else None, keep, noise,
-                window=model.window, negative=model.negative, alpha=alpha0, min_alpha=alpha1,
-                total_words=sched_total, syn1=model.syn1 if model.hs else None,
-                huffman=model._huffman, sg=bool(model.sg), cbow_mean=bool(model.cbow_mean),
-                shared_negatives=model.window_batched, compute_loss=compute_loss,
-                max_sentence=model.max_sentence_length, words_done=global_done // n)
+                model.wv.vectors,
+                model.syn1neg if model.negative else None,
+                keep,
+                noise,
+                window=model.window,
+                negative=model.negative,
+                alpha=alpha0,
+                min_alpha=alpha1,
+                total_words=sched_total,
+                syn1=model.syn1 if model.hs else None,
+                huffman=model._huffman,
+                sg=bool(model.sg),
+                cbow_mean=bool(model.cbow_mean),
+                shared_negatives=model.window_batched,
+                compute_loss=compute_loss,
+                max_sentence=model.max_sentence_length,
+                words_done=global_done // n,
+            )
 
         trainer = new_trainer(0)
         settable = _settable_words_done(trainer)
@@ -603,15 +687,30 @@ def train(model, corpus_file, *, comm=None, total_words: int | None = None,
                 report_fn(Progress(epoch + 1, epochs, frac, alpha, rate, rate / (n * workers)))
                 next_report[0] = now + 0.5
             if due_log:
-                logger.info("EPOCH %d - PROGRESS: at %.2f%% examples, %.0f words/s, alpha %.6f",
-                            epoch + 1, 100.0 * frac, rate, alpha)
+                logger.info(
+                    "EPOCH %d - PROGRESS: at %.2f%% examples, %.0f words/s, alpha %.6f",
+                    epoch + 1,
+                    100.0 * frac,
+                    rate,
+                    alpha,
+                )
                 next_report[1] = now + 1.0
+
         if r == 0:
-            logger.info("distributed training over %d ranks x %d threads: %d words per epoch, "
-                        "%d epochs, %d rounds per epoch (sync every ~%d words per rank, "
-                        "sync=%s, %d hot rows, %.1f MB of weights)", n, workers, per_epoch, epochs,
-                        rounds, sync_words, sync, hot_rows,
-                        sum(m.nbytes for m, _ in syncer.parts) / 1e6)
+            logger.info(
+                "distributed training over %d ranks x %d threads: %d words per epoch, "
+                "%d epochs, %d rounds per epoch (sync every ~%d words per rank, "
+                "sync=%s, %d hot rows, %.1f MB of weights)",
+                n,
+                workers,
+                per_epoch,
+                epochs,
+                rounds,
+                sync_words,
+                sync,
+                hot_rows,
+                sum(m.nbytes for m, _ in syncer.parts) / 1e6,
+            )
         _call(model, callbacks, "on_train_begin")
         examples = words = 0
         global_done = 0
@@ -629,12 +728,11 @@ def train(model, corpus_file, *, comm=None, total_words: int | None = None,
                     if stop.set:
                         trainer.request_stop()
                     w_local, x_local, l_local = _round(
-                        model, trainer, path, vocab_table, bounds, cache, epoch, rnd, rounds,
-                        r, n, tick)
+                        model, trainer, path, vocab_table, bounds, cache, epoch, rnd, rounds, r, n, tick
+                    )
                     stop.trainer = None
                     loss += l_local
-                    counts = np.array([w_local, x_local, int(stop.set or trainer.stopped)],
-                                      dtype=np.int64)
+                    counts = np.array([w_local, x_local, int(stop.set or trainer.stopped)], dtype=np.int64)
                     _allreduce_sum(comm, counts)
                     syncer(full=rnd == rounds - 1 or bool(counts[2]))
                     global_done += int(counts[0])
@@ -655,10 +753,17 @@ def train(model, corpus_file, *, comm=None, total_words: int | None = None,
                 examples += ep.examples
                 words += ep.words
                 if r == 0:
-                    logger.info("EPOCH %d: training on %d words (%d examples) over %d ranks took "
-                                "%.1fs, %.0f words/s%s", epoch + 1, ep.words, ep.examples, n,
-                                ep.seconds, ep.words / max(ep.seconds, 1e-9),
-                                f", loss {ep.loss:.6g}" if compute_loss else "")
+                    logger.info(
+                        "EPOCH %d: training on %d words (%d examples) over %d ranks took "
+                        "%.1fs, %.0f words/s%s",
+                        epoch + 1,
+                        ep.words,
+                        ep.examples,
+                        n,
+                        ep.seconds,
+                        ep.words / max(ep.seconds, 1e-9),
+                        f", loss {ep.loss:.6g}" if compute_loss else "",
+                    )
                 if stopped:
                     break
                 _call(model, callbacks, "on_epoch_end")
@@ -668,20 +773,33 @@ def train(model, corpus_file, *, comm=None, total_words: int | None = None,
         elapsed = time.perf_counter() - t_start
         if r == 0:
             s = model.sync_stats
-            logger.info("synchronised %d times: %.1f MB per sync (%.0f%% of the rows), %.2fs in "
-                        "collectives (%.0f%% of %.1fs)", s["syncs"], s["bytes_per_sync"] / 1e6,
-                        100 * s["row_fraction"], s["seconds"], 100 * s["seconds"] / max(elapsed, 1e-9),
-                        elapsed)
+            logger.info(
+                "synchronised %d times: %.1f MB per sync (%.0f%% of the rows), %.2fs in "
+                "collectives (%.0f%% of %.1fs)",
+                s["syncs"],
+                s["bytes_per_sync"] / 1e6,
+                100 * s["row_fraction"],
+                s["seconds"],
+                100 * s["seconds"] / max(elapsed, 1e-9),
+                elapsed,
+            )
     if stopped:
         model.interrupted = True
         if r == 0:
-            logger.warning("training interrupted after %d words (%.1f%% of the schedule); every "
-                           "rank holds the same vectors, trained so far", global_done,
-                           100.0 * global_done / max(1, total))
+            logger.warning(
+                "training interrupted after %d words (%.1f%% of the schedule); every "
+                "rank holds the same vectors, trained so far",
+                global_done,
+                100.0 * global_done / max(1, total),
+            )
         raise KeyboardInterrupt
     if r == 0:
-        logger.info("training on %d words took %.1fs, %.0f effective words/s", words, elapsed,
-                    words / max(elapsed, 1e-9))
+        logger.info(
+            "training on %d words took %.1fs, %.0f effective words/s",
+            words,
+            elapsed,
+            words / max(elapsed, 1e-9),
+        )
     _call(model, callbacks, "on_train_end")
     return examples, words
 
@@ -705,8 +823,9 @@ def _round(model, trainer, path, vocab_table, bounds, cache, epoch, rnd, rounds,
                 results[k] = trainer.train_file(path, lo, hi, vocab_table, seed)
                 return
             if cache[k] is None:
-                ids = _train.encode_file(path, a, b, vocab_table, model.max_sentence_length,
-                                         stop=trainer.stop_flag)
+                ids = _train.encode_file(
+                    path, a, b, vocab_table, model.max_sentence_length, stop=trainer.stop_flag
+                )
                 if ids is None:  # stopped while encoding
                     results[k] = (0, 0, 0.0, True)
                     return
@@ -723,8 +842,11 @@ def _round(model, trainer, path, vocab_table, bounds, cache, epoch, rnd, rounds,
     # ranks go about as fast. A Ctrl-C lands here only when no handler could
     # be installed (not the main thread).
     tasks = [(f"sgns-rank{r}-worker-{k}", functools.partial(work, k)) for k in range(threads)]
-    _run_in_threads(tasks, tick=lambda: tick(epoch, n * trainer.words_done, trainer.alpha),
-                    on_interrupt=trainer.request_stop)
+    _run_in_threads(
+        tasks,
+        tick=lambda: tick(epoch, n * trainer.words_done, trainer.alpha),
+        on_interrupt=trainer.request_stop,
+    )
     words = examples = 0
     loss = 0.0
     for res in results:
@@ -745,12 +867,20 @@ def _call(model, callbacks, event: str) -> None:
             fn(model)
 
 
-def fit(corpus_file, *, comm=None, sync_words: int | None = None, sync: str | None = None,
-        hot_rows: int | None = None, **kwargs):
+def fit(
+    corpus_file,
+    *,
+    comm=None,
+    sync_words: int | None = None,
+    sync: str | None = None,
+    hot_rows: int | None = None,
+    **kwargs,
+):
     """Word2Vec(corpus_file=..., **kwargs) trained across the MPI ranks of
     comm (default COMM_WORLD); every rank returns the same model. Outside an
     MPI launch it is plain single-process Word2Vec."""
     from sgns.model import Word2Vec
+
     if comm is None and get_comm() is None:
         return Word2Vec(corpus_file=corpus_file, **kwargs)
     model = Word2Vec(**kwargs)
@@ -760,6 +890,7 @@ def fit(corpus_file, *, comm=None, sync_words: int | None = None, sync: str | No
 
 
 # ---- command line ------------------------------------------------------------
+
 
 def train_command(argv: list[str], comm=None) -> int:
     """`mpirun -np N sgns -train ... -output ...`: the word2vec.c flags of
@@ -772,8 +903,14 @@ def train_command(argv: list[str], comm=None) -> int:
     comm = require_comm(comm)
     r, n = comm.Get_rank(), comm.Get_size()
     err = sys.stderr if r == 0 else open(os.devnull, "w")
-    flags = dict(cli.FLAGS, **{"sync-words": cli.Flag(int, default_sync_words(n)),
-                              "sync": cli.Flag(str, "sum"), "hot-rows": cli.Flag(int, HOT_ROWS)})
+    flags = dict(
+        cli.FLAGS,
+        **{
+            "sync-words": cli.Flag(int, default_sync_words(n)),
+            "sync": cli.Flag(str, "sum"),
+            "hot-rows": cli.Flag(int, HOT_ROWS),
+        },
+    )
     try:
         # Every rank parses the same argv: a usage error is the same everywhere.
         opts = cli.parse_flags(argv, flags)
@@ -807,8 +944,9 @@ def train_command(argv: list[str], comm=None) -> int:
                 error = None
                 try:
                     words, counts, sentences = formats.read_vocab(opts["read-vocab"])
-                    vocab = Vocabulary.from_counts(words, counts, min_count=opts["min-count"],
-                                                   corpus_sentences=sentences)
+                    vocab = Vocabulary.from_counts(
+                        words, counts, min_count=opts["min-count"], corpus_sentences=sentences
+                    )
                 except (OSError, ValueError) as e:
                     error = e
                 _agree(comm, error)
@@ -822,22 +960,32 @@ def train_command(argv: list[str], comm=None) -> int:
             err.write(f"Vocab size: {len(vocab)}\nWords in train file: {vocab.total_words}\n")
         if opts["save-vocab"] and r == 0:
             with _Abort(comm, "writing the vocabulary"):
-                formats.write_vocab(opts["save-vocab"], vocab.words, vocab.counts.tolist(),
-                                    vocab.corpus_sentences)
+                formats.write_vocab(
+                    opts["save-vocab"], vocab.words, vocab.counts.tolist(), vocab.corpus_sentences
+                )
         if not opts["output"]:
             comm.Barrier()
             return 0
         line = cli._ProgressLine(err) if debug > 1 and r == 0 else None
         t0 = time.perf_counter()
         try:
-            train(model, corpus, comm=comm, progress=line or False,
-                  sync_words=opts["sync-words"], sync=opts["sync"], hot_rows=opts["hot-rows"])
+            train(
+                model,
+                corpus,
+                comm=comm,
+                progress=line or False,
+                sync_words=opts["sync-words"],
+                sync=opts["sync"],
+                hot_rows=opts["hot-rows"],
+            )
         except KeyboardInterrupt:
             status = 130
             if line:
                 line.end()
-            err.write(f"interrupted: writing the vectors trained so far "
-                      f"({100.0 * model.words_done / max(1, model.total_train_words):.1f}% of training)\n")
+            err.write(
+                f"interrupted: writing the vectors trained so far "
+                f"({100.0 * model.words_done / max(1, model.total_train_words):.1f}% of training)\n"
+            )
         else:
             if line:
                 line.end()
@@ -845,6 +993,7 @@ def train_command(argv: list[str], comm=None) -> int:
             with _Abort(comm, "writing the output"):
                 if opts["classes"]:
                     from sgns.classes import word_classes, write_classes
+
                     write_classes(opts["output"], model.wv, word_classes(model.wv, opts["classes"]))
                 else:
                     model.wv.save_word2vec_format(opts["output"], binary=bool(opts["binary"]))
@@ -854,9 +1003,11 @@ def train_command(argv: list[str], comm=None) -> int:
             words = sum(rep.words for rep in model.epoch_reports)
             secs = time.perf_counter() - t0
             s = model.sync_stats
-            err.write(f"Trained {words} words in {secs:.2f}s ({words / max(secs, 1e-9):,.0f} words/s, "
-                      f"{n} ranks); {s['syncs']} syncs of {s['bytes_per_sync'] / 1e6:.1f} MB, "
-                      f"{s['seconds']:.2f}s in collectives; wrote {opts['output']}\n")
+            err.write(
+                f"Trained {words} words in {secs:.2f}s ({words / max(secs, 1e-9):,.0f} words/s, "
+                f"{n} ranks); {s['syncs']} syncs of {s['bytes_per_sync'] / 1e6:.1f} MB, "
+                f"{s['seconds']:.2f}s in collectives; wrote {opts['output']}\n"
+            )
         return status
     except (_Agreed, OSError, ValueError, RuntimeError) as e:  # raised alike by every rank
         if r == 0:
@@ -870,6 +1021,7 @@ def train_command(argv: list[str], comm=None) -> int:
 def main(argv: list[str] | None = None) -> int:
     """python -m sgns.distributed -train ... (also works without the cli hook)."""
     from sgns import cli
+
     argv = sys.argv[1:] if argv is None else argv
     if get_comm() is None:
         return cli.main(argv)

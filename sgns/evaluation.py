@@ -44,6 +44,7 @@ p-values use Student's t with n-2 degrees of freedom (scipy's formulas for
 both pearsonr and spearmanr), through a regularized incomplete beta function
 implemented below, so scipy is not needed; they match scipy to about 1e-10.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -58,8 +59,15 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["evaluate_word_analogies", "evaluate_word_pairs", "compute_accuracy",
-           "AccuracyResult", "AnalogySection", "pearson", "spearman"]
+__all__ = [
+    "evaluate_word_analogies",
+    "evaluate_word_pairs",
+    "compute_accuracy",
+    "AccuracyResult",
+    "AnalogySection",
+    "pearson",
+    "spearman",
+]
 
 # Questions whose two best scores differ by no more than this are re-solved
 # one at a time with the reference arithmetic (see the module docstring).
@@ -100,6 +108,7 @@ def _top1(scores: np.ndarray, rows: np.ndarray, exclude: list[np.ndarray]):
 
 # ---- gensim's evaluate_word_analogies ----------------------------------------------
 
+
 def _ok_vocab(keys: list[str], restrict_vocab: int | None, case_insensitive: bool):
     """gensim's restricted lookup: form(key) -> index of its first (most
     frequent) occurrence among the first restrict_vocab keys."""
@@ -120,9 +129,15 @@ def _section_score(section: dict) -> float:
     return score
 
 
-def evaluate_word_analogies(kv, analogies_path: str | os.PathLike, restrict_vocab: int | None = 300000,
-                            case_insensitive: bool = True, dummy4unknown: bool = False,
-                            *, block_size: int | None = None) -> tuple[float, list[dict[str, Any]]]:
+def evaluate_word_analogies(
+    kv,
+    analogies_path: str | os.PathLike,
+    restrict_vocab: int | None = 300000,
+    case_insensitive: bool = True,
+    dummy4unknown: bool = False,
+    *,
+    block_size: int | None = None,
+) -> tuple[float, list[dict[str, Any]]]:
     """Top-1 3CosAdd accuracy on an analogy file, exactly as gensim 4.4's
     ``KeyedVectors.evaluate_word_analogies`` (a batched reimplementation).
 
@@ -154,12 +169,15 @@ def evaluate_word_analogies(kv, analogies_path: str | os.PathLike, restrict_voca
     forms, ok_vocab = _ok_vocab(keys, restrict_vocab, case_insensitive)
     n_ok = len(forms)
     variants = Counter(forms)
-    logger.info("Evaluating word analogies for top %s words in the model on %s", restrict_vocab,
-                os.fspath(analogies_path))
+    logger.info(
+        "Evaluating word analogies for top %s words in the model on %s",
+        restrict_vocab,
+        os.fspath(analogies_path),
+    )
 
     # Pass 1: parse the file; keep each section's items in file order.
     sections: list[dict[str, Any]] = []
-    items: list[list[tuple[Any, ...]]] = []   # per section: ("q", question id) or ("oov", quad)
+    items: list[list[tuple[Any, ...]]] = []  # per section: ("q", question id) or ("oov", quad)
     quads: list[tuple[str, str, str, str]] = []
     idx: list[tuple[int, int, int]] = []
     oov = n_quadruplets = 0
@@ -171,7 +189,9 @@ def evaluate_word_analogies(kv, analogies_path: str | os.PathLike, restrict_voca
                 items.append([])
                 continue
             if not sections:
-                raise ValueError(f"Missing section header before line #{line_no} in {os.fspath(analogies_path)}")
+                raise ValueError(
+                    f"Missing section header before line #{line_no} in {os.fspath(analogies_path)}"
+                )
             words = line.split()
             if len(words) != 4:
                 logger.info("Skipping invalid line #%i in %s", line_no, os.fspath(analogies_path))
@@ -236,8 +256,9 @@ def _solve_gensim(vectors, keys, forms, variants, quads, idx, n_ok, case_insensi
     ia, ib, ic = (np.fromiter((t[k] for t in idx), dtype=np.intp, count=n) for k in range(3))
     queries = _gensim_query(vectors, norms, ia, ib, ic)
     # Questions gensim answers with its case-variant rule go to the slow path.
-    has_variant = np.fromiter((variants[q[0]] > 1 or variants[q[1]] > 1 or variants[q[2]] > 1
-                               for q in quads), dtype=bool, count=n)
+    has_variant = np.fromiter(
+        (variants[q[0]] > 1 or variants[q[1]] > 1 or variants[q[2]] > 1 for q in quads), dtype=bool, count=n
+    )
     expected = [q[3] for q in quads]
     cand = vectors[:n_ok]
     cand_norms = norms[:n_ok]
@@ -261,8 +282,11 @@ def _solve_gensim(vectors, keys, forms, variants, quads, idx, n_ok, case_insensi
     for q in sorted(set(slow)):
         correct[q] = _gensim_one(vectors, norms, n_ok, forms, queries[q], idx[q], quads[q])
     if slow:
-        logger.debug("%d of %d analogy questions re-solved one at a time (near-ties or case variants)",
-                     len(set(slow)), n)
+        logger.debug(
+            "%d of %d analogy questions re-solved one at a time (near-ties or case variants)",
+            len(set(slow)),
+            n,
+        )
     return correct
 
 
@@ -290,6 +314,7 @@ def _gensim_one(vectors, norms, n_ok, forms, query, qidx, quad) -> bool:
 
 # ---- gensim's evaluate_word_pairs -------------------------------------------------
 
+
 def _betainc(a: float, b: float, x: float) -> float:
     """Regularized incomplete beta function I_x(a, b) (continued fraction,
     modified Lentz; Numerical Recipes 6.4)."""
@@ -297,8 +322,7 @@ def _betainc(a: float, b: float, x: float) -> float:
         return 0.0
     if x >= 1.0:
         return 1.0
-    log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                 + a * math.log(x) + b * math.log1p(-x))
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
     if x < (a + 1.0) / (a + b + 2.0):
         return math.exp(log_front) * _betacf(a, b, x) / a
     return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
@@ -358,7 +382,7 @@ def _average_ranks(x: np.ndarray) -> np.ndarray:
     xs = x[order]
     starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
     ends = np.r_[starts[1:], len(xs)]
-    mean_rank = (starts + ends + 1) / 2.0           # mean of ranks start+1 .. end
+    mean_rank = (starts + ends + 1) / 2.0  # mean of ranks start+1 .. end
     ranks = np.empty(len(x), dtype=np.float64)
     ranks[order] = np.repeat(mean_rank, ends - starts)
     return ranks
@@ -376,10 +400,15 @@ def spearman(x, y) -> tuple[float, float]:
     return rho, _correlation_pvalue(rho, len(x))
 
 
-def evaluate_word_pairs(kv, pairs_path: str | os.PathLike, delimiter: str = "\t",
-                        restrict_vocab: int | None = 300000, case_insensitive: bool = True,
-                        dummy4unknown: bool = False, encoding: str = "utf-8"
-                        ) -> tuple[tuple[float, float], tuple[float, float], float]:
+def evaluate_word_pairs(
+    kv,
+    pairs_path: str | os.PathLike,
+    delimiter: str = "\t",
+    restrict_vocab: int | None = 300000,
+    case_insensitive: bool = True,
+    dummy4unknown: bool = False,
+    encoding: str = "utf-8",
+) -> tuple[tuple[float, float], tuple[float, float], float]:
     """Correlation of cosine similarities with human judgements, as gensim
     4.4's ``KeyedVectors.evaluate_word_pairs``.
 
@@ -398,7 +427,7 @@ def evaluate_word_pairs(kv, pairs_path: str | os.PathLike, delimiter: str = "\t"
     vectors = _vectors(kv)
     _, ok_vocab = _ok_vocab(keys, restrict_vocab, case_insensitive)
     gold: list[float] = []
-    rows: list[tuple[int, int]] = []   # (-1, -1) for a dummy pair
+    rows: list[tuple[int, int]] = []  # (-1, -1) for a dummy pair
     oov = 0
     with open(pairs_path, encoding=encoding) as fin:
         for line_no, line in enumerate(fin):
@@ -424,8 +453,10 @@ def evaluate_word_pairs(kv, pairs_path: str | os.PathLike, delimiter: str = "\t"
             gold.append(score)
             rows.append((ok_vocab[a], ok_vocab[b]))
     if not gold:
-        raise ValueError(f"No valid similarity judgements found in {os.fspath(pairs_path)}: either "
-                         "invalid format or all are out-of-vocabulary")
+        raise ValueError(
+            f"No valid similarity judgements found in {os.fspath(pairs_path)}: either "
+            "invalid format or all are out-of-vocabulary"
+        )
     pairs = np.asarray(rows, dtype=np.intp).reshape(-1, 2)
     known = pairs[:, 0] >= 0
     model = np.zeros(len(pairs), dtype=np.float64)
@@ -441,8 +472,11 @@ def evaluate_word_pairs(kv, pairs_path: str | os.PathLike, delimiter: str = "\t"
     result_spearman = spearman(gold_arr, model)
     oov_ratio = 100.0 * oov / (len(gold) if dummy4unknown else len(gold) + oov)
     logger.info("Pearson correlation coefficient against %s: %.4f", os.fspath(pairs_path), result_pearson[0])
-    logger.info("Spearman rank-order correlation coefficient against %s: %.4f",
-                os.fspath(pairs_path), result_spearman[0])
+    logger.info(
+        "Spearman rank-order correlation coefficient against %s: %.4f",
+        os.fspath(pairs_path),
+        result_spearman[0],
+    )
     logger.info("Pairs with unknown words ratio: %.1f%%", oov_ratio)
     return result_pearson, result_spearman, oov_ratio
 
@@ -458,6 +492,7 @@ _SEMANTIC_SECTIONS = 5
 class AnalogySection:
     """One section of an analogy file. seen: questions whose four words are
     all in the vocabulary (the ones asked); total: questions in the file."""
+
     name: str
     semantic: bool
     correct: int = 0
@@ -474,6 +509,7 @@ class AccuracyResult:
     """compute_accuracy's result. accuracy = correct / seen over all
     sections ("Total accuracy" of word2vec.c); semantic and syntactic split
     as word2vec.c does (first five sections semantic)."""
+
     threshold: int
     sections: list[AnalogySection] = field(default_factory=list)
 
@@ -513,8 +549,12 @@ class AccuracyResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "threshold": self.threshold, "accuracy": self.accuracy, "correct": self.correct,
-            "seen": self.seen, "total": self.total, "semantic_accuracy": self.semantic_accuracy,
+            "threshold": self.threshold,
+            "accuracy": self.accuracy,
+            "correct": self.correct,
+            "seen": self.seen,
+            "total": self.total,
+            "semantic_accuracy": self.semantic_accuracy,
             "syntactic_accuracy": self.syntactic_accuracy,
             "sections": [dict(asdict(s), accuracy=s.accuracy) for s in self.sections],
         }
@@ -532,8 +572,10 @@ class AccuracyResult:
                 syn_c, syn_s = syn_c + s.correct, syn_s + s.seen
             lines.append(f"{s.name}:")
             lines.append(f"ACCURACY TOP1: {100 * s.accuracy:.2f} %  ({s.correct} / {s.seen})")
-            lines.append(f"Total accuracy: {_pct(correct, seen)} %   Semantic accuracy: "
-                         f"{_pct(sem_c, sem_s)} %   Syntactic accuracy: {_pct(syn_c, syn_s)} % ")
+            lines.append(
+                f"Total accuracy: {_pct(correct, seen)} %   Semantic accuracy: "
+                f"{_pct(sem_c, sem_s)} %   Syntactic accuracy: {_pct(syn_c, syn_s)} % "
+            )
         lines.append(f"Questions seen / total: {self.seen} {self.total}   {100 * self.seen_ratio:.2f} % ")
         return "\n".join(lines)
 
@@ -542,8 +584,9 @@ def _pct(a: int, b: int) -> str:
     return f"{100.0 * a / b:.2f}" if b else "nan"
 
 
-def compute_accuracy(kv, questions_path: str | os.PathLike, threshold: int | None = 30000,
-                     *, block_size: int | None = None) -> AccuracyResult:
+def compute_accuracy(
+    kv, questions_path: str | os.PathLike, threshold: int | None = 30000, *, block_size: int | None = None
+) -> AccuracyResult:
     """Analogy accuracy with word2vec.c ``compute-accuracy`` semantics (the
     benchmark metric): ``compute-accuracy VECTORS THRESHOLD < questions``.
 
@@ -570,10 +613,10 @@ def compute_accuracy(kv, questions_path: str | os.PathLike, threshold: int | Non
         lookup.setdefault(form, i)
 
     with open(questions_path, "rb") as f:
-        raw_tokens = f.read().split()          # C's isspace: bytes.split() splits on ASCII whitespace
-    tokens = [t.upper() for t in raw_tokens]   # C's toupper: ASCII only, as bytes.upper()
+        raw_tokens = f.read().split()  # C's isspace: bytes.split() splits on ASCII whitespace
+    tokens = [t.upper() for t in raw_tokens]  # C's toupper: ASCII only, as bytes.upper()
     result = AccuracyResult(threshold=int(threshold or 0))
-    section = AnalogySection(name="", semantic=True)   # questions before any header
+    section = AnalogySection(name="", semantic=True)  # questions before any header
     n_headers = 0
     quads: list[tuple[int, int, int, bytes]] = []
     owner: list[AnalogySection] = []
@@ -587,14 +630,15 @@ def compute_accuracy(kv, questions_path: str | os.PathLike, threshold: int | Non
             if pos + 1 >= n_tokens:
                 section = None
                 break
-            section = AnalogySection(name=raw_tokens[pos + 1].decode("utf-8", "replace"),
-                                     semantic=n_headers <= _SEMANTIC_SECTIONS)
+            section = AnalogySection(
+                name=raw_tokens[pos + 1].decode("utf-8", "replace"), semantic=n_headers <= _SEMANTIC_SECTIONS
+            )
             pos += 2
             continue
         if pos + 4 > n_tokens:
             logger.info("%s: ignoring %d trailing tokens", os.fspath(questions_path), n_tokens - pos)
             break
-        a, b, c, d = tokens[pos:pos + 4]
+        a, b, c, d = tokens[pos : pos + 4]
         pos += 4
         section.total += 1
         ia, ib, ic = lookup.get(a), lookup.get(b), lookup.get(c)
@@ -611,9 +655,15 @@ def compute_accuracy(kv, questions_path: str | os.PathLike, threshold: int | Non
         sec.correct += int(ok)
     for s in result.sections:
         logger.info("%s: %.2f%% (%d / %d)", s.name, 100 * s.accuracy, s.correct, s.seen)
-    logger.info("compute-accuracy (threshold %d): total %.2f%% (%d / %d), questions seen %d of %d",
-                result.threshold, 100 * result.accuracy, result.correct, result.seen, result.seen,
-                result.total)
+    logger.info(
+        "compute-accuracy (threshold %d): total %.2f%% (%d / %d), questions seen %d of %d",
+        result.threshold,
+        100 * result.accuracy,
+        result.correct,
+        result.seen,
+        result.seen,
+        result.total,
+    )
     return result
 
 
@@ -652,7 +702,7 @@ def _solve_w2v(vectors, forms, quads, block_size) -> np.ndarray:
             dists[np.isnan(dists)] = -np.inf
             if len(cands) == 0:
                 continue
-            k = int(np.argmax(dists))   # the first of equal maxima (lowest row), as word2vec.c's strict '>'
+            k = int(np.argmax(dists))  # the first of equal maxima (lowest row), as word2vec.c's strict '>'
             correct[q] = bool(dists[k] > 0) and forms[cands[k]] == expected[q]
     if n_slow:
         logger.debug("%d of %d analogy questions re-scored in float64 (near-ties)", n_slow, n)

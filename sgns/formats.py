@@ -11,6 +11,7 @@ Vector files (word2vec.c, gensim, fastText .vec):
     binary  b"<word> " + D little-endian float32 + b"\\n"
 Vocabulary files (word2vec.c -save-vocab): b"<word> <count>\\n" per word.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -98,8 +99,10 @@ def _create_temporary(directory: str) -> tuple[int, str]:
 
 # ---- vectors ----------------------------------------------------------------
 
-def write_vectors(path, words: Sequence[str], vectors: np.ndarray, binary: bool = False,
-                  encoding: str = "utf-8") -> None:
+
+def write_vectors(
+    path, words: Sequence[str], vectors: np.ndarray, binary: bool = False, encoding: str = "utf-8"
+) -> None:
     """Write `vectors` (V x D) for `words` in word2vec.c's layout."""
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
@@ -113,17 +116,23 @@ def write_vectors(path, words: Sequence[str], vectors: np.ndarray, binary: bool 
         if binary:
             data = np.ascontiguousarray(vectors, dtype="<f4")
             for start in range(0, n, 4096):
-                f.write(b"".join(
-                    words[i].encode(encoding, ERRORS) + b" " + data[i].tobytes() + b"\n"
-                    for i in range(start, min(n, start + 4096))))
+                f.write(
+                    b"".join(
+                        words[i].encode(encoding, ERRORS) + b" " + data[i].tobytes() + b"\n"
+                        for i in range(start, min(n, start + 4096))
+                    )
+                )
         else:
             # word2vec.c: fprintf("%lf ") for every value, then "\n".
             row_format = "%f " * dim + "\n"
             for start in range(0, n, 4096):
                 stop = min(n, start + 4096)
                 block = vectors[start:stop].astype(np.float64).tolist()
-                f.write("".join(words[i] + " " + row_format % tuple(block[i - start])
-                                for i in range(start, stop)).encode(encoding, ERRORS))
+                f.write(
+                    "".join(
+                        words[i] + " " + row_format % tuple(block[i - start]) for i in range(start, stop)
+                    ).encode(encoding, ERRORS)
+                )
 
 
 def _parse_header(path, line: bytes) -> tuple[int, int]:
@@ -136,9 +145,14 @@ def _parse_header(path, line: bytes) -> tuple[int, int]:
     return n, dim
 
 
-def read_vectors(path, binary: bool = False, limit: int | None = None,
-                 unicode_errors: str = "strict", encoding: str = "utf-8",
-                 datatype=np.float32) -> tuple[list[str], np.ndarray]:
+def read_vectors(
+    path,
+    binary: bool = False,
+    limit: int | None = None,
+    unicode_errors: str = "strict",
+    encoding: str = "utf-8",
+    datatype=np.float32,
+) -> tuple[list[str], np.ndarray]:
     """Read a word2vec-format file. Returns (words, vectors).
 
     limit: read only the first `limit` vectors. unicode_errors: how to decode
@@ -166,14 +180,28 @@ def read_vectors(path, binary: bool = False, limit: int | None = None,
         min_row = 4 * dim + 2 if binary else 2 * dim + 1  # word, separators, values
         capacity = min(n, remaining // min_row + 1)
         if n > 0 and min_row > remaining + 1:
-            raise FormatError(path, f"header declares vectors of dimension {dim}, but the file "
-                              f"has only {remaining} bytes after the header", 0)
+            raise FormatError(
+                path,
+                f"header declares vectors of dimension {dim}, but the file "
+                f"has only {remaining} bytes after the header",
+                0,
+            )
         if binary:
-            words, vectors = _read_binary(path, f, len(header), n, dim, unicode_errors, encoding,
-                                          check_end=(n == declared), capacity=capacity)
+            words, vectors = _read_binary(
+                path,
+                f,
+                len(header),
+                n,
+                dim,
+                unicode_errors,
+                encoding,
+                check_end=(n == declared),
+                capacity=capacity,
+            )
         else:
-            words, vectors = _read_text(path, f, n, dim, unicode_errors, encoding, capacity,
-                                        check_end=(n == declared))
+            words, vectors = _read_text(
+                path, f, n, dim, unicode_errors, encoding, capacity, check_end=(n == declared)
+            )
     return words, vectors.astype(datatype, copy=False)
 
 
@@ -187,13 +215,26 @@ def _decode(path, raw: bytes, errors: str, encoding: str, position: int, unit: s
     try:
         return raw.decode(encoding, errors)
     except UnicodeDecodeError as e:
-        raise FormatError(path, f"word {raw!r} is not valid {encoding} ({e.reason}); "
-                          "pass unicode_errors='replace' or 'ignore' to load anyway",
-                          position, unit) from None
+        raise FormatError(
+            path,
+            f"word {raw!r} is not valid {encoding} ({e.reason}); "
+            "pass unicode_errors='replace' or 'ignore' to load anyway",
+            position,
+            unit,
+        ) from None
 
 
-def _read_binary(path, f, offset: int, n: int, dim: int, errors: str, encoding: str,
-                 check_end: bool = True, capacity: int | None = None):
+def _read_binary(
+    path,
+    f,
+    offset: int,
+    n: int,
+    dim: int,
+    errors: str,
+    encoding: str,
+    check_end: bool = True,
+    capacity: int | None = None,
+):
     data = f.read()
     vectors = np.empty((n if capacity is None else capacity, dim), dtype=np.float32)
     starts = np.empty(len(vectors), dtype=np.int64)  # file offset of each row's word, for errors
@@ -212,14 +253,20 @@ def _read_binary(path, f, offset: int, n: int, dim: int, errors: str, encoding: 
         if space == pos:
             raise FormatError(path, f"vector {i}: empty word", offset + pos)
         if data.find(b"\0", pos, space) >= 0 or data.find(b"\n", pos, space) >= 0:
-            raise FormatError(path, f"vector {i}: the word contains a NUL or newline byte "
-                              "(wrong dimension in the header?)", offset + pos)
+            raise FormatError(
+                path,
+                f"vector {i}: the word contains a NUL or newline byte (wrong dimension in the header?)",
+                offset + pos,
+            )
         starts[min(i, len(starts) - 1)] = offset + pos
         words.append(_decode(path, data[pos:space], errors, encoding, offset + pos, "byte"))
         pos = space + 1
         if pos + row_bytes > end:
-            raise FormatError(path, f"vector {i} ({words[-1]!r}) is truncated: "
-                              f"{end - pos} of {row_bytes} bytes", offset + pos)
+            raise FormatError(
+                path,
+                f"vector {i} ({words[-1]!r}) is truncated: {end - pos} of {row_bytes} bytes",
+                offset + pos,
+            )
         if i >= len(vectors):
             raise FormatError(path, f"file ends after {i} of {n} vectors", offset + pos)
         vectors[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=pos)
@@ -228,13 +275,13 @@ def _read_binary(path, f, offset: int, n: int, dim: int, errors: str, encoding: 
         raise FormatError(path, f"more data after the {n} vectors the header declares", offset + pos)
     bad = _first_nonfinite(vectors[:n])
     if bad >= 0:
-        raise FormatError(path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity",
-                          int(starts[bad]))
+        raise FormatError(path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity", int(starts[bad]))
     return words, vectors
 
 
-def _read_text(path, f, n: int, dim: int, errors: str, encoding: str, capacity: int | None = None,
-               check_end: bool = True):
+def _read_text(
+    path, f, n: int, dim: int, errors: str, encoding: str, capacity: int | None = None, check_end: bool = True
+):
     vectors = np.empty((n if capacity is None else capacity, dim), dtype=np.float32)
     words: list[str] = []
     max_row = 1024 + _MAX_TEXT_ROW_PER_DIM * dim
@@ -248,20 +295,21 @@ def _read_text(path, f, n: int, dim: int, errors: str, encoding: str, capacity: 
             raise FormatError(path, "row is too long to be a vector", line_no, "line")
         parts = line.split()
         if len(parts) != dim + 1:
-            raise FormatError(path, f"expected a word and {dim} numbers, found {len(parts)} fields",
-                              line_no, "line")
+            raise FormatError(
+                path, f"expected a word and {dim} numbers, found {len(parts)} fields", line_no, "line"
+            )
         words.append(_decode(path, parts[0], errors, encoding, line_no, "line"))
         if i >= len(vectors):
             raise FormatError(path, f"file ends after {i} of {n} vectors", line_no, "line")
         try:
             vectors[i] = [float(x) for x in parts[1:]]
         except ValueError:
-            raise FormatError(path, f"non-numeric value in the vector of {words[-1]!r}",
-                              line_no, "line") from None
+            raise FormatError(
+                path, f"non-numeric value in the vector of {words[-1]!r}", line_no, "line"
+            ) from None
     bad = _first_nonfinite(vectors[:n])
     if bad >= 0:
-        raise FormatError(path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity",
-                          bad + 2, "line")
+        raise FormatError(path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity", bad + 2, "line")
     if check_end:
         _check_text_end(path, f, n, max_row)
     if n and not line.endswith(b"\n"):
@@ -269,9 +317,12 @@ def _read_text(path, f, n: int, dim: int, errors: str, encoding: str, capacity: 
         # newline: without it the file may have been cut inside its last
         # number, which would still parse. Not an error: hand-made files
         # often lack the final newline.
-        warnings.warn(f"{os.fsdecode(path)} at line {n + 1}: the last row has no newline; if the "
-                      "file was cut short, its last value may be incomplete", TruncationWarning,
-                      stacklevel=4)
+        warnings.warn(
+            f"{os.fsdecode(path)} at line {n + 1}: the last row has no newline; if the "
+            "file was cut short, its last value may be incomplete",
+            TruncationWarning,
+            stacklevel=4,
+        )
     return words, vectors
 
 
@@ -299,9 +350,12 @@ def write_vocab(path, words: Sequence[str], counts: Sequence[int], sentences: in
     with atomic_write(path) as f:
         f.write(f"{SENTENCE_TOKEN} {int(sentences)}\n".encode())
         for start in range(0, len(words), 8192):
-            f.write("".join(f"{w} {int(c)}\n" for w, c in
-                            zip(words[start:start + 8192], counts[start:start + 8192]))
-                    .encode("utf-8", ERRORS))
+            f.write(
+                "".join(
+                    f"{w} {int(c)}\n"
+                    for w, c in zip(words[start : start + 8192], counts[start : start + 8192])
+                ).encode("utf-8", ERRORS)
+            )
 
 
 def read_vocab(path) -> tuple[list[str], list[int], int]:
@@ -319,11 +373,11 @@ def read_vocab(path) -> tuple[list[str], list[int], int]:
                 raise FormatError(path, "expected '<word> <count>'", line_no, "line")
             raw, count = parts[0], int(parts[1])
             if count > _MAX_COUNT:
-                raise FormatError(path, f"count {count} of {raw!r} does not fit in 64 bits",
-                                  line_no, "line")
+                raise FormatError(path, f"count {count} of {raw!r} does not fit in 64 bits", line_no, "line")
             if raw in first_seen:
-                raise FormatError(path, f"word {raw!r} is listed twice (first at line "
-                                  f"{first_seen[raw]})", line_no, "line")
+                raise FormatError(
+                    path, f"word {raw!r} is listed twice (first at line {first_seen[raw]})", line_no, "line"
+                )
             first_seen[raw] = line_no
             word = raw.decode("utf-8", ERRORS)
             if word == SENTENCE_TOKEN:

@@ -17,6 +17,7 @@ Queries are safe to run from many threads at once: the norms cache is built
 once, under a lock, and never mutated afterwards. Code that changes `vectors`
 in place (training) must set `norms = None` (or call fill_norms(force=True)).
 """
+
 from __future__ import annotations
 
 import logging
@@ -79,8 +80,9 @@ class KeyedVectors:
         self._norms_lock = threading.Lock()
 
     @classmethod
-    def from_arrays(cls, keys: Sequence[Key], vectors: np.ndarray,
-                    counts: Sequence[int] | None = None) -> "KeyedVectors":
+    def from_arrays(
+        cls, keys: Sequence[Key], vectors: np.ndarray, counts: Sequence[int] | None = None
+    ) -> "KeyedVectors":
         """Wrap a (len(keys), D) matrix without copying it. counts: optional
         per-key corpus counts (the "count" vecattr)."""
         vectors = np.asarray(vectors)
@@ -170,8 +172,9 @@ class KeyedVectors:
         self.add_vectors([key], np.asarray(vector).reshape(1, -1))
         return len(self) - 1
 
-    def add_vectors(self, keys: Sequence[Key] | Key, weights, extras: dict | None = None,
-                    replace: bool = False) -> None:
+    def add_vectors(
+        self, keys: Sequence[Key] | Key, weights, extras: dict | None = None, replace: bool = False
+    ) -> None:
         """Append keys and their vectors (a list of 1-D vectors or a 2-D
         array, cast to vectors.dtype). Keys already present keep their vector
         unless replace=True. extras: {attr: array with one value per key}.
@@ -184,8 +187,9 @@ class KeyedVectors:
         if weights.ndim == 1 and len(keys) == 1:
             weights = weights.reshape(1, -1)
         if weights.ndim != 2 or weights.shape != (len(keys), self.vector_size):
-            raise ValueError(f"weights must be a ({len(keys)}, {self.vector_size}) array, "
-                             f"got shape {weights.shape}")
+            raise ValueError(
+                f"weights must be a ({len(keys)}, {self.vector_size}) array, got shape {weights.shape}"
+            )
         extras = {name: np.asarray(v) for name, v in (extras or {}).items()}
         for name, v in extras.items():
             if v.shape[:1] != (len(keys),):
@@ -274,8 +278,14 @@ class KeyedVectors:
 
     # ---- similarity ---------------------------------------------------------
 
-    def get_mean_vector(self, keys: Sequence[Item], weights=None, pre_normalize: bool = True,
-                        post_normalize: bool = False, ignore_missing: bool = True) -> np.ndarray:
+    def get_mean_vector(
+        self,
+        keys: Sequence[Item],
+        weights=None,
+        pre_normalize: bool = True,
+        post_normalize: bool = False,
+        ignore_missing: bool = True,
+    ) -> np.ndarray:
         """Weighted mean sum(w_i x_i) / sum(|w_i|) of the vectors of keys
         (unit length first if pre_normalize; arrays given in keys are used as
         they are), unit length at the end if post_normalize. Missing keys are
@@ -311,10 +321,17 @@ class KeyedVectors:
             return 0, min(int(restrict_vocab), len(self))
         return int(clip_start), min(len(self), int(clip_end)) if clip_end else len(self)
 
-    def most_similar(self, positive: PositiveNegative = None, negative: PositiveNegative = None,
-                     topn: int | None = 10, restrict_vocab: int | None = None,
-                     indexer=None, *, clip_start: int = 0,
-                     clip_end: int | None = None) -> list[tuple[Key, float]] | np.ndarray:
+    def most_similar(
+        self,
+        positive: PositiveNegative = None,
+        negative: PositiveNegative = None,
+        topn: int | None = 10,
+        restrict_vocab: int | None = None,
+        indexer=None,
+        *,
+        clip_start: int = 0,
+        clip_end: int | None = None,
+    ) -> list[tuple[Key, float]] | np.ndarray:
         """Keys closest by cosine to the weighted mean of the inputs (3CosAdd).
 
         positive, negative: keys, vectors, or (key or vector, weight) pairs;
@@ -340,8 +357,9 @@ class KeyedVectors:
             else:
                 keys.append(item)
                 weights.append(default)
-        mean = self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True,
-                                    ignore_missing=False)
+        mean = self.get_mean_vector(
+            keys, weights, pre_normalize=True, post_normalize=True, ignore_missing=False
+        )
         if indexer is not None and isinstance(topn, int):
             return indexer.most_similar(mean, topn)
         start, stop = self._clip(restrict_vocab, clip_start, clip_end)
@@ -351,8 +369,7 @@ class KeyedVectors:
         exclude = {self.get_index(k) for k in keys if not isinstance(k, np.ndarray)}
         return self._top(sims, topn, exclude, start)
 
-    def _top(self, sims: np.ndarray, topn: int, exclude: set[int], start: int = 0
-             ) -> list[tuple[Key, float]]:
+    def _top(self, sims: np.ndarray, topn: int, exclude: set[int], start: int = 0) -> list[tuple[Key, float]]:
         """The topn highest of sims (row start + j for entry j), leaving out
         the rows in exclude; ties in row order."""
         topn = int(topn)
@@ -361,12 +378,17 @@ class KeyedVectors:
             return []
         best = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
         best = best[np.argsort(-sims[best], kind="stable")]
-        return [(self.index_to_key[j + start], float(sims[j]))
-                for j in best if j + start not in exclude][:topn]
+        return [(self.index_to_key[j + start], float(sims[j])) for j in best if j + start not in exclude][
+            :topn
+        ]
 
-    def most_similar_cosmul(self, positive: PositiveNegative = None, negative: PositiveNegative = None,
-                            topn: int | None = 10, restrict_vocab: int | None = None
-                            ) -> list[tuple[Key, float]] | np.ndarray:
+    def most_similar_cosmul(
+        self,
+        positive: PositiveNegative = None,
+        negative: PositiveNegative = None,
+        topn: int | None = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[Key, float]] | np.ndarray:
         """3CosMul (Levy & Goldberg 2014): rank keys x by
         prod_p s(x, p) / (prod_n s(x, n) + 1e-6) with s = (1 + cos) / 2, the
         cosine shifted into [0, 1]. Inputs are keys or vectors (normalised);
@@ -398,21 +420,23 @@ class KeyedVectors:
             return sims
         return self._top(sims, topn, exclude, start)
 
-    def similar_by_key(self, key: Key, topn: int | None = 10,
-                       restrict_vocab: int | None = None) -> list[tuple[Key, float]] | np.ndarray:
+    def similar_by_key(
+        self, key: Key, topn: int | None = 10, restrict_vocab: int | None = None
+    ) -> list[tuple[Key, float]] | np.ndarray:
         """most_similar(positive=[key], ...)."""
         return self.most_similar(positive=[key], topn=topn, restrict_vocab=restrict_vocab)
 
-    def similar_by_word(self, word: Key, topn: int | None = 10,
-                        restrict_vocab: int | None = None) -> list[tuple[Key, float]] | np.ndarray:
+    def similar_by_word(
+        self, word: Key, topn: int | None = 10, restrict_vocab: int | None = None
+    ) -> list[tuple[Key, float]] | np.ndarray:
         """most_similar(positive=[word], ...)."""
         return self.similar_by_key(word, topn=topn, restrict_vocab=restrict_vocab)
 
-    def similar_by_vector(self, vector: np.ndarray, topn: int | None = 10,
-                          restrict_vocab: int | None = None) -> list[tuple[Key, float]] | np.ndarray:
+    def similar_by_vector(
+        self, vector: np.ndarray, topn: int | None = 10, restrict_vocab: int | None = None
+    ) -> list[tuple[Key, float]] | np.ndarray:
         """Keys closest by cosine to a vector (no key is excluded)."""
-        return self.most_similar(positive=[np.asarray(vector)], topn=topn,
-                                 restrict_vocab=restrict_vocab)
+        return self.most_similar(positive=[np.asarray(vector)], topn=topn, restrict_vocab=restrict_vocab)
 
     def most_similar_to_given(self, key1: Key, keys_list: Sequence[Key]) -> Key:
         """The key of keys_list with the highest cosine to key1."""
@@ -476,8 +500,10 @@ class KeyedVectors:
         Missing keys are skipped with a warning."""
         used = [w for w in words if w in self]
         if len(used) != len(words):
-            logger.warning("vectors for words %s are not present in the model, ignoring these words",
-                           sorted(set(words) - set(used)))
+            logger.warning(
+                "vectors for words %s are not present in the model, ignoring these words",
+                sorted(set(words) - set(used)),
+            )
         if not used:
             raise ValueError("cannot select a word from an empty list")
         vecs = np.vstack([self.get_vector(w, norm=use_norm) for w in used])
@@ -498,20 +524,43 @@ class KeyedVectors:
 
     # ---- evaluation (sgns.evaluation does the work, batched) ---------------
 
-    def evaluate_word_analogies(self, analogies, restrict_vocab: int | None = 300000,
-                                case_insensitive: bool = True, dummy4unknown: bool = False):
+    def evaluate_word_analogies(
+        self,
+        analogies,
+        restrict_vocab: int | None = 300000,
+        case_insensitive: bool = True,
+        dummy4unknown: bool = False,
+    ):
         """gensim's analogy evaluation (3CosAdd, top-1). Returns (score, sections)."""
         from sgns.evaluation import evaluate_word_analogies
-        return evaluate_word_analogies(self, analogies, restrict_vocab=restrict_vocab,
-                                       case_insensitive=case_insensitive,
-                                       dummy4unknown=dummy4unknown)
 
-    def evaluate_word_pairs(self, pairs, delimiter: str = "\t", restrict_vocab: int | None = 300000,
-                            case_insensitive: bool = True, dummy4unknown: bool = False):
+        return evaluate_word_analogies(
+            self,
+            analogies,
+            restrict_vocab=restrict_vocab,
+            case_insensitive=case_insensitive,
+            dummy4unknown=dummy4unknown,
+        )
+
+    def evaluate_word_pairs(
+        self,
+        pairs,
+        delimiter: str = "\t",
+        restrict_vocab: int | None = 300000,
+        case_insensitive: bool = True,
+        dummy4unknown: bool = False,
+    ):
         """gensim's word-pair evaluation. Returns (pearson, spearman, oov_percent)."""
         from sgns.evaluation import evaluate_word_pairs
-        return evaluate_word_pairs(self, pairs, delimiter=delimiter, restrict_vocab=restrict_vocab,
-                                   case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
+
+        return evaluate_word_pairs(
+            self,
+            pairs,
+            delimiter=delimiter,
+            restrict_vocab=restrict_vocab,
+            case_insensitive=case_insensitive,
+            dummy4unknown=dummy4unknown,
+        )
 
     # ---- files --------------------------------------------------------------
 
@@ -519,6 +568,7 @@ class KeyedVectors:
         """Write keys, vectors and per-key attributes to one file in sgns's
         versioned binary format (no pickle; see sgns.persist). Atomic."""
         from sgns.persist import save_keyedvectors
+
         save_keyedvectors(self, path)
 
     @classmethod
@@ -527,6 +577,7 @@ class KeyedVectors:
         vectors). mmap='r' maps the vectors read-only instead of reading them
         (fast, shared between processes); 'c' maps them copy-on-write."""
         from sgns.persist import load_keyedvectors
+
         return load_keyedvectors(path, mmap=mmap, cls=cls)
 
     def save_word2vec_format(self, fname, binary: bool = False) -> None:
@@ -534,15 +585,27 @@ class KeyedVectors:
         formats.write_vectors(fname, self.index_to_key, self.vectors, binary=binary)
 
     @classmethod
-    def load_word2vec_format(cls, fname, binary: bool = False, limit: int | None = None,
-                             unicode_errors: str = "strict", encoding: str = "utf-8",
-                             datatype=np.float32, fvocab=None) -> "KeyedVectors":
+    def load_word2vec_format(
+        cls,
+        fname,
+        binary: bool = False,
+        limit: int | None = None,
+        unicode_errors: str = "strict",
+        encoding: str = "utf-8",
+        datatype=np.float32,
+        fvocab=None,
+    ) -> "KeyedVectors":
         """Load vectors written by word2vec.c, gensim, fastText (.vec) or sgns.
 
         fvocab: optional word2vec.c vocabulary file giving the counts."""
-        words, vectors = formats.read_vectors(fname, binary=binary, limit=limit,
-                                              unicode_errors=unicode_errors,
-                                              encoding=encoding, datatype=datatype)
+        words, vectors = formats.read_vectors(
+            fname,
+            binary=binary,
+            limit=limit,
+            unicode_errors=unicode_errors,
+            encoding=encoding,
+            datatype=datatype,
+        )
         counts = None
         if fvocab is not None:
             vwords, vcounts, _ = formats.read_vocab(fvocab)

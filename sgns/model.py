@@ -2,6 +2,7 @@
 training. The weight matrices are float32 numpy arrays; the C kernels train
 them in place, one GIL-free call per worker per epoch (corpus files) or per
 chunk of sentences (Python iterables)."""
+
 from __future__ import annotations
 
 import bz2
@@ -39,6 +40,7 @@ class EpochReport:
     """What one epoch did. words: in-vocabulary words read (before
     subsampling); examples: (input row, output set) updates; loss: summed
     SGNS loss in float64 (only with compute_loss); seconds: wall time."""
+
     epoch: int
     words: int = 0
     examples: int = 0
@@ -49,9 +51,10 @@ class EpochReport:
 @dataclass
 class Progress:
     """Passed to a `progress` callable about twice a second while training."""
+
     epoch: int
     epochs: int
-    fraction: float          # of the whole run, 0..1
+    fraction: float  # of the whole run, 0..1
     alpha: float
     words_per_sec: float
     words_per_thread_per_sec: float
@@ -107,19 +110,36 @@ class Word2Vec:
             40000 / processes for more).
     """
 
-    def __init__(self, sentences: Iterable[Sequence[str]] | None = None,
-                 corpus_file: str | os.PathLike | None = None, vector_size: int = 100,
-                 alpha: float = 0.025, window: int = 5, min_count: int = 5,
-                 max_vocab_size: int | None = None, sample: float = 1e-3, seed: int = 1,
-                 workers: int | None = None, min_alpha: float = 0.0001, sg: int = 1,
-                 hs: int = 0, negative: int = 5, ns_exponent: float = 0.75, cbow_mean: int = 1,
-                 epochs: int = 5, max_final_vocab: int | None = None,
-                 shared_negatives: bool = True, compute_loss: bool = False,
-                 max_sentence_length: int = 10000, corpus_cache_mb: float = 2048,
-                 callbacks: Sequence = (),
-                 progress: bool | Callable[[Progress], None] = False,
-                 corpus_iterable: Iterable[Sequence[str]] | None = None,
-                 distributed: str | None = None, sync_words: int | None = None):
+    def __init__(
+        self,
+        sentences: Iterable[Sequence[str]] | None = None,
+        corpus_file: str | os.PathLike | None = None,
+        vector_size: int = 100,
+        alpha: float = 0.025,
+        window: int = 5,
+        min_count: int = 5,
+        max_vocab_size: int | None = None,
+        sample: float = 1e-3,
+        seed: int = 1,
+        workers: int | None = None,
+        min_alpha: float = 0.0001,
+        sg: int = 1,
+        hs: int = 0,
+        negative: int = 5,
+        ns_exponent: float = 0.75,
+        cbow_mean: int = 1,
+        epochs: int = 5,
+        max_final_vocab: int | None = None,
+        shared_negatives: bool = True,
+        compute_loss: bool = False,
+        max_sentence_length: int = 10000,
+        corpus_cache_mb: float = 2048,
+        callbacks: Sequence = (),
+        progress: bool | Callable[[Progress], None] = False,
+        corpus_iterable: Iterable[Sequence[str]] | None = None,
+        distributed: str | None = None,
+        sync_words: int | None = None,
+    ):
         self.vector_size = vector_size
         self.alpha = alpha
         self.min_alpha = min_alpha
@@ -149,11 +169,11 @@ class Word2Vec:
         self.vocab: Vocabulary | None = None
         self.wv = KeyedVectors(vector_size)
         self.syn1neg = np.zeros((0, vector_size), dtype=np.float32)  # negative-sampling outputs
-        self.syn1 = np.zeros((0, vector_size), dtype=np.float32)     # hierarchical-softmax nodes
+        self.syn1 = np.zeros((0, vector_size), dtype=np.float32)  # hierarchical-softmax nodes
         self._huffman = None
-        self.words_done = 0          # learning-rate position, in words
-        self.epoch_words = 0         # in-vocabulary words per epoch of the corpus last counted
-        self.total_train_words = 0   # words the schedule spans
+        self.words_done = 0  # learning-rate position, in words
+        self.epoch_words = 0  # in-vocabulary words per epoch of the corpus last counted
+        self.total_train_words = 0  # words the schedule spans
         self.epoch_reports: list[EpochReport] = []
         self.interrupted = False
 
@@ -177,32 +197,53 @@ class Word2Vec:
         need(self.sg in (0, 1), f"sg must be 0 (CBOW) or 1 (skip-gram), got {self.sg!r}")
         need(self.hs in (0, 1), f"hs must be 0 or 1, got {self.hs!r}")
         need(self.cbow_mean in (0, 1), f"cbow_mean must be 0 or 1, got {self.cbow_mean!r}")
-        need(is_int(self.vector_size) and self.vector_size >= 1,
-             f"vector_size must be an integer >= 1, got {self.vector_size!r}")
+        need(
+            is_int(self.vector_size) and self.vector_size >= 1,
+            f"vector_size must be an integer >= 1, got {self.vector_size!r}",
+        )
         need(is_int(self.window) and self.window >= 1, f"window must be an integer >= 1, got {self.window!r}")
-        need(is_int(self.min_count) and self.min_count >= 0, f"min_count must be an integer >= 0, got {self.min_count!r}")
-        need(is_int(self.negative) and 0 <= self.negative <= 63,
-             f"negative must be an integer in 0..63, got {self.negative!r}")
-        need(self.negative > 0 or self.hs == 1,
-             "nothing to train: negative=0 needs hs=1 (hierarchical softmax)")
+        need(
+            is_int(self.min_count) and self.min_count >= 0,
+            f"min_count must be an integer >= 0, got {self.min_count!r}",
+        )
+        need(
+            is_int(self.negative) and 0 <= self.negative <= 63,
+            f"negative must be an integer in 0..63, got {self.negative!r}",
+        )
+        need(
+            self.negative > 0 or self.hs == 1,
+            "nothing to train: negative=0 needs hs=1 (hierarchical softmax)",
+        )
         need(is_int(self.epochs) and self.epochs >= 1, f"epochs must be an integer >= 1, got {self.epochs!r}")
-        need(is_int(self.workers) and self.workers >= 1, f"workers must be an integer >= 1, got {self.workers!r}")
+        need(
+            is_int(self.workers) and self.workers >= 1,
+            f"workers must be an integer >= 1, got {self.workers!r}",
+        )
         need(is_int(self.seed), f"seed must be an integer, got {self.seed!r}")
-        need(isinstance(self.corpus_cache_mb, (int, float)) and self.corpus_cache_mb >= 0,
-             f"corpus_cache_mb must be a number >= 0, got {self.corpus_cache_mb!r}")
-        need(is_int(self.max_sentence_length) and self.max_sentence_length >= 1,
-             "max_sentence_length must be an integer >= 1")
+        need(
+            isinstance(self.corpus_cache_mb, (int, float)) and self.corpus_cache_mb >= 0,
+            f"corpus_cache_mb must be a number >= 0, got {self.corpus_cache_mb!r}",
+        )
+        need(
+            is_int(self.max_sentence_length) and self.max_sentence_length >= 1,
+            "max_sentence_length must be an integer >= 1",
+        )
         for name in ("alpha", "min_alpha", "sample", "ns_exponent"):
             v = getattr(self, name)
-            need(isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and math.isfinite(v),
-                 f"{name} must be a finite number, got {v!r}")
+            need(
+                isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and math.isfinite(v),
+                f"{name} must be a finite number, got {v!r}",
+            )
         need(self.alpha > 0, f"alpha must be > 0, got {self.alpha}")
         need(0 <= self.min_alpha <= self.alpha, f"min_alpha must be in [0, alpha], got {self.min_alpha}")
         need(self.sample >= 0, f"sample must be >= 0, got {self.sample}")
-        need(self.distributed in (None, "mpi"),
-             f"distributed must be None or 'mpi', got {self.distributed!r}")
-        need(self.sync_words is None or (is_int(self.sync_words) and self.sync_words >= 1),
-             f"sync_words must be None or an integer >= 1, got {self.sync_words!r}")
+        need(
+            self.distributed in (None, "mpi"), f"distributed must be None or 'mpi', got {self.distributed!r}"
+        )
+        need(
+            self.sync_words is None or (is_int(self.sync_words) and self.sync_words >= 1),
+            f"sync_words must be None or an integer >= 1, got {self.sync_words!r}",
+        )
         for name in ("max_vocab_size", "max_final_vocab"):
             v = getattr(self, name)
             need(v is None or (is_int(v) and v >= 1), f"{name} must be None or an integer >= 1, got {v!r}")
@@ -216,9 +257,14 @@ class Word2Vec:
         (hierarchical softmax is always updated per pair, measured better)."""
         return self.shared_negatives and self.negative > 0 and not self.hs
 
-    def build_vocab(self, corpus_iterable: Iterable[Sequence[str]] | None = None,
-                    corpus_file: str | os.PathLike | None = None, *,
-                    vocab: Vocabulary | None = None, update: bool = False) -> "Word2Vec":
+    def build_vocab(
+        self,
+        corpus_iterable: Iterable[Sequence[str]] | None = None,
+        corpus_file: str | os.PathLike | None = None,
+        *,
+        vocab: Vocabulary | None = None,
+        update: bool = False,
+    ) -> "Word2Vec":
         """Count the corpus (or take `vocab`), sort and filter the words, and
         initialise the weights: input vectors uniform in ±1/vector_size (as
         gensim; word2vec.c uses ±0.5/vector_size, which measured about 0.5
@@ -232,29 +278,49 @@ class Word2Vec:
             if self.vocab is None:
                 raise RuntimeError("update=True needs a model with a vocabulary; call build_vocab() first")
             from sgns.persist import extend_vocab
+
             raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
             extend_vocab(self, raw_words, counts, corpus_words=n_tokens, corpus_sentences=n_sentences)
             return self
         if vocab is None and self._mpi(corpus_file):
             from sgns import distributed
+
             return distributed.build_vocab(self, corpus_file)
         if vocab is None:
             raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
             if len(raw_words) == 0:
-                raise ValueError(f"the corpus is empty: no words in {self._describe(corpus_iterable, corpus_file)}")
-            vocab = Vocabulary.from_counts(raw_words, counts, min_count=self.min_count,
-                                           max_final_vocab=self.max_final_vocab,
-                                           corpus_words=n_tokens, corpus_sentences=n_sentences)
-            logger.info("collected %d word types from a corpus of %d raw words and %d sentences",
-                        len(raw_words), n_tokens, n_sentences)
+                raise ValueError(
+                    f"the corpus is empty: no words in {self._describe(corpus_iterable, corpus_file)}"
+                )
+            vocab = Vocabulary.from_counts(
+                raw_words,
+                counts,
+                min_count=self.min_count,
+                max_final_vocab=self.max_final_vocab,
+                corpus_words=n_tokens,
+                corpus_sentences=n_sentences,
+            )
+            logger.info(
+                "collected %d word types from a corpus of %d raw words and %d sentences",
+                len(raw_words),
+                n_tokens,
+                n_sentences,
+            )
         if len(vocab) == 0:
-            raise ValueError(f"empty vocabulary: no word occurs at least min_count="
-                             f"{vocab.effective_min_count} times "
-                             f"(the corpus has {vocab.corpus_words} words); lower min_count")
+            raise ValueError(
+                f"empty vocabulary: no word occurs at least min_count="
+                f"{vocab.effective_min_count} times "
+                f"(the corpus has {vocab.corpus_words} words); lower min_count"
+            )
         kept = vocab.total_words
-        logger.info("min_count=%d leaves %d unique words (%d of %d words, %.2f%%)",
-                    vocab.effective_min_count, len(vocab), kept, vocab.corpus_words,
-                    100.0 * kept / max(1, vocab.corpus_words))
+        logger.info(
+            "min_count=%d leaves %d unique words (%d of %d words, %.2f%%)",
+            vocab.effective_min_count,
+            len(vocab),
+            kept,
+            vocab.corpus_words,
+            100.0 * kept / max(1, vocab.corpus_words),
+        )
         self.vocab = vocab
         rng = np.random.default_rng(self.seed)
         syn0 = rng.random((len(vocab), self.vector_size), dtype=np.float32)
@@ -264,8 +330,11 @@ class Word2Vec:
         self.wv = KeyedVectors.from_arrays(vocab.words, syn0, vocab.counts)
         self.syn1neg = np.zeros_like(syn0) if self.negative else np.zeros((0, self.vector_size), np.float32)
         self._huffman = vocab.huffman() if self.hs else None
-        self.syn1 = (np.zeros((len(vocab) - 1, self.vector_size), dtype=np.float32) if self.hs
-                     else np.zeros((0, self.vector_size), dtype=np.float32))
+        self.syn1 = (
+            np.zeros((len(vocab) - 1, self.vector_size), dtype=np.float32)
+            if self.hs
+            else np.zeros((0, self.vector_size), dtype=np.float32)
+        )
         self.words_done = 0
         self.epoch_words = vocab.total_words
         self.epoch_reports = []
@@ -276,11 +345,14 @@ class Word2Vec:
         if getattr(self, "distributed", None) != "mpi":
             return False
         from sgns import distributed
+
         if distributed.world_size() < 2:
             return False
         if corpus_file is None:
-            raise NotImplementedError("distributed='mpi' trains from a corpus_file (each rank "
-                                      "reads its own byte range), not from sentences")
+            raise NotImplementedError(
+                "distributed='mpi' trains from a corpus_file (each rank "
+                "reads its own byte range), not from sentences"
+            )
         return True
 
     @staticmethod
@@ -293,13 +365,19 @@ class Word2Vec:
         if corpus_file is not None:
             with _plain_file(corpus_file) as path:
                 t0 = time.perf_counter()
-                table, tokens, lines, pruned = _count_file_parallel(path, self.workers,
-                                                                    self.max_vocab_size or 0)
+                table, tokens, lines, pruned = _count_file_parallel(
+                    path, self.workers, self.max_vocab_size or 0
+                )
                 words = _DecodedWords(table)  # decoded on access: only the kept words
                 counts = table.counts()
                 size = os.path.getsize(path)
-                logger.info("scanned %s: %d bytes in %.2fs (%.0f MB/s)", os.fspath(corpus_file), size,
-                            time.perf_counter() - t0, size / 1e6 / max(1e-9, time.perf_counter() - t0))
+                logger.info(
+                    "scanned %s: %d bytes in %.2fs (%.0f MB/s)",
+                    os.fspath(corpus_file),
+                    size,
+                    time.perf_counter() - t0,
+                    size / 1e6 / max(1e-9, time.perf_counter() - t0),
+                )
                 # A last line without "\n" is still a sentence.
                 sentences = lines + (1 if size and not _ends_with_newline(path) else 0)
                 return words, counts, tokens, sentences
@@ -309,8 +387,10 @@ class Word2Vec:
         min_reduce = 1
         for sentence in corpus_iterable:
             if isinstance(sentence, str):
-                raise TypeError("each sentence must be a list of str tokens, got a str "
-                                "(split your lines, or use corpus_file)")
+                raise TypeError(
+                    "each sentence must be a list of str tokens, got a str "
+                    "(split your lines, or use corpus_file)"
+                )
             sentences += 1
             for w in sentence:
                 counts[w] = counts.get(w, 0) + 1
@@ -318,17 +398,29 @@ class Word2Vec:
             if self.max_vocab_size and len(counts) > self.max_vocab_size:
                 counts = {w: c for w, c in counts.items() if c >= min_reduce}
                 min_reduce += 1
-        return list(counts), np.fromiter(counts.values(), dtype=np.int64, count=len(counts)), tokens, sentences
+        return (
+            list(counts),
+            np.fromiter(counts.values(), dtype=np.int64, count=len(counts)),
+            tokens,
+            sentences,
+        )
 
     # ---- training -----------------------------------------------------------
 
-    def train(self, corpus_iterable: Iterable[Sequence[str]] | None = None,
-              corpus_file: str | os.PathLike | None = None, total_examples: int | None = None,
-              total_words: int | None = None, epochs: int | None = None,
-              start_alpha: float | None = None, end_alpha: float | None = None,
-              compute_loss: bool | None = None, callbacks: Sequence = (),
-              progress: bool | Callable[[Progress], None] | None = None,
-              sentences: Iterable[Sequence[str]] | None = None) -> tuple[int, int]:
+    def train(
+        self,
+        corpus_iterable: Iterable[Sequence[str]] | None = None,
+        corpus_file: str | os.PathLike | None = None,
+        total_examples: int | None = None,
+        total_words: int | None = None,
+        epochs: int | None = None,
+        start_alpha: float | None = None,
+        end_alpha: float | None = None,
+        compute_loss: bool | None = None,
+        callbacks: Sequence = (),
+        progress: bool | Callable[[Progress], None] | None = None,
+        sentences: Iterable[Sequence[str]] | None = None,
+    ) -> tuple[int, int]:
         """Train on the corpus. Returns (examples trained, words read).
 
         The learning rate falls linearly from start_alpha (alpha) to end_alpha
@@ -344,10 +436,18 @@ class Word2Vec:
             raise TypeError("give exactly one of corpus_iterable (sentences) or corpus_file")
         if self._mpi(corpus_file):
             from sgns import distributed
-            return distributed.train(self, corpus_file, total_words=total_words, epochs=epochs,
-                                     start_alpha=start_alpha, end_alpha=end_alpha,
-                                     compute_loss=compute_loss, callbacks=callbacks,
-                                     progress=progress)
+
+            return distributed.train(
+                self,
+                corpus_file,
+                total_words=total_words,
+                epochs=epochs,
+                start_alpha=start_alpha,
+                end_alpha=end_alpha,
+                compute_loss=compute_loss,
+                callbacks=callbacks,
+                progress=progress,
+            )
         epochs = self.epochs if epochs is None else epochs
         if not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
@@ -358,30 +458,51 @@ class Word2Vec:
         compute_loss = self.compute_loss if compute_loss is None else compute_loss
         progress = self.progress if progress is None else progress
         callbacks = self.callbacks + list(callbacks)
-        per_epoch = (int(total_words) if total_words is not None
-                     else (self.epoch_words or self.vocab.total_words))
+        per_epoch = (
+            int(total_words) if total_words is not None else (self.epoch_words or self.vocab.total_words)
+        )
         if not self.wv.vectors.flags.writeable:
-            raise ValueError("the vectors are read-only (loaded with mmap='r'); "
-                             "load with mmap=None or 'c' to train")
+            raise ValueError(
+                "the vectors are read-only (loaded with mmap='r'); load with mmap=None or 'c' to train"
+            )
         self.total_train_words = per_epoch * epochs
         self.interrupted = False
         if corpus_iterable is not None:
             _check_reiterable(corpus_iterable)
 
         trainer = _train.Trainer(
-            self.wv.vectors, self.syn1neg if self.negative else None,
+            self.wv.vectors,
+            self.syn1neg if self.negative else None,
             self.vocab.keep_probabilities(self.sample),
-            self.vocab.noise_weights(self.ns_exponent), window=self.window,
-            negative=self.negative, alpha=alpha0, min_alpha=alpha1,
-            total_words=self.total_train_words, syn1=self.syn1 if self.hs else None,
-            huffman=self._huffman, sg=bool(self.sg), cbow_mean=bool(self.cbow_mean),
-            shared_negatives=self.window_batched, compute_loss=compute_loss,
-            max_sentence=self.max_sentence_length)
-        logger.info("training on %d words per epoch for %d epochs: %d workers, kernels %s, "
-                    "%s hs=%d negative=%d window=%d sample=%g alpha=%g%s", per_epoch, epochs,
-                    self.workers, _train.active_kernels(), "skip-gram" if self.sg else "CBOW",
-                    self.hs, self.negative, self.window, self.sample, alpha0,
-                    ", shared negatives" if self.window_batched and self.sg else "")
+            self.vocab.noise_weights(self.ns_exponent),
+            window=self.window,
+            negative=self.negative,
+            alpha=alpha0,
+            min_alpha=alpha1,
+            total_words=self.total_train_words,
+            syn1=self.syn1 if self.hs else None,
+            huffman=self._huffman,
+            sg=bool(self.sg),
+            cbow_mean=bool(self.cbow_mean),
+            shared_negatives=self.window_batched,
+            compute_loss=compute_loss,
+            max_sentence=self.max_sentence_length,
+        )
+        logger.info(
+            "training on %d words per epoch for %d epochs: %d workers, kernels %s, "
+            "%s hs=%d negative=%d window=%d sample=%g alpha=%g%s",
+            per_epoch,
+            epochs,
+            self.workers,
+            _train.active_kernels(),
+            "skip-gram" if self.sg else "CBOW",
+            self.hs,
+            self.negative,
+            self.window,
+            self.sample,
+            alpha0,
+            ", shared negatives" if self.window_batched and self.sg else "",
+        )
         self._call(callbacks, "on_train_begin")
         examples = words = 0
         t_start = time.perf_counter()
@@ -389,8 +510,11 @@ class Word2Vec:
             vocab_table = _tokenize.WordHash.from_words(self.vocab.raw_words()) if path else None
             # The ids of each worker's byte range, kept after the first epoch if they fit.
             ids_bytes = 4 * (per_epoch + self.vocab.corpus_sentences)
-            cache: list | None = [None] * self.workers if (
-                path is not None and epochs > 1 and ids_bytes <= self.corpus_cache_mb * 2**20) else None
+            cache: list | None = (
+                [None] * self.workers
+                if (path is not None and epochs > 1 and ids_bytes <= self.corpus_cache_mb * 2**20)
+                else None
+            )
             try:
                 for epoch in range(epochs):
                     if trainer.stopped:
@@ -398,8 +522,7 @@ class Word2Vec:
                     self._call(callbacks, "on_epoch_begin")
                     t0 = time.perf_counter()
                     if path is not None:
-                        report = self._epoch_file(trainer, path, vocab_table, epoch, epochs, progress,
-                                                  cache)
+                        report = self._epoch_file(trainer, path, vocab_table, epoch, epochs, progress, cache)
                     else:
                         report = self._epoch_iterable(trainer, corpus_iterable, epoch, epochs, progress)
                     report.seconds = time.perf_counter() - t0
@@ -407,10 +530,15 @@ class Word2Vec:
                     examples += report.examples
                     words += report.words
                     self.words_done = trainer.words_done
-                    logger.info("EPOCH %d: training on %d words (%d examples) took %.1fs, "
-                                "%.0f words/s%s", epoch + 1, report.words, report.examples,
-                                report.seconds, report.words / max(report.seconds, 1e-9),
-                                f", loss {report.loss:.6g}" if compute_loss else "")
+                    logger.info(
+                        "EPOCH %d: training on %d words (%d examples) took %.1fs, %.0f words/s%s",
+                        epoch + 1,
+                        report.words,
+                        report.examples,
+                        report.seconds,
+                        report.words / max(report.seconds, 1e-9),
+                        f", loss {report.loss:.6g}" if compute_loss else "",
+                    )
                     self.wv.norms = None  # the vectors moved: cached norms are stale
                     if trainer.stopped:
                         break
@@ -424,12 +552,19 @@ class Word2Vec:
                 self.wv.norms = None
         elapsed = time.perf_counter() - t_start
         if self.interrupted:
-            logger.warning("training interrupted after %d words (%.1f%% of the schedule); the model "
-                           "holds the vectors trained so far", self.words_done,
-                           100.0 * self.words_done / max(1, self.total_train_words))
+            logger.warning(
+                "training interrupted after %d words (%.1f%% of the schedule); the model "
+                "holds the vectors trained so far",
+                self.words_done,
+                100.0 * self.words_done / max(1, self.total_train_words),
+            )
             raise KeyboardInterrupt
-        logger.info("training on %d words took %.1fs, %.0f effective words/s", words, elapsed,
-                    words / max(elapsed, 1e-9))
+        logger.info(
+            "training on %d words took %.1fs, %.0f effective words/s",
+            words,
+            elapsed,
+            words / max(elapsed, 1e-9),
+        )
         self._call(callbacks, "on_train_end")
         return examples, words
 
@@ -446,8 +581,14 @@ class Word2Vec:
                     results[k] = trainer.train_file(path, bounds[k], bounds[k + 1], vocab_table, seed)
                     return
                 if cache[k] is None:
-                    ids = _train.encode_file(path, bounds[k], bounds[k + 1], vocab_table,
-                                             self.max_sentence_length, stop=trainer.stop_flag)
+                    ids = _train.encode_file(
+                        path,
+                        bounds[k],
+                        bounds[k + 1],
+                        vocab_table,
+                        self.max_sentence_length,
+                        stop=trainer.stop_flag,
+                    )
                     if ids is None:  # stopped while encoding: nothing trained, nothing cached
                         results[k] = (0, 0, 0.0, True)
                         return
@@ -481,7 +622,7 @@ class Word2Vec:
                     ids = [i for i in map(index.get, sentence) if i is not None]
                     # Cut long sentences where the C encoder cuts a file's lines.
                     for start in range(0, max(len(ids), 1), limit):
-                        buf.extend(ids[start:start + limit])
+                        buf.extend(ids[start : start + limit])
                         buf.append(-1)
                     if len(buf) >= _ITER_CHUNK:
                         _put(jobs, (chunk_no, np.array(buf, dtype=np.int32)), trainer)
@@ -527,8 +668,14 @@ class Word2Vec:
         def progress_now():
             done = trainer.words_done
             rate = (done - w0) / max(time.perf_counter() - t0, 1e-9)
-            return Progress(epoch + 1, epochs, min(1.0, done / max(1, self.total_train_words)),
-                            trainer.alpha, rate, rate / self.workers)
+            return Progress(
+                epoch + 1,
+                epochs,
+                min(1.0, done / max(1, self.total_train_words)),
+                trainer.alpha,
+                rate,
+                rate / self.workers,
+            )
 
         def start():
             state["report"] = _make_reporter(progress, self.workers)
@@ -540,8 +687,13 @@ class Word2Vec:
                 state["next_report"] = now + 0.5
             if now >= state["next_log"]:
                 p = progress_now()
-                logger.info("EPOCH %d - PROGRESS: at %.2f%% examples, %.0f words/s, alpha %.6f",
-                            epoch + 1, 100.0 * p.fraction, p.words_per_sec, p.alpha)
+                logger.info(
+                    "EPOCH %d - PROGRESS: at %.2f%% examples, %.0f words/s, alpha %.6f",
+                    epoch + 1,
+                    100.0 * p.fraction,
+                    p.words_per_sec,
+                    p.alpha,
+                )
                 state["next_log"] = now + 1.0
 
         def stop():
@@ -579,6 +731,7 @@ class Word2Vec:
         hyperparameters, learning-rate position) to one file: sgns format v1,
         no pickle (see sgns.persist). Atomic."""
         from sgns.persist import save_model
+
         save_model(self, path)
 
     @classmethod
@@ -586,6 +739,7 @@ class Word2Vec:
         """Read a model written by save(). mmap='r': read-only weights
         (queries only); 'c': copy-on-write."""
         from sgns.persist import load_model
+
         return load_model(path, mmap=mmap, cls=cls)
 
     # ---- results ------------------------------------------------------------
@@ -610,11 +764,14 @@ class Word2Vec:
         return self.epoch_reports[-1].loss if self.epoch_reports else 0.0
 
     def __repr__(self) -> str:
-        return (f"Word2Vec<vocab={len(self.wv)}, vector_size={self.vector_size}, "
-                f"window={self.window}, negative={self.negative}, alpha={self.alpha}>")
+        return (
+            f"Word2Vec<vocab={len(self.wv)}, vector_size={self.vector_size}, "
+            f"window={self.window}, negative={self.negative}, alpha={self.alpha}>"
+        )
 
 
 # ---- helpers ------------------------------------------------------------------
+
 
 class _DecodedWords:
     """The words of a C word table as str, decoded only when indexed."""
@@ -634,7 +791,7 @@ class _DecodedWords:
 
 def _seed(seed: int, epoch: int, part: int) -> int:
     """A well-mixed 64-bit seed per (run seed, epoch, part of the corpus)."""
-    x = (seed * 0x9E3779B97F4A7C15 + epoch * 0xBF58476D1CE4E5B9 + part * 0x94D049BB133111EB + 1)
+    x = seed * 0x9E3779B97F4A7C15 + epoch * 0xBF58476D1CE4E5B9 + part * 0x94D049BB133111EB + 1
     x &= 0xFFFFFFFFFFFFFFFF
     x ^= x >> 31
     return (x * 0xD6E8FEB86659FD93) & 0xFFFFFFFFFFFFFFFF
@@ -658,6 +815,7 @@ def _run_in_threads(tasks, tick=None, on_interrupt=None, before=None) -> bool:
                 fn()
             finally:
                 event.set()
+
         return run
 
     try:
@@ -708,8 +866,10 @@ def _put(q: queue.Queue, item, trainer, force: bool = False) -> None:
 
 def _check_reiterable(corpus) -> None:
     if iter(corpus) is corpus:
-        raise TypeError("the corpus must be re-iterable (a list, or an object whose __iter__ "
-                        "starts over), not a one-shot iterator or generator")
+        raise TypeError(
+            "the corpus must be re-iterable (a list, or an object whose __iter__ "
+            "starts over), not a one-shot iterator or generator"
+        )
 
 
 def _make_reporter(progress, workers):
@@ -721,15 +881,20 @@ def _make_reporter(progress, workers):
         except ImportError:
             logger.warning("progress=True needs tqdm (pip install tqdm); logging only")
             return None
-        bar = tqdm(total=100, unit="%", bar_format="{l_bar}{bar}| {n:.1f}/100% [{elapsed}<{remaining}{postfix}]")
+        bar = tqdm(
+            total=100, unit="%", bar_format="{l_bar}{bar}| {n:.1f}/100% [{elapsed}<{remaining}{postfix}]"
+        )
 
         def show(p: Progress) -> None:
             bar.n = round(100 * p.fraction, 1)
-            bar.set_postfix_str(f"epoch {p.epoch}/{p.epochs}, alpha {p.alpha:.5f}, "
-                                f"{p.words_per_sec / 1000:.0f}k words/s", refresh=False)
+            bar.set_postfix_str(
+                f"epoch {p.epoch}/{p.epochs}, alpha {p.alpha:.5f}, {p.words_per_sec / 1000:.0f}k words/s",
+                refresh=False,
+            )
             bar.refresh()
             if p.fraction >= 1.0:
                 bar.close()
+
         return show
     return None
 
@@ -740,8 +905,7 @@ def _ends_with_newline(path) -> bool:
         return f.read(1) == b"\n"
 
 
-def _count_file_parallel(path, workers: int, max_vocab_size: int, start: int = 0,
-                         end: int | None = None):
+def _count_file_parallel(path, workers: int, max_vocab_size: int, start: int = 0, end: int | None = None):
     """Count the words of path[start:end) (end None: the whole file) in byte
     ranges on up to `workers` threads (the C scanner releases the GIL), then
     merge in first-seen order. Ctrl-C stops every scanner within ~1 MiB of
@@ -755,8 +919,9 @@ def _count_file_parallel(path, workers: int, max_vocab_size: int, start: int = 0
 
     def work(k: int) -> None:
         try:
-            results[k] = _tokenize.count_file(path, bounds[k], bounds[k + 1], None,
-                                              max_vocab_size if n == 1 else 0, stop=stop)
+            results[k] = _tokenize.count_file(
+                path, bounds[k], bounds[k + 1], None, max_vocab_size if n == 1 else 0, stop=stop
+            )
         except BaseException as e:  # re-raised below
             results[k] = e
 

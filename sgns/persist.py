@@ -36,6 +36,7 @@ array's when the array is read into memory (not when it is memory-mapped:
 that would read it all). Every write goes to a temporary
 file that is fsynced and renamed over the target.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -64,8 +65,8 @@ VERSION = 1
 FORMAT = "sgns"
 _PREAMBLE = struct.Struct("<8sIIQ")
 _ALIGN = 64
-_CHUNK = 1 << 26                     # bytes per write/CRC step
-_MAX_HEADER = 1 << 34                # a header this large is corruption
+_CHUNK = 1 << 26  # bytes per write/CRC step
+_MAX_HEADER = 1 << 34  # a header this large is corruption
 # Constructor arguments that are data or live objects, not settings.
 _NOT_PARAMS = {"self", "sentences", "corpus_file", "corpus_iterable", "callbacks", "progress"}
 # Output-layer matrices saved with a model when present: syn1neg has a row
@@ -81,14 +82,16 @@ def _matrix_rows(name: str, vocab_size: int) -> int:
 
 # ---- public API -------------------------------------------------------------------------------
 
+
 def save_keyedvectors(kv: KeyedVectors, path: str | os.PathLike) -> None:
     """Write kv (keys, vectors, per-key attributes) to path, atomically."""
     header = {"kind": "keyedvectors"}
     _write(path, header, _kv_arrays(kv))
 
 
-def load_keyedvectors(path: str | os.PathLike, mmap: str | None = None,
-                      cls: type = KeyedVectors) -> KeyedVectors:
+def load_keyedvectors(
+    path: str | os.PathLike, mmap: str | None = None, cls: type = KeyedVectors
+) -> KeyedVectors:
     """Read KeyedVectors written by save_keyedvectors, or the vectors of a
     model written by save_model. mmap: None reads the vectors into memory
     (CRC-checked); 'r' maps them read-only, 'c' copy-on-write, 'r+'
@@ -107,18 +110,21 @@ def save_model(model: "Word2Vec", path: str | os.PathLike) -> None:
     header: dict[str, Any] = {"kind": "word2vec", "params": _params(model)}
     if vocab is not None:
         if len(vocab) != len(model.wv) or vocab.words != model.wv.index_to_key:
-            raise ValueError("model.vocab and model.wv hold different words; cannot save a "
-                             "model whose vectors were added to outside build_vocab")
+            raise ValueError(
+                "model.vocab and model.wv hold different words; cannot save a "
+                "model whose vectors were added to outside build_vocab"
+            )
         arrays["vocab.counts"] = np.asarray(vocab.counts, dtype=np.int64)
-        header["vocab"] = {"corpus_words": int(vocab.corpus_words),
-                           "corpus_sentences": int(vocab.corpus_sentences),
-                           "effective_min_count": int(vocab.effective_min_count)}
+        header["vocab"] = {
+            "corpus_words": int(vocab.corpus_words),
+            "corpus_sentences": int(vocab.corpus_sentences),
+            "effective_min_count": int(vocab.effective_min_count),
+        }
     for name in _MODEL_MATRICES:
         m = getattr(model, name, None)
         if isinstance(m, np.ndarray) and m.ndim == 2:
             arrays[name] = m
-    state: dict[str, Any] = {name: _jsonable(getattr(model, name)) for name in _STATE
-                             if hasattr(model, name)}
+    state: dict[str, Any] = {name: _jsonable(getattr(model, name)) for name in _STATE if hasattr(model, name)}
     reports = getattr(model, "epoch_reports", [])
     state["epochs_done"] = len(reports)
     state["epoch_reports"] = [{k: _jsonable(v) for k, v in vars(r).items()} for r in reports]
@@ -136,8 +142,10 @@ def load_model(path: str | os.PathLike, mmap: str | None = None, cls: type | Non
     cls = Word2Vec if cls is None else cls
     with _Reader(path, mmap) as r:
         if r.header.get("kind") != "word2vec":
-            raise FormatError(r.path, f"the file holds {r.header.get('kind')!r}, not a Word2Vec model; "
-                              "use KeyedVectors.load()")
+            raise FormatError(
+                r.path,
+                f"the file holds {r.header.get('kind')!r}, not a Word2Vec model; use KeyedVectors.load()",
+            )
         saved = r.header.get("params")
         if not isinstance(saved, dict):
             raise FormatError(r.path, "header has no 'params' object")
@@ -156,10 +164,13 @@ def load_model(path: str | os.PathLike, mmap: str | None = None, cls: type | Non
                 raise FormatError(r.path, "array 'vocab.counts' does not have one entry per key")
             meta = _header_dict(r, "vocab")
             try:
-                model.vocab = Vocabulary(wv.index_to_key, counts,
-                                         corpus_words=int(meta.get("corpus_words", counts.sum())),
-                                         corpus_sentences=int(meta.get("corpus_sentences", 0)),
-                                         effective_min_count=int(meta.get("effective_min_count", 1)))
+                model.vocab = Vocabulary(
+                    wv.index_to_key,
+                    counts,
+                    corpus_words=int(meta.get("corpus_words", counts.sum())),
+                    corpus_sentences=int(meta.get("corpus_sentences", 0)),
+                    effective_min_count=int(meta.get("effective_min_count", 1)),
+                )
             except (TypeError, ValueError) as e:
                 raise FormatError(r.path, f"bad vocabulary: {e}") from None
         model.wv = wv
@@ -168,8 +179,11 @@ def load_model(path: str | os.PathLike, mmap: str | None = None, cls: type | Non
                 m = r.array(name)
                 rows = _matrix_rows(name, len(wv))
                 if m.ndim != 2 or m.shape[1] != wv.vector_size or m.shape[0] not in (0, rows):
-                    raise FormatError(r.path, f"array {name!r} has shape {m.shape}, expected "
-                                      f"({rows}, {wv.vector_size}) or (0, {wv.vector_size})")
+                    raise FormatError(
+                        r.path,
+                        f"array {name!r} has shape {m.shape}, expected "
+                        f"({rows}, {wv.vector_size}) or (0, {wv.vector_size})",
+                    )
                 setattr(model, name, m)
         if getattr(model, "hs", 0) and model.vocab is not None and hasattr(model, "_huffman"):
             model._huffman = model.vocab.huffman()  # a function of the counts: rebuilt, not stored
@@ -181,16 +195,18 @@ def load_model(path: str | os.PathLike, mmap: str | None = None, cls: type | Non
             for name in _STATE:
                 if name in state:
                     setattr(model, name, _from_json(state[name]))
-            model.epoch_reports = [EpochReport(**{k: _from_json(v) for k, v in rep.items()})
-                                   for rep in reports]
+            model.epoch_reports = [
+                EpochReport(**{k: _from_json(v) for k, v in rep.items()}) for rep in reports
+            ]
         except TypeError as e:
             raise FormatError(r.path, f"bad training state: {e}") from None
         wv.norms = None
         return model
 
 
-def extend_vocab(model: "Word2Vec", words: Sequence[str], counts, *, corpus_words: int,
-                 corpus_sentences: int) -> dict[str, int]:
+def extend_vocab(
+    model: "Word2Vec", words: Sequence[str], counts, *, corpus_words: int, corpus_sentences: int
+) -> dict[str, int]:
     """Merge the counts of a new corpus into a trained model's vocabulary:
     the work of build_vocab(corpus, update=True).
 
@@ -209,8 +225,10 @@ def extend_vocab(model: "Word2Vec", words: Sequence[str], counts, *, corpus_word
     """
     vocab = model.vocab
     if vocab is None or len(vocab) == 0:
-        raise RuntimeError("cannot update the vocabulary of a model that has none: "
-                           "call build_vocab() without update=True first")
+        raise RuntimeError(
+            "cannot update the vocabulary of a model that has none: "
+            "call build_vocab() without update=True first"
+        )
     if len(model.wv) != len(vocab):
         raise RuntimeError("model.wv and model.vocab differ in size; cannot update")
     counts = np.asarray(counts, dtype=np.int64)
@@ -253,22 +271,37 @@ def extend_vocab(model: "Word2Vec", words: Sequence[str], counts, *, corpus_word
             setattr(model, name, np.vstack([m, pad]))
     if not wv.vectors.flags.c_contiguous or not wv.vectors.flags.writeable:
         wv.vectors = np.array(wv.vectors, order="C")
-    model.vocab = Vocabulary(vocab.words + new_words, wv.expandos["count"],
-                             corpus_words=int(corpus_words), corpus_sentences=int(corpus_sentences),
-                             effective_min_count=min_count)
+    model.vocab = Vocabulary(
+        vocab.words + new_words,
+        wv.expandos["count"],
+        corpus_words=int(corpus_words),
+        corpus_sentences=int(corpus_sentences),
+        effective_min_count=min_count,
+    )
     if getattr(model, "hs", 0) and hasattr(model, "_huffman"):
         model._huffman = model.vocab.huffman()  # the tree changes: inner-node rows are reassigned
     epoch_words = int(counts[known].sum() + new_counts.sum())
     model.epoch_words = epoch_words
-    summary = {"new_words": len(new_words), "updated_words": int(known.sum()),
-               "dropped_words": int(n - known.sum() - len(new_words)), "epoch_words": epoch_words}
-    logger.info("vocabulary update: %d new words, %d known words counted again, %d dropped "
-                "(fewer than %d occurrences); %d words in the vocabulary", summary["new_words"],
-                summary["updated_words"], summary["dropped_words"], min_count, len(model.vocab))
+    summary = {
+        "new_words": len(new_words),
+        "updated_words": int(known.sum()),
+        "dropped_words": int(n - known.sum() - len(new_words)),
+        "epoch_words": epoch_words,
+    }
+    logger.info(
+        "vocabulary update: %d new words, %d known words counted again, %d dropped "
+        "(fewer than %d occurrences); %d words in the vocabulary",
+        summary["new_words"],
+        summary["updated_words"],
+        summary["dropped_words"],
+        min_count,
+        len(model.vocab),
+    )
     return summary
 
 
 # ---- writing ----------------------------------------------------------------------------------
+
 
 def _kv_arrays(kv: KeyedVectors) -> dict[str, np.ndarray]:
     keys = kv.index_to_key
@@ -287,13 +320,14 @@ def _kv_arrays(kv: KeyedVectors) -> dict[str, np.ndarray]:
     vectors = np.asarray(kv.vectors)
     if vectors.ndim != 2 or vectors.shape[0] != len(keys):
         raise ValueError("kv.vectors must be a (len(index_to_key), D) matrix")
-    arrays = {"keys.utf8": np.frombuffer(blob, dtype=np.uint8), "keys.offsets": offsets,
-              "vectors": vectors}
+    arrays = {"keys.utf8": np.frombuffer(blob, dtype=np.uint8), "keys.offsets": offsets, "vectors": vectors}
     for name, values in kv.expandos.items():
         values = np.asarray(values)
         if values.dtype.kind not in "biuf" or values.shape[:1] != (len(keys),):
-            raise ValueError(f"per-key attribute {name!r} (dtype {values.dtype}, shape {values.shape}) "
-                             "cannot be saved: it must be numeric with one value per key")
+            raise ValueError(
+                f"per-key attribute {name!r} (dtype {values.dtype}, shape {values.shape}) "
+                "cannot be saved: it must be numeric with one value per key"
+            )
         arrays["attr." + name] = values
     return arrays
 
@@ -320,13 +354,24 @@ def _write(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
         if arr.dtype.kind not in "biuf":
             raise ValueError(f"array {name!r} has dtype {arr.dtype}; only numbers can be saved")
         raw = _bytes_view(arr)
-        table[name] = {"dtype": arr.dtype.str, "shape": list(arr.shape), "offset": offset,
-                       "nbytes": len(raw), "crc32": _crc32(raw)}
+        table[name] = {
+            "dtype": arr.dtype.str,
+            "shape": list(arr.shape),
+            "offset": offset,
+            "nbytes": len(raw),
+            "crc32": _crc32(raw),
+        }
         prepared.append((offset, arr))
         offset = _align(offset + len(raw))
-    full = {"format": FORMAT, "version": VERSION, "kind": header["kind"], "sgns_version": __version__,
-            "vector_size": int(dim), "count": int(kv_rows),
-            "attrs": sorted(n[5:] for n in arrays if n.startswith("attr."))}
+    full = {
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": header["kind"],
+        "sgns_version": __version__,
+        "vector_size": int(dim),
+        "count": int(kv_rows),
+        "attrs": sorted(n[5:] for n in arrays if n.startswith("attr.")),
+    }
     full.update({k: v for k, v in header.items() if k != "kind"})
     full["arrays"] = table
     # file_size depends on the header's own length: settle it in two passes.
@@ -347,7 +392,7 @@ def _write(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
             f.write(b"\0" * (off - written))
             raw = _bytes_view(arr)
             for start in range(0, len(raw), _CHUNK):
-                f.write(raw[start:start + _CHUNK])
+                f.write(raw[start : start + _CHUNK])
             written = off + len(raw)
         f.write(b"\0" * (offset - written))
 
@@ -361,7 +406,7 @@ def _bytes_view(arr: np.ndarray) -> memoryview:
 def _crc32(raw: memoryview) -> int:
     crc = 0
     for start in range(0, len(raw), _CHUNK):
-        crc = zlib.crc32(raw[start:start + _CHUNK], crc)
+        crc = zlib.crc32(raw[start : start + _CHUNK], crc)
     return crc
 
 
@@ -371,8 +416,11 @@ def _align(n: int) -> int:
 
 def _param_names(cls) -> set[str]:
     """The constructor's keyword arguments that are settings."""
-    return {name for name, p in inspect.signature(cls.__init__).parameters.items()
-            if name not in _NOT_PARAMS and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    return {
+        name
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if name not in _NOT_PARAMS and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
 
 
 def _params(model) -> dict[str, Any]:
@@ -413,6 +461,7 @@ def _from_json(value):
 
 # ---- reading ----------------------------------------------------------------------------------
 
+
 class _Reader:
     """An open model file with its header checked; arrays on demand."""
 
@@ -446,11 +495,15 @@ class _Reader:
         _, version, header_crc, hlen = _PREAMBLE.unpack(head)
         if version != VERSION:
             newer = " (written by a newer sgns: upgrade sgns to read it)" if version > VERSION else ""
-            raise FormatError(self.path, f"unknown sgns format version {version}; this sgns reads "
-                              f"version {VERSION}{newer}", 8)
+            raise FormatError(
+                self.path,
+                f"unknown sgns format version {version}; this sgns reads version {VERSION}{newer}",
+                8,
+            )
         if hlen > min(size - _PREAMBLE.size, _MAX_HEADER):
-            raise FormatError(self.path, f"truncated or corrupt: header of {hlen} bytes in a file of "
-                              f"{size} bytes", 16)
+            raise FormatError(
+                self.path, f"truncated or corrupt: header of {hlen} bytes in a file of {size} bytes", 16
+            )
         text = self.f.read(hlen)
         if header_crc and zlib.crc32(text) != header_crc:
             raise FormatError(self.path, "corrupt header (CRC32 mismatch)", _PREAMBLE.size)
@@ -461,8 +514,11 @@ class _Reader:
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise FormatError(self.path, "corrupt header: not an sgns header", _PREAMBLE.size)
         if header.get("version") != version:
-            raise FormatError(self.path, f"corrupt header: version {header.get('version')!r} "
-                              f"disagrees with the file's {version}", _PREAMBLE.size)
+            raise FormatError(
+                self.path,
+                f"corrupt header: version {header.get('version')!r} disagrees with the file's {version}",
+                _PREAMBLE.size,
+            )
         self.header = header
         self.data_start = _align(_PREAMBLE.size + hlen)
         expected = header.get("file_size")
@@ -479,18 +535,26 @@ class _Reader:
                 offset, nbytes = int(spec["offset"]), int(spec["nbytes"])
                 crc = spec.get("crc32")
             except (KeyError, TypeError, ValueError) as e:
-                raise FormatError(self.path, f"corrupt header: bad entry for array {name!r} ({e})",
-                                  _PREAMBLE.size) from None
+                raise FormatError(
+                    self.path, f"corrupt header: bad entry for array {name!r} ({e})", _PREAMBLE.size
+                ) from None
             if dtype.kind not in "biuf" or dtype.byteorder == ">" or any(x < 0 for x in shape):
-                raise FormatError(self.path, f"array {name!r}: unsupported dtype {dtype.str} "
-                                  f"or shape {shape}")
+                raise FormatError(
+                    self.path, f"array {name!r}: unsupported dtype {dtype.str} or shape {shape}"
+                )
             if math.prod(shape) * dtype.itemsize != nbytes or offset < 0 or offset % _ALIGN:
-                raise FormatError(self.path, f"corrupt header: array {name!r} has shape {shape}, dtype "
-                                  f"{dtype.str}, {nbytes} bytes at offset {offset}")
+                raise FormatError(
+                    self.path,
+                    f"corrupt header: array {name!r} has shape {shape}, dtype "
+                    f"{dtype.str}, {nbytes} bytes at offset {offset}",
+                )
             end = self.data_start + offset + nbytes
             if end > size:
-                raise FormatError(self.path, f"truncated: array {name!r} ends at byte {end}, "
-                                  f"the file has {size} bytes", size)
+                raise FormatError(
+                    self.path,
+                    f"truncated: array {name!r} ends at byte {end}, the file has {size} bytes",
+                    size,
+                )
             self.arrays[name] = (dtype, shape, offset, nbytes, crc)
 
     def need(self, name: str) -> None:
@@ -512,8 +576,9 @@ class _Reader:
         while got < nbytes:
             n = self.f.readinto(view[got:])
             if not n:
-                raise FormatError(self.path, f"truncated: array {name!r} stops after {got} of "
-                                  f"{nbytes} bytes", where + got)
+                raise FormatError(
+                    self.path, f"truncated: array {name!r} stops after {got} of {nbytes} bytes", where + got
+                )
             got += n
         if crc is not None and _crc32(view) != crc:
             raise FormatError(self.path, f"array {name!r} is corrupt (CRC32 mismatch)", where)
@@ -534,15 +599,19 @@ def _not_ours(head: bytes) -> str:
     if not head:
         return "empty file, not an sgns model file"
     if head[:1] == b"\x80" or head[:2] in (b"(d", b"(l", b"cc"):
-        return ("not an sgns model file: it looks like a Python pickle (gensim's save()). sgns "
-                "never loads pickles; in gensim, call model.wv.save_word2vec_format(path, binary=True) "
-                "and load that with sgns.KeyedVectors.load_word2vec_format(path, binary=True)")
+        return (
+            "not an sgns model file: it looks like a Python pickle (gensim's save()). sgns "
+            "never loads pickles; in gensim, call model.wv.save_word2vec_format(path, binary=True) "
+            "and load that with sgns.KeyedVectors.load_word2vec_format(path, binary=True)"
+        )
     if head[:2] == b"PK" or head[:6] == b"\x93NUMPY":
         return "not an sgns model file: it looks like a NumPy .npz/.npy file"
     first = head.split(b"\n", 1)[0].split()
     if len(first) == 2 and all(x.isdigit() for x in first):
-        return ("not an sgns model file: it looks like a word2vec vector file; use "
-                "KeyedVectors.load_word2vec_format()")
+        return (
+            "not an sgns model file: it looks like a word2vec vector file; use "
+            "KeyedVectors.load_word2vec_format()"
+        )
     if MAGIC.startswith(head):
         return f"truncated: {len(head)} bytes, too short for the file header"
     return "not an sgns model file (bad magic bytes)"
@@ -554,8 +623,13 @@ def _read_kv(r: _Reader, cls) -> KeyedVectors:
     blob = r.array("keys.utf8", mmap=False).tobytes()
     offsets = r.array("keys.offsets", mmap=False)
     n = offsets.shape[0] - 1
-    if (offsets.ndim != 1 or n < 0 or offsets[0] != 0 or offsets[-1] != len(blob)
-            or (n and np.any(np.diff(offsets) < 1))):
+    if (
+        offsets.ndim != 1
+        or n < 0
+        or offsets[0] != 0
+        or offsets[-1] != len(blob)
+        or (n and np.any(np.diff(offsets) < 1))
+    ):
         raise FormatError(r.path, "corrupt key table (keys.offsets)")
     if n == 0:
         keys = []

@@ -6,6 +6,7 @@ matplotlib's object API: pyplot and the session's backend are not touched.
 
     sgns plot VEC word... [-output words.png] [-binary 0|1] [-analogy a:b,c:d]
 """
+
 from __future__ import annotations
 
 import os
@@ -52,16 +53,23 @@ def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         i = int(np.argmax(np.abs(c)))
         if c[i] < 0:
             c *= -1
-    total = float((s ** 2).sum())
+    total = float((s**2).sum())
     ratio = np.zeros(2)
     if total > 0:
         ratio[:k] = s[:k] ** 2 / total
     return x @ comps.T, ratio
 
 
-def plot_words(kv: "KeyedVectors", words: Sequence[str], path: str | os.PathLike | None = None, *,
-               analogies: Sequence[Pair] = (), norm: bool = True, title: str | None = None,
-               size: tuple[float, float] = (8.0, 6.5)) -> "Figure":
+def plot_words(
+    kv: "KeyedVectors",
+    words: Sequence[str],
+    path: str | os.PathLike | None = None,
+    *,
+    analogies: Sequence[Pair] = (),
+    norm: bool = True,
+    title: str | None = None,
+    size: tuple[float, float] = (8.0, 6.5),
+) -> "Figure":
     """Scatter plot of words in the plane of their first two principal
     components, each point labelled, with an arrow a -> b for every analogy
     pair (e.g. [("man", "woman"), ("king", "queen")]; their words are added
@@ -91,8 +99,13 @@ def plot_words(kv: "KeyedVectors", words: Sequence[str], path: str | os.PathLike
     for w in order:
         ax.annotate(w, at[w], xytext=(5, 4), textcoords="offset points", fontsize=10, zorder=4)
     for a, b in analogies:
-        ax.annotate("", xy=at[b], xytext=at[a], zorder=2,
-                    arrowprops=dict(arrowstyle="->", color="tab:red", lw=1.4, shrinkA=4, shrinkB=4))
+        ax.annotate(
+            "",
+            xy=at[b],
+            xytext=at[a],
+            zorder=2,
+            arrowprops=dict(arrowstyle="->", color="tab:red", lw=1.4, shrinkA=4, shrinkB=4),
+        )
     ax.set_xlabel(f"PC1 ({100 * ratio[0]:.1f}% of variance)")
     ax.set_ylabel(f"PC2 ({100 * ratio[1]:.1f}% of variance)")
     ax.set_title(title or f"{len(order)} words, PCA of {'unit ' if norm else ''}vectors")
@@ -106,8 +119,13 @@ def plot_words(kv: "KeyedVectors", words: Sequence[str], path: str | os.PathLike
     return fig
 
 
-def plot_loss(model_or_losses, path: str | os.PathLike | None = None, *,
-              title: str | None = None, size: tuple[float, float] = (7.0, 4.5)) -> "Figure":
+def plot_loss(
+    model_or_losses,
+    path: str | os.PathLike | None = None,
+    *,
+    title: str | None = None,
+    size: tuple[float, float] = (7.0, 4.5),
+) -> "Figure":
     """Line plot of the training loss per epoch: of a model trained with
     compute_loss=True (its loss_history) or of a list of per-epoch losses.
     Saves a PNG to path if given (atomically); returns the Figure."""
@@ -160,7 +178,7 @@ def plot_command(argv: list[str]) -> int:
     while i < len(argv):
         arg = argv[i]
         if arg == "--":  # everything after is a word, even "-x"
-            positional.extend(argv[i + 1:])
+            positional.extend(argv[i + 1 :])
             break
         if arg.startswith("-") and len(arg) > 1 and not _is_number(arg):
             name = arg.lstrip("-")
@@ -192,8 +210,9 @@ def plot_command(argv: list[str]) -> int:
         plot_words(kv, words, opts["output"], analogies=pairs, norm=opts["raw"] != "1")
     except KeyError as e:
         raise ValueError(e.args[0]) from None
-    print(f"wrote {opts['output']} ({len(set(words) | {w for p in pairs for w in p})} words)",
-          file=sys.stderr)
+    print(
+        f"wrote {opts['output']} ({len(set(words) | {w for p in pairs for w in p})} words)", file=sys.stderr
+    )
     return 0
 
 
@@ -225,7 +244,7 @@ def _looks_binary(sample: bytes) -> bool:
     except UnicodeDecodeError as e:
         if e.start < len(sample) - 3:
             return True
-        text = sample[:e.start].decode("utf-8")  # the sample cut a character in two
+        text = sample[: e.start].decode("utf-8")  # the sample cut a character in two
     return not all(c.isprintable() or c in "\n\r\t " for c in text)
 
 

@@ -34,6 +34,7 @@ Memory is O(V D) for the weights plus O(B V) per batch, and time is
 O(V D) per pair: this is for small vocabularies. Above `max_vocab` words
 (default 50,000) training is refused with the memory and work it would take.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,8 +54,9 @@ __all__ = ["SoftmaxSkipGram", "batch_loss_and_grads", "sgd_step", "skipgram_pair
 _CHUNK_WORDS = 1 << 20
 
 
-def batch_loss_and_grads(v_batch: np.ndarray, out: np.ndarray, contexts: np.ndarray
-                         ) -> tuple[float, np.ndarray, np.ndarray]:
+def batch_loss_and_grads(
+    v_batch: np.ndarray, out: np.ndarray, contexts: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
     """Summed cross-entropy of a batch of pairs and its full gradient.
 
     v_batch: (B, D) centre (input) vectors; out: (V, D) output vectors U;
@@ -66,7 +68,7 @@ def batch_loss_and_grads(v_batch: np.ndarray, out: np.ndarray, contexts: np.ndar
     """
     contexts = np.asarray(contexts, dtype=np.intp)
     rows = np.arange(len(contexts))
-    g = v_batch @ out.T                          # logits, then shifted, then P - Y
+    g = v_batch @ out.T  # logits, then shifted, then P - Y
     g -= g.max(axis=1, keepdims=True)
     target = g[rows, contexts].astype(np.float64)
     np.exp(g, out=g)
@@ -79,8 +81,9 @@ def batch_loss_and_grads(v_batch: np.ndarray, out: np.ndarray, contexts: np.ndar
     return loss, g @ out, grad_out
 
 
-def sgd_step(vin: np.ndarray, out: np.ndarray, centres: np.ndarray, contexts: np.ndarray,
-             alpha: float) -> float:
+def sgd_step(
+    vin: np.ndarray, out: np.ndarray, centres: np.ndarray, contexts: np.ndarray, alpha: float
+) -> float:
     """One SGD step in place on a batch of (centre, context) pairs: the
     gradients of the summed loss, both from the weights before the step,
     times alpha. A centre repeated in the batch gets the sum of its rows'
@@ -95,8 +98,9 @@ def sgd_step(vin: np.ndarray, out: np.ndarray, centres: np.ndarray, contexts: np
     return loss
 
 
-def skipgram_pairs(ids: np.ndarray, window: int, rng: np.random.Generator,
-                   start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def skipgram_pairs(
+    ids: np.ndarray, window: int, rng: np.random.Generator, start: int = 0, stop: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(centres, contexts) of word2vec.c's reduced window over an id array.
 
     ids: 1-D integer array of word ids, -1 marking sentence ends (pairs never
@@ -108,24 +112,26 @@ def skipgram_pairs(ids: np.ndarray, window: int, rng: np.random.Generator,
     stop = n if stop is None else min(stop, n)
     lo, hi = max(0, start - window), min(n, stop + window)
     seg = np.asarray(ids[lo:hi])
-    sent = np.cumsum(seg < 0)                         # sentence number of each position
+    sent = np.cumsum(seg < 0)  # sentence number of each position
     radius = np.zeros(hi - lo, dtype=np.int64)
-    radius[start - lo:stop - lo] = window - rng.integers(0, window, size=stop - start)
+    radius[start - lo : stop - lo] = window - rng.integers(0, window, size=stop - start)
     valid = seg >= 0
     centres, contexts = [], []
     for off in range(1, window + 1):
         if off >= hi - lo:
             break
         same = (sent[:-off] == sent[off:]) & valid[:-off] & valid[off:]
-        right = same & (radius[:-off] >= off)         # centre i, context i + off
-        left = same & (radius[off:] >= off)           # centre i + off, context i
+        right = same & (radius[:-off] >= off)  # centre i, context i + off
+        left = same & (radius[off:] >= off)  # centre i + off, context i
         centres += [seg[:-off][right], seg[off:][left]]
         contexts += [seg[off:][right], seg[:-off][left]]
     if not centres:
         empty = np.zeros(0, dtype=np.int32)
         return empty, empty.copy()
-    return (np.concatenate(centres).astype(np.int32, copy=False),
-            np.concatenate(contexts).astype(np.int32, copy=False))
+    return (
+        np.concatenate(centres).astype(np.int32, copy=False),
+        np.concatenate(contexts).astype(np.int32, copy=False),
+    )
 
 
 def memory_bytes(n_words: int, vector_size: int, batch_size: int, itemsize: int = 4) -> int:
@@ -156,14 +162,30 @@ class SoftmaxSkipGram:
     nats, each pair's loss taken before its step) and `pairs_trained`.
     """
 
-    def __init__(self, sentences: Iterable[Sequence[str]] | None = None, *, vector_size: int = 100,
-                 window: int = 5, min_count: int = 5, epochs: int = 5, alpha: float = 0.025,
-                 min_alpha: float = 0.0001, batch_size: int = 128, seed: int = 1,
-                 dtype=np.float32, max_vocab: int | None = 50_000,
-                 chunk_words: int = _CHUNK_WORDS):
-        for name, value, least in (("vector_size", vector_size, 1), ("window", window, 1),
-                                   ("min_count", min_count, 0), ("epochs", epochs, 1),
-                                   ("batch_size", batch_size, 1), ("chunk_words", chunk_words, 1)):
+    def __init__(
+        self,
+        sentences: Iterable[Sequence[str]] | None = None,
+        *,
+        vector_size: int = 100,
+        window: int = 5,
+        min_count: int = 5,
+        epochs: int = 5,
+        alpha: float = 0.025,
+        min_alpha: float = 0.0001,
+        batch_size: int = 128,
+        seed: int = 1,
+        dtype=np.float32,
+        max_vocab: int | None = 50_000,
+        chunk_words: int = _CHUNK_WORDS,
+    ):
+        for name, value, least in (
+            ("vector_size", vector_size, 1),
+            ("window", window, 1),
+            ("min_count", min_count, 0),
+            ("epochs", epochs, 1),
+            ("batch_size", batch_size, 1),
+            ("chunk_words", chunk_words, 1),
+        ):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
                 raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
         if not (math.isfinite(alpha) and alpha > 0 and 0 <= min_alpha <= alpha):
@@ -192,8 +214,9 @@ class SoftmaxSkipGram:
 
     # ---- vocabulary -----------------------------------------------------------
 
-    def build_vocab(self, sentences: Iterable[Sequence[str]] | None = None, *,
-                    vocab: Vocabulary | None = None) -> "SoftmaxSkipGram":
+    def build_vocab(
+        self, sentences: Iterable[Sequence[str]] | None = None, *, vocab: Vocabulary | None = None
+    ) -> "SoftmaxSkipGram":
         """Count the sentences (or take `vocab`) and initialise the weights:
         input vectors uniform in ±1/D (as sgns.Word2Vec), outputs zero."""
         if vocab is None:
@@ -208,9 +231,13 @@ class SoftmaxSkipGram:
                 for w in sentence:
                     counts[w] = counts.get(w, 0) + 1
                 n_tokens += len(sentence)
-            vocab = Vocabulary.from_counts(list(counts), list(counts.values()),
-                                           min_count=self.min_count, corpus_words=n_tokens,
-                                           corpus_sentences=n_sentences)
+            vocab = Vocabulary.from_counts(
+                list(counts),
+                list(counts.values()),
+                min_count=self.min_count,
+                corpus_words=n_tokens,
+                corpus_sentences=n_sentences,
+            )
         n = len(vocab)
         if n < 2:
             raise ValueError(f"the softmax needs at least 2 words in the vocabulary, got {n}")
@@ -220,7 +247,8 @@ class SoftmaxSkipGram:
                 f"full softmax over {n:,} words is refused (max_vocab={self.max_vocab:,}): it would "
                 f"need about {need / 2**20:,.0f} MB and {6 * n * self.vector_size / 1e6:,.1f} "
                 f"MFLOP per training pair (SGNS with 5 negatives: "
-                f"{36 * self.vector_size / 1e6:.4f}); raise min_count, or pass max_vocab=None")
+                f"{36 * self.vector_size / 1e6:.4f}); raise min_count, or pass max_vocab=None"
+            )
         self.vocab = vocab
         rng = np.random.default_rng(self.seed)
         vin = rng.random((n, self.vector_size)).astype(self.dtype)
@@ -247,8 +275,13 @@ class SoftmaxSkipGram:
 
     # ---- training -----------------------------------------------------------
 
-    def train(self, sentences: Iterable[Sequence[str]] | None = None, *,
-              ids: np.ndarray | None = None, epochs: int | None = None) -> "SoftmaxSkipGram":
+    def train(
+        self,
+        sentences: Iterable[Sequence[str]] | None = None,
+        *,
+        ids: np.ndarray | None = None,
+        epochs: int | None = None,
+    ) -> "SoftmaxSkipGram":
         """Train on sentences (token lists) or on `ids`, a 1-D array of this
         model's vocabulary ids with -1 between sentences. Appends one mean
         loss per epoch to loss_history."""
@@ -282,21 +315,33 @@ class SoftmaxSkipGram:
                     # linear decay by corpus position, interpolated inside the chunk
                     frac = (epoch * n + start + (stop - start) * b / max(1, len(centres))) / total
                     alpha = self.alpha - (self.alpha - self.min_alpha) * frac
-                    loss_sum += sgd_step(vin, out, centres[b:b + self.batch_size],
-                                         contexts[b:b + self.batch_size], alpha)
+                    loss_sum += sgd_step(
+                        vin, out, centres[b : b + self.batch_size], contexts[b : b + self.batch_size], alpha
+                    )
                 pairs += len(centres)
             self.wv.norms = None
             mean = loss_sum / pairs if pairs else float("nan")
             self.loss_history.append(mean)
             self.pairs_trained += pairs
             secs = time.perf_counter() - t0
-            logger.info("softmax skip-gram epoch %d/%d: %d pairs, mean loss %.4f nats/pair, "
-                        "%.1fs (%.0f pairs/s)", epoch + 1, epochs, pairs, mean, secs,
-                        pairs / max(secs, 1e-9))
+            logger.info(
+                "softmax skip-gram epoch %d/%d: %d pairs, mean loss %.4f nats/pair, %.1fs (%.0f pairs/s)",
+                epoch + 1,
+                epochs,
+                pairs,
+                mean,
+                secs,
+                pairs / max(secs, 1e-9),
+            )
         return self
 
-    def loss(self, sentences: Iterable[Sequence[str]] | None = None, *,
-             ids: np.ndarray | None = None, seed: int = 0) -> float:
+    def loss(
+        self,
+        sentences: Iterable[Sequence[str]] | None = None,
+        *,
+        ids: np.ndarray | None = None,
+        seed: int = 0,
+    ) -> float:
         """Mean cross-entropy per pair of the current weights over one pass
         of pairs drawn from the corpus (reduced window with `seed`), no update."""
         if (sentences is None) == (ids is None):
@@ -305,15 +350,18 @@ class SoftmaxSkipGram:
         centres, contexts = skipgram_pairs(ids, self.window, np.random.default_rng(seed))
         total = 0.0
         for b in range(0, len(centres), self.batch_size):
-            c = centres[b:b + self.batch_size].astype(np.intp)
+            c = centres[b : b + self.batch_size].astype(np.intp)
             logits = self.wv.vectors[c] @ self.output_vectors.T
             m = logits.max(axis=1)
             lse = m + np.log(np.exp(logits - m[:, None]).sum(axis=1))
-            total += float(np.sum(lse.astype(np.float64)
-                                  - logits[np.arange(len(c)), contexts[b:b + self.batch_size]]))
+            total += float(
+                np.sum(lse.astype(np.float64) - logits[np.arange(len(c)), contexts[b : b + self.batch_size]])
+            )
         return total / len(centres) if len(centres) else float("nan")
 
     def __repr__(self) -> str:
         n = len(self.vocab) if self.vocab is not None else 0
-        return (f"SoftmaxSkipGram<vocab={n}, vector_size={self.vector_size}, window={self.window}, "
-                f"epochs={self.epochs}, batch_size={self.batch_size}>")
+        return (
+            f"SoftmaxSkipGram<vocab={n}, vector_size={self.vector_size}, window={self.window}, "
+            f"epochs={self.epochs}, batch_size={self.batch_size}>"
+        )

@@ -42,6 +42,7 @@ Where sgns differs, on purpose:
 * The end of the input ends the tools (word2vec.c's distance and
   word-analogy loop forever at end of file).
 """
+
 from __future__ import annotations
 
 import io
@@ -57,8 +58,16 @@ from sgns import formats
 from sgns.cli import UsageError
 from sgns.vocab import ENCODING, ERRORS
 
-__all__ = ["load_vectors", "is_binary_file", "Vectors", "distance_command", "analogy_command",
-           "accuracy_command", "accuracy_report", "TOP_N"]
+__all__ = [
+    "load_vectors",
+    "is_binary_file",
+    "Vectors",
+    "distance_command",
+    "analogy_command",
+    "accuracy_command",
+    "accuracy_report",
+    "TOP_N",
+]
 
 TOP_N = 40
 DISTANCE_PROMPT = "Enter word or sentence (EXIT to break): "
@@ -69,6 +78,7 @@ _ANALOGY_HEADER = b"\n" + b" " * 46 + b"Word              Distance\n" + _RULE
 
 
 # ---- reading vector files ----------------------------------------------------
+
 
 def is_binary_file(path) -> bool:
     """True if `path` looks like a binary word2vec file, False for text.
@@ -82,8 +92,9 @@ def is_binary_file(path) -> bool:
         header = f.readline(1 << 10)
         parts = header.split()
         if len(parts) != 2 or not all(p.isdigit() for p in parts):
-            raise formats.FormatError(path, f"header must be '<vocab size> <dimension>', "
-                                      f"got {header[:80]!r}", 0)
+            raise formats.FormatError(
+                path, f"header must be '<vocab size> <dimension>', got {header[:80]!r}", 0
+            )
         n, dim = int(parts[0]), int(parts[1])
         if n == 0:
             return False
@@ -128,12 +139,14 @@ def load_vectors(path, binary: bool | None = None, limit: int | None = None) -> 
     """Read a word2vec-format file (binary None: detect the format)."""
     if binary is None:
         binary = is_binary_file(path)
-    words, vectors = formats.read_vectors(path, binary=binary, limit=limit,
-                                          unicode_errors=ERRORS, datatype=np.float32)
+    words, vectors = formats.read_vectors(
+        path, binary=binary, limit=limit, unicode_errors=ERRORS, datatype=np.float32
+    )
     return Vectors(words, vectors)
 
 
 # ---- the query loops -----------------------------------------------------------
+
 
 def _enc(word: str) -> bytes:
     return word.encode(ENCODING, ERRORS)
@@ -191,15 +204,15 @@ def _best(vec: Vectors, query: np.ndarray, exclude: list[int], floor: float, top
     """(row, cosine) of the topn rows with cosine > floor, best first, ties in
     row order; the rows in exclude and zero vectors left out."""
     if not np.any(query):
-        return []                                    # a zero query: word2vec.c's NaN matches nothing
+        return []  # a zero query: word2vec.c's NaN matches nothing
     scores = vec.unit @ query
     scores[vec.zero] = np.nan
     scores[exclude] = np.nan
-    ok = np.flatnonzero(scores > floor)              # NaN compares False
+    ok = np.flatnonzero(scores > floor)  # NaN compares False
     if len(ok) > topn:
         part = np.argpartition(-scores[ok], topn - 1)[:topn]
         cut = scores[ok][part].min()
-        ok = ok[scores[ok] >= cut]                   # keep every tie at the cut
+        ok = ok[scores[ok] >= cut]  # keep every tie at the cut
     order = ok[np.argsort(-scores[ok], kind="stable")][:topn]
     return [(int(i), float(scores[i])) for i in order]
 
@@ -231,8 +244,10 @@ def run_analogy(vec: Vectors, stdin: IO[bytes], stdout: IO[bytes]) -> None:
     for line in _queries(stdin, stdout, ANALOGY_PROMPT):
         words = line.split()
         if len(words) < 3:
-            stdout.write(b"Only %d words were entered.. three words are needed at the input "
-                         b"to perform the calculation\n" % len(words))
+            stdout.write(
+                b"Only %d words were entered.. three words are needed at the input "
+                b"to perform the calculation\n" % len(words)
+            )
         else:
             rows = _lookup(vec, words, stdout)
             if rows is not None:
@@ -244,6 +259,7 @@ def run_analogy(vec: Vectors, stdin: IO[bytes], stdout: IO[bytes]) -> None:
 
 
 # ---- compute-accuracy ------------------------------------------------------------
+
 
 def _f32_pct(a: int, b: int) -> str:
     """compute-accuracy's `a / (float)b * 100` in float32, printed "%.2f"."""
@@ -264,19 +280,21 @@ def accuracy_report(result) -> str:
         else:
             syn_c, syn_s = syn_c + s.correct, syn_s + s.seen
         if k == 0 and s.name == "":
-            continue          # questions before the first header: counted, never printed
-        asked = s.seen or 1   # compute-accuracy's guard against 0 / 0
+            continue  # questions before the first header: counted, never printed
+        asked = s.seen or 1  # compute-accuracy's guard against 0 / 0
         lines.append(f"{s.name}:")
         lines.append(f"ACCURACY TOP1: {_f32_pct(s.correct, asked)} %  ({s.correct} / {asked})")
-        lines.append(f"Total accuracy: {_f32_pct(correct, seen)} %   Semantic accuracy: "
-                     f"{_f32_pct(sem_c, sem_s)} %   Syntactic accuracy: {_f32_pct(syn_c, syn_s)} % ")
-    lines.append(f"Questions seen / total: {result.seen} {result.total}   "
-                 f"{_f32_pct(result.seen, result.total)} % ")
+        lines.append(
+            f"Total accuracy: {_f32_pct(correct, seen)} %   Semantic accuracy: "
+            f"{_f32_pct(sem_c, sem_s)} %   Syntactic accuracy: {_f32_pct(syn_c, syn_s)} % "
+        )
+    lines.append(
+        f"Questions seen / total: {result.seen} {result.total}   {_f32_pct(result.seen, result.total)} % "
+    )
     return "\n".join(lines) + "\n"
 
 
-def run_accuracy(vectors_path, questions_path, threshold: int = 30000,
-                 binary: bool | None = None):
+def run_accuracy(vectors_path, questions_path, threshold: int = 30000, binary: bool | None = None):
     """Load the first `threshold` vectors (0: all) and count with
     sgns.evaluation.compute_accuracy. Returns its AccuracyResult."""
     from sgns.evaluation import compute_accuracy
@@ -286,6 +304,7 @@ def run_accuracy(vectors_path, questions_path, threshold: int = 30000,
 
 
 # ---- command line ---------------------------------------------------------------
+
 
 def _parse(argv: list[str], n_min: int, n_max: int, usage: str) -> tuple[list[str], bool | None]:
     positional, binary = [], None
@@ -310,12 +329,15 @@ def _parse(argv: list[str], n_min: int, n_max: int, usage: str) -> tuple[list[st
 
 
 def _streams(stdin, stdout):
-    return (stdin if stdin is not None else sys.stdin.buffer,
-            stdout if stdout is not None else sys.stdout.buffer)
+    return (
+        stdin if stdin is not None else sys.stdin.buffer,
+        stdout if stdout is not None else sys.stdout.buffer,
+    )
 
 
 def _quiet_broken_pipe(command):
     """`sgns distance v.bin < q | head`: stop quietly when the reader goes away."""
+
     def run(argv, stdin=None, stdout=None) -> int:
         try:
             return command(argv, stdin, stdout)
@@ -325,16 +347,21 @@ def _quiet_broken_pipe(command):
                 os.dup2(devnull, sys.stdout.fileno())
                 os.close(devnull)
             return 0
+
     run.__name__, run.__doc__ = command.__name__, command.__doc__
     return run
 
 
 @_quiet_broken_pipe
-def distance_command(argv: list[str], stdin: IO[bytes] | None = None,
-                     stdout: IO[bytes] | None = None) -> int:
+def distance_command(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
     """sgns distance VECTORS [-binary 0|1]: nearest words to a word or sentence."""
-    (path,), binary = _parse(argv, 1, 1, "usage: sgns distance VECTORS [-binary 0|1]\n"
-                             "  nearest words (cosine) to each query line's words; EXIT ends")
+    (path,), binary = _parse(
+        argv,
+        1,
+        1,
+        "usage: sgns distance VECTORS [-binary 0|1]\n"
+        "  nearest words (cosine) to each query line's words; EXIT ends",
+    )
     vec = load_vectors(path, binary=binary)
     stdin, stdout = _streams(stdin, stdout)
     run_distance(vec, stdin, stdout)
@@ -343,11 +370,15 @@ def distance_command(argv: list[str], stdin: IO[bytes] | None = None,
 
 
 @_quiet_broken_pipe
-def analogy_command(argv: list[str], stdin: IO[bytes] | None = None,
-                    stdout: IO[bytes] | None = None) -> int:
+def analogy_command(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
     """sgns analogy VECTORS [-binary 0|1]: "a b c" -> words closest to b - a + c."""
-    (path,), binary = _parse(argv, 1, 1, "usage: sgns analogy VECTORS [-binary 0|1]\n"
-                             "  query lines 'a b c' (a is to b as c is to ?); EXIT ends")
+    (path,), binary = _parse(
+        argv,
+        1,
+        1,
+        "usage: sgns analogy VECTORS [-binary 0|1]\n"
+        "  query lines 'a b c' (a is to b as c is to ?); EXIT ends",
+    )
     vec = load_vectors(path, binary=binary)
     stdin, stdout = _streams(stdin, stdout)
     run_analogy(vec, stdin, stdout)
@@ -356,12 +387,13 @@ def analogy_command(argv: list[str], stdin: IO[bytes] | None = None,
 
 
 @_quiet_broken_pipe
-def accuracy_command(argv: list[str], stdin: IO[bytes] | None = None,
-                     stdout: IO[bytes] | None = None) -> int:
+def accuracy_command(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
     """sgns accuracy VECTORS QUESTIONS [THRESHOLD] [-binary 0|1]."""
-    usage = ("usage: sgns accuracy VECTORS QUESTIONS [THRESHOLD] [-binary 0|1]\n"
-             "  word2vec.c compute-accuracy: QUESTIONS is a file ('-' for stdin); THRESHOLD "
-             "(default 30000, 0 = all) limits the vocabulary to the most frequent words")
+    usage = (
+        "usage: sgns accuracy VECTORS QUESTIONS [THRESHOLD] [-binary 0|1]\n"
+        "  word2vec.c compute-accuracy: QUESTIONS is a file ('-' for stdin); THRESHOLD "
+        "(default 30000, 0 = all) limits the vocabulary to the most frequent words"
+    )
     args, binary = _parse(argv, 2, 3, usage)
     try:
         threshold = int(args[2]) if len(args) > 2 else 30000

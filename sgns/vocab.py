@@ -2,6 +2,7 @@
 tables the trainer needs (subsampling keep-probabilities and the noise
 distribution). This is the only module that turns counts into probabilities.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -34,8 +35,15 @@ class Vocabulary:
         effective_min_count: the min_count finally applied.
     """
 
-    def __init__(self, words: Sequence[str], counts: np.ndarray, *, corpus_words: int = 0,
-                 corpus_sentences: int = 0, effective_min_count: int = 1):
+    def __init__(
+        self,
+        words: Sequence[str],
+        counts: np.ndarray,
+        *,
+        corpus_words: int = 0,
+        corpus_sentences: int = 0,
+        effective_min_count: int = 1,
+    ):
         self.words = list(words)
         self.counts = np.asarray(counts, dtype=np.int64)
         if len(self.words) != len(self.counts):
@@ -48,16 +56,22 @@ class Vocabulary:
         self.effective_min_count = int(effective_min_count)
 
     @classmethod
-    def from_counts(cls, words: Sequence[str], counts: Iterable[int], *, min_count: int = 5,
-                    max_final_vocab: int | None = None, corpus_words: int | None = None,
-                    corpus_sentences: int = 0) -> "Vocabulary":
+    def from_counts(
+        cls,
+        words: Sequence[str],
+        counts: Iterable[int],
+        *,
+        min_count: int = 5,
+        max_final_vocab: int | None = None,
+        corpus_words: int | None = None,
+        corpus_sentences: int = 0,
+    ) -> "Vocabulary":
         """Sort and filter raw counts given in first-seen order.
 
         max_final_vocab raises min_count (as gensim does) until at most that
         many words remain; words tied at the cut all go.
         """
-        counts = np.asarray(list(counts) if not isinstance(counts, np.ndarray) else counts,
-                            dtype=np.int64)
+        counts = np.asarray(list(counts) if not isinstance(counts, np.ndarray) else counts, dtype=np.int64)
         order = np.argsort(-counts, kind="stable")
         sorted_counts = counts[order]
         effective = max(int(min_count), 1)
@@ -66,8 +80,13 @@ class Vocabulary:
         keep = order[sorted_counts >= effective]
         total = int(counts.sum()) if corpus_words is None else int(corpus_words)
         kept = words.take(keep.tolist()) if hasattr(words, "take") else [words[i] for i in keep]
-        return cls(kept, counts[keep], corpus_words=total,
-                   corpus_sentences=corpus_sentences, effective_min_count=effective)
+        return cls(
+            kept,
+            counts[keep],
+            corpus_words=total,
+            corpus_sentences=corpus_sentences,
+            effective_min_count=effective,
+        )
 
     def __len__(self) -> int:
         return len(self.words)

@@ -7,6 +7,7 @@
   tests (env SGNS_WORD2VEC_BIN, then PATH, then beside the Python running
   the tests), skipped when absent.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,9 @@ from sgns import _train
 # (.ci/run sets them): the shared benchmark corpus's small8 and eval files.
 SMALL8 = Path(os.environ.get("SGNS_SMALL8", "") or "/nonexistent/small8")
 SHARED = os.environ.get("SGNS_SHARED", "")
-QUESTIONS = os.environ.get("SGNS_QUESTIONS") or os.path.join(SHARED or "/nonexistent", "eval",
-                                                               "questions-words.txt")
+QUESTIONS = os.environ.get("SGNS_QUESTIONS") or os.path.join(
+    SHARED or "/nonexistent", "eval", "questions-words.txt"
+)
 
 
 def _default_kernels() -> str:
@@ -57,6 +59,7 @@ def restore_kernels():
 
 # ---- planted-structure corpus -----------------------------------------------
 
+
 @dataclass
 class Planted:
     groups: list[list[str]]
@@ -64,7 +67,7 @@ class Planted:
     path: Path
 
     def group_of(self, word: str) -> int:
-        return int(word[1:word.index("w")])
+        return int(word[1 : word.index("w")])
 
     def precision(self, wv, topn: int = 7) -> float:
         """Fraction of each word's topn neighbours that are in its own group."""
@@ -107,14 +110,15 @@ def small_corpus(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("small") / "small.txt"
     if SMALL8.exists():
         data = SMALL8.read_bytes()[:250_000]
-        data = data[:data.rindex(b" ")]
+        data = data[: data.rindex(b" ")]
         # Make lines (sentences) of ~40 words so there are newlines too.
         words = data.split()
-        lines = [b" ".join(words[i:i + 40]) for i in range(0, len(words), 40)]
+        lines = [b" ".join(words[i : i + 40]) for i in range(0, len(words), 40)]
         path.write_bytes(b"\n".join(lines) + b"\n")
     else:
         import gzip
         from importlib import resources
+
         with resources.as_file(resources.files("sgns") / "data" / "kjv.txt.gz") as p:
             text = gzip.open(p, "rb").read()
         path.write_bytes(b"\n".join(text.splitlines()[:3000]) + b"\n")
@@ -122,6 +126,7 @@ def small_corpus(tmp_path_factory) -> Path:
 
 
 # ---- word2vec.c executables ---------------------------------------------------
+
 
 def find_tool(name: str) -> str | None:
     env = {"word2vec": "SGNS_WORD2VEC_BIN"}.get(name)

@@ -1,4 +1,5 @@
 """Word classes (sgns.classes): word2vec.c's -classes k-means."""
+
 from __future__ import annotations
 
 import os
@@ -29,9 +30,9 @@ def test_planted_clusters_are_recovered():
     n_groups, size, dim = 8, 30, 64
     centres = rng.normal(size=(n_groups, dim))
     group = np.arange(n_groups * size) % n_groups
-    rng.shuffle(group)                       # the round-robin start mixes the groups
+    rng.shuffle(group)  # the round-robin start mixes the groups
     vectors = centres[group] + 0.5 * rng.normal(size=(len(group), dim))
-    vectors *= rng.uniform(0.5, 2.0, size=(len(group), 1))   # lengths vary; directions matter
+    vectors *= rng.uniform(0.5, 2.0, size=(len(group), 1))  # lengths vary; directions matter
     classes = word_classes(_kv(vectors), 2 * n_groups)
     assert classes.dtype == np.int32 and classes.shape == group.shape
     owner = {}
@@ -39,7 +40,7 @@ def test_planted_clusters_are_recovered():
         assert owner.setdefault(c, g) == g, f"class {c} mixes groups {owner[c]} and {g}"
     assert set(owner.values()) == set(range(n_groups))
     start = word_classes(_kv(vectors), 2 * n_groups, iterations=0)
-    assert len(set(zip(group.tolist(), start.tolist()))) > 2 * n_groups   # the start was mixed
+    assert len(set(zip(group.tolist(), start.tolist()))) > 2 * n_groups  # the start was mixed
 
 
 def test_rules_of_word2vec_c():
@@ -72,10 +73,10 @@ def test_write_and_read_classes(tmp_path):
     assert path.read_bytes() == b"the 3\ncaf\xc3\xa9 0\nbad\xff 2\nx 10\n"
     w, c = read_classes(path)
     assert w == words and c.tolist() == [3, 0, 2, 10]
-    assert os.listdir(tmp_path) == ["classes.txt"]       # no temporary file left
+    assert os.listdir(tmp_path) == ["classes.txt"]  # no temporary file left
     with pytest.raises(ValueError, match="one class per word"):
         write_classes(path, kv, np.array([1, 2]))
-    assert path.read_bytes().startswith(b"the 3\n")       # untouched by the failed write
+    assert path.read_bytes().startswith(b"the 3\n")  # untouched by the failed write
 
 
 def test_bad_arguments():
@@ -98,9 +99,31 @@ def test_same_classes_as_word2vec_c(tmp_path, small_corpus, k):
     exe = _word2vec()
     if exe is None:
         pytest.skip("word2vec.c binary not found (set SGNS_WORD2VEC_BIN)")
-    args = [exe, "-train", str(small_corpus), "-size", "16", "-window", "3", "-negative", "3",
-            "-hs", "0", "-sample", "0", "-threads", "1", "-iter", "1", "-cbow", "0",
-            "-min-count", "3", "-debug", "0"]
+    args = [
+        exe,
+        "-train",
+        str(small_corpus),
+        "-size",
+        "16",
+        "-window",
+        "3",
+        "-negative",
+        "3",
+        "-hs",
+        "0",
+        "-sample",
+        "0",
+        "-threads",
+        "1",
+        "-iter",
+        "1",
+        "-cbow",
+        "0",
+        "-min-count",
+        "3",
+        "-debug",
+        "0",
+    ]
     vec, cls = tmp_path / "v.bin", tmp_path / "c.txt"
     subprocess.run(args + ["-output", str(vec), "-binary", "1"], check=True, capture_output=True)
     subprocess.run(args + ["-output", str(cls), "-classes", str(k)], check=True, capture_output=True)

@@ -1,5 +1,6 @@
 """The command line: word2vec.c's flags (sgns -train ... -output ...), the
 demo, and word2vec.c vocabulary-file interop."""
+
 from __future__ import annotations
 
 import os
@@ -22,15 +23,33 @@ def _counts(path):
 
 
 def train_args(corpus, output, *extra):
-    return ["-train", str(corpus), "-output", str(output), "-size", "12", "-window", "3",
-            "-negative", "3", "-min-count", "3", "-iter", "1", "-threads", "2", *extra]
+    return [
+        "-train",
+        str(corpus),
+        "-output",
+        str(output),
+        "-size",
+        "12",
+        "-window",
+        "3",
+        "-negative",
+        "3",
+        "-min-count",
+        "3",
+        "-iter",
+        "1",
+        "-threads",
+        "2",
+        *extra,
+    ]
 
 
 @pytest.mark.parametrize("binary", [0, 1])
 def test_train_writes_loadable_vectors(tmp_path, small_corpus, capsys, binary):
     out = tmp_path / "vec"
-    rc = main(train_args(small_corpus, out, "-binary", str(binary), "-sample", "1e-3",
-                         "-alpha", "0.05", *QUIET))
+    rc = main(
+        train_args(small_corpus, out, "-binary", str(binary), "-sample", "1e-3", "-alpha", "0.05", *QUIET)
+    )
     assert rc == 0
     kv = KeyedVectors.load_word2vec_format(out, binary=bool(binary))
     counts = _counts(small_corpus)
@@ -54,15 +73,18 @@ def test_train_reports_progress_on_stderr(tmp_path, small_corpus, capsys):
     assert f"wrote {out}" in err
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["-classes", "-1"], "-classes must be >= 0"),
-    (["-cbow", "2"], "-cbow must be 0 or 1"),
-    (["-hs", "2"], "-hs must be 0 or 1"),
-    (["-negative", "0"], "-negative"),
-    (["-negative", "-1"], "-negative"),
-    (["-binary", "2"], "-binary"),
-    (["-shared-negatives", "2"], "-shared-negatives"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["-classes", "-1"], "-classes must be >= 0"),
+        (["-cbow", "2"], "-cbow must be 0 or 1"),
+        (["-hs", "2"], "-hs must be 0 or 1"),
+        (["-negative", "0"], "-negative"),
+        (["-negative", "-1"], "-negative"),
+        (["-binary", "2"], "-binary"),
+        (["-shared-negatives", "2"], "-shared-negatives"),
+    ],
+)
 def test_unsupported_options_exit_2(tmp_path, small_corpus, capsys, flags, message):
     out = tmp_path / "vec.txt"
     rc = main(train_args(small_corpus, out, *flags, *QUIET))
@@ -73,8 +95,11 @@ def test_unsupported_options_exit_2(tmp_path, small_corpus, capsys, flags, messa
     assert not out.exists()
 
 
-@pytest.mark.parametrize("flags", [["-cbow", "1"], ["-hs", "1", "-negative", "0"],
-                                   ["-cbow", "1", "-hs", "1"]], ids=["cbow", "hs", "cbow-hs"])
+@pytest.mark.parametrize(
+    "flags",
+    [["-cbow", "1"], ["-hs", "1", "-negative", "0"], ["-cbow", "1", "-hs", "1"]],
+    ids=["cbow", "hs", "cbow-hs"],
+)
 def test_cbow_and_hs_flags_train(tmp_path, small_corpus, flags):
     """(The issue asked for -cbow 1 / -hs 1 to exit 2; both have been
     implemented since, so they must now train.)"""
@@ -85,13 +110,16 @@ def test_cbow_and_hs_flags_train(tmp_path, small_corpus, flags):
     assert np.isfinite(kv.vectors).all()
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["-train", "x", "-frobnicate", "1"], "unknown option '-frobnicate'"),
-    (["-output", "x.txt"], "-train"),
-    (["-train"], "needs a value"),
-    (["-train", "x", "-size", "ten"], "int"),
-    (["-train", "x", "stray"], "unexpected argument"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["-train", "x", "-frobnicate", "1"], "unknown option '-frobnicate'"),
+        (["-output", "x.txt"], "-train"),
+        (["-train"], "needs a value"),
+        (["-train", "x", "-size", "ten"], "int"),
+        (["-train", "x", "stray"], "unexpected argument"),
+    ],
+)
 def test_usage_errors_exit_2(capsys, argv, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
@@ -144,8 +172,7 @@ def test_read_vocab_is_used(tmp_path, small_corpus):
     """-read-vocab takes the vocabulary from the file: the same words, and
     only them (here a file cut down to 50 words)."""
     vocab = tmp_path / "vocab.txt"
-    assert main(["-train", str(small_corpus), "-save-vocab", str(vocab), "-min-count", "3",
-                 *QUIET]) == 0
+    assert main(["-train", str(small_corpus), "-save-vocab", str(vocab), "-min-count", "3", *QUIET]) == 0
     out_full = tmp_path / "full.txt"
     assert main(train_args(small_corpus, out_full, "-read-vocab", str(vocab), *QUIET)) == 0
     words, counts, _ = formats.read_vocab(vocab)
@@ -164,8 +191,7 @@ def test_read_vocab_applies_min_count(tmp_path, small_corpus):
     vocab = tmp_path / "vocab.txt"
     formats.write_vocab(vocab, ["the", "of", "zzz"], [100, 50, 2], 7)
     out = tmp_path / "v.txt"
-    assert main(train_args(small_corpus, out, "-read-vocab", str(vocab), "-min-count", "5",
-                           *QUIET)) == 0
+    assert main(train_args(small_corpus, out, "-read-vocab", str(vocab), "-min-count", "5", *QUIET)) == 0
     assert KeyedVectors.load_word2vec_format(out).index_to_key == ["the", "of"]
 
 
@@ -173,8 +199,10 @@ def test_read_vocab_with_missing_corpus_exits_1(tmp_path, capsys):
     vocab = tmp_path / "vocab.txt"
     formats.write_vocab(vocab, ["a"], [10], 1)
     missing = tmp_path / "missing.txt"
-    assert main(["-train", str(missing), "-read-vocab", str(vocab), "-output",
-                 str(tmp_path / "v.txt"), *QUIET]) == 1
+    assert (
+        main(["-train", str(missing), "-read-vocab", str(vocab), "-output", str(tmp_path / "v.txt"), *QUIET])
+        == 1
+    )
     assert str(missing) in capsys.readouterr().err
 
 
@@ -183,18 +211,31 @@ def test_python_dash_m_sgns(tmp_path, small_corpus):
     # Run the same sgns this test imported (installed wheel in CI, in-place
     # build in development), from a directory outside the source tree.
     import sgns
+
     pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(sgns.__file__)))
     env = dict(os.environ, PYTHONPATH=pkg_parent + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-m", "sgns", *train_args(small_corpus, out, "-binary", "1")],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sgns", *train_args(small_corpus, out, "-binary", "1")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Vocab size:" in proc.stderr
     kv = KeyedVectors.load_word2vec_format(out, binary=True)
     assert kv.vector_size == 12 and len(kv) > 100
 
     classes = tmp_path / "classes.txt"
-    proc = subprocess.run([sys.executable, "-m", "sgns", *train_args(small_corpus, classes, "-classes", "5")],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sgns", *train_args(small_corpus, classes, "-classes", "5")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     rows = [line.split() for line in classes.read_text().splitlines()]
     assert len(rows) == len(kv) and all(len(r) == 2 and 0 <= int(r[1]) < 5 for r in rows)
@@ -220,6 +261,7 @@ def test_demo_rejects_training_flags(capsys):
 
 # ---- word2vec.c vocabulary files --------------------------------------------------------
 
+
 def _run_word2vec(word2vec_bin, *args, cwd):
     proc = subprocess.run([word2vec_bin, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -228,9 +270,28 @@ def _run_word2vec(word2vec_bin, *args, cwd):
 
 def test_word2vec_c_vocab_read_by_sgns(tmp_path, small_corpus, word2vec_bin):
     vocab = tmp_path / "w2v_vocab.txt"
-    _run_word2vec(word2vec_bin, "-train", str(small_corpus), "-save-vocab", str(vocab),
-                  "-min-count", "3", "-output", str(tmp_path / "w2v.txt"), "-size", "4",
-                  "-iter", "1", "-threads", "1", "-cbow", "0", "-debug", "0", cwd=tmp_path)
+    _run_word2vec(
+        word2vec_bin,
+        "-train",
+        str(small_corpus),
+        "-save-vocab",
+        str(vocab),
+        "-min-count",
+        "3",
+        "-output",
+        str(tmp_path / "w2v.txt"),
+        "-size",
+        "4",
+        "-iter",
+        "1",
+        "-threads",
+        "1",
+        "-cbow",
+        "0",
+        "-debug",
+        "0",
+        cwd=tmp_path,
+    )
     first = vocab.read_bytes().split(b"\n", 1)[0]
     assert first.startswith(b"</s> ")
     w2v_words, w2v_counts, _ = formats.read_vocab(vocab)
@@ -249,13 +310,33 @@ def test_word2vec_c_vocab_read_by_sgns(tmp_path, small_corpus, word2vec_bin):
 
 def test_sgns_vocab_read_by_word2vec_c(tmp_path, small_corpus, word2vec_bin):
     vocab = tmp_path / "sgns_vocab.txt"
-    assert main(["-train", str(small_corpus), "-save-vocab", str(vocab), "-min-count", "3",
-                 *QUIET]) == 0
+    assert main(["-train", str(small_corpus), "-save-vocab", str(vocab), "-min-count", "3", *QUIET]) == 0
     words, _, _ = formats.read_vocab(vocab)
     out = tmp_path / "w2v.txt"
-    _run_word2vec(word2vec_bin, "-train", str(small_corpus), "-read-vocab", str(vocab),
-                  "-output", str(out), "-size", "4", "-iter", "1", "-threads", "1", "-cbow", "0",
-                  "-min-count", "3", "-binary", "0", "-debug", "0", cwd=tmp_path)
+    _run_word2vec(
+        word2vec_bin,
+        "-train",
+        str(small_corpus),
+        "-read-vocab",
+        str(vocab),
+        "-output",
+        str(out),
+        "-size",
+        "4",
+        "-iter",
+        "1",
+        "-threads",
+        "1",
+        "-cbow",
+        "0",
+        "-min-count",
+        "3",
+        "-binary",
+        "0",
+        "-debug",
+        "0",
+        cwd=tmp_path,
+    )
     kv = KeyedVectors.load_word2vec_format(out)
     assert kv.index_to_key[0] == "</s>"
     assert set(kv.index_to_key[1:]) == set(words)

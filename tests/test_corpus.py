@@ -1,5 +1,6 @@
 """Corpus readers: the C reader's tokenisation, gensim's sentence rules,
 bounded memory, compression, file objects, and a model trained from them."""
+
 from __future__ import annotations
 
 import bz2
@@ -15,9 +16,28 @@ import pytest
 
 from sgns import LineSentence, PathLineSentences, Text8Corpus, Word2Vec, _tokenize, _train, corpus
 
-PIECES = [b"a", b"b", b"ab", "é".encode(), "日".encode(), b"\xff", b"\xe6\x97", b"longerword",
-          b" ", b"  ", b"\n", b"\t", b"\r\n", b"\x00", b"\x0b", b"\x0c", b"\x1c", "\u00a0".encode(),
-          "\u2003".encode(), "\x85".encode()]
+PIECES = [
+    b"a",
+    b"b",
+    b"ab",
+    "é".encode(),
+    "日".encode(),
+    b"\xff",
+    b"\xe6\x97",
+    b"longerword",
+    b" ",
+    b"  ",
+    b"\n",
+    b"\t",
+    b"\r\n",
+    b"\x00",
+    b"\x0b",
+    b"\x0c",
+    b"\x1c",
+    "\u00a0".encode(),
+    "\u2003".encode(),
+    "\x85".encode(),
+]
 
 
 def c_sentences(path, max_sentence):
@@ -102,18 +122,26 @@ def test_line_sentence_rules_match_gensim(tmp_path, block):
             assert ours == theirs, (max_len, limit)
     # gensim's Text8Corpus: the whole file as one stream of words
     for max_len in (5, 10000):
-        assert list(Text8Corpus(path, max_sentence_length=max_len)) == \
-            list(gensim_w2v.Text8Corpus(str(path), max_sentence_length=max_len))
+        assert list(Text8Corpus(path, max_sentence_length=max_len)) == list(
+            gensim_w2v.Text8Corpus(str(path), max_sentence_length=max_len)
+        )
 
 
 def test_long_line_is_cut(tmp_path, block):
     path = tmp_path / "long.txt"
     words = [f"w{i}" for i in range(25)]
     path.write_text(" ".join(words) + "\nshort line\n")
-    assert list(LineSentence(path, max_sentence_length=10)) == \
-        [words[:10], words[10:20], words[20:], ["short", "line"]]
-    assert list(Text8Corpus(path, max_sentence_length=10)) == \
-        [words[:10], words[10:20], words[20:] + ["short", "line"]]
+    assert list(LineSentence(path, max_sentence_length=10)) == [
+        words[:10],
+        words[10:20],
+        words[20:],
+        ["short", "line"],
+    ]
+    assert list(Text8Corpus(path, max_sentence_length=10)) == [
+        words[:10],
+        words[10:20],
+        words[20:] + ["short", "line"],
+    ]
 
 
 @pytest.mark.parametrize("suffix, opener", [(".gz", gzip.open), (".bz2", bz2.open), (".xz", lzma.open)])

@@ -8,6 +8,7 @@ all ranks end with the same model, the model recovers planted groups as well
 as a single process with workers=2, the CLI writes the vectors from rank 0
 only, and an error or Ctrl-C in one rank ends the whole job (no hang).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -36,8 +37,7 @@ from conftest import Planted
 # at each call, so on a 45k-word run the decayed schedule depends on how the
 # words are split into calls (measured: 15 calls per epoch instead of 1 cost
 # a single process 0.07 precision); constant, it does not.
-KW = dict(vector_size=16, window=3, min_count=1, sample=0, negative=5, epochs=3,
-          alpha=0.025, min_alpha=0.025)
+KW = dict(vector_size=16, window=3, min_count=1, sample=0, negative=5, epochs=3, alpha=0.025, min_alpha=0.025)
 
 
 def make_noisy_planted(n_groups=12, size=8, n_sentences=1500, length=10, noise=0.65, seed=0):
@@ -49,8 +49,12 @@ def make_noisy_planted(n_groups=12, size=8, n_sentences=1500, length=10, noise=0
     sentences = []
     for _ in range(n_sentences):
         g = int(rng.integers(n_groups))
-        sentences.append([groups[g][i] if rng.random() >= noise else every[rng.integers(len(every))]
-                          for i in rng.integers(0, size, size=length)])
+        sentences.append(
+            [
+                groups[g][i] if rng.random() >= noise else every[rng.integers(len(every))]
+                for i in rng.integers(0, size, size=length)
+            ]
+        )
     return groups, sentences
 
 
@@ -63,6 +67,7 @@ def noisy(tmp_path_factory) -> Planted:
 
 
 # ---- without MPI ----------------------------------------------------------------
+
 
 @pytest.fixture
 def no_launch(monkeypatch):
@@ -100,6 +105,7 @@ def test_outside_mpirun_nothing_changes(noisy, no_launch):
 def test_launched_without_mpi4py_trains_alone(monkeypatch, no_launch, caplog):
     """mpirun -np 2 but no mpi4py: a warning, then single-process behaviour."""
     import builtins
+
     real_import = builtins.__import__
 
     def fake_import(name, *args, **kwargs):
@@ -145,6 +151,7 @@ def test_word_packing_round_trips():
 
 # ---- under mpirun -np 2 ---------------------------------------------------------------
 
+
 def _mpirun() -> list[str]:
     exe = shutil.which("mpirun") or shutil.which("mpiexec")
     if exe is None:
@@ -167,10 +174,13 @@ def _env() -> dict:
     # The installed sgns under test, whatever the working directory.
     root = str(Path(sgns.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               # Containers often forbid the cross-memory-attach copy path.
-               OMPI_MCA_btl_vader_single_copy_mechanism="none",
-               PYTHONUNBUFFERED="1")
+    env.update(
+        OMPI_ALLOW_RUN_AS_ROOT="1",
+        OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+        # Containers often forbid the cross-memory-attach copy path.
+        OMPI_MCA_btl_vader_single_copy_mechanism="none",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -179,13 +189,14 @@ def _run(args: list[str], timeout: float = 120, **kwargs) -> subprocess.Complete
     # on sys.path, ahead of PYTHONPATH, and the tree has no compiled modules.
     kwargs.setdefault("cwd", tempfile.gettempdir())
     try:
-        return subprocess.run(_mpirun() + args, env=_env(), capture_output=True, text=True,
-                              timeout=timeout, **kwargs)
+        return subprocess.run(
+            _mpirun() + args, env=_env(), capture_output=True, text=True, timeout=timeout, **kwargs
+        )
     except subprocess.TimeoutExpired as e:
         pytest.fail(f"mpirun hung for {timeout}s: {e.stderr}")
 
 
-HELPER = textwrap.dedent('''
+HELPER = textwrap.dedent("""
     import json, sys
     from sgns import Word2Vec, distributed
 
@@ -221,7 +232,7 @@ HELPER = textwrap.dedent('''
         model.wv.save_word2vec_format(out + ".vec")
         with open(out + ".json", "w") as f:
             json.dump(infos, f)
-''')
+""")
 
 
 @pytest.fixture(scope="module")
@@ -269,8 +280,9 @@ def test_two_ranks_match_single_process(noisy, helper, tmp_path, sync):
         return
     # As good as one process with two threads (same settings, two seeds;
     # measured over 4 seeds: 0.87-0.90 for 2 ranks, 0.87-0.92 for 1 process).
-    single_p = [noisy.precision(Word2Vec(corpus_file=noisy.path, **dict(KW, workers=2, seed=s)).wv)
-                for s in (3, 4)]
+    single_p = [
+        noisy.precision(Word2Vec(corpus_file=noisy.path, **dict(KW, workers=2, seed=s)).wv) for s in (3, 4)
+    ]
     assert precision >= min(single_p) - 0.05, (precision, single_p)
     assert precision >= 0.8
     untrained = Word2Vec(**dict(KW, seed=3)).build_vocab(corpus_file=noisy.path)
@@ -288,11 +300,13 @@ def test_hot_rows_are_synchronised_more_often(noisy, helper, tmp_path):
     stats = r0["sync_stats"]
     rounds = round(r0["epoch_words"][0] / (2 * 100))
     assert stats["syncs"] == KW["epochs"] * rounds
-    schedule = [96 if i % rounds == 0 else min(96, 8 << ((i & -i).bit_length() - 1))
-                for i in range(1, stats["syncs"] + 1)]
+    schedule = [
+        96 if i % rounds == 0 else min(96, 8 << ((i & -i).bit_length() - 1))
+        for i in range(1, stats["syncs"] + 1)
+    ]
     assert stats["row_fraction"] == pytest.approx(sum(schedule) / (96 * len(schedule)))
     assert stats["row_fraction"] < 0.35
-    assert stats["bytes"] == 2 * sum(schedule) * 16 * 4      # syn0 + syn1neg rows, float32
+    assert stats["bytes"] == 2 * sum(schedule) * 16 * 4  # syn0 + syn1neg rows, float32
     assert r0["final"] == r1["final"]
     assert noisy.precision(kv) >= 0.8
 
@@ -300,12 +314,41 @@ def test_hot_rows_are_synchronised_more_often(noisy, helper, tmp_path):
 @pytest.mark.slow
 def test_cli_under_mpirun_writes_from_rank_0(noisy, tmp_path):
     out = tmp_path / "vec.bin"
-    proc = _run([sys.executable, "-m", "sgns.distributed", "-train", str(noisy.path), "-output",
-                 str(out), "-size", "16", "-window", "3", "-min-count", "1", "-sample", "0",
-                 "-iter", "3", "-threads", "1", "-binary", "1", "-seed", "3", "-sync-words", "300",
-                 "-alpha", "0.025", "-min-alpha", "0.025"])
+    proc = _run(
+        [
+            sys.executable,
+            "-m",
+            "sgns.distributed",
+            "-train",
+            str(noisy.path),
+            "-output",
+            str(out),
+            "-size",
+            "16",
+            "-window",
+            "3",
+            "-min-count",
+            "1",
+            "-sample",
+            "0",
+            "-iter",
+            "3",
+            "-threads",
+            "1",
+            "-binary",
+            "1",
+            "-seed",
+            "3",
+            "-sync-words",
+            "300",
+            "-alpha",
+            "0.025",
+            "-min-alpha",
+            "0.025",
+        ]
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stderr.count("Vocab size: 96") == 1          # rank 0 prints, rank 1 does not
+    assert proc.stderr.count("Vocab size: 96") == 1  # rank 0 prints, rank 1 does not
     assert "on 2 MPI ranks" in proc.stderr
     kv = sgns.KeyedVectors.load_word2vec_format(out, binary=True)
     assert len(kv) == 96 and noisy.precision(kv) >= 0.8
@@ -313,12 +356,34 @@ def test_cli_under_mpirun_writes_from_rank_0(noisy, tmp_path):
 
 
 def test_cli_usage_and_missing_file_end_all_ranks(noisy, tmp_path):
-    proc = _run([sys.executable, "-m", "sgns.distributed", "-train", str(noisy.path),
-                 "-output", str(tmp_path / "v"), "-sync", "bogus"], timeout=60)
+    proc = _run(
+        [
+            sys.executable,
+            "-m",
+            "sgns.distributed",
+            "-train",
+            str(noisy.path),
+            "-output",
+            str(tmp_path / "v"),
+            "-sync",
+            "bogus",
+        ],
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert proc.stderr.count("-sync must be one of") == 1
-    proc = _run([sys.executable, "-m", "sgns.distributed", "-train", str(tmp_path / "missing.txt"),
-                 "-output", str(tmp_path / "v")], timeout=60)
+    proc = _run(
+        [
+            sys.executable,
+            "-m",
+            "sgns.distributed",
+            "-train",
+            str(tmp_path / "missing.txt"),
+            "-output",
+            str(tmp_path / "v"),
+        ],
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "corpus file not found" in proc.stderr
     assert not (tmp_path / "v").exists()
@@ -327,8 +392,10 @@ def test_cli_usage_and_missing_file_end_all_ranks(noisy, tmp_path):
 def test_error_in_one_rank_aborts_the_job(noisy, helper, tmp_path):
     kw = dict(KW, workers=1, seed=3, sync_words=1000, epochs=20)
     t0 = time.perf_counter()
-    proc = _run([sys.executable, str(helper), "fail", str(noisy.path), str(tmp_path / "f"),
-                 json.dumps(kw)], timeout=60)
+    proc = _run(
+        [sys.executable, str(helper), "fail", str(noisy.path), str(tmp_path / "f"), json.dumps(kw)],
+        timeout=60,
+    )
     assert proc.returncode != 0
     assert time.perf_counter() - t0 < 60
     assert "rank 1 of 2: error during training: RuntimeError: planted failure in rank 1" in proc.stderr
@@ -353,17 +420,37 @@ def test_stop_signal_stops_all_ranks_and_rank_0_writes(tmp_path, how):
     pids = tmp_path / "pids"
     pids.mkdir()
     script = tmp_path / "cli.py"
-    script.write_text(textwrap.dedent(f'''
+    script.write_text(
+        textwrap.dedent(f"""
         import os, sys
         from sgns import distributed
         open(os.path.join({str(pids)!r}, str(distributed.rank())), "w").write(str(os.getpid()))
         sys.exit(distributed.main(sys.argv[1:]))
-    '''))
-    cmd = mpirun + [sys.executable, str(script), "-train", str(corpus), "-output", str(out),
-                    "-size", "16", "-min-count", "1", "-iter", "500", "-threads", "1",
-                    "-sync-words", "20000", "-debug", "2"]
-    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=tempfile.gettempdir())
+    """)
+    )
+    cmd = mpirun + [
+        sys.executable,
+        str(script),
+        "-train",
+        str(corpus),
+        "-output",
+        str(out),
+        "-size",
+        "16",
+        "-min-count",
+        "1",
+        "-iter",
+        "500",
+        "-threads",
+        "1",
+        "-sync-words",
+        "20000",
+        "-debug",
+        "2",
+    ]
+    proc = subprocess.Popen(
+        cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tempfile.gettempdir()
+    )
     try:
         deadline = time.time() + 60
         while not (pids / "1").exists() and time.time() < deadline and proc.poll() is None:
@@ -392,8 +479,11 @@ def test_stop_signal_stops_all_ranks_and_rank_0_writes(tmp_path, how):
 # ---- the Word2Vec(distributed="mpi") and `mpirun sgns` hooks ------------------------------
 
 HAS_HOOKS = "distributed" in inspect.signature(Word2Vec.__init__).parameters
-needs_hooks = pytest.mark.skipif(not HAS_HOOKS, reason="this sgns has no Word2Vec(distributed=...) "
-                                 "hook yet (the model.py/cli.py additions for sgns.distributed)")
+needs_hooks = pytest.mark.skipif(
+    not HAS_HOOKS,
+    reason="this sgns has no Word2Vec(distributed=...) "
+    "hook yet (the model.py/cli.py additions for sgns.distributed)",
+)
 
 
 @needs_hooks
@@ -401,7 +491,8 @@ def test_word2vec_distributed_mpi(noisy, tmp_path):
     """The Python API: Word2Vec(corpus_file=..., distributed="mpi") under mpirun."""
     script = tmp_path / "api.py"
     out = tmp_path / "api"
-    script.write_text(textwrap.dedent(f'''
+    script.write_text(
+        textwrap.dedent(f"""
         import json
         from sgns import Word2Vec, distributed
         m = Word2Vec(corpus_file={str(noisy.path)!r}, distributed="mpi", sync_words=300,
@@ -412,7 +503,8 @@ def test_word2vec_distributed_mpi(noisy, tmp_path):
             json.dump({{"digests": digests, "syncs": m.sync_stats["syncs"],
                         "words_done": m.words_done, "total": m.total_train_words}},
                       open({str(out)!r} + ".json", "w"))
-    '''))
+    """)
+    )
     proc = _run([sys.executable, str(script)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     info = json.loads(Path(str(out) + ".json").read_text())
@@ -425,10 +517,37 @@ def test_word2vec_distributed_mpi(noisy, tmp_path):
 @needs_hooks
 def test_sgns_command_under_mpirun(noisy, tmp_path):
     out = tmp_path / "vec.txt"
-    proc = _run([sys.executable, "-m", "sgns", "-train", str(noisy.path), "-output", str(out),
-                 "-size", "16", "-window", "3", "-min-count", "1", "-sample", "0", "-iter", "3",
-                 "-threads", "1", "-seed", "3", "-alpha", "0.025", "-min-alpha", "0.025",
-                 "-sync-words", "300"])
+    proc = _run(
+        [
+            sys.executable,
+            "-m",
+            "sgns",
+            "-train",
+            str(noisy.path),
+            "-output",
+            str(out),
+            "-size",
+            "16",
+            "-window",
+            "3",
+            "-min-count",
+            "1",
+            "-sample",
+            "0",
+            "-iter",
+            "3",
+            "-threads",
+            "1",
+            "-seed",
+            "3",
+            "-alpha",
+            "0.025",
+            "-min-alpha",
+            "0.025",
+            "-sync-words",
+            "300",
+        ]
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "on 2 MPI ranks" in proc.stderr and proc.stderr.count("Vocab size: 96") == 1
     assert noisy.precision(sgns.KeyedVectors.load_word2vec_format(out)) >= 0.8

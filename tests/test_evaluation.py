@@ -3,6 +3,7 @@
 Known-answer tests on tiny hand-built vectors, then equality with gensim (when
 importable) and with word2vec.c's compute-accuracy binary (when found) on
 random vectors."""
+
 from __future__ import annotations
 
 import math
@@ -97,8 +98,12 @@ def test_analogies_options(tmp_path):
     assert counts(sections) == [("family", 2, 0), ("capitals", 0, 0), ("Total accuracy", 2, 0)]
     assert score == 1.0
     # restrict_vocab also limits the candidates: with 3 keys nothing can be answered.
-    assert ev.evaluate_word_analogies(kv, write(tmp_path, "q3.txt", ": s\nman woman king man\n"),
-                                      restrict_vocab=3)[0] == 0.0
+    assert (
+        ev.evaluate_word_analogies(
+            kv, write(tmp_path, "q3.txt", ": s\nman woman king man\n"), restrict_vocab=3
+        )[0]
+        == 0.0
+    )
 
 
 def test_analogies_blocks_give_the_same_answer(tmp_path):
@@ -128,7 +133,9 @@ def test_compute_accuracy_known_answers(tmp_path):
     path = write(tmp_path, "q.txt", QUESTIONS.replace("this line has five words\n", "this line is odd\n"))
     result = ev.compute_accuracy(toy_kv(), path, threshold=30000)
     assert [(s.name, s.correct, s.seen, s.total, s.semantic) for s in result.sections] == [
-        ("family", 2, 3, 5, True), ("capitals", 2, 2, 2, True)]
+        ("family", 2, 3, 5, True),
+        ("capitals", 2, 2, 2, True),
+    ]
     assert result.accuracy == pytest.approx(4 / 5)
     assert result.semantic_accuracy == pytest.approx(4 / 5)
     assert result.syntactic_accuracy == 0.0
@@ -139,8 +146,9 @@ def test_compute_accuracy_known_answers(tmp_path):
 def test_compute_accuracy_semantics(tmp_path):
     kv = toy_kv()
     # threshold: only the first 4 keys form the vocabulary.
-    result = ev.compute_accuracy(kv, write(tmp_path, "q.txt", ": s\nman woman king queen\n: t\n"
-                                                              "paris france rome italy\n"), threshold=4)
+    result = ev.compute_accuracy(
+        kv, write(tmp_path, "q.txt", ": s\nman woman king queen\n: t\nparis france rome italy\n"), threshold=4
+    )
     assert [(s.correct, s.seen, s.total) for s in result.sections] == [(1, 1, 1), (0, 0, 1)]
     # sections after the fifth are syntactic.
     text = "".join(f": s{i}\nman woman king queen\n" for i in range(7))
@@ -152,7 +160,7 @@ def test_compute_accuracy_semantics(tmp_path):
     neg = KeyedVectors.from_arrays(["a", "b", "c", "d"], np.vstack([a, b, c, -(b - a + c)]))
     q = write(tmp_path, "qn.txt", ": s\na b c d\n")
     assert ev.compute_accuracy(neg, q).correct == 0
-    assert ev.evaluate_word_analogies(neg, q)[0] == 1.0   # gensim's top-1 has no such condition
+    assert ev.evaluate_word_analogies(neg, q)[0] == 1.0  # gensim's top-1 has no such condition
 
 
 def test_compute_accuracy_exact_ties_go_to_the_first_row(tmp_path):
@@ -185,9 +193,20 @@ def test_word_pairs_known_answers(tmp_path):
     path = write(tmp_path, "ws.tsv", PAIRS)
     (r, p_r), (rho, p_rho), oov = ev.evaluate_word_pairs(kv, path)
     gold = np.array([8.5, 8.3, 1.0, 6.0, 9.0, 7.0, 9.0])
-    model = np.array([kv.similarity(a, b) for a, b in [("king", "queen"), ("man", "woman"), ("king", "apple"),
-                                                       ("paris", "rome"), ("paris", "france"),
-                                                       ("apple", "pear"), ("paris", "france")]])
+    model = np.array(
+        [
+            kv.similarity(a, b)
+            for a, b in [
+                ("king", "queen"),
+                ("man", "woman"),
+                ("king", "apple"),
+                ("paris", "rome"),
+                ("paris", "france"),
+                ("apple", "pear"),
+                ("paris", "france"),
+            ]
+        ]
+    )
     assert r == pytest.approx(np.corrcoef(gold, model)[0, 1], abs=1e-6)
     assert oov == pytest.approx(100 / 8)
     assert 0 < p_r < 1 and 0 < p_rho < 1
@@ -228,16 +247,17 @@ def test_pvalues_match_scipy():
 
 # ---- equality with gensim on random vectors -----------------------------------------
 
+
 def random_model(seed: int, n: int = 400, dim: int = 12):
     """Random vectors with traps: case variants of keys (w5 / W5) and exact
     duplicate rows (exact score ties)."""
     rng = np.random.default_rng(seed)
     keys = [f"w{i}" for i in range(n)]
     for i in (5, 17, 60, 200):
-        keys[i + 1] = keys[i].upper()           # "W5" right after "w5": a case variant
+        keys[i + 1] = keys[i].upper()  # "W5" right after "w5": a case variant
     vectors = rng.normal(size=(n, dim)).astype(np.float32)
     for i in (30, 90, 150):
-        vectors[i + 1] = vectors[i]             # duplicate vectors: tied candidates
+        vectors[i + 1] = vectors[i]  # duplicate vectors: tied candidates
     return keys, vectors
 
 
@@ -283,7 +303,7 @@ def test_analogies_equal_gensim(tmp_path, seed):
                     assert got[0] == pytest.approx(expected[0], abs=0)
                     assert got[1] == expected[1], args
                 n_correct += len(expected[1][-1]["correct"])
-    assert n_correct > 100   # the comparison is not vacuous
+    assert n_correct > 100  # the comparison is not vacuous
 
 
 def test_word_pairs_equal_gensim(tmp_path):
@@ -294,9 +314,14 @@ def test_word_pairs_equal_gensim(tmp_path):
     kv = KeyedVectors.from_arrays(keys, vectors)
     rng = np.random.default_rng(3)
     pool = keys + ["nope", "Nada"]
-    text = "# header\n" + "".join(
-        f"{pool[rng.integers(len(pool))]}\t{pool[rng.integers(len(pool))]}\t{rng.integers(0, 20) / 2}\n"
-        for _ in range(300)) + "bad line\n"
+    text = (
+        "# header\n"
+        + "".join(
+            f"{pool[rng.integers(len(pool))]}\t{pool[rng.integers(len(pool))]}\t{rng.integers(0, 20) / 2}\n"
+            for _ in range(300)
+        )
+        + "bad line\n"
+    )
     path = write(tmp_path, "ws.tsv", text)
     for restrict in (300000, 100):
         for case_insensitive in (True, False):
@@ -312,6 +337,7 @@ def test_word_pairs_equal_gensim(tmp_path):
 
 
 # ---- equality with word2vec.c's compute-accuracy ---------------------------------------
+
 
 @pytest.mark.parametrize("threshold", [0, 300, 1000])
 def test_compute_accuracy_equals_word2vec_c(tmp_path, threshold):
@@ -336,11 +362,12 @@ def test_compute_accuracy_equals_word2vec_c(tmp_path, threshold):
         return keys[int(np.argmax(scores))]
 
     text = "".join(random_questions(keys[:280], rng, 120, answer) for _ in range(3))
-    text = text.replace("too few words\n", "")     # word2vec.c reads tokens, not lines
+    text = text.replace("too few words\n", "")  # word2vec.c reads tokens, not lines
     q_path = write(tmp_path, "q.txt", text)
     with open(q_path, "rb") as stdin:
-        out = subprocess.run([binary, str(vec_path), str(threshold)], stdin=stdin,
-                             capture_output=True, check=True).stdout.decode()
+        out = subprocess.run(
+            [binary, str(vec_path), str(threshold)], stdin=stdin, capture_output=True, check=True
+        ).stdout.decode()
     c_sections = [(int(a), int(b)) for a, b in re.findall(r"ACCURACY TOP1: \S+ %\s+\((\d+) / (\d+)\)", out)]
     seen, total = map(int, re.search(r"Questions seen / total: (\d+) (\d+)", out).groups())
     result = ev.compute_accuracy(kv, q_path, threshold=threshold)

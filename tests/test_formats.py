@@ -1,4 +1,5 @@
 """word2vec.c file formats: vectors (text and binary) and vocabulary files."""
+
 from __future__ import annotations
 
 import math
@@ -23,9 +24,10 @@ def make_kv(n=len(WORDS), d=7, seed=0, words=None):
 
 # ---- round trips ---------------------------------------------------------------
 
+
 def test_binary_round_trip_is_exact(tmp_path):
     kv = make_kv()
-    kv.vectors[0, :3] = [np.float32(1e-30), np.float32(-3.4e38), np.float32(2.0 ** -149)]
+    kv.vectors[0, :3] = [np.float32(1e-30), np.float32(-3.4e38), np.float32(2.0**-149)]
     path = tmp_path / "v.bin"
     kv.save_word2vec_format(path, binary=True)
     back = KeyedVectors.load_word2vec_format(path, binary=True)
@@ -40,8 +42,16 @@ def test_binary_layout(tmp_path):
     kv = KeyedVectors.from_arrays(["ab", "ç"], np.array([[1.0, -2.0], [0.5, 3.0]], np.float32))
     path = tmp_path / "v.bin"
     kv.save_word2vec_format(path, binary=True)
-    expected = (b"2 2\n" + b"ab " + np.array([1.0, -2.0], "<f4").tobytes() + b"\n"
-                + "ç".encode() + b" " + np.array([0.5, 3.0], "<f4").tobytes() + b"\n")
+    expected = (
+        b"2 2\n"
+        + b"ab "
+        + np.array([1.0, -2.0], "<f4").tobytes()
+        + b"\n"
+        + "ç".encode()
+        + b" "
+        + np.array([0.5, 3.0], "<f4").tobytes()
+        + b"\n"
+    )
     assert path.read_bytes() == expected
 
 
@@ -62,9 +72,11 @@ def test_text_layout_is_word2vec_c_byte_for_byte(tmp_path):
     kv = KeyedVectors.from_arrays(["king", "naïve"], vectors)
     path = tmp_path / "v.txt"
     kv.save_word2vec_format(path)
-    expected = ("2 3\n"
-                "king 0.500000 -0.250000 0.000000 \n"
-                "naïve " + "%f " % np.float64(np.float32(123.456789)) + "0.000000 -1.000000 \n")
+    expected = (
+        "2 3\n"
+        "king 0.500000 -0.250000 0.000000 \n"
+        "naïve " + "%f " % np.float64(np.float32(123.456789)) + "0.000000 -1.000000 \n"
+    )
     assert path.read_bytes() == expected.encode("utf-8")
     assert b"123.456787 " in path.read_bytes()  # float32 value printed with %f
 
@@ -94,6 +106,7 @@ def test_datatype_and_fvocab(tmp_path):
 
 
 # ---- binary newline variants and awkward bytes -------------------------------------
+
 
 def _binary_file(words, vectors, newline=True):
     out = [f"{len(words)} {vectors.shape[1]}\n".encode()]
@@ -168,6 +181,7 @@ def test_undecodable_word_round_trips_bytes(tmp_path, binary):
 
 # ---- malformed files ------------------------------------------------------------------
 
+
 def _assert_format_error(path, binary, match=None):
     with pytest.raises(FormatError, match=match) as e:
         KeyedVectors.load_word2vec_format(path, binary=binary)
@@ -193,8 +207,9 @@ def test_binary_fewer_vectors_than_header(tmp_path):
     _assert_format_error(path, True, match="2 of 3")
 
 
-@pytest.mark.parametrize("header", [b"abc def\n", b"3\n", b"3 2 1\n", b"-3 2\n", b"3 0\n",
-                                    b"3 2.5\n", b"3 2"])
+@pytest.mark.parametrize(
+    "header", [b"abc def\n", b"3\n", b"3 2 1\n", b"-3 2\n", b"3 0\n", b"3 2.5\n", b"3 2"]
+)
 @pytest.mark.parametrize("binary", [False, True])
 def test_wrong_header(tmp_path, header, binary):
     path = tmp_path / "h"
@@ -209,14 +224,17 @@ def test_empty_vector_file(tmp_path, binary):
     _assert_format_error(path, binary, match="empty")
 
 
-@pytest.mark.parametrize("row, match", [
-    (b"b 1.0 abc \n", "non-numeric"),
-    (b"b 1.0 \n", "fields"),
-    (b"b 1.0 2.0 3.0 \n", "fields"),
-    (b"b 1.0 nan \n", "NaN"),
-    (b"b inf 1.0 \n", "NaN or infinity"),
-    (b"b -inf 1.0 \n", "NaN or infinity"),
-])
+@pytest.mark.parametrize(
+    "row, match",
+    [
+        (b"b 1.0 abc \n", "non-numeric"),
+        (b"b 1.0 \n", "fields"),
+        (b"b 1.0 2.0 3.0 \n", "fields"),
+        (b"b 1.0 nan \n", "NaN"),
+        (b"b inf 1.0 \n", "NaN or infinity"),
+        (b"b -inf 1.0 \n", "NaN or infinity"),
+    ],
+)
 def test_bad_text_rows(tmp_path, row, match):
     path = tmp_path / "bad.txt"
     path.write_bytes(b"2 2\na 0.5 0.25 \n" + row)
@@ -258,6 +276,7 @@ def test_format_error_is_a_value_error():
 
 # ---- writing ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("bad", ["two words", "tab\there", "", "new\nline"])
 def test_unstorable_words_rejected(tmp_path, bad):
     kv = KeyedVectors.from_arrays(["ok", bad], np.ones((2, 2), np.float32))
@@ -282,6 +301,7 @@ def test_failed_write_leaves_old_file_and_no_temporaries(tmp_path, binary):
 
 
 # ---- vocabulary files ---------------------------------------------------------------
+
 
 def test_vocab_file_round_trip(tmp_path):
     words = ["the", "naïve", "日本語", "x"]

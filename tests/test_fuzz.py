@@ -21,6 +21,7 @@ Examples are derandomized (the same cases on every run, so CI is
 reproducible); SGNS_FUZZ_SCALE=10 multiplies every max_examples for a longer
 local run. The counts (scale 1) are listed in docs/robustness.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,14 @@ EXAMPLES = {
 
 
 def fuzz(name):
-    return settings(max_examples=max(1, int(EXAMPLES[name] * SCALE)), deadline=None, derandomize=True,
-                    database=None, print_blob=True, suppress_health_check=list(HealthCheck))
+    return settings(
+        max_examples=max(1, int(EXAMPLES[name] * SCALE)),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        print_blob=True,
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +84,9 @@ WORDS = ["the", "naïve", "日本語", "x", "a-b"]
 
 def _seed_kv() -> KeyedVectors:
     rng = np.random.default_rng(0)
-    return KeyedVectors.from_arrays(list(WORDS), rng.standard_normal((5, 3)).astype(np.float32),
-                                    counts=[50, 40, 30, 20, 10])
+    return KeyedVectors.from_arrays(
+        list(WORDS), rng.standard_normal((5, 3)).astype(np.float32), counts=[50, 40, 30, 20, 10]
+    )
 
 
 def _seed_files(tmp) -> dict[str, bytes]:
@@ -89,8 +97,9 @@ def _seed_files(tmp) -> dict[str, bytes]:
     kv.save_word2vec_format(tmp / "v.txt")
     out["txt"] = (tmp / "v.txt").read_bytes()
     # binary without the newline after each vector (accepted by the loader)
-    out["bin-no-newline"] = b"5 3\n" + b"".join(w.encode() + b" " + kv[w].astype("<f4").tobytes()
-                                                  for w in WORDS)
+    out["bin-no-newline"] = b"5 3\n" + b"".join(
+        w.encode() + b" " + kv[w].astype("<f4").tobytes() for w in WORDS
+    )
     formats.write_vocab(tmp / "vocab.txt", WORDS, [50, 40, 30, 20, 10], sentences=7)
     out["vocab"] = (tmp / "vocab.txt").read_bytes()
     sentences = [["a", "b", "c", "d"], ["b", "c", "e"], ["naïve", "日本", "a"]] * 10
@@ -131,13 +140,14 @@ def mutate(data: bytes, ops) -> bytes:
         elif op[0] == "insert":
             b[i:i] = op[2]
         elif op[0] == "delete":
-            del b[i:i + op[2]]
+            del b[i : i + op[2]]
         elif op[0] == "repeat":
-            b[i:i] = b[i:i + op[2]]
+            b[i:i] = b[i : i + op[2]]
     return bytes(b)
 
 
 # ---- outcome checks ----------------------------------------------------------------------------
+
 
 def _format_error_ok(err: FormatError, path) -> None:
     assert type(err) is FormatError
@@ -166,6 +176,7 @@ def load_vectors_or_format_error(path, binary, **kw):
 
 # ---- vector files ------------------------------------------------------------------------------
 
+
 @fuzz("vectors_random_bytes")
 @given(data=st.binary(max_size=400), binary=st.booleans())
 def test_vectors_random_bytes(scratch, data, binary):
@@ -174,8 +185,13 @@ def test_vectors_random_bytes(scratch, data, binary):
 
 
 @fuzz("vectors_header_and_random_body")
-@given(n=st.integers(0, 6), dim=st.integers(1, 6), body=st.binary(max_size=300), binary=st.booleans(),
-       errors=st.sampled_from(["strict", "replace", "ignore"]))
+@given(
+    n=st.integers(0, 6),
+    dim=st.integers(1, 6),
+    body=st.binary(max_size=300),
+    binary=st.booleans(),
+    errors=st.sampled_from(["strict", "replace", "ignore"]),
+)
 def test_vectors_valid_header_random_body(scratch, n, dim, body, binary, errors):
     scratch.write_bytes(f"{n} {dim}\n".encode() + body)
     load_vectors_or_format_error(scratch, binary, unicode_errors=errors)
@@ -192,14 +208,18 @@ def test_vectors_text_like_rows(scratch, n, dim, body, limit):
 
 
 @fuzz("vectors_mutated")
-@given(kind=st.sampled_from(["bin", "txt", "bin-no-newline"]), ops=MUTATIONS,
-       errors=st.sampled_from(["strict", "replace"]))
+@given(
+    kind=st.sampled_from(["bin", "txt", "bin-no-newline"]),
+    ops=MUTATIONS,
+    errors=st.sampled_from(["strict", "replace"]),
+)
 def test_vectors_mutated(scratch, seeds, kind, ops, errors):
     scratch.write_bytes(mutate(seeds[kind], ops))
     load_vectors_or_format_error(scratch, kind != "txt", unicode_errors=errors)
 
 
 # ---- sgns.persist files ------------------------------------------------------------------------
+
 
 def load_persist_or_format_error(path, kind, mmap):
     try:
@@ -226,12 +246,19 @@ def test_persist_mutated(scratch, seeds, kind, ops, mmap):
 
 
 JSON_VALUES = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-(2 ** 70), 2 ** 70),
-              st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8),
-              st.sampled_from(["<f4", "|u1", "<i8", ">f4", "|O", "<U3", "V8", "keys.utf8", "vectors"])),
-    lambda children: st.one_of(st.lists(children, max_size=3),
-                               st.dictionaries(st.text(max_size=6), children, max_size=3)),
-    max_leaves=6)
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**70), 2**70),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=8),
+        st.sampled_from(["<f4", "|u1", "<i8", ">f4", "|O", "<U3", "V8", "keys.utf8", "vectors"]),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 
 def _paths(node, prefix=()):
@@ -257,19 +284,28 @@ def _repack(data: bytes, header: dict, fix_size: bool = True) -> bytes:
         if not fix_size or header.get("file_size") == size:
             break
         header["file_size"] = size
-    return (data[:12] + struct.pack("<IQ", zlib.crc32(text), len(text)) + text + b"\0" * (new_start - 24 - len(text))
-            + data[start:])
+    return (
+        data[:12]
+        + struct.pack("<IQ", zlib.crc32(text), len(text))
+        + text
+        + b"\0" * (new_start - 24 - len(text))
+        + data[start:]
+    )
 
 
 @fuzz("persist_header_json")
-@given(kind=st.sampled_from(["model", "kv"]), which=st.integers(0, 10 ** 6), value=JSON_VALUES,
-       delete=st.booleans())
+@given(
+    kind=st.sampled_from(["model", "kv"]),
+    which=st.integers(0, 10**6),
+    value=JSON_VALUES,
+    delete=st.booleans(),
+)
 def test_persist_header_fields_replaced(scratch, seeds, kind, which, value, delete):
     """Replace (or delete) one node of the JSON header by an arbitrary JSON
     value and re-pack the file consistently: a FormatError or a load."""
     data = seeds[kind]
     hlen = struct.unpack_from("<Q", data, 16)[0]
-    header = json.loads(data[24:24 + hlen])
+    header = json.loads(data[24 : 24 + hlen])
     paths = list(_paths(header))[1:]
     path = paths[which % len(paths)]
     parent = header
@@ -284,6 +320,7 @@ def test_persist_header_fields_replaced(scratch, seeds, kind, which, value, dele
 
 
 # ---- vocabulary files --------------------------------------------------------------------------
+
 
 @fuzz("vocab")
 @given(data=st.one_of(st.binary(max_size=200), st.tuples(st.just("mutate"), MUTATIONS)))
@@ -305,6 +342,7 @@ def test_vocab_random_and_mutated(scratch, seeds, data):
 
 # ---- the C tokenizer ---------------------------------------------------------------------------
 
+
 def ref_cut(word: bytes) -> bytes:
     if len(word) <= 1000:
         return word
@@ -319,12 +357,17 @@ def ref_count(data: bytes):
     return Counter(tokens), len(tokens), data.count(b"\n")
 
 
-LONG_RUN = st.builds(lambda unit, n: unit * n,
-                     st.sampled_from([b"a", "é".encode(), "日".encode(), "😀".encode(), b"\x80", b"\xff"]),
-                     st.integers(240, 1100))
-SEGMENT = st.one_of(st.sampled_from([b"a", b"bb", b"the", "naïve".encode(), b"caf\xe9"]),
-                    st.sampled_from([b" ", b"\n", b"\t", b"\r\n", b"\x00", b"\v\f", b"  \n "]),
-                    st.binary(min_size=1, max_size=12), LONG_RUN)
+LONG_RUN = st.builds(
+    lambda unit, n: unit * n,
+    st.sampled_from([b"a", "é".encode(), "日".encode(), "😀".encode(), b"\x80", b"\xff"]),
+    st.integers(240, 1100),
+)
+SEGMENT = st.one_of(
+    st.sampled_from([b"a", b"bb", b"the", "naïve".encode(), b"caf\xe9"]),
+    st.sampled_from([b" ", b"\n", b"\t", b"\r\n", b"\x00", b"\v\f", b"  \n "]),
+    st.binary(min_size=1, max_size=12),
+    LONG_RUN,
+)
 
 
 @fuzz("tokenizer")
@@ -341,16 +384,26 @@ def test_count_file_matches_reference(scratch, parts):
 
 
 @fuzz("word2vec_corpus_file")
-@given(parts=st.lists(SEGMENT, max_size=25), sg=st.integers(0, 1), hs=st.integers(0, 1),
-       shared=st.booleans())
+@given(parts=st.lists(SEGMENT, max_size=25), sg=st.integers(0, 1), hs=st.integers(0, 1), shared=st.booleans())
 def test_word2vec_trains_on_any_bytes(scratch, parts, sg, hs, shared):
     """Any file trains (two workers) or is refused: empty, or a one-word
     vocabulary with hierarchical softmax (no tree to build)."""
     data = b"".join(parts)
     scratch.write_bytes(data)
     try:
-        m = Word2Vec(corpus_file=scratch, vector_size=4, window=2, min_count=1, workers=2, epochs=2,
-                     sg=sg, hs=hs, negative=2, shared_negatives=shared, seed=1)
+        m = Word2Vec(
+            corpus_file=scratch,
+            vector_size=4,
+            window=2,
+            min_count=1,
+            workers=2,
+            epochs=2,
+            sg=sg,
+            hs=hs,
+            negative=2,
+            shared_negatives=shared,
+            seed=1,
+        )
     except ValueError as err:
         words = ref_count(data)[0]
         if "empty" in str(err):

@@ -1,6 +1,7 @@
 """Interoperability with word2vec.c (the reference binaries) and gensim:
 files each one writes are read identically by the others, and gensim's
 vocabulary rules and similarity queries agree with sgns's."""
+
 from __future__ import annotations
 
 import subprocess
@@ -23,16 +24,43 @@ def w2v_files(tmp_path_factory, small_corpus, word2vec_bin):
     for binary in (1, 0):
         out = d / ("vec.bin" if binary else "vec.txt")
         proc = subprocess.run(
-            [word2vec_bin, "-train", str(small_corpus), "-output", str(out), "-size", "20",
-             "-window", "3", "-negative", "3", "-min-count", "3", "-iter", "1", "-threads", "1",
-             "-cbow", "0", "-binary", str(binary), "-debug", "0"],
-            capture_output=True, text=True, cwd=d, timeout=300)
+            [
+                word2vec_bin,
+                "-train",
+                str(small_corpus),
+                "-output",
+                str(out),
+                "-size",
+                "20",
+                "-window",
+                "3",
+                "-negative",
+                "3",
+                "-min-count",
+                "3",
+                "-iter",
+                "1",
+                "-threads",
+                "1",
+                "-cbow",
+                "0",
+                "-binary",
+                str(binary),
+                "-debug",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=d,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         files[binary] = out
     return files
 
 
 # ---- word2vec.c -> sgns ---------------------------------------------------------------
+
 
 def test_read_word2vec_c_binary_and_text(w2v_files):
     kb = KeyedVectors.load_word2vec_format(w2v_files[1], binary=True)
@@ -74,13 +102,16 @@ def test_word2vec_c_files_sgns_vs_gensim_loader(w2v_files):
 
 # ---- sgns -> word2vec.c ---------------------------------------------------------------------
 
+
 def test_word2vec_c_distance_reads_sgns_binary(tmp_path, planted, word2vec_distance):
-    model = Word2Vec(corpus_file=planted.path, vector_size=16, window=3, min_count=1, sample=0,
-                     epochs=5, workers=1, seed=1)
+    model = Word2Vec(
+        corpus_file=planted.path, vector_size=16, window=3, min_count=1, sample=0, epochs=5, workers=1, seed=1
+    )
     out = tmp_path / "vec.bin"
     model.wv.save_word2vec_format(out, binary=True)
-    proc = subprocess.run([word2vec_distance, str(out)], input="g0w0\nEXIT\n",
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [word2vec_distance, str(out)], input="g0w0\nEXIT\n", capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Word: g0w0" in proc.stdout
     assert "Out of dictionary" not in proc.stdout
@@ -94,6 +125,7 @@ def test_word2vec_c_distance_reads_sgns_binary(tmp_path, planted, word2vec_dista
 
 
 # ---- gensim -> sgns and sgns -> gensim --------------------------------------------------------
+
 
 @pytest.fixture
 def gensim_kv():
@@ -126,8 +158,9 @@ def test_read_gensim_files(tmp_path, gensim_kv, binary):
 def test_gensim_reads_sgns_files(tmp_path, binary):
     gensim = pytest.importorskip("gensim")
     rng = np.random.default_rng(1)
-    kv = KeyedVectors.from_arrays(UNICODE_WORDS,
-                                  rng.standard_normal((len(UNICODE_WORDS), 11)).astype(np.float32))
+    kv = KeyedVectors.from_arrays(
+        UNICODE_WORDS, rng.standard_normal((len(UNICODE_WORDS), 11)).astype(np.float32)
+    )
     path = tmp_path / "sgns.vec"
     kv.save_word2vec_format(path, binary=binary)
     theirs = gensim.models.KeyedVectors.load_word2vec_format(str(path), binary=binary)
@@ -142,8 +175,9 @@ def test_gensim_reads_sgns_files(tmp_path, binary):
 
 def test_gensim_reads_trained_model(tmp_path, planted):
     gensim = pytest.importorskip("gensim")
-    model = Word2Vec(sentences=planted.sentences, vector_size=16, window=3, min_count=1, sample=0,
-                     epochs=3, workers=1)
+    model = Word2Vec(
+        sentences=planted.sentences, vector_size=16, window=3, min_count=1, sample=0, epochs=3, workers=1
+    )
     path = tmp_path / "m.bin"
     model.wv.save_word2vec_format(path, binary=True)
     theirs = gensim.models.KeyedVectors.load_word2vec_format(str(path), binary=True)
@@ -162,14 +196,17 @@ def test_gensim_reads_trained_model(tmp_path, planted):
     assert model.wv.similarity("g0w0", "g4w1") == pytest.approx(theirs.similarity("g0w0", "g4w1"), abs=1e-6)
     assert model.wv.distance("g0w0", "g4w1") == pytest.approx(theirs.distance("g0w0", "g4w1"), abs=1e-6)
     vec = model.wv["g2w3"] * 3.0
-    assert [w for w, _ in model.wv.similar_by_vector(vec, topn=5)] == \
-        [w for w, _ in theirs.similar_by_vector(vec, topn=5)]
+    assert [w for w, _ in model.wv.similar_by_vector(vec, topn=5)] == [
+        w for w, _ in theirs.similar_by_vector(vec, topn=5)
+    ]
     assert model.wv.most_similar("g0w0", topn=0) == theirs.most_similar("g0w0", topn=0) == []
-    np.testing.assert_allclose(model.wv.most_similar("g0w0", topn=None),
-                               theirs.most_similar("g0w0", topn=None), atol=1e-6)
+    np.testing.assert_allclose(
+        model.wv.most_similar("g0w0", topn=None), theirs.most_similar("g0w0", topn=None), atol=1e-6
+    )
 
 
 # ---- KeyedVectors semantics that differ from gensim's ----------------------------------------
+
 
 def _kv_pair(seed=0):
     rng = np.random.default_rng(seed)
@@ -200,7 +237,8 @@ def test_n_similarity_matches_gensim():
     theirs = gensim.models.KeyedVectors(6)
     theirs.add_vectors(words, vectors)
     assert ours.n_similarity(["w0", "w1"], ["w2"]) == pytest.approx(
-        theirs.n_similarity(["w0", "w1"], ["w2"]), abs=1e-6)
+        theirs.n_similarity(["w0", "w1"], ["w2"]), abs=1e-6
+    )
 
 
 def test_most_similar_with_key_and_raw_vector_follows_gensim_definition():
@@ -227,6 +265,7 @@ def test_most_similar_with_key_and_raw_vector_matches_gensim():
 
 # ---- vocabulary rules against gensim -------------------------------------------------------------
 
+
 def _zipf_sentences(seed=0, n=400):
     rng = np.random.default_rng(seed)
     words = [f"w{i}" for i in range(300)]
@@ -235,22 +274,25 @@ def _zipf_sentences(seed=0, n=400):
     return [[words[i] for i in rng.choice(300, size=int(rng.integers(3, 15)), p=p)] for _ in range(n)]
 
 
-@pytest.mark.parametrize("min_count, max_final_vocab", [(1, None), (3, None), (1, 50), (2, 20),
-                                                        (1, 7), (5, 1000)])
+@pytest.mark.parametrize(
+    "min_count, max_final_vocab", [(1, None), (3, None), (1, 50), (2, 20), (1, 7), (5, 1000)]
+)
 def test_vocabulary_matches_gensim(min_count, max_final_vocab):
     gensim = pytest.importorskip("gensim")
     sentences = _zipf_sentences()
-    theirs = gensim.models.Word2Vec(vector_size=4, min_count=min_count, max_final_vocab=max_final_vocab,
-                                    sg=1, workers=1, sample=1e-3)
+    theirs = gensim.models.Word2Vec(
+        vector_size=4, min_count=min_count, max_final_vocab=max_final_vocab, sg=1, workers=1, sample=1e-3
+    )
     theirs.build_vocab(sentences)
-    ours = Word2Vec(vector_size=4, min_count=min_count, max_final_vocab=max_final_vocab, workers=1,
-                    sample=1e-3)
+    ours = Word2Vec(
+        vector_size=4, min_count=min_count, max_final_vocab=max_final_vocab, workers=1, sample=1e-3
+    )
     ours.build_vocab(sentences)
     their_counts = {w: theirs.wv.get_vecattr(w, "count") for w in theirs.wv.index_to_key}
     assert dict(zip(ours.vocab.words, ours.vocab.counts.tolist())) == their_counts
     # subsampling: gensim stores keep probabilities as round(p * 2^32)
     keep = ours.vocab.keep_probabilities(1e-3)
-    their_keep = np.array([theirs.wv.get_vecattr(w, "sample_int") for w in ours.vocab.words]) / 2.0 ** 32
+    their_keep = np.array([theirs.wv.get_vecattr(w, "sample_int") for w in ours.vocab.words]) / 2.0**32
     np.testing.assert_allclose(keep, np.minimum(their_keep, 1.0), atol=1e-9)
 
 
@@ -267,10 +309,26 @@ def test_sgns_model_words_loadable_by_gensim_with_unicode(tmp_path):
 
 def test_keyedvectors_api_names_match_gensim():
     """The gensim names sgns promises exist on sgns.KeyedVectors."""
-    for name in ("most_similar", "similarity", "similar_by_word", "similar_by_vector",
-                 "n_similarity", "distance", "get_vector", "get_index", "get_vecattr",
-                 "set_vecattr", "save_word2vec_format", "load_word2vec_format", "key_to_index",
-                 "index_to_key", "vectors", "vector_size", "get_normed_vectors", "has_index_for"):
+    for name in (
+        "most_similar",
+        "similarity",
+        "similar_by_word",
+        "similar_by_vector",
+        "n_similarity",
+        "distance",
+        "get_vector",
+        "get_index",
+        "get_vecattr",
+        "set_vecattr",
+        "save_word2vec_format",
+        "load_word2vec_format",
+        "key_to_index",
+        "index_to_key",
+        "vectors",
+        "vector_size",
+        "get_normed_vectors",
+        "has_index_for",
+    ):
         assert hasattr(sgns.KeyedVectors, name) or hasattr(sgns.KeyedVectors(3), name), name
 
 

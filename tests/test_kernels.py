@@ -4,6 +4,7 @@ differences of the loss, agreement between SIMD kernel sets, the sigmoid
 functions and the alias sampler of the noise distribution.
 
 Every kernel test runs once per kernel set (fixture ``kernel``)."""
+
 from __future__ import annotations
 
 import math
@@ -36,7 +37,7 @@ def batch_loss(inp, out, weight):
     """Σ_i Σ_j w_j ℓ_ij: every input row against the shared outputs."""
     inp = np.asarray(inp, dtype=np.float64)
     out = np.asarray(out, dtype=np.float64)
-    f = inp @ out.T                      # (n_in, n_out)
+    f = inp @ out.T  # (n_in, n_out)
     ell = np.empty_like(f)
     ell[:, 0] = -log_sigma(f[:, 0])
     ell[:, 1:] = -log_sigma(-f[:, 1:])
@@ -83,7 +84,7 @@ def central_gradient(fun, x, h=1e-6):
 def random_problem(rng, d, n_out, n_in=None):
     """Rows with entries ~ N(0, d^-1/2): dot products are O(1), so the
     sigmoids are neither saturated nor linear."""
-    scale = d ** -0.25
+    scale = d**-0.25
     out = (rng.standard_normal((n_out, d)) * scale).astype(np.float32)
     if n_in is None:
         v = (rng.standard_normal(d) * scale).astype(np.float32)
@@ -96,8 +97,8 @@ def random_problem(rng, d, n_out, n_in=None):
 
 ALPHA = 0.1
 V_KING = [0.10, 0.30]
-U_RULES = [0.20, 0.90]   # positive (context word)
-U_TABLE = [0.70, 0.10]   # negative sample
+U_RULES = [0.20, 0.90]  # positive (context word)
+U_TABLE = [0.70, 0.10]  # negative sample
 
 # Exact result of one step (float64 closed form, 6 decimals).
 EXACT_V = [0.071812, 0.333271]
@@ -180,6 +181,7 @@ def test_worked_example_published_figures(kernel):
 
 # ---- 2. gradients against finite differences -------------------------------------------
 
+
 @pytest.mark.parametrize("d,k", [(16, 3), (37, 4), (100, 5)])
 def test_pair_update_matches_finite_differences(kernel, d, k):
     """(new - old) / (-alpha) is the gradient of L at the old point for v,
@@ -195,8 +197,9 @@ def test_pair_update_matches_finite_differences(kernel, d, k):
     grad_out = central_gradient(lambda x: sgns_loss(v0, x), out0)
     np.testing.assert_allclose((v - v0) / -alpha, grad_v, atol=2e-5, rtol=1e-4)
     for j in range(1 + k):
-        np.testing.assert_allclose((out[j] - out0[j]) / -alpha, grad_out[j], atol=2e-5, rtol=1e-4,
-                                   err_msg=f"output row {j}")
+        np.testing.assert_allclose(
+            (out[j] - out0[j]) / -alpha, grad_out[j], atol=2e-5, rtol=1e-4, err_msg=f"output row {j}"
+        )
     assert loss == pytest.approx(sgns_loss(v0, out0), rel=1e-5)
 
 
@@ -208,8 +211,7 @@ def test_batch_update_matches_finite_differences(kernel, d, k, n_in, weighted):
     rng = np.random.default_rng(7 * d + k + n_in)
     alpha = 0.05
     inp, out = random_problem(rng, d, 1 + k, n_in=n_in)
-    weight = np.array([1.0] + [float(x) for x in rng.integers(1, 4, size=k)]) if weighted \
-        else np.ones(1 + k)
+    weight = np.array([1.0] + [float(x) for x in rng.integers(1, 4, size=k)]) if weighted else np.ones(1 + k)
     in0, out0 = inp.astype(np.float64), out.astype(np.float64)
 
     loss = _train.batch_update(inp, out, alpha, weight if weighted else None)
@@ -390,12 +392,14 @@ def test_batch_update_checks_weight_length():
 
 # ---- 3. sigmoid, log-sigmoid, saturation ---------------------------------------------------
 
+
 def test_sigmoid_is_exact():
     """σ in float32 to within a few ulp: relative error < 5e-7 wherever σ is
     a normal float32 of any size (x >= -80), absolute error < 2e-7
     everywhere, 0.5 at 0, saturating at exactly 1 and at ~0 (never NaN)."""
-    xs = np.float32(np.concatenate([np.linspace(-100, 100, 20001),
-                                    [-88.5, -87.0, 1e-8, -1e-8, 0.0, 20.0, -1e30, 1e30]]))
+    xs = np.float32(
+        np.concatenate([np.linspace(-100, 100, 20001), [-88.5, -87.0, 1e-8, -1e-8, 0.0, 20.0, -1e30, 1e30]])
+    )
     got = np.array([_train.sigmoid(float(x)) for x in xs])
     want = sigma(xs.astype(np.float64))
     assert not np.isnan(got).any()
@@ -449,6 +453,7 @@ def test_saturated_update_has_no_nan(kernel, dot):
 
 # ---- alias sampler ------------------------------------------------------------------------
 
+
 def _frequencies(draws, n):
     return np.bincount(draws, minlength=n) / len(draws)
 
@@ -474,7 +479,7 @@ def test_alias_sampler_unnormalised_zipf_weights():
     normalised; many zero weights never drawn."""
     counts = np.array([int(10000 / r) for r in range(1, 51)], dtype=np.float64)
     counts[::7] = 0.0
-    w = counts ** 0.75
+    w = counts**0.75
     p = w / w.sum()
     n = 200_000
     freq = _frequencies(_train.alias_draws(w, n, seed=3), len(w))

@@ -1,5 +1,6 @@
 """KeyedVectors: every query against gensim 4 on the same arrays, the
 deliberate differences, mutation, and concurrent queries."""
+
 from __future__ import annotations
 
 import threading
@@ -46,12 +47,14 @@ def same(ours, ref, atol=1e-5):
 
 # ---- against gensim ---------------------------------------------------------------------------
 
+
 def test_get_vector_and_normed_vectors_match_gensim(pair):
     ours, theirs = pair
     for key in ("w0", "w17", "w199"):
         np.testing.assert_array_equal(ours.get_vector(key), theirs.get_vector(key))
-        np.testing.assert_allclose(ours.get_vector(key, norm=True), theirs.get_vector(key, norm=True),
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            ours.get_vector(key, norm=True), theirs.get_vector(key, norm=True), rtol=1e-6
+        )
         np.testing.assert_array_equal(ours[key], theirs[key])
     np.testing.assert_allclose(ours.get_normed_vectors(), theirs.get_normed_vectors(), rtol=1e-6)
     np.testing.assert_array_equal(ours[["w3", "w1"]], theirs[["w3", "w1"]])
@@ -60,20 +63,23 @@ def test_get_vector_and_normed_vectors_match_gensim(pair):
     assert ours.get_index(7) == theirs.get_index(7) == 7
 
 
-@pytest.mark.parametrize("query", [
-    dict(positive="w0"),
-    dict(positive=["w0"]),
-    dict(positive=["w0", "w1"], negative=["w2"]),
-    dict(positive=["w0", "w1", "w5"], negative=["w2", "w9"]),
-    dict(negative=["w3"]),
-    dict(positive=[("w0", 2.0), "w1"], negative=["w2"]),
-    dict(positive=[("w0", 0.5), ("w1", 1.5)], negative=[("w2", -0.25)]),
-    dict(positive=["w4"], negative=[("w8", 1.0)]),  # a pair's weight is used as given
-    dict(positive=["w0"], restrict_vocab=50),
-    dict(positive=["w0", "w1"], negative=["w2"], restrict_vocab=120),
-    dict(positive=["w0"], topn=3),
-    dict(positive=["w0"], topn=N + 10),
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        dict(positive="w0"),
+        dict(positive=["w0"]),
+        dict(positive=["w0", "w1"], negative=["w2"]),
+        dict(positive=["w0", "w1", "w5"], negative=["w2", "w9"]),
+        dict(negative=["w3"]),
+        dict(positive=[("w0", 2.0), "w1"], negative=["w2"]),
+        dict(positive=[("w0", 0.5), ("w1", 1.5)], negative=[("w2", -0.25)]),
+        dict(positive=["w4"], negative=[("w8", 1.0)]),  # a pair's weight is used as given
+        dict(positive=["w0"], restrict_vocab=50),
+        dict(positive=["w0", "w1"], negative=["w2"], restrict_vocab=120),
+        dict(positive=["w0"], topn=3),
+        dict(positive=["w0"], topn=N + 10),
+    ],
+)
 def test_most_similar_matches_gensim(pair, query):
     ours, theirs = pair
     same(ours.most_similar(**query), theirs.most_similar(**query))
@@ -81,18 +87,24 @@ def test_most_similar_matches_gensim(pair, query):
 
 def test_most_similar_accepts_any_iterable(pair):
     ours, theirs = pair
-    same(ours.most_similar(positive=("w10", "w11"), negative=iter(["w3"])),
-         theirs.most_similar(positive=["w10", "w11"], negative=["w3"]))
+    same(
+        ours.most_similar(positive=("w10", "w11"), negative=iter(["w3"])),
+        theirs.most_similar(positive=["w10", "w11"], negative=["w3"]),
+    )
 
 
 def test_most_similar_vectors_as_input_match_gensim(pair):
     ours, theirs = pair
     keys, vectors = make_arrays()
     raw = vectors[30] * 3.0
-    for query in (dict(positive=[raw]), dict(positive=raw), dict(positive=["w0", raw]),
-                  dict(positive=["w0", (raw, 0.5)], negative=["w1"]),
-                  dict(positive=vectors[[3, 4]]),  # a 2-D array is a list of vectors
-                  dict(positive=[vectors[3]], negative=[vectors[4]])):
+    for query in (
+        dict(positive=[raw]),
+        dict(positive=raw),
+        dict(positive=["w0", raw]),
+        dict(positive=["w0", (raw, 0.5)], negative=["w1"]),
+        dict(positive=vectors[[3, 4]]),  # a 2-D array is a list of vectors
+        dict(positive=[vectors[3]], negative=[vectors[4]]),
+    ):
         same(ours.most_similar(**query), theirs.most_similar(**query))
     # a vector input is not excluded from the answer; a key is
     assert ours.most_similar(positive=[vectors[30]], topn=1)[0][0] == "w30"
@@ -112,10 +124,14 @@ def test_most_similar_topn_none_and_zero_match_gensim(pair):
 
 def test_most_similar_clip_matches_gensim(pair):
     ours, theirs = pair
-    same(ours.most_similar("w0", clip_start=20, clip_end=90),
-         theirs.most_similar("w0", clip_start=20, clip_end=90))
-    same(ours.most_similar("w50", clip_start=20, clip_end=90),   # the input inside the clip
-         theirs.most_similar("w50", clip_start=20, clip_end=90))
+    same(
+        ours.most_similar("w0", clip_start=20, clip_end=90),
+        theirs.most_similar("w0", clip_start=20, clip_end=90),
+    )
+    same(
+        ours.most_similar("w50", clip_start=20, clip_end=90),  # the input inside the clip
+        theirs.most_similar("w50", clip_start=20, clip_end=90),
+    )
 
 
 def test_most_similar_errors(kv):
@@ -142,19 +158,23 @@ def test_indexer_is_used_as_in_gensim(kv):
     assert ind.got[1] == 4
 
 
-@pytest.mark.parametrize("query", [
-    dict(positive=["w0", "w1"], negative=["w2"]),
-    dict(positive=["w0"]),
-    dict(positive=["w0", "w1", "w3"]),
-    dict(positive=["w0", "w5"], negative=["w2", "w7"], topn=5),
-    dict(positive="w4", negative="w6"),
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        dict(positive=["w0", "w1"], negative=["w2"]),
+        dict(positive=["w0"]),
+        dict(positive=["w0", "w1", "w3"]),
+        dict(positive=["w0", "w5"], negative=["w2", "w7"], topn=5),
+        dict(positive="w4", negative="w6"),
+    ],
+)
 def test_most_similar_cosmul_matches_gensim(pair, query):
     ours, theirs = pair
     same(ours.most_similar_cosmul(**query), theirs.most_similar_cosmul(**query))
     query = dict(query, topn=None)
-    np.testing.assert_allclose(ours.most_similar_cosmul(**query), theirs.most_similar_cosmul(**query),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        ours.most_similar_cosmul(**query), theirs.most_similar_cosmul(**query), rtol=1e-5
+    )
 
 
 def test_most_similar_cosmul_formula(kv):
@@ -178,16 +198,19 @@ def test_most_similar_cosmul_unit_vectors_match_gensim(pair):
     """gensim uses a vector input as it is; with a unit vector the two agree."""
     ours, theirs = pair
     v = ours.get_vector("w9", norm=True)
-    same(ours.most_similar_cosmul(positive=["w0", v], negative=["w2"]),
-         theirs.most_similar_cosmul(positive=["w0", v], negative=["w2"]))
+    same(
+        ours.most_similar_cosmul(positive=["w0", v], negative=["w2"]),
+        theirs.most_similar_cosmul(positive=["w0", v], negative=["w2"]),
+    )
 
 
 def test_most_similar_cosmul_normalises_vectors_and_honours_restrict_vocab(kv):
     """Deliberate differences from gensim 4.4 (which uses raw vectors as if
     unit length, and ignores restrict_vocab)."""
     v = kv["w9"]
-    assert kv.most_similar_cosmul(positive=["w0", 7.0 * v], topn=5) == \
-        kv.most_similar_cosmul(positive=["w0", kv.get_vector("w9", norm=True)], topn=5)
+    assert kv.most_similar_cosmul(positive=["w0", 7.0 * v], topn=5) == kv.most_similar_cosmul(
+        positive=["w0", kv.get_vector("w9", norm=True)], topn=5
+    )
     full = kv.most_similar_cosmul(positive=["w0", "w1"], negative=["w2"], topn=None)
     limited = kv.most_similar_cosmul(positive=["w0", "w1"], negative=["w2"], topn=None, restrict_vocab=30)
     np.testing.assert_allclose(limited, full[:30])
@@ -198,13 +221,16 @@ def test_most_similar_cosmul_normalises_vectors_and_honours_restrict_vocab(kv):
 def test_similar_by_word_key_vector_match_gensim(pair):
     ours, theirs = pair
     same(ours.similar_by_word("w3", topn=7), theirs.similar_by_word("w3", topn=7))
-    same(ours.similar_by_key("w3", topn=7, restrict_vocab=60),
-         theirs.similar_by_key("w3", topn=7, restrict_vocab=60))
+    same(
+        ours.similar_by_key("w3", topn=7, restrict_vocab=60),
+        theirs.similar_by_key("w3", topn=7, restrict_vocab=60),
+    )
     v = ours["w44"] * 2.5
     same(ours.similar_by_vector(v, topn=6), theirs.similar_by_vector(v, topn=6))
     assert ours.similar_by_vector(v, topn=1)[0][0] == "w44"
-    np.testing.assert_allclose(ours.similar_by_vector(v, topn=None), theirs.similar_by_vector(v, topn=None),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        ours.similar_by_vector(v, topn=None), theirs.similar_by_vector(v, topn=None), atol=1e-6
+    )
 
 
 def test_doesnt_match_and_rank_by_centrality_match_gensim(pair):
@@ -238,8 +264,9 @@ def test_similarity_distance_n_similarity_match_gensim(pair):
 def test_distances_match_gensim(pair):
     ours, theirs = pair
     np.testing.assert_allclose(ours.distances("w3"), theirs.distances("w3"), atol=1e-6)
-    np.testing.assert_allclose(ours.distances("w3", ["w1", "w9", "w3"]),
-                               theirs.distances("w3", ["w1", "w9", "w3"]), atol=1e-6)
+    np.testing.assert_allclose(
+        ours.distances("w3", ["w1", "w9", "w3"]), theirs.distances("w3", ["w1", "w9", "w3"]), atol=1e-6
+    )
     v = ours["w8"] * 4.0
     np.testing.assert_allclose(ours.distances(v), theirs.distances(v), atol=1e-6)
     np.testing.assert_allclose(ours.distances(v, ("w2", "w8")), theirs.distances(v, ("w2", "w8")), atol=1e-6)
@@ -247,8 +274,11 @@ def test_distances_match_gensim(pair):
     with pytest.raises(KeyError):
         ours.distances("w3", ["nope"])
     keys, vectors = make_arrays()
-    np.testing.assert_allclose(KeyedVectors.cosine_similarities(vectors[0], vectors[:5]),
-                               type(theirs).cosine_similarities(vectors[0], vectors[:5]), rtol=1e-6)
+    np.testing.assert_allclose(
+        KeyedVectors.cosine_similarities(vectors[0], vectors[:5]),
+        type(theirs).cosine_similarities(vectors[0], vectors[:5]),
+        rtol=1e-6,
+    )
 
 
 def test_rank_closer_than_match_gensim(pair):
@@ -266,22 +296,29 @@ def test_rank_closer_than_match_gensim(pair):
     assert ours.rank("w0", ours.most_similar("w0", topn=5)[-1][0]) == 5
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(), dict(pre_normalize=False), dict(post_normalize=True),
-    dict(weights=[1.0, -2.0, 0.5]), dict(weights=np.array([0.1, 0.2, 0.3]), pre_normalize=False,
-                                         post_normalize=True),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(),
+        dict(pre_normalize=False),
+        dict(post_normalize=True),
+        dict(weights=[1.0, -2.0, 0.5]),
+        dict(weights=np.array([0.1, 0.2, 0.3]), pre_normalize=False, post_normalize=True),
+    ],
+)
 def test_get_mean_vector_matches_gensim(pair, kwargs):
     ours, theirs = pair
     keys = ["w1", "w20", "w3"]
-    np.testing.assert_allclose(ours.get_mean_vector(keys, **kwargs), theirs.get_mean_vector(keys, **kwargs),
-                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        ours.get_mean_vector(keys, **kwargs), theirs.get_mean_vector(keys, **kwargs), rtol=1e-5, atol=1e-7
+    )
     v = ours["w4"] * 2.0
-    np.testing.assert_allclose(ours.get_mean_vector(["w1", v, "missing"], **{k: x for k, x in kwargs.items()
-                                                                          if k != "weights"}),
-                               theirs.get_mean_vector(["w1", v, "missing"], **{k: x for k, x in kwargs.items()
-                                                                               if k != "weights"}),
-                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        ours.get_mean_vector(["w1", v, "missing"], **{k: x for k, x in kwargs.items() if k != "weights"}),
+        theirs.get_mean_vector(["w1", v, "missing"], **{k: x for k, x in kwargs.items() if k != "weights"}),
+        rtol=1e-5,
+        atol=1e-7,
+    )
 
 
 def test_get_mean_vector_errors(kv):
@@ -323,6 +360,7 @@ def test_get_vector_is_read_only_view(kv):
 
 
 # ---- mutation ---------------------------------------------------------------------------------
+
 
 def test_add_vectors_matches_gensim_and_refreshes_norms(pair):
     ours, theirs = pair
@@ -407,13 +445,16 @@ def test_memory_mapped_like_read_only_vectors():
 
 # ---- threads ----------------------------------------------------------------------------------
 
+
 def test_concurrent_queries_match_single_thread():
     """8 threads x 60 queries each on a fresh object (the norms cache is
     built while they race) give exactly the single-threaded answers."""
     keys, vectors = make_arrays(seed=5, n=3000, dim=32)
     rng = np.random.default_rng(1)
-    queries = [([keys[i] for i in rng.choice(3000, 2, replace=False)], [keys[int(rng.integers(3000))]])
-               for _ in range(60)]
+    queries = [
+        ([keys[i] for i in rng.choice(3000, 2, replace=False)], [keys[int(rng.integers(3000))]])
+        for _ in range(60)
+    ]
     reference = KeyedVectors.from_arrays(keys, vectors)
     expected = [reference.most_similar(positive=p, negative=n, topn=10) for p, n in queries]
     expected_mul = [reference.most_similar_cosmul(positive=p, negative=n, topn=5) for p, n in queries[:10]]
@@ -427,7 +468,7 @@ def test_concurrent_queries_match_single_thread():
         def work(t):
             try:
                 barrier.wait()
-                order = list(range(len(queries)))[t % 3::] + list(range(len(queries)))[:t % 3]
+                order = list(range(len(queries)))[t % 3 : :] + list(range(len(queries)))[: t % 3]
                 got = {}
                 for q in order:
                     got[q] = kv.most_similar(positive=queries[q][0], negative=queries[q][1], topn=10)

@@ -1,6 +1,7 @@
 """Word2Vec end to end: it learns planted structure, is reproducible, reads
 awkward corpus files, follows the learning-rate schedule, reports errors
 clearly, and survives Ctrl-C."""
+
 from __future__ import annotations
 
 import gzip
@@ -34,6 +35,7 @@ FAST = dict(vector_size=16, window=3, min_count=1, sample=0, negative=5, epochs=
 
 # ---- 5. planted structure -----------------------------------------------------------
 
+
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["sentences", "corpus_file"])
 @pytest.mark.parametrize("shared", [False, True])
@@ -55,13 +57,17 @@ def test_learns_planted_groups(planted, mode, shared, workers):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", [
-    dict(sg=0),                                   # CBOW, mean of the context
-    dict(sg=0, cbow_mean=0, alpha=0.01),          # CBOW, sum of the context
-    dict(hs=1, negative=0),                       # skip-gram, hierarchical softmax
-    dict(hs=1, negative=5),                       # both output layers
-    dict(sg=0, hs=1, negative=0, alpha=0.05),
-], ids=["cbow", "cbow-sum", "sg-hs", "sg-hs-ns", "cbow-hs"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        dict(sg=0),  # CBOW, mean of the context
+        dict(sg=0, cbow_mean=0, alpha=0.01),  # CBOW, sum of the context
+        dict(hs=1, negative=0),  # skip-gram, hierarchical softmax
+        dict(hs=1, negative=5),  # both output layers
+        dict(sg=0, hs=1, negative=0, alpha=0.05),
+    ],
+    ids=["cbow", "cbow-sum", "sg-hs", "sg-hs-ns", "cbow-hs"],
+)
 @pytest.mark.parametrize("mode", ["sentences", "corpus_file"])
 def test_learns_planted_groups_other_architectures(planted, kind, mode):
     kwargs = dict(FAST, workers=2, seed=3, **kind)
@@ -82,6 +88,7 @@ def test_planted_similarity_values(planted):
 
 
 # ---- 8. reproducibility -------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("shared", [False, True])
 def test_same_seed_same_vectors_corpus_file(planted, shared):
@@ -144,6 +151,7 @@ def test_training_changes_the_vectors(planted):
 
 # ---- 9. errors -------------------------------------------------------------------------------
 
+
 def test_missing_corpus_file(tmp_path):
     path = tmp_path / "does-not-exist.txt"
     with pytest.raises(FileNotFoundError) as e:
@@ -187,36 +195,42 @@ def test_empty_vocabulary_after_min_count(tmp_path, mode):
     assert "3" in str(e.value)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(vector_size=0), "vector_size"),
-    (dict(vector_size=-5), "vector_size"),
-    (dict(vector_size=2.5), "vector_size"),
-    (dict(window=0), "window"),
-    (dict(negative=0), "negative"),
-    (dict(negative=64), "negative"),
-    (dict(alpha=-1), "alpha"),
-    (dict(alpha=0), "alpha"),
-    (dict(alpha=float("nan")), "alpha"),
-    (dict(alpha=0.01, min_alpha=0.02), "min_alpha"),
-    (dict(min_alpha=-0.1), "min_alpha"),
-    (dict(sample=-1), "sample"),
-    (dict(epochs=0), "epochs"),
-    (dict(workers=0), "workers"),
-    (dict(min_count=-1), "min_count"),
-    (dict(max_final_vocab=0), "max_final_vocab"),
-    (dict(seed="x"), "seed"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(vector_size=0), "vector_size"),
+        (dict(vector_size=-5), "vector_size"),
+        (dict(vector_size=2.5), "vector_size"),
+        (dict(window=0), "window"),
+        (dict(negative=0), "negative"),
+        (dict(negative=64), "negative"),
+        (dict(alpha=-1), "alpha"),
+        (dict(alpha=0), "alpha"),
+        (dict(alpha=float("nan")), "alpha"),
+        (dict(alpha=0.01, min_alpha=0.02), "min_alpha"),
+        (dict(min_alpha=-0.1), "min_alpha"),
+        (dict(sample=-1), "sample"),
+        (dict(epochs=0), "epochs"),
+        (dict(workers=0), "workers"),
+        (dict(min_count=-1), "min_count"),
+        (dict(max_final_vocab=0), "max_final_vocab"),
+        (dict(seed="x"), "seed"),
+    ],
+)
 def test_invalid_hyperparameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Word2Vec(**kwargs)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(sg=2), "sg must be"),
-    (dict(hs=2), "hs must be"),
-    (dict(cbow_mean=2), "cbow_mean"),
-    (dict(hs=0, negative=0), "negative=0 needs hs=1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(sg=2), "sg must be"),
+        (dict(hs=2), "hs must be"),
+        (dict(cbow_mean=2), "cbow_mean"),
+        (dict(hs=0, negative=0), "negative=0 needs hs=1"),
+    ],
+)
 def test_invalid_architecture(kwargs, match):
     """(The issue asked for sg=0 / hs=1 to raise NotImplementedError; CBOW
     and hierarchical softmax have been implemented since, so only invalid
@@ -253,6 +267,7 @@ def test_train_before_build_vocab_and_bad_arguments(planted):
 
 
 # ---- 10. corpus reader edge cases --------------------------------------------------------
+
 
 def _vocab_of(tmp_path, data: bytes, **kw):
     path = tmp_path / "corpus.txt"
@@ -305,12 +320,11 @@ def test_single_very_long_line(tmp_path):
 
 def test_long_words_truncated_at_utf8_boundary(tmp_path):
     ascii_long = "a" * 1500
-    two_byte = "é" * 600                 # 1200 bytes; cut at 1000 falls on a boundary
-    odd_two_byte = "a" + "é" * 600       # cut at 1000 would split an é -> 999 bytes
-    four_byte = "ab" + "😀" * 300          # -> 998 bytes
-    exact = "b" * 1000                   # kept as is
-    data = " ".join([ascii_long, two_byte, odd_two_byte, four_byte, exact,
-                     "a" * 1001, "short"]).encode()
+    two_byte = "é" * 600  # 1200 bytes; cut at 1000 falls on a boundary
+    odd_two_byte = "a" + "é" * 600  # cut at 1000 would split an é -> 999 bytes
+    four_byte = "ab" + "😀" * 300  # -> 998 bytes
+    exact = "b" * 1000  # kept as is
+    data = " ".join([ascii_long, two_byte, odd_two_byte, four_byte, exact, "a" * 1001, "short"]).encode()
     v = _vocab_of(tmp_path, data)
     words = set(v.words)
     for w in v.words:
@@ -329,8 +343,8 @@ def test_long_words_truncated_at_utf8_boundary(tmp_path):
 def test_long_word_across_read_buffer_boundary(tmp_path):
     """Words that straddle the 1 MiB read buffer, long and short."""
     buf = 1 << 20
-    head = b"x " * ((buf - 700) // 2)                  # ends just before the boundary
-    long_word = "é".encode() * 1500                    # 3000 bytes across the boundary
+    head = b"x " * ((buf - 700) // 2)  # ends just before the boundary
+    long_word = "é".encode() * 1500  # 3000 bytes across the boundary
     tail = b" y" * 1000 + b" " + b"z" * 2500 + b" end\n"
     data = head + long_word + tail
     v = _vocab_of(tmp_path, data)
@@ -361,8 +375,20 @@ def _reference_count(data: bytes):
 # separator after it from stale buffer offsets (' ab' -> 'bb'); found by
 # these tests, fixed since.
 
-TEXT_PIECES = [b"a", b"b", b"ab", "é".encode(), b"\xff", b"longerword",
-               b" ", b"  ", b"\n", b"\t", b"\r\n", b"\x00"]
+TEXT_PIECES = [
+    b"a",
+    b"b",
+    b"ab",
+    "é".encode(),
+    b"\xff",
+    b"longerword",
+    b" ",
+    b"  ",
+    b"\n",
+    b"\t",
+    b"\r\n",
+    b"\x00",
+]
 
 
 def _check_ranges(path, text, cuts):
@@ -412,9 +438,12 @@ def test_count_file_ranges_sum_to_whole_seeded_without_final_newline(tmp_path):
 
 
 if HAVE_HYPOTHESIS:
+
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(text=st.lists(st.sampled_from(TEXT_PIECES), max_size=80).map(lambda p: b"".join(p) + b"\n"),
-           cuts=st.lists(st.floats(0, 1), max_size=5))
+    @given(
+        text=st.lists(st.sampled_from(TEXT_PIECES), max_size=80).map(lambda p: b"".join(p) + b"\n"),
+        cuts=st.lists(st.floats(0, 1), max_size=5),
+    )
     def test_count_file_ranges_sum_to_whole(tmp_path_factory, text, cuts):
         """Splitting a file at arbitrary byte offsets neither loses nor doubles a
         token or a newline: counts over [0,a) [a,b) ... [z,size) add up to the
@@ -426,8 +455,10 @@ if HAVE_HYPOTHESIS:
         _check_ranges(path, text, cuts)
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(text=st.lists(st.sampled_from(TEXT_PIECES), max_size=80).map(b"".join),
-           cuts=st.lists(st.floats(0, 1), max_size=5))
+    @given(
+        text=st.lists(st.sampled_from(TEXT_PIECES), max_size=80).map(b"".join),
+        cuts=st.lists(st.floats(0, 1), max_size=5),
+    )
     @example(text=b" ab", cuts=[])
     @example(text=b"hello world\nfoo  bar\tbaz\r\nqux", cuts=[0.95])
     def test_count_file_ranges_sum_to_whole_without_final_newline(tmp_path_factory, text, cuts):
@@ -436,6 +467,7 @@ if HAVE_HYPOTHESIS:
         path.write_bytes(text)
         _check_ranges(path, text, cuts)
 else:
+
     def test_count_file_ranges_property_needs_hypothesis():
         pytest.skip("hypothesis is not installed; the seeded versions above still ran")
 
@@ -464,6 +496,7 @@ def test_count_file_split_inside_words_and_at_separators(tmp_path, final):
 
 # ---- 11. training details --------------------------------------------------------------------
 
+
 def test_loss_decreases(planted):
     m = Word2Vec(corpus_file=planted.path, workers=1, seed=1, compute_loss=True, **FAST)
     h = m.loss_history
@@ -489,8 +522,16 @@ def test_loss_one_and_two_workers_agree(tmp_path, shared):
     lines = [" ".join(rng.choice(words, size=50, p=p / p.sum())) for _ in range(2000)]
     path = tmp_path / "zipf.txt"
     path.write_text("\n".join(lines) + "\n")
-    kw = dict(vector_size=20, window=3, min_count=1, sample=0, epochs=3, seed=2,
-              compute_loss=True, shared_negatives=shared)
+    kw = dict(
+        vector_size=20,
+        window=3,
+        min_count=1,
+        sample=0,
+        epochs=3,
+        seed=2,
+        compute_loss=True,
+        shared_negatives=shared,
+    )
     one = Word2Vec(corpus_file=str(path), workers=1, **kw).loss_history
     two = Word2Vec(corpus_file=str(path), workers=2, **kw).loss_history
     assert len(one) == len(two) == 3
@@ -556,10 +597,8 @@ def test_subsampling_drops_frequent_words(tmp_path):
 
 def test_shared_negatives_example_count(planted):
     """With shared negatives an example is one (input, output-set) pair too."""
-    a = Word2Vec(corpus_file=planted.path, workers=1, seed=1, shared_negatives=False,
-                 **dict(FAST, epochs=1))
-    b = Word2Vec(corpus_file=planted.path, workers=1, seed=1, shared_negatives=True,
-                 **dict(FAST, epochs=1))
+    a = Word2Vec(corpus_file=planted.path, workers=1, seed=1, shared_negatives=False, **dict(FAST, epochs=1))
+    b = Word2Vec(corpus_file=planted.path, workers=1, seed=1, shared_negatives=True, **dict(FAST, epochs=1))
     ea, eb = a.epoch_reports[0].examples, b.epoch_reports[0].examples
     assert abs(ea - eb) / ea < 0.05
     assert not np.array_equal(a.wv.vectors, b.wv.vectors)
@@ -582,8 +621,7 @@ def test_callbacks_order(planted):
             events.append("train_end")
 
     Word2Vec(sentences=planted.sentences, callbacks=[CB()], **dict(FAST, epochs=2, workers=1))
-    assert events == ["train_begin", "epoch_begin", "epoch_end", "epoch_begin", "epoch_end",
-                      "train_end"]
+    assert events == ["train_begin", "epoch_begin", "epoch_end", "epoch_begin", "epoch_end", "train_end"]
 
 
 def test_max_sentence_length_cuts_sentences(planted):
@@ -612,6 +650,7 @@ def test_words_done_counts_only_in_vocabulary_words(tmp_path):
 # deterministic. The two xfail tests after them deliver it at the other
 # moments a real Ctrl-C can land, where train() currently misbehaves.
 
+
 def _workers_alive():
     """Worker threads that really still run (threading.enumerate lists a
     thread until its bootstrap code has finished, whatever is_alive says)."""
@@ -634,8 +673,11 @@ class _CtrlCFromProgress:
         self.sent_at = None
 
     def __call__(self, progress):
-        if self.sent_at is None and time.perf_counter() - self.t0 >= self.delay \
-                and any(t.is_alive() for t in _workers_alive()):
+        if (
+            self.sent_at is None
+            and time.perf_counter() - self.t0 >= self.delay
+            and any(t.is_alive() for t in _workers_alive())
+        ):
             self.sent_at = time.perf_counter()
             signal.raise_signal(signal.SIGINT)
 
@@ -659,8 +701,9 @@ def _interrupt_training(model, **train_kwargs):
 def test_ctrl_c_stops_training_and_keeps_model_usable(tmp_path):
     # Epochs of a few seconds (per-pair updates, 300 dims, window 10): the
     # progress callable is first called 0.5 s into an epoch.
-    m = Word2Vec(vector_size=300, window=10, workers=2, epochs=30, min_count=5, seed=1,
-                 shared_negatives=False)
+    m = Word2Vec(
+        vector_size=300, window=10, workers=2, epochs=30, min_count=5, seed=1, shared_negatives=False
+    )
     m.build_vocab(corpus_file=SMALL8)
     before = m.wv.vectors.copy()
     latency = _interrupt_training(m, corpus_file=SMALL8)
@@ -688,9 +731,8 @@ def test_ctrl_c_in_sentence_mode():
     words = open(SMALL8, encoding="utf-8").read().split()
     # Four copies: an epoch must outlast the first progress call (0.5 s in);
     # one copy takes ~0.45 s per epoch here, too close.
-    sentences = [words[i:i + 1000] for i in range(0, len(words), 1000)] * 4
-    m = Word2Vec(vector_size=100, workers=2, epochs=20, min_count=5, seed=1,
-                 shared_negatives=False)
+    sentences = [words[i : i + 1000] for i in range(0, len(words), 1000)] * 4
+    m = Word2Vec(vector_size=100, workers=2, epochs=20, min_count=5, seed=1, shared_negatives=False)
     m.build_vocab(sentences)
     latency = _interrupt_training(m, corpus_iterable=sentences)
     assert latency < 2.0
@@ -719,6 +761,7 @@ def test_ctrl_c_just_after_workers_started(monkeypatch):
     KeyboardInterrupt is raised by the first call _run_threads makes after
     starting them."""
     import sgns.model as model_module
+
     if not hasattr(model_module, "_make_reporter"):
         pytest.skip("sgns.model._make_reporter is gone; adapt this simulation")
     calls = []
@@ -753,8 +796,7 @@ def test_ctrl_c_while_waiting_for_workers():
     wait for it rather than raise while it still writes the weights."""
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         pytest.skip("SIGINT is not handled by Python's default handler here")
-    m = Word2Vec(vector_size=100, workers=1, epochs=5, min_count=5, seed=1,
-                 max_sentence_length=1_000_000)
+    m = Word2Vec(vector_size=100, workers=1, epochs=5, min_count=5, seed=1, max_sentence_length=1_000_000)
     m.build_vocab(corpus_file=SMALL8)
     main_id = threading.main_thread().ident
 

@@ -1,5 +1,6 @@
 """sgns.persist: the model/KeyedVectors file format, its round trips, its
 errors, continuing training after a load, and vocabulary updates."""
+
 from __future__ import annotations
 
 import json
@@ -16,14 +17,41 @@ import pytest
 from sgns import FormatError, KeyedVectors, Word2Vec, persist
 from sgns.persist import MAGIC, extend_vocab, load_keyedvectors, load_model, save_keyedvectors, save_model
 
-PARAMS = ("vector_size", "alpha", "min_alpha", "window", "min_count", "max_vocab_size", "max_final_vocab",
-          "sample", "seed", "workers", "sg", "hs", "negative", "ns_exponent", "epochs", "shared_negatives",
-          "compute_loss", "max_sentence_length", "corpus_cache_mb")
+PARAMS = (
+    "vector_size",
+    "alpha",
+    "min_alpha",
+    "window",
+    "min_count",
+    "max_vocab_size",
+    "max_final_vocab",
+    "sample",
+    "seed",
+    "workers",
+    "sg",
+    "hs",
+    "negative",
+    "ns_exponent",
+    "epochs",
+    "shared_negatives",
+    "compute_loss",
+    "max_sentence_length",
+    "corpus_cache_mb",
+)
 
 
 def trained(planted, **kw):
-    args = dict(corpus_file=planted.path, vector_size=12, window=3, min_count=1, workers=1, epochs=2,
-                seed=7, compute_loss=True, sample=1e-3)
+    args = dict(
+        corpus_file=planted.path,
+        vector_size=12,
+        window=3,
+        min_count=1,
+        workers=1,
+        epochs=2,
+        seed=7,
+        compute_loss=True,
+        sample=1e-3,
+    )
     args.update(kw)
     return Word2Vec(**args)
 
@@ -36,8 +64,9 @@ def model(planted):
 def sample_kv():
     keys = ["king", "naïve", "日本", "bad\udcff\udcfe", "x" * 300, "tab\there", "nl\nx", "nul\0x"]
     rng = np.random.default_rng(0)
-    kv = KeyedVectors.from_arrays(keys, rng.standard_normal((len(keys), 5)).astype(np.float32),
-                                  counts=np.arange(len(keys), 0, -1))
+    kv = KeyedVectors.from_arrays(
+        keys, rng.standard_normal((len(keys), 5)).astype(np.float32), counts=np.arange(len(keys), 0, -1)
+    )
     kv.set_vecattr("king", "weight", np.float32(0.5))
     return kv
 
@@ -47,14 +76,14 @@ def read_layout(path):
     data = open(path, "rb").read()
     magic, version, header_crc, hlen = struct.unpack_from("<8sIIQ", data, 0)
     assert (magic, version) == (MAGIC, 1)
-    assert header_crc == zlib.crc32(data[24:24 + hlen])
-    header = json.loads(data[24:24 + hlen].decode("utf-8"))
+    assert header_crc == zlib.crc32(data[24 : 24 + hlen])
+    header = json.loads(data[24 : 24 + hlen].decode("utf-8"))
     start = -(-(24 + hlen) // 64) * 64
-    assert set(data[24 + hlen:start]) <= {0}
+    assert set(data[24 + hlen : start]) <= {0}
     arrays = {}
     for name, spec in header["arrays"].items():
         assert spec["offset"] % 64 == 0
-        raw = data[start + spec["offset"]:start + spec["offset"] + spec["nbytes"]]
+        raw = data[start + spec["offset"] : start + spec["offset"] + spec["nbytes"]]
         assert zlib.crc32(raw) == spec["crc32"]
         arrays[name] = np.frombuffer(raw, dtype=np.dtype(spec["dtype"])).reshape(spec["shape"])
     assert header["file_size"] == len(data)
@@ -65,7 +94,7 @@ def repack(path, mutate_header=None, mutate_arrays=None):
     """Rewrite a file with a changed header (data section moved as needed)."""
     data = open(path, "rb").read()
     _, version, _, hlen = struct.unpack_from("<8sIIQ", data, 0)
-    header = json.loads(data[24:24 + hlen])
+    header = json.loads(data[24 : 24 + hlen])
     start = -(-(24 + hlen) // 64) * 64
     body = data[start:]
     if mutate_header:
@@ -80,6 +109,7 @@ def repack(path, mutate_header=None, mutate_arrays=None):
 
 
 # ---- KeyedVectors ----------------------------------------------------------------------------
+
 
 def test_keyedvectors_round_trip(tmp_path):
     kv = sample_kv()
@@ -104,9 +134,9 @@ def test_keyedvectors_layout_is_as_documented(tmp_path):
     assert header["vector_size"] == 5 and header["count"] == len(kv)
     assert header["attrs"] == ["count", "weight"]
     blob, offsets = arrays["keys.utf8"].tobytes(), arrays["keys.offsets"]
-    keys = [blob[a:b - 1].decode("utf-8", "surrogateescape") for a, b in zip(offsets[:-1], offsets[1:])]
+    keys = [blob[a : b - 1].decode("utf-8", "surrogateescape") for a, b in zip(offsets[:-1], offsets[1:])]
     assert keys == kv.index_to_key
-    assert blob[offsets[3]:offsets[4] - 1] == b"bad\xff\xfe"  # the corpus bytes, not escapes
+    assert blob[offsets[3] : offsets[4] - 1] == b"bad\xff\xfe"  # the corpus bytes, not escapes
     np.testing.assert_array_equal(arrays["vectors"], kv.vectors)
     np.testing.assert_array_equal(arrays["attr.count"], kv.expandos["count"])
 
@@ -153,6 +183,7 @@ def test_keyedvectors_unsavable(tmp_path):
 
 # ---- models ----------------------------------------------------------------------------------
 
+
 def test_model_round_trip(tmp_path, model):
     path = tmp_path / "model.sgns"
     save_model(model, path)
@@ -165,8 +196,11 @@ def test_model_round_trip(tmp_path, model):
     np.testing.assert_array_equal(back.syn1neg, model.syn1neg)
     assert back.vocab.words == model.vocab.words
     np.testing.assert_array_equal(back.vocab.counts, model.vocab.counts)
-    assert (back.vocab.corpus_words, back.vocab.corpus_sentences, back.vocab.effective_min_count) == \
-        (model.vocab.corpus_words, model.vocab.corpus_sentences, model.vocab.effective_min_count)
+    assert (back.vocab.corpus_words, back.vocab.corpus_sentences, back.vocab.effective_min_count) == (
+        model.vocab.corpus_words,
+        model.vocab.corpus_sentences,
+        model.vocab.effective_min_count,
+    )
     assert back.corpus_count == model.corpus_count and back.corpus_total_words == model.corpus_total_words
     assert (back.words_done, back.total_train_words) == (model.words_done, model.total_train_words)
     assert back.epoch_reports == model.epoch_reports
@@ -185,8 +219,10 @@ def test_save_is_deterministic(tmp_path, model):
     assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(shared_negatives=False, sample=0), dict(hs=1, negative=0),
-                                dict(sg=0, hs=1, negative=3)])
+@pytest.mark.parametrize(
+    "kw",
+    [dict(), dict(shared_negatives=False, sample=0), dict(hs=1, negative=0), dict(sg=0, hs=1, negative=3)],
+)
 def test_training_continues_as_if_never_saved(tmp_path, planted, kw):
     """save -> load -> train gives bit for bit what train on the original
     gives (workers=1): everything training depends on is in the file."""
@@ -277,20 +313,24 @@ def test_atomic_overwrite(tmp_path, model, monkeypatch):
 
 # ---- errors ----------------------------------------------------------------------------------
 
+
 def write(path, data: bytes):
     path.write_bytes(data)
     return path
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "empty file"),
-    (pickle.dumps({"a": 1}, protocol=4), "pickle"),
-    (b"3 2\nthe 1 2\n", "word2vec vector file"),
-    (b"PK\x03\x04rest", "npz"),
-    (b"hello world, some text", "bad magic"),
-    (MAGIC[:5], "truncated"),
-    (MAGIC + b"\x01\x00", "truncated"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty file"),
+        (pickle.dumps({"a": 1}, protocol=4), "pickle"),
+        (b"3 2\nthe 1 2\n", "word2vec vector file"),
+        (b"PK\x03\x04rest", "npz"),
+        (b"hello world, some text", "bad magic"),
+        (MAGIC[:5], "truncated"),
+        (MAGIC + b"\x01\x00", "truncated"),
+    ],
+)
 def test_not_a_model_file(tmp_path, data, message):
     path = write(tmp_path / "f", data)
     for load in (load_model, load_keyedvectors):
@@ -358,16 +398,19 @@ def test_corrupt_bytes_are_detected(tmp_path, model):
         load_model(tmp_path / "c")
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda h: h["arrays"].pop("vectors"), "'vectors' is missing"),
-    (lambda h: h["arrays"]["vectors"].update(dtype="|O"), "unsupported dtype"),
-    (lambda h: h["arrays"]["vectors"].update(shape=[3, 3]), "corrupt header"),
-    (lambda h: h["arrays"]["syn1neg"].update(shape=[1, 12], nbytes=48), "syn1neg"),
-    (lambda h: h["arrays"]["vectors"].update(offset=10**12), "truncated"),
-    (lambda h: h.pop("arrays"), "arrays"),
-    (lambda h: h.update(format="other"), "not an sgns header"),
-    (lambda h: h["params"].update(vector_size="big"), "cannot rebuild"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda h: h["arrays"].pop("vectors"), "'vectors' is missing"),
+        (lambda h: h["arrays"]["vectors"].update(dtype="|O"), "unsupported dtype"),
+        (lambda h: h["arrays"]["vectors"].update(shape=[3, 3]), "corrupt header"),
+        (lambda h: h["arrays"]["syn1neg"].update(shape=[1, 12], nbytes=48), "syn1neg"),
+        (lambda h: h["arrays"]["vectors"].update(offset=10**12), "truncated"),
+        (lambda h: h.pop("arrays"), "arrays"),
+        (lambda h: h.update(format="other"), "not an sgns header"),
+        (lambda h: h["params"].update(vector_size="big"), "cannot rebuild"),
+    ],
+)
 def test_inconsistent_header(tmp_path, model, mutate, message):
     path = tmp_path / "m"
     save_model(model, path)
@@ -377,6 +420,7 @@ def test_inconsistent_header(tmp_path, model, mutate, message):
 
 
 # ---- vocabulary update -----------------------------------------------------------------------
+
 
 def counts_of(sentences):
     c = Counter(w for s in sentences for w in s)
@@ -393,8 +437,12 @@ def test_extend_vocab(planted):
     more += [["rare2"]]
     words, counts = counts_of(more)
     summary = extend_vocab(model, words, counts, corpus_words=sum(map(len, more)), corpus_sentences=len(more))
-    assert summary == {"new_words": 4, "updated_words": 2, "dropped_words": 1,
-                       "epoch_words": sum(map(len, more)) - 1}
+    assert summary == {
+        "new_words": 4,
+        "updated_words": 2,
+        "dropped_words": 1,
+        "epoch_words": sum(map(len, more)) - 1,
+    }
     assert model.epoch_words == summary["epoch_words"]
     n = len(old_words)
     assert model.wv.index_to_key[:n] == old_words

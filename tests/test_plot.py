@@ -1,5 +1,6 @@
 """sgns.plot and `sgns plot`: PCA, valid PNGs, the command line, and the
 message when matplotlib is missing."""
+
 from __future__ import annotations
 
 import struct
@@ -23,7 +24,7 @@ def check_png(path):
     pos, chunks = 8, []
     while pos < len(data):
         length, kind = struct.unpack_from(">I4s", data, pos)
-        body = data[pos + 8:pos + 8 + length]
+        body = data[pos + 8 : pos + 8 + length]
         (crc,) = struct.unpack_from(">I", data, pos + 8 + length)
         assert zlib.crc32(kind + body) == crc, kind
         chunks.append((kind, body))
@@ -43,8 +44,15 @@ def kv():
     rng = np.random.default_rng(0)
     base = rng.standard_normal((4, 20))
     gender = rng.standard_normal(20)
-    words = {"man": base[0], "woman": base[0] + gender, "king": base[1], "queen": base[1] + gender,
-             "apple": base[2], "pear": base[2] + 0.1 * rng.standard_normal(20), "stone": base[3]}
+    words = {
+        "man": base[0],
+        "woman": base[0] + gender,
+        "king": base[1],
+        "queen": base[1] + gender,
+        "apple": base[2],
+        "pear": base[2] + 0.1 * rng.standard_normal(20),
+        "stone": base[3],
+    }
     return KeyedVectors.from_arrays(list(words), np.array(list(words.values()), dtype=np.float32))
 
 
@@ -104,8 +112,9 @@ def test_plot_words_errors(tmp_path, kv):
 
 def test_plot_loss(tmp_path, planted):
     pytest.importorskip("matplotlib")
-    model = Word2Vec(planted.sentences[:500], vector_size=8, min_count=1, workers=1, epochs=3,
-                     compute_loss=True)
+    model = Word2Vec(
+        planted.sentences[:500], vector_size=8, min_count=1, workers=1, epochs=3, compute_loss=True
+    )
     fig = plot_loss(model, tmp_path / "loss.png")
     check_png(tmp_path / "loss.png")
     line = fig.axes[0].lines[0]
@@ -132,6 +141,7 @@ def test_missing_matplotlib_message(tmp_path, kv, monkeypatch):
 
 # ---- command line ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", ["text", "binary", "sgns"])
 def test_cli_plot(tmp_path, kv, kind, capsys):
     pytest.importorskip("matplotlib")
@@ -141,14 +151,30 @@ def test_cli_plot(tmp_path, kv, kind, capsys):
     else:
         kv.save_word2vec_format(vec, binary=kind == "binary")
     out = tmp_path / "out.png"
-    assert cli.main(["plot", str(vec), "apple", "pear", "-output", str(out),
-                     "-analogy", "man:woman,king:queen"]) == 0
+    assert (
+        cli.main(["plot", str(vec), "apple", "pear", "-output", str(out), "-analogy", "man:woman,king:queen"])
+        == 0
+    )
     check_png(out)
     assert "wrote" in capsys.readouterr().err
     if kind == "binary":  # explicit -binary
         out2 = tmp_path / "out2.png"
-        assert cli.main(["plot", str(vec), "man", "king", "stone", "-binary", str(int(kind == "binary")),
-                         "-output", str(out2)]) == 0
+        assert (
+            cli.main(
+                [
+                    "plot",
+                    str(vec),
+                    "man",
+                    "king",
+                    "stone",
+                    "-binary",
+                    str(int(kind == "binary")),
+                    "-output",
+                    str(out2),
+                ]
+            )
+            == 0
+        )
         check_png(out2)
 
 

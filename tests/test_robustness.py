@@ -20,6 +20,7 @@ XPASSes and fails (strict): remove the marker then.
 The fuzz tests (hypothesis) are in test_fuzz.py. scripts/memcheck.sh runs
 these tests against a bounds-checked, AddressSanitizer build.
 """
+
 from __future__ import annotations
 
 import errno
@@ -59,8 +60,9 @@ WORDS = ["the", "naïve", "日本語", "x"]
 
 def small_kv(d: int = 3, seed: int = 0) -> KeyedVectors:
     rng = np.random.default_rng(seed)
-    return KeyedVectors.from_arrays(list(WORDS), rng.standard_normal((len(WORDS), d)).astype(np.float32),
-                                    counts=[40, 30, 20, 10])
+    return KeyedVectors.from_arrays(
+        list(WORDS), rng.standard_normal((len(WORDS), d)).astype(np.float32), counts=[40, 30, 20, 10]
+    )
 
 
 def load_vec(path, binary, **kw):
@@ -88,8 +90,14 @@ def child_env(**extra) -> dict:
 
 def run_child(code: str, *args, cwd, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run `code` in a fresh interpreter importing the sgns under test."""
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *map(str, args)], cwd=cwd,
-                          env=child_env(), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
+        cwd=cwd,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def last_json(out: str) -> dict:
@@ -97,13 +105,16 @@ def last_json(out: str) -> dict:
 
 
 def binary_rows(words, vectors, newline=True) -> bytes:
-    return b"".join(w + b" " + np.asarray(v, "<f4").tobytes() + (b"\n" if newline else b"")
-                    for w, v in zip(words, vectors))
+    return b"".join(
+        w + b" " + np.asarray(v, "<f4").tobytes() + (b"\n" if newline else b"")
+        for w, v in zip(words, vectors)
+    )
 
 
 # =============================================================================================
 # 1. vector files
 # =============================================================================================
+
 
 def test_binary_truncated_at_every_offset(tmp_path):
     """Cut a binary file after every byte: only the whole file and the file
@@ -173,6 +184,7 @@ def test_text_cut_inside_last_number_warns(tmp_path):
 
 def test_complete_text_file_does_not_warn(tmp_path):
     import warnings
+
     kv = small_kv()
     path = tmp_path / "full.txt"
     kv.save_word2vec_format(path)
@@ -183,14 +195,29 @@ def test_complete_text_file_does_not_warn(tmp_path):
 
 
 @pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
-@pytest.mark.parametrize("header", [
-    b"abc def\n", b"4\n", b"4 3 1\n", b"-4 3\n", b"4 -3\n", b"4 0\n", b"4 3.0\n", b"0x4 3\n", b"4e0 3\n",
-    b"\xef\xbb\xbf4 3\n",            # UTF-8 byte-order mark
-    "٤ ٣\n".encode(),                # Arabic-Indic digits (str.isdigit() is true for them)
-    b"\n", b"   \n", b"4 3",         # no newline at all
-    b"4" * 2000 + b" 3\n",           # longer than the header limit
-    b"\x00\x00\x00\x00\n", b"\x89SGNS\r\n\x1a\x01\x00\x00\x00",  # an sgns model file
-], ids=lambda h: repr(h[:12]))
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"abc def\n",
+        b"4\n",
+        b"4 3 1\n",
+        b"-4 3\n",
+        b"4 -3\n",
+        b"4 0\n",
+        b"4 3.0\n",
+        b"0x4 3\n",
+        b"4e0 3\n",
+        b"\xef\xbb\xbf4 3\n",  # UTF-8 byte-order mark
+        "٤ ٣\n".encode(),  # Arabic-Indic digits (str.isdigit() is true for them)
+        b"\n",
+        b"   \n",
+        b"4 3",  # no newline at all
+        b"4" * 2000 + b" 3\n",  # longer than the header limit
+        b"\x00\x00\x00\x00\n",
+        b"\x89SGNS\r\n\x1a\x01\x00\x00\x00",  # an sgns model file
+    ],
+    ids=lambda h: repr(h[:12]),
+)
 def test_bad_header(tmp_path, header, binary):
     path = tmp_path / "v"
     path.write_bytes(header + b"a 1 2 3\nb 1 2 3\nc 1 2 3\nd 1 2 3\n" if header.endswith(b"\n") else header)
@@ -263,8 +290,9 @@ def test_binary_declared_dimension_too_small(tmp_path):
     expect_format_error(path, load_vec, path, True)
 
 
-@pytest.mark.parametrize("value", [b"abc", b"1.0.0", b"0x10", b"--1", b"1e", b"1,5", b"\xd9\xa3",
-                                   b"\xff", b"1.0\x00"])
+@pytest.mark.parametrize(
+    "value", [b"abc", b"1.0.0", b"0x10", b"--1", b"1e", b"1,5", b"\xd9\xa3", b"\xff", b"1.0\x00"]
+)
 def test_non_numeric_text_values(tmp_path, value):
     path = tmp_path / "v.txt"
     path.write_bytes(b"2 2\na 0.5 0.25\nb 1.0 " + value + b"\n")
@@ -272,8 +300,9 @@ def test_non_numeric_text_values(tmp_path, value):
     assert err.position == 3
 
 
-@pytest.mark.parametrize("row", [b"b nan 1\n", b"b 1 NaN\n", b"b inf 1\n", b"b -Infinity 1\n",
-                                 b"b 1e39 1\n", b"b 1 -1e39\n"])
+@pytest.mark.parametrize(
+    "row", [b"b nan 1\n", b"b 1 NaN\n", b"b inf 1\n", b"b -Infinity 1\n", b"b 1e39 1\n", b"b 1 -1e39\n"]
+)
 def test_nan_inf_and_float32_overflow_in_text(tmp_path, row):
     path = tmp_path / "v.txt"
     path.write_bytes(b"2 2\na 0.5 0.25\n" + row)
@@ -345,8 +374,13 @@ def test_empty_directory_missing(tmp_path, binary):
     assert e.value.filename == str(tmp_path / "missing")
 
 
-HUGE_HEADERS = [b"999999999999 100\n", b"100000000 100\n", b"10000000 100\n", b"1 999999999999\n",
-                b"2 100000000000\n"]
+HUGE_HEADERS = [
+    b"999999999999 100\n",
+    b"100000000 100\n",
+    b"10000000 100\n",
+    b"1 999999999999\n",
+    b"2 100000000000\n",
+]
 
 _HUGE_CHILD = r"""
 import json, os, resource, sys
@@ -400,6 +434,7 @@ def test_huge_declared_sizes_are_format_errors(tmp_path):
 
 # ---- word2vec.c vocabulary files ------------------------------------------------------------
 
+
 def test_vocab_file_truncated_at_every_offset(tmp_path):
     """A cut vocabulary file is a FormatError ('<word>' without a count) or
     reads a prefix whose last count may itself be cut (undetectable:
@@ -416,14 +451,15 @@ def test_vocab_file_truncated_at_every_offset(tmp_path):
         except FormatError as err:
             assert err.path == str(path) and err.position is not None
             continue
-        assert w == words[:len(w)] and len(c) == len(w)
+        assert w == words[: len(w)] and len(c) == len(w)
         if c:
-            assert c[:-1] == counts[:len(c) - 1]
+            assert c[:-1] == counts[: len(c) - 1]
             assert str(counts[len(c) - 1]).startswith(str(c[-1]))
 
 
-@pytest.mark.parametrize("line", [b"a\n", b"a b\n", b"a 1 2\n", b"a -1\n", b"a 1.5\n", b"a 0x10\n",
-                                  b"a \xd9\xa3\n"])
+@pytest.mark.parametrize(
+    "line", [b"a\n", b"a b\n", b"a 1 2\n", b"a -1\n", b"a 1.5\n", b"a 0x10\n", b"a \xd9\xa3\n"]
+)
 def test_vocab_bad_lines(tmp_path, line):
     path = tmp_path / "vocab.txt"
     path.write_bytes(b"</s> 0\nok 5\n" + line)
@@ -462,6 +498,7 @@ def test_vocab_duplicate_word(tmp_path):
 
 # ---- sgns.persist model files ---------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def tiny_model():
     sentences = [["a", "b", "c", "d"], ["b", "c", "e"], ["naïve", "日本", "a"]] * 20
@@ -470,19 +507,23 @@ def tiny_model():
 
 def _layout(data: bytes):
     hlen = struct.unpack_from("<Q", data, 16)[0]
-    header = json.loads(data[24:24 + hlen])
+    header = json.loads(data[24 : 24 + hlen])
     start = -(-(24 + hlen) // 64) * 64
     return hlen, header, start
 
 
 def _same_model(a, b) -> bool:
     from sgns.persist import _params
-    return (a.wv.index_to_key == b.wv.index_to_key and _params(a) == _params(b)
-            and all(np.array_equal(getattr(a, n), getattr(b, n)) for n in ("syn1neg", "syn1"))
-            and np.array_equal(a.wv.vectors, b.wv.vectors)
-            and (a.vocab is None) == (b.vocab is None)
-            and (a.vocab is None or a.vocab.counts.tolist() == b.vocab.counts.tolist())
-            and a.words_done == b.words_done)
+
+    return (
+        a.wv.index_to_key == b.wv.index_to_key
+        and _params(a) == _params(b)
+        and all(np.array_equal(getattr(a, n), getattr(b, n)) for n in ("syn1neg", "syn1"))
+        and np.array_equal(a.wv.vectors, b.wv.vectors)
+        and (a.vocab is None) == (b.vocab is None)
+        and (a.vocab is None or a.vocab.counts.tolist() == b.vocab.counts.tolist())
+        and a.words_done == b.words_done
+    )
 
 
 @pytest.mark.parametrize("kind", ["model", "keyedvectors"])
@@ -506,8 +547,9 @@ def test_persist_every_array_byte_flip_is_caught_by_crc(tmp_path, tiny_model):
     save_model(tiny_model, path)
     data = path.read_bytes()
     _, header, start = _layout(data)
-    extents = [(start + s["offset"], start + s["offset"] + s["nbytes"], name)
-               for name, s in header["arrays"].items()]
+    extents = [
+        (start + s["offset"], start + s["offset"] + s["nbytes"], name) for name, s in header["arrays"].items()
+    ]
     flipped = tmp_path / "flipped"
     caught = padding = 0
     for i in range(start, len(data)):
@@ -546,6 +588,7 @@ def header_flips(tmp_path_factory, tiny_model):
 
 def _header_flip_outcomes(tmp_path, model):
     import logging
+
     path = tmp_path / "m"
     save_model(model, path)
     data = path.read_bytes()
@@ -570,7 +613,7 @@ def _header_flip_outcomes(tmp_path, model):
                     outcomes["same"] += 1
                 else:
                     outcomes["different"] += 1
-                    different.append((i, bit, bytes(data[max(24, i - 12):i + 12])))
+                    different.append((i, bit, bytes(data[max(24, i - 12) : i + 12])))
     finally:
         logging.disable(logging.NOTSET)
     return outcomes, different
@@ -601,10 +644,10 @@ def test_persist_header_crc_mismatch_and_legacy_zero(tmp_path, tiny_model):
     save_model(tiny_model, path)
     data = bytearray(path.read_bytes())
     hlen, header, _ = _layout(bytes(data))
-    text = data[24:24 + hlen]
+    text = data[24 : 24 + hlen]
     where = text.index(b'"window":') + len(b'"window":')
     tampered = bytearray(data)
-    tampered[24 + where] = ord("9") if text[where:where + 1] != b"9" else ord("8")
+    tampered[24 + where] = ord("9") if text[where : where + 1] != b"9" else ord("8")
     path.write_bytes(tampered)
     err = expect_format_error(path, load_model, path, match="CRC32")
     assert err.position == 24
@@ -625,16 +668,25 @@ def _repack(data: bytes, header: dict) -> bytes:
         if header.get("file_size") == size:
             break
         header["file_size"] = size
-    return (data[:12] + struct.pack("<IQ", zlib.crc32(text), len(text)) + text + b"\0" * (new_start - 24 - len(text))
-            + data[start:])
+    return (
+        data[:12]
+        + struct.pack("<IQ", zlib.crc32(text), len(text))
+        + text
+        + b"\0" * (new_start - 24 - len(text))
+        + data[start:]
+    )
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda h: h.update(vocab=[1, 2]),
-    lambda h: h.update(vocab=3.5),
-    lambda h: h.update(state=[1, 2]),
-    lambda h: h["state"].update(epoch_reports=[[1, 2]]),
-], ids=["vocab-list", "vocab-number", "state-list", "epoch-report-list"])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda h: h.update(vocab=[1, 2]),
+        lambda h: h.update(vocab=3.5),
+        lambda h: h.update(state=[1, 2]),
+        lambda h: h["state"].update(epoch_reports=[[1, 2]]),
+    ],
+    ids=["vocab-list", "vocab-number", "state-list", "epoch-report-list"],
+)
 def test_persist_header_with_wrong_json_types(tmp_path, tiny_model, mutate):
     path = tmp_path / "m"
     save_model(tiny_model, path)
@@ -695,13 +747,21 @@ def test_count_file_awkward_bytes(tmp_path, name):
 def test_word_longer_than_the_read_buffer(tmp_path):
     """3 MiB words (the read buffer is 1 MiB): kept as their first 1000
     bytes, cut at a UTF-8 boundary; bytes that are not UTF-8 are cut at 1000."""
-    data = (b"start " + "é".encode() * (3 << 19) + b" mid " + b"\x80" * (3 << 20) + b" "
-            + "😀".encode() * (1 << 19) + b" end\n")
+    data = (
+        b"start "
+        + "é".encode() * (3 << 19)
+        + b" mid "
+        + b"\x80" * (3 << 20)
+        + b" "
+        + "😀".encode() * (1 << 19)
+        + b" end\n"
+    )
     path = tmp_path / "c.txt"
     path.write_bytes(data)
     counts, tokens, lines = c_count(path)
-    assert counts == Counter({b"start": 1, "é".encode() * 500: 1, b"mid": 1, b"\x80" * 1000: 1,
-                              "😀".encode() * 250: 1, b"end": 1})
+    assert counts == Counter(
+        {b"start": 1, "é".encode() * 500: 1, b"mid": 1, b"\x80" * 1000: 1, "😀".encode() * 250: 1, b"end": 1}
+    )
     assert (tokens, lines) == (6, 1)
 
 
@@ -786,9 +846,11 @@ def _long_line_rss(tmp_path, path):
     r = run_child(_RSS_CHILD, path, cwd=tmp_path, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     res = last_json(r.stdout)
-    print(f"\n{os.path.getsize(path) / 2**20:.0f} MiB single line: peak RSS growth {res['growth_mb']:.1f} MiB "
-          f"(counting alone {res['count_growth_mb']:.1f} MiB), {res['tokens']} tokens, "
-          f"{res['seconds']:.1f}s")
+    print(
+        f"\n{os.path.getsize(path) / 2**20:.0f} MiB single line: peak RSS growth {res['growth_mb']:.1f} MiB "
+        f"(counting alone {res['count_growth_mb']:.1f} MiB), {res['tokens']} tokens, "
+        f"{res['seconds']:.1f}s"
+    )
     return res
 
 
@@ -847,8 +909,17 @@ def test_corpus_changed_between_epochs(tmp_path, change, cache):
     data = _corpus_bytes()
     path = tmp_path / "c.txt"
     path.write_bytes(data)
-    m = Word2Vec(vector_size=8, window=2, negative=2, min_count=1, workers=2, epochs=3, sample=0,
-                 corpus_cache_mb=cache, seed=1)
+    m = Word2Vec(
+        vector_size=8,
+        window=2,
+        negative=2,
+        min_count=1,
+        workers=2,
+        epochs=3,
+        sample=0,
+        corpus_cache_mb=cache,
+        seed=1,
+    )
     m.build_vocab(corpus_file=path)
 
     class Change:
@@ -870,9 +941,16 @@ def test_corpus_changed_between_epochs(tmp_path, change, cache):
     words = [r.words for r in m.epoch_reports]
     total = 12 * 5_000
     assert words[0] == total
-    expected_later = {"shrink": (0.45 * total, 0.55 * total), "empty": (0, 0),
-                      "append": (2 * total, 2 * total), "replace": (0, 0)}[change] \
-        if cache == 0 else (0.4 * total, total)
+    expected_later = (
+        {
+            "shrink": (0.45 * total, 0.55 * total),
+            "empty": (0, 0),
+            "append": (2 * total, 2 * total),
+            "replace": (0, 0),
+        }[change]
+        if cache == 0
+        else (0.4 * total, total)
+    )
     for w in words[1:]:
         assert expected_later[0] <= w <= expected_later[1], (change, cache, words)
     assert np.isfinite(m.wv.vectors).all()
@@ -930,12 +1008,16 @@ def test_corpus_rewritten_while_being_read(tmp_path):
 def test_large_max_sentence_length_with_cached_corpus_file(tmp_path):
     path = tmp_path / "c.txt"
     path.write_bytes(b"a b " * 1_200_000)  # 2.4M ids in one line
-    r = run_child("""
+    r = run_child(
+        """
         import sys, sgns
         m = sgns.Word2Vec(corpus_file=sys.argv[1], vector_size=4, window=1, negative=1, min_count=1,
                           workers=1, epochs=2, sample=0, max_sentence_length=5_000_000)
         print(m.words_done)
-    """, path, cwd=tmp_path)
+    """,
+        path,
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, f"child died with {r.returncode}: {r.stderr[-2000:]}"
     assert int(r.stdout.split()[-1]) == 2 * 2_400_000
 
@@ -969,8 +1051,10 @@ def _versions(kind, tmp_path) -> dict[bytes, str]:
     n, d = 5000, 50
     out = {}
     for s in (1, 2):
-        kv = KeyedVectors.from_arrays([f"w{s}_{i}" for i in range(n)],
-                                      np.random.default_rng(s).standard_normal((n, d)).astype(np.float32))
+        kv = KeyedVectors.from_arrays(
+            [f"w{s}_{i}" for i in range(n)],
+            np.random.default_rng(s).standard_normal((n, d)).astype(np.float32),
+        )
         p = tmp_path / f"ref{s}"
         if kind == "bin":
             kv.save_word2vec_format(p, binary=True)
@@ -990,6 +1074,7 @@ def test_sigkill_during_save_leaves_old_or_new_file(tmp_path, kind):
     SIGKILLed at random moments: the target is always one complete version;
     the only other files are the killed writer's .sgns-*.tmp temporaries."""
     import random
+
     versions = _versions(kind, tmp_path)
     work = tmp_path / "work"
     work.mkdir()
@@ -1000,8 +1085,13 @@ def test_sigkill_during_save_leaves_old_or_new_file(tmp_path, kind):
     rng = random.Random(kind)
     seen = Counter()
     for _ in range(5):
-        p = subprocess.Popen([sys.executable, str(script), str(target), kind], stdout=subprocess.PIPE,
-                             text=True, env=child_env(), cwd=tmp_path)
+        p = subprocess.Popen(
+            [sys.executable, str(script), str(target), kind],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=child_env(),
+            cwd=tmp_path,
+        )
         assert p.stdout.readline().strip() == "READY"
         time.sleep(rng.uniform(0.02, 0.6))
         p.kill()
@@ -1147,9 +1237,14 @@ def test_sigint_stops_workers_within_a_second(tmp_path, mode):
     script.write_text(_CTRL_C_CHILD)
     latencies = []
     for delay in (0.2, 0.7, 1.3):
-        p = subprocess.Popen([sys.executable, str(script), str(path), str(tmp_path), mode, str(short)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
-                             cwd=tmp_path)
+        p = subprocess.Popen(
+            [sys.executable, str(script), str(path), str(tmp_path), mode, str(short)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(),
+            cwd=tmp_path,
+        )
         try:
             assert p.stdout.readline().strip() == "TRAINING"
             time.sleep(delay)
@@ -1215,9 +1310,14 @@ def test_sigint_while_scanning_text_without_vocabulary_words(tmp_path, phase):
         f.truncate(4 << 30)
     script = tmp_path / "child.py"
     script.write_text(_SCAN_CHILD)
-    p = subprocess.Popen([sys.executable, str(script), str(small), str(big), phase],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
-                         cwd=tmp_path)
+    p = subprocess.Popen(
+        [sys.executable, str(script), str(small), str(big), phase],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+        cwd=tmp_path,
+    )
     try:
         assert p.stdout.readline().strip() == "TRAINING"
         time.sleep(0.3)
@@ -1243,6 +1343,7 @@ def test_stop_flag_cancels_encoding_and_counting(tmp_path):
     already raised (the reader checks it before every refill), and read the
     whole range when it is not."""
     from sgns import _train
+
     path = tmp_path / "c.txt"
     path.write_bytes(b"a b c\n" * 400_000)  # 2.4 MB: more than one 1 MiB buffer
     table, tokens, lines, _ = _tokenize.count_file(path)
@@ -1260,6 +1361,7 @@ def test_stop_flag_cancels_encoding_and_counting(tmp_path):
 # =============================================================================================
 # 4. concurrency (most_similar from 8 threads: tests/test_keyedvectors.py)
 # =============================================================================================
+
 
 def test_trainings_in_parallel_threads_match_sequential(tmp_path):
     """Two single-worker models trained at once in two threads (C reader,

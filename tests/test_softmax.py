@@ -1,6 +1,7 @@
 """Full-softmax skip-gram (sgns.softmax): the gradient against finite
 differences and an explicit per-pair loop, the reduced-window pairs, and
 training on a planted-structure corpus."""
+
 from __future__ import annotations
 
 import math
@@ -31,7 +32,7 @@ def _loss64(vb, out, ctx) -> float:
 
 def test_gradient_matches_central_differences():
     vb, out, ctx = _problem()
-    ctx[1] = ctx[0]                          # a repeated target in the batch
+    ctx[1] = ctx[0]  # a repeated target in the batch
     loss, grad_v, grad_out = batch_loss_and_grads(vb.copy(), out.copy(), ctx)
     assert loss == pytest.approx(_loss64(vb, out, ctx), rel=1e-13)
     eps = 1e-6
@@ -59,8 +60,7 @@ def test_gradient_formula_equals_per_pair_loop():
     loss, grad_v, grad_out = batch_loss_and_grads(vb.copy(), out.copy(), ctx)
     loop_loss, loop_v, loop_out = 0.0, np.zeros_like(vb), np.zeros_like(out)
     for b in range(len(vb)):
-        logits = np.array([sum(vb[b, j] * out[k, j] for j in range(vb.shape[1]))
-                           for k in range(len(out))])
+        logits = np.array([sum(vb[b, j] * out[k, j] for j in range(vb.shape[1])) for k in range(len(out))])
         p = np.exp(logits - logits.max())
         p /= p.sum()
         loop_loss += -math.log(p[ctx[b]])
@@ -96,7 +96,7 @@ def test_pairs_follow_the_reduced_window():
     assert got == sorted([(0, 1), (1, 0), (1, 2), (2, 1), (2, 3), (3, 2), (4, 5), (5, 4)])
 
     rng = np.random.default_rng(1)
-    ids = np.arange(20000, dtype=np.int32)          # id == position
+    ids = np.arange(20000, dtype=np.int32)  # id == position
     window = 4
     c, x = skipgram_pairs(ids, window, rng)
     dist = np.abs(c.astype(int) - x)
@@ -122,11 +122,12 @@ def test_chunked_pairs_equal_whole():
 
 
 def test_loss_decreases_and_planted_groups_are_recovered(planted):
-    model = SoftmaxSkipGram(vector_size=20, window=3, min_count=1, epochs=4, alpha=0.05,
-                            batch_size=64, seed=1)
+    model = SoftmaxSkipGram(
+        vector_size=20, window=3, min_count=1, epochs=4, alpha=0.05, batch_size=64, seed=1
+    )
     model.build_vocab(planted.sentences)
     before = model.loss(planted.sentences)
-    assert before == pytest.approx(math.log(48), rel=1e-6)   # zero outputs: uniform softmax
+    assert before == pytest.approx(math.log(48), rel=1e-6)  # zero outputs: uniform softmax
     model.train(planted.sentences)
     hist = model.loss_history
     assert len(hist) == 4 and all(isinstance(h, float) for h in hist)
@@ -140,8 +141,7 @@ def test_loss_decreases_and_planted_groups_are_recovered(planted):
 
 def test_ids_input_equals_sentences_input(planted):
     sentences = planted.sentences[:300]
-    kw = dict(vector_size=8, window=2, min_count=1, epochs=2, batch_size=32, seed=7,
-              dtype=np.float64)
+    kw = dict(vector_size=8, window=2, min_count=1, epochs=2, batch_size=32, seed=7, dtype=np.float64)
     a = SoftmaxSkipGram(sentences, **kw)
     b = SoftmaxSkipGram(**kw).build_vocab(sentences)
     b.train(ids=b.encode(sentences))

@@ -1,5 +1,6 @@
 """Vocabulary: ordering, min_count, max_final_vocab, and the two probability
 tables (subsampling keep-probabilities, noise weights)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,9 +24,11 @@ def test_ties_keep_first_seen_order_with_many_ties():
     words = [f"w{i:03d}" for i in range(300)]
     counts = [(3, 1, 2)[i % 3] for i in range(300)]
     v = Vocabulary.from_counts(words, counts, min_count=1)
-    assert v.words == ([w for w, c in zip(words, counts) if c == 3]
-                       + [w for w, c in zip(words, counts) if c == 2]
-                       + [w for w, c in zip(words, counts) if c == 1])
+    assert v.words == (
+        [w for w, c in zip(words, counts) if c == 3]
+        + [w for w, c in zip(words, counts) if c == 2]
+        + [w for w, c in zip(words, counts) if c == 1]
+    )
 
 
 def test_min_count_filters_and_totals():
@@ -43,20 +46,23 @@ def test_min_count_filters_and_totals():
     assert v0.words == ["x", "z", "w", "y"]
 
 
-@pytest.mark.parametrize("max_final, min_count, expected, effective", [
-    # counts: a10 b8 c8 d5 e3 f3 g1
-    (None, 1, ["a", "b", "c", "d", "e", "f", "g"], 1),
-    (7, 1, ["a", "b", "c", "d", "e", "f", "g"], 1),
-    (10, 1, ["a", "b", "c", "d", "e", "f", "g"], 1),
-    (6, 1, ["a", "b", "c", "d", "e", "f"], 2),     # cut below e/f: g goes
-    (5, 1, ["a", "b", "c", "d"], 4),               # e,f tie at the cut: both go
-    (4, 1, ["a", "b", "c", "d"], 4),
-    (3, 1, ["a", "b", "c"], 6),
-    (2, 1, ["a"], 9),                              # b,c tie at the cut: both go
-    (1, 1, ["a"], 9),
-    (5, 6, ["a", "b", "c"], 6),                    # min_count already stricter
-    (2, 9, ["a"], 9),
-])
+@pytest.mark.parametrize(
+    "max_final, min_count, expected, effective",
+    [
+        # counts: a10 b8 c8 d5 e3 f3 g1
+        (None, 1, ["a", "b", "c", "d", "e", "f", "g"], 1),
+        (7, 1, ["a", "b", "c", "d", "e", "f", "g"], 1),
+        (10, 1, ["a", "b", "c", "d", "e", "f", "g"], 1),
+        (6, 1, ["a", "b", "c", "d", "e", "f"], 2),  # cut below e/f: g goes
+        (5, 1, ["a", "b", "c", "d"], 4),  # e,f tie at the cut: both go
+        (4, 1, ["a", "b", "c", "d"], 4),
+        (3, 1, ["a", "b", "c"], 6),
+        (2, 1, ["a"], 9),  # b,c tie at the cut: both go
+        (1, 1, ["a"], 9),
+        (5, 6, ["a", "b", "c"], 6),  # min_count already stricter
+        (2, 9, ["a"], 9),
+    ],
+)
 def test_max_final_vocab_raises_min_count(max_final, min_count, expected, effective):
     """gensim semantics: min_count is raised to (count of the word at rank
     max_final_vocab) + 1, so at most max_final_vocab words remain and all
@@ -110,8 +116,7 @@ def test_duplicate_or_mismatched_words_rejected():
 
 # ---- through Word2Vec.build_vocab ------------------------------------------------
 
-SENTENCES = [["the", "cat", "sat"], ["on", "the", "mat"], ["the", "dog", "sat", "on", "cat"],
-             ["zebra"]]
+SENTENCES = [["the", "cat", "sat"], ["on", "the", "mat"], ["the", "dog", "sat", "on", "cat"], ["zebra"]]
 
 
 def _file(tmp_path, sentences, name="c.txt"):
@@ -209,5 +214,6 @@ def test_max_vocab_size_same_for_file_and_sentences(tmp_path, max_vocab_size):
     a.build_vocab(sentences)
     b = Word2Vec(vector_size=4, min_count=1, max_vocab_size=max_vocab_size, workers=1)
     b.build_vocab(corpus_file=path)
-    assert dict(zip(b.vocab.words, b.vocab.counts.tolist())) == \
-        dict(zip(a.vocab.words, a.vocab.counts.tolist()))
+    assert dict(zip(b.vocab.words, b.vocab.counts.tolist())) == dict(
+        zip(a.vocab.words, a.vocab.counts.tolist())
+    )

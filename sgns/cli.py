@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -130,6 +131,29 @@ def _refuse_unsupported(opts: dict) -> None:
         raise UsageError("-binary must be 0 or 1")
     if opts["shared-negatives"] not in (0, 1):
         raise UsageError("-shared-negatives must be 0 or 1")
+    check_output_paths(opts)
+
+
+def check_output_paths(opts: dict) -> None:
+    """Refuse an output path that cannot be written, or that names an input,
+    now rather than after hours of training."""
+    from sgns.outputs import check_output
+
+    if (
+        opts["output"]
+        and opts["save-vocab"]
+        and os.path.realpath(opts["output"]) == os.path.realpath(opts["save-vocab"])
+    ):
+        raise UsageError("-output and -save-vocab name the same file")
+    inputs = (opts["train"], opts["read-vocab"])
+    for flag in ("save-vocab", "output"):
+        if opts[flag]:
+            try:
+                check_output(opts[flag], label=f"-{flag}", inputs=inputs)
+            except OSError as e:
+                raise UsageError(e.strerror) from None
+            except ValueError as e:
+                raise UsageError(str(e)) from None
 
 
 class _ProgressLine:
@@ -309,6 +333,11 @@ COMMANDS = {
 }
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line for people, not a source location."""
+    print(f"sgns: warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv: list[str] | None = None) -> int:
     from sgns import __version__
 
@@ -321,13 +350,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command = COMMANDS.get(argv[0])
     try:
-        if command is not None:
-            return command(argv[1:])
-        from sgns import distributed
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            if command is not None:
+                return command(argv[1:])
+            from sgns import distributed
 
-        if distributed.world_size() > 1:  # started by mpirun -np N (N > 1) with mpi4py
-            return distributed.train_command(argv)
-        return train_command(argv)
+            if distributed.world_size() > 1:  # started by mpirun -np N (N > 1) with mpi4py
+                return distributed.train_command(argv)
+            return train_command(argv)
     except UsageError as e:
         print(f"sgns: {e}", file=sys.stderr)
         return 2

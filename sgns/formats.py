@@ -1,9 +1,9 @@
 """word2vec.c file formats: vectors (text and binary) and vocabulary files.
 
-The only module that knows their byte layout. Every write is atomic: data
-goes to a temporary file in the target's directory, is flushed and fsynced,
-then renamed over the target, so a crash or a full disk never leaves a
-half-written file in place of a good one.
+The only module that knows their byte layout. Every write goes through
+sgns.outputs.atomic_write: a regular file is replaced atomically (a crash or a
+full disk never leaves a half-written file in place of a good one); devices,
+FIFOs and /dev/stdout are written directly.
 
 Vector files (word2vec.c, gensim, fastText .vec):
     header  b"<vocab size> <dimension>\\n"
@@ -14,16 +14,13 @@ Vocabulary files (word2vec.c -save-vocab): b"<word> <count>\\n" per word.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
-import secrets
 import warnings
-from collections.abc import Iterator, Sequence
-from typing import IO
+from collections.abc import Sequence
 
 import numpy as np
 
+from sgns.outputs import atomic_write
 from sgns.vocab import ERRORS
 
 # A header or text row longer than this is corrupt, not a vector.
@@ -44,57 +41,8 @@ class FormatError(ValueError):
         super().__init__(f"{self.path}{where}: {message}")
 
 
-# Errors of write()/fsync() itself (a full disk, a size limit, a failing device).
-_WRITE_ERRNOS = {getattr(errno, n) for n in ("EFBIG", "ENOSPC", "EDQUOT", "EIO") if hasattr(errno, n)}
-
-
 class TruncationWarning(UserWarning):
     """A file that loads but may have been cut short."""
-
-
-@contextlib.contextmanager
-def atomic_write(path, mode: str = "wb") -> Iterator[IO]:
-    """Open a temporary file beside `path`; on success fsync and rename it
-    over `path`; on any error remove it and leave `path` untouched."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = _create_temporary(directory)
-    try:
-        # The new file has the permissions a plain open() would give it
-        # (0666 less the umask, applied by the kernel); a replaced file's
-        # permissions are kept.
-        try:
-            perms = os.stat(path).st_mode & 0o7777
-        except OSError:
-            perms = None
-        if perms is not None and hasattr(os, "fchmod"):
-            os.fchmod(fd, perms)
-        with os.fdopen(fd, mode) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, OSError) and e.filename is None and e.errno in _WRITE_ERRNOS:
-            # write() and fsync() errors name no file: say which one failed
-            raise OSError(e.errno, f"{e.strerror} (writing {os.fsdecode(path)})", path) from e
-        raise
-
-
-def _create_temporary(directory: str) -> tuple[int, str]:
-    """Create a new, empty `.sgns-*.tmp` file in directory. Not mkstemp:
-    its mode 0600 would have to be widened by reading the umask, which
-    os.umask can only do by changing it for every thread for a moment."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-    for _ in range(100):
-        name = os.path.join(directory, f".sgns-{secrets.token_hex(8)}.tmp")
-        try:
-            return os.open(name, flags, 0o666), name
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"cannot create a temporary file in {directory}")
 
 
 # ---- vectors ----------------------------------------------------------------

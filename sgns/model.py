@@ -14,8 +14,6 @@ import lzma
 import math
 import os
 import queue
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -26,6 +24,7 @@ import numpy as np
 
 from sgns import _tokenize, _train
 from sgns.keyedvectors import KeyedVectors
+from sgns.outputs import scratch_copy
 from sgns.vocab import Vocabulary, decode_word
 
 logger = logging.getLogger(__name__)
@@ -952,10 +951,5 @@ def _plain_file(corpus_file):
     if opener is None:
         yield path
         return
-    fd, tmp = tempfile.mkstemp(prefix="sgns-corpus-", suffix=".txt")
-    try:
-        with os.fdopen(fd, "wb") as out, opener(path, "rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
+    with scratch_copy(lambda: opener(path, "rb"), prefix="sgns-corpus-") as tmp:
         yield tmp
-    finally:
-        os.unlink(tmp)

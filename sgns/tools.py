@@ -45,16 +45,16 @@ Where sgns differs, on purpose:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
-import shutil
 import sys
-import tempfile
 from typing import IO
 
 import numpy as np
 
 from sgns import formats
+from sgns.outputs import scratch_copy
 from sgns.cli import UsageError
 from sgns.vocab import ENCODING, ERRORS
 
@@ -402,17 +402,11 @@ def accuracy_command(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO
     if threshold < 0:
         raise UsageError("THRESHOLD must be >= 0")
     stdin, stdout = _streams(stdin, stdout)
-    questions, tmp = args[1], None
-    if questions == "-":
-        fd, tmp = tempfile.mkstemp(prefix="sgns-questions-", suffix=".txt")
-        with os.fdopen(fd, "wb") as f:
-            shutil.copyfileobj(stdin, f)
-        questions = tmp
-    try:
-        result = run_accuracy(args[0], questions, threshold, binary)
-    finally:
-        if tmp is not None:
-            os.unlink(tmp)
+    if args[1] == "-":
+        with scratch_copy(lambda: contextlib.nullcontext(stdin), prefix="sgns-questions-") as questions:
+            result = run_accuracy(args[0], questions, threshold, binary)
+    else:
+        result = run_accuracy(args[0], args[1], threshold, binary)
     stdout.write(accuracy_report(result).encode(ENCODING, "replace"))
     stdout.flush()
     return 0

@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import sgns
 from sgns import _train
+
+# The directory holding the sgns under test: child processes import it from there.
+PKG_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(sgns.__file__)))
 
 # Optional data from outside the repository, named by environment variables
 # (.ci/run sets them): the shared benchmark corpus's small8 and eval files.
@@ -159,3 +165,26 @@ def word2vec_distance() -> str:
     if path is None:
         pytest.skip("word2vec.c distance tool not found")
     return path
+
+
+# ---- child processes ---------------------------------------------------------
+
+
+def child_env(**extra) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = PKG_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(extra)
+    return env
+
+
+def run_child(code: str, *args, cwd, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter importing the sgns under test."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
+        cwd=cwd,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kw,
+    )

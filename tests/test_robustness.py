@@ -31,22 +31,19 @@ import signal
 import struct
 import subprocess
 import sys
-import textwrap
 import threading
 import time
-import zlib
 import warnings
+import zlib
 from collections import Counter
 
 import numpy as np
 import pytest
+from conftest import child_env, run_child
 
-import sgns
 from sgns import FormatError, KeyedVectors, Word2Vec, _tokenize, formats
 from sgns.persist import load_keyedvectors, load_model, save_keyedvectors, save_model
 
-# The directory holding the sgns package under test, for child processes.
-PKG_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(sgns.__file__)))
 # Under AddressSanitizer (scripts/memcheck.sh) the address space and RSS are
 # the sanitizer's: the tests that limit or measure them skip themselves.
 UNDER_ASAN = "asan" in os.environ.get("LD_PRELOAD", "")
@@ -79,25 +76,6 @@ def expect_format_error(path, fn, *args, match=None, position=True, **kw) -> For
     if position:
         assert err.position is not None, f"no position in: {err}"
     return err
-
-
-def child_env(**extra) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = PKG_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.update(extra)
-    return env
-
-
-def run_child(code: str, *args, cwd, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run `code` in a fresh interpreter importing the sgns under test."""
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
-        cwd=cwd,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def last_json(out: str) -> dict:

@@ -38,9 +38,6 @@ static inline float sg_exp(float x)
 #define SG_ATTR
 #define SG_VEC 0
 #include "kernels_impl.h"
-#undef SG_SUFFIX
-#undef SG_ATTR
-#undef SG_VEC
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define SG_HAVE_X86 1
@@ -68,21 +65,11 @@ __attribute__((target("avx2,fma"))) static inline float sg_hsum256(__m256 v)
 #define SG_ZERO _mm256_setzero_ps()
 #define SG_HSUM sg_hsum256
 #include "kernels_impl.h"
-#undef SG_SUFFIX
-#undef SG_ATTR
-#undef SG_W
-#undef SG_T
-#undef SG_LOAD
-#undef SG_STORE
-#undef SG_SET1
-#undef SG_FMA
-#undef SG_ADD
-#undef SG_ZERO
-#undef SG_HSUM
 
 /* ---- AVX-512F ----------------------------------------------------------- */
 #define SG_SUFFIX avx512
 #define SG_ATTR __attribute__((target("avx512f")))
+#define SG_VEC 1
 #define SG_W 16
 #define SG_T __m512
 #define SG_LOAD _mm512_loadu_ps
@@ -181,7 +168,6 @@ double sg_pair_update(float *v, float *const *out, const float *label, int n_out
                       int d, float *work, int want_loss)
 {
     const sg_ops *ops = sg_active;
-    double loss = 0.0;
     float f[SG_MAX_OUT], g[SG_MAX_OUT];
     int j;
     if (!has_repeats(out, n_out)) {

@@ -12,9 +12,21 @@
 extern "C" {
 #endif
 
-/* Largest number of output rows (1 positive + negatives) per update. */
+/* Largest number of output rows of one update (the tree path of
+ * hierarchical softmax, then 1 positive + the negatives): the updates keep
+ * per-output coefficients in arrays of this size on the stack. */
 #define SG_MAX_OUT 128
-/* Largest number of input rows in one shared-negative (batched) update. */
+/* The longest Huffman path the output budget is planned for. A path of L
+ * inner nodes needs a total count of at least Fibonacci(L + 1) words, so 64
+ * is never reached by a corpus of fewer than 10^13 words (the trainer checks
+ * the actual depth). */
+#define SG_MAX_CODELEN 64
+/* The most negatives per positive: with the longest planned path and the
+ * positive, SG_MAX_OUT rows (64 + 1 + 63 = 128). */
+#define SG_MAX_NEGATIVE (SG_MAX_OUT - SG_MAX_CODELEN - 1)
+/* Largest number of input rows the single-update entry points of the
+ * Python module take (their row pointers live on the stack). The trainer's
+ * updates have 2 * window inputs and no such limit. */
 #define SG_MAX_IN 256
 
 typedef struct {
@@ -23,12 +35,14 @@ typedef struct {
     void (*axpy)(float a, const float *x, float *y, int d);
     /* acc += g * u; u += g * v   (one pass over u) */
     void (*grad_step)(float g, const float *v, float *u, float *acc, int d);
-    /* Fused update of a dense block: for inputs in[i], outputs out[j] and
-     * coefficients G[i*n_out + j] (already scaled by alpha):
+    /* Fused update of a dense block: for inputs in[i], distinct outputs
+     * out[j] (n_out <= SG_MAX_OUT) and coefficients G[i*n_out + j] (already
+     * scaled by alpha):
      *   in[i]  += sum_j G_ij * out[j]      (with the old out)
-     *   out[j] += sum_i G_ij * in[i]       (with the old in)           */
+     *   out[j] += sum_i G_ij * in[i]       (with the old in)
+     * delta: n_in * d floats of scratch.                                  */
     void (*block_update)(float *const *in, int n_in, float *const *out, int n_out,
-                         const float *G, int d, float *delta /* n_in*d scratch or NULL */);
+                         const float *G, int d, float *delta);
     /* res[j] = v . rows[j], j < n */
     void (*dots)(const float *v, float *const *rows, int n, int d, float *res);
     /* v += sum_j g[j] out[j] (old out); out[j] += g[j] v (old v): distinct rows */

@@ -1,11 +1,40 @@
-/* Template for one instruction set. Before including, define:
- *   SG_SUFFIX   name suffix (generic, avx2, avx512)
- *   SG_ATTR     function attribute enabling the instruction set (may be empty)
- *   SG_VEC      1 to use the vector macros below, 0 for plain C
- *   with SG_VEC: SG_W (lanes), SG_T (vector type), SG_LOAD, SG_STORE, SG_SET1,
- *   SG_FMA(a,b,c)=a*b+c, SG_ZERO, SG_HSUM
- * Each function gives the same result as the plain-C one up to float
- * rounding (summation order differs). */
+/* Template: the kernels of one instruction set, and its sg_ops table
+ * ops_<SG_SUFFIX>. kernels.c defines the parameters below, then includes this
+ * file; the template #undefs every one of them at its end, so the next
+ * instruction set starts from a clean slate.
+ *
+ *   SG_SUFFIX          name suffix of the functions (generic, avx2, ...)
+ *   SG_ATTR            attribute enabling the instruction set on each
+ *                      function (empty where the compiler needs none)
+ *   SG_VEC             1: the vector operations below are defined; 0: plain C
+ * With SG_VEC 1 (unaligned loads and stores throughout):
+ *   SG_W               lanes (floats) per vector
+ *   SG_T               the vector type
+ *   SG_LOAD(p)         SG_W floats from p
+ *   SG_STORE(p, v)     SG_W floats of v to p
+ *   SG_SET1(x)         every lane x
+ *   SG_ZERO            every lane 0
+ *   SG_FMA(a, b, c)    a * b + c, lane by lane (fused where the ISA has it)
+ *   SG_ADD(a, b)       a + b, lane by lane
+ *   SG_HSUM(v)         the sum of v's lanes, a float
+ * Optional, for a masked tail of 0 < n < SG_W floats (without them tails
+ * are plain C):
+ *   SG_LOADN(p, n)     n floats from p, the other lanes 0
+ *   SG_STOREN(p, v, n) the first n lanes of v to p
+ * Each function gives the plain-C result up to float rounding (summation
+ * order differs). */
+#if !defined(SG_SUFFIX) || !defined(SG_ATTR) || !defined(SG_VEC)
+#error "kernels_impl.h: define SG_SUFFIX, SG_ATTR and SG_VEC first"
+#endif
+#if SG_VEC && !(defined(SG_W) && defined(SG_T) && defined(SG_LOAD) && defined(SG_STORE) && \
+                defined(SG_SET1) && defined(SG_ZERO) && defined(SG_FMA) && defined(SG_ADD) && \
+                defined(SG_HSUM))
+#error "kernels_impl.h: SG_VEC 1 needs SG_W, SG_T, SG_LOAD, SG_STORE, SG_SET1, SG_ZERO, SG_FMA, SG_ADD, SG_HSUM"
+#endif
+#if defined(SG_LOADN) != defined(SG_STOREN)
+#error "kernels_impl.h: define both SG_LOADN and SG_STOREN, or neither"
+#endif
+
 #define SG_CAT2(a, b) a##_##b
 #define SG_CAT(a, b) SG_CAT2(a, b)
 #define SG_FN(name) SG_CAT(name, SG_SUFFIX)
@@ -192,60 +221,6 @@ SG_ATTR static void SG_FN(pair_apply)(float *v, float *const *out, int n, const 
     }
 }
 
-#if SG_VEC
-/* block_update for exactly N outputs: the N output slices live in registers
- * while the inputs stream through. LD/ST load and store one slice. */
-#define SG_BLOCK_SLICE(N, LD, ST)                                              \
-    {                                                                          \
-        SG_T o_old[N], o_new[N];                                               \
-        for (j = 0; j < N; j++) o_new[j] = o_old[j] = LD(out[j] + k);          \
-        for (i = 0; i < n_in; i++) {                                           \
-            const float *Gi = G + (long)i * N;                                 \
-            SG_T x = LD(in[i] + k), acc = x;                                   \
-            for (j = 0; j < N; j++) {                                          \
-                SG_T gij = SG_SET1(Gi[j]);                                     \
-                acc = SG_FMA(gij, o_old[j], acc);                              \
-                o_new[j] = SG_FMA(gij, x, o_new[j]);                           \
-            }                                                                  \
-            ST(in[i] + k, acc);                                                \
-        }                                                                      \
-        for (j = 0; j < N; j++) ST(out[j] + k, o_new[j]);                      \
-    }
-#ifdef SG_LOADN
-#define SG_LD_TAIL(p) SG_LOADN(p, d - k)
-#define SG_ST_TAIL(p, v) SG_STOREN(p, v, d - k)
-#endif
-#define SG_BLOCK_N(N)                                                          \
-    SG_ATTR static int SG_FN(block_update_##N)(float *const *in, int n_in,     \
-                                               float *const *out,              \
-                                               const float *G, int d)          \
-    {                                                                          \
-        int i, j, k = 0;                                                       \
-        for (; k + SG_W <= d; k += SG_W) SG_BLOCK_SLICE(N, SG_LOAD, SG_STORE)  \
-        SG_BLOCK_TAIL(N)                                                       \
-        return k;                                                              \
-    }
-#ifdef SG_LOADN
-#define SG_BLOCK_TAIL(N) if (k < d) { SG_BLOCK_SLICE(N, SG_LD_TAIL, SG_ST_TAIL) k = d; }
-#else
-#define SG_BLOCK_TAIL(N)
-#endif
-SG_BLOCK_N(2)
-SG_BLOCK_N(3)
-SG_BLOCK_N(4)
-SG_BLOCK_N(5)
-SG_BLOCK_N(6)
-SG_BLOCK_N(7)
-SG_BLOCK_N(8)
-#undef SG_BLOCK_N
-#undef SG_BLOCK_TAIL
-#undef SG_BLOCK_SLICE
-#ifdef SG_LOADN
-#undef SG_LD_TAIL
-#undef SG_ST_TAIL
-#endif
-#endif
-
 /* y[i] = σ(x[i]): a branch-free loop the compiler vectorises for this ISA. */
 SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
 {
@@ -253,159 +228,124 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
     for (i = 0; i < n; i++) y[i] = 1.0f / (1.0f + sg_exp(-x[i]));
 }
 
-#if SG_VEC
-/* For more than 8 outputs: groups of up to 8 output slices in registers;
- * the inputs' deltas gather in delta (n_in x d, zeroed by the caller) and
- * are applied once every group has read the old inputs. */
-#define SG_GROUP_SLICE(N, LD, ST)                                              \
+/* ---- block update: one slice, written once ---------------------------------
+ * The block update restricted to one slice of the dimensions, starting at k,
+ * and to the outputs out[0..N): the output slices stay in registers while
+ * every input streams through once. Input i's change accumulates at ACC_i:
+ * in[i] itself when delta is NULL (it starts from the input), else row i of
+ * delta (it starts from what earlier groups of outputs left there, and the
+ * inputs are only changed at the end, so every group reads the old inputs).
+ * T, LD, ST, SET1 and FMA are the vector operations (full slices, masked
+ * tails) or the scalar ones (plain-C tails); CAP is the arrays' size. */
+#define SG_SLICE(T, N, CAP, LD, ST, SET1, FMA)                                 \
     {                                                                          \
-        SG_T o_old[N], o_new[N];                                               \
-        for (j = 0; j < N; j++) o_new[j] = o_old[j] = LD(out[j] + k);          \
+        T o_old[CAP], o_new[CAP];                                              \
+        for (j = 0; j < (N); j++) o_new[j] = o_old[j] = LD(out[j] + k);        \
         for (i = 0; i < n_in; i++) {                                           \
             const float *Gi = G + (long)i * ldg;                               \
-            float *di = delta + (long)i * d + k;                               \
-            SG_T x = LD(in[i] + k), acc = LD(di);                              \
-            for (j = 0; j < N; j++) {                                          \
-                SG_T gij = SG_SET1(Gi[j]);                                     \
-                acc = SG_FMA(gij, o_old[j], acc);                              \
-                o_new[j] = SG_FMA(gij, x, o_new[j]);                           \
+            float *acc_at = (delta ? delta + (long)i * d : in[i]) + k;         \
+            T x = LD(in[i] + k), acc = LD(acc_at);                             \
+            for (j = 0; j < (N); j++) {                                        \
+                T gij = SET1(Gi[j]);                                           \
+                acc = FMA(gij, o_old[j], acc);                                 \
+                o_new[j] = FMA(gij, x, o_new[j]);                              \
             }                                                                  \
-            ST(di, acc);                                                       \
+            ST(acc_at, acc);                                                   \
         }                                                                      \
-        for (j = 0; j < N; j++) ST(out[j] + k, o_new[j]);                      \
+        for (j = 0; j < (N); j++) ST(out[j] + k, o_new[j]);                    \
     }
+/* The scalar operations for SG_SLICE. */
+#define SG_LD1(p) (*(p))
+#define SG_ST1(p, v) (*(p) = (v))
+#define SG_SET11(x) (x)
+#define SG_FMA1(a, b, c) ((a) * (b) + (c))
+
+#if SG_VEC
 #ifdef SG_LOADN
 #define SG_LD_TAIL(p) SG_LOADN(p, d - k)
 #define SG_ST_TAIL(p, v) SG_STOREN(p, v, d - k)
-#define SG_GROUP_TAIL(N) if (k < d) { SG_GROUP_SLICE(N, SG_LD_TAIL, SG_ST_TAIL) k = d; }
+#define SG_SLICE_TAIL(N) if (k < d) { SG_SLICE(SG_T, N, N, SG_LD_TAIL, SG_ST_TAIL, SG_SET1, SG_FMA) k = d; }
 #else
-#define SG_GROUP_TAIL(N)
+#define SG_SLICE_TAIL(N)
 #endif
-#define SG_GROUP_N(N)                                                          \
-    SG_ATTR static int SG_FN(group_update_##N)(float *const *in, int n_in,     \
-                                               float *const *out,              \
-                                               const float *G, int ldg,        \
-                                               float *delta, int d)            \
+/* update_N: the vector slices of the block update of exactly N outputs (G's
+ * rows are ldg apart). Returns how far it got: d, or where a plain-C tail
+ * starts. */
+#define SG_UPDATE_N(N)                                                         \
+    SG_ATTR static int SG_FN(update_##N)(float *const *in, int n_in,           \
+                                         float *const *out, const float *G,    \
+                                         int ldg, float *delta, int d)         \
     {                                                                          \
         int i, j, k = 0;                                                       \
-        for (; k + SG_W <= d; k += SG_W) SG_GROUP_SLICE(N, SG_LOAD, SG_STORE)  \
-        SG_GROUP_TAIL(N)                                                       \
+        for (; k + SG_W <= d; k += SG_W)                                       \
+            SG_SLICE(SG_T, N, N, SG_LOAD, SG_STORE, SG_SET1, SG_FMA)           \
+        SG_SLICE_TAIL(N)                                                       \
         return k;                                                              \
     }
-SG_GROUP_N(1)
-SG_GROUP_N(2)
-SG_GROUP_N(3)
-SG_GROUP_N(4)
-SG_GROUP_N(5)
-SG_GROUP_N(6)
-SG_GROUP_N(7)
-SG_GROUP_N(8)
-#undef SG_GROUP_N
-#undef SG_GROUP_TAIL
-#undef SG_GROUP_SLICE
+SG_UPDATE_N(1)
+SG_UPDATE_N(2)
+SG_UPDATE_N(3)
+SG_UPDATE_N(4)
+SG_UPDATE_N(5)
+SG_UPDATE_N(6)
+SG_UPDATE_N(7)
+SG_UPDATE_N(8)
+#undef SG_UPDATE_N
+#undef SG_SLICE_TAIL
 #ifdef SG_LOADN
 #undef SG_LD_TAIL
 #undef SG_ST_TAIL
 #endif
 
-/* Outputs j0..j0+n-1 of the block, with the group kernel for n (1..8). */
-SG_ATTR static int SG_FN(group_update)(float *const *in, int n_in, float *const *out, int n,
+/* The vector slices for n (1..8) outputs, with the kernel for that n. */
+SG_ATTR static int SG_FN(update_group)(float *const *in, int n_in, float *const *out, int n,
                                        const float *G, int ldg, float *delta, int d)
 {
     switch (n) {
-    case 1: return SG_FN(group_update_1)(in, n_in, out, G, ldg, delta, d);
-    case 2: return SG_FN(group_update_2)(in, n_in, out, G, ldg, delta, d);
-    case 3: return SG_FN(group_update_3)(in, n_in, out, G, ldg, delta, d);
-    case 4: return SG_FN(group_update_4)(in, n_in, out, G, ldg, delta, d);
-    case 5: return SG_FN(group_update_5)(in, n_in, out, G, ldg, delta, d);
-    case 6: return SG_FN(group_update_6)(in, n_in, out, G, ldg, delta, d);
-    case 7: return SG_FN(group_update_7)(in, n_in, out, G, ldg, delta, d);
-    default: return SG_FN(group_update_8)(in, n_in, out, G, ldg, delta, d);
+    case 1: return SG_FN(update_1)(in, n_in, out, G, ldg, delta, d);
+    case 2: return SG_FN(update_2)(in, n_in, out, G, ldg, delta, d);
+    case 3: return SG_FN(update_3)(in, n_in, out, G, ldg, delta, d);
+    case 4: return SG_FN(update_4)(in, n_in, out, G, ldg, delta, d);
+    case 5: return SG_FN(update_5)(in, n_in, out, G, ldg, delta, d);
+    case 6: return SG_FN(update_6)(in, n_in, out, G, ldg, delta, d);
+    case 7: return SG_FN(update_7)(in, n_in, out, G, ldg, delta, d);
+    default: return SG_FN(update_8)(in, n_in, out, G, ldg, delta, d);
     }
 }
 #endif
 
-/* One pass over the dimensions: for each slice, the output slices stay in
- * registers (or L1) while every input row streams through once. */
+/* Up to 8 outputs (negative <= 7) are updated in place. More are taken 8
+ * at a time in vector code: the inputs' changes then gather in delta and
+ * are added once every group has read the old inputs. Plain C (and the
+ * vector code's scalar tail) takes every output at once. */
 SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const *out,
                                         int n_out, const float *G, int d, float *delta)
 {
-    int i, j, k = 0;
+    int i, j, k = 0, ldg = n_out;
 #if SG_VEC
-    if (n_out > 8 && delta) {
-        /* Groups of 8 outputs in registers; the tail of d (AVX2: d % 8)
-         * falls through to the scalar loop below, which still reads the old
-         * inputs because the deltas are applied last. */
-        int j0, kk = d;
+    if (n_out <= 8) {
+        delta = NULL;
+        k = SG_FN(update_group)(in, n_in, out, n_out, G, ldg, delta, d);
+    } else {
+        int j0;
         memset(delta, 0, sizeof(float) * (size_t)n_in * (size_t)d);
         for (j0 = 0; j0 < n_out; j0 += 8) {
             int n = n_out - j0 < 8 ? n_out - j0 : 8;
-            kk = SG_FN(group_update)(in, n_in, out + j0, n, G + j0, n_out, delta, d);
+            k = SG_FN(update_group)(in, n_in, out + j0, n, G + j0, ldg, delta, d);
         }
-        for (; kk < d; kk++) {
-            float o_old[SG_MAX_OUT], o_new[SG_MAX_OUT];
-            for (j = 0; j < n_out; j++) o_old[j] = o_new[j] = out[j][kk];
-            for (i = 0; i < n_in; i++) {
-                const float *Gi = G + (long)i * n_out;
-                float x = in[i][kk], acc = 0.0f;
-                for (j = 0; j < n_out; j++) {
-                    acc += Gi[j] * o_old[j];
-                    o_new[j] += Gi[j] * x;
-                }
-                delta[(long)i * d + kk] = acc;
-            }
-            for (j = 0; j < n_out; j++) out[j][kk] = o_new[j];
-        }
-        for (i = 0; i < n_in; i++) SG_FN(axpy)(1.0f, delta + (long)i * d, in[i], d);
-        return;
     }
-    /* Common sizes (negative <= 7) get a register-resident version; it
-     * returns how far it got (d, or the start of a scalar tail). */
-    switch (n_out) {
-    case 2: k = SG_FN(block_update_2)(in, n_in, out, G, d); break;
-    case 3: k = SG_FN(block_update_3)(in, n_in, out, G, d); break;
-    case 4: k = SG_FN(block_update_4)(in, n_in, out, G, d); break;
-    case 5: k = SG_FN(block_update_5)(in, n_in, out, G, d); break;
-    case 6: k = SG_FN(block_update_6)(in, n_in, out, G, d); break;
-    case 7: k = SG_FN(block_update_7)(in, n_in, out, G, d); break;
-    case 8: k = SG_FN(block_update_8)(in, n_in, out, G, d); break;
-    default: break;
-    }
-    for (; k + SG_W <= d; k += SG_W) {
-        SG_T o_old[SG_MAX_OUT], o_new[SG_MAX_OUT];
-        for (j = 0; j < n_out; j++) {
-            o_old[j] = SG_LOAD(out[j] + k);
-            o_new[j] = o_old[j];
-        }
-        for (i = 0; i < n_in; i++) {
-            const float *Gi = G + (long)i * n_out;
-            SG_T x = SG_LOAD(in[i] + k);
-            SG_T acc = x;
-            for (j = 0; j < n_out; j++) {
-                SG_T gij = SG_SET1(Gi[j]);
-                acc = SG_FMA(gij, o_old[j], acc);
-                o_new[j] = SG_FMA(gij, x, o_new[j]);
-            }
-            SG_STORE(in[i] + k, acc);
-        }
-        for (j = 0; j < n_out; j++) SG_STORE(out[j] + k, o_new[j]);
-    }
+#else
+    delta = NULL;
 #endif
-    for (; k < d; k++) {
-        float o_old[SG_MAX_OUT], o_new[SG_MAX_OUT];
-        for (j = 0; j < n_out; j++) o_old[j] = o_new[j] = out[j][k];
-        for (i = 0; i < n_in; i++) {
-            const float *Gi = G + (long)i * n_out;
-            float x = in[i][k], acc = x;
-            for (j = 0; j < n_out; j++) {
-                acc += Gi[j] * o_old[j];
-                o_new[j] += Gi[j] * x;
-            }
-            in[i][k] = acc;
-        }
-        for (j = 0; j < n_out; j++) out[j][k] = o_new[j];
-    }
+    for (; k < d; k++) SG_SLICE(float, n_out, SG_MAX_OUT, SG_LD1, SG_ST1, SG_SET11, SG_FMA1)
+    if (delta)
+        for (i = 0; i < n_in; i++) SG_FN(axpy)(1.0f, delta + (long)i * d, in[i], d);
 }
+#undef SG_SLICE
+#undef SG_LD1
+#undef SG_ST1
+#undef SG_SET11
+#undef SG_FMA1
 
 static const sg_ops SG_FN(ops) = {
     SG_STR(SG_SUFFIX), SG_FN(dot), SG_FN(axpy), SG_FN(grad_step), SG_FN(block_update),
@@ -415,3 +355,19 @@ static const sg_ops SG_FN(ops) = {
 #undef SG_FN
 #undef SG_CAT
 #undef SG_CAT2
+
+/* The template's parameters: each instruction set defines its own. */
+#undef SG_SUFFIX
+#undef SG_ATTR
+#undef SG_VEC
+#undef SG_W
+#undef SG_T
+#undef SG_LOAD
+#undef SG_STORE
+#undef SG_SET1
+#undef SG_ZERO
+#undef SG_FMA
+#undef SG_ADD
+#undef SG_HSUM
+#undef SG_LOADN
+#undef SG_STOREN

@@ -2,31 +2,19 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "reader.h"
 #include "atomics.h"
 
 #ifdef _WIN32
 #define sg_fseek _fseeki64
-#define sg_stat_t struct _stat64
-#define sg_stat _stat64
 #else
 #define sg_fseek fseeko
-#define sg_stat_t struct stat
-#define sg_stat stat
 #endif
 
 /* 1 for token separators: ASCII whitespace and NUL. */
 static const unsigned char SEP[256] = {
     [0] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
 };
-
-int64_t sg_file_size(const char *path)
-{
-    sg_stat_t st;
-    if (sg_stat(path, &st) != 0) return -1;
-    return (int64_t)st.st_size;
-}
 
 /* Refill keeping buf[keep_from..len) at the start. Returns bytes added. */
 static size_t refill(sg_reader *r, size_t keep_from)

@@ -41,7 +41,5 @@ int sg_reader_open(sg_reader *r, const char *path, int64_t start, int64_t end);
  * set). */
 int sg_reader_next(sg_reader *r, const char **tok, size_t *len);
 void sg_reader_close(sg_reader *r);
-/* File size in bytes, or -1 (errno set). */
-int64_t sg_file_size(const char *path);
 
 #endif

@@ -17,11 +17,4 @@ static inline uint32_t sg_rng_below(uint64_t *state, uint32_t n)
 {
     return (uint32_t)(((sg_rng_next(state) >> 32) * (uint64_t)n) >> 32);
 }
-
-/* Mix several integers into one seed (used for per-thread, per-epoch seeds). */
-static inline uint64_t sg_seed_mix(uint64_t a, uint64_t b)
-{
-    uint64_t s = a ^ (b * 0xD6E8FEB86659FD93ULL);
-    return sg_rng_next(&s);
-}
 #endif

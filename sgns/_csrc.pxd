@@ -1,11 +1,11 @@
 # Declarations of the C sources in csrc/: the one place Cython learns their
-# signatures.
+# signatures and constants. Constants are declared as enums so that Cython
+# treats them as compile-time values (usable as array sizes).
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdio cimport FILE
 
 cdef extern from "kernels.h" nogil:
-    int SG_MAX_OUT
-    int SG_MAX_IN
+    enum: SG_MAX_OUT, SG_MAX_IN, SG_MAX_NEGATIVE
     int sg_select(const char *name)
     const char *sg_active_name()
     int sg_supported(const char *name)
@@ -24,7 +24,6 @@ cdef extern from "kernels.h" nogil:
 cdef extern from "rng.h" nogil:
     uint64_t sg_rng_next(uint64_t *state)
     uint32_t sg_rng_below(uint64_t *state, uint32_t n)
-    uint64_t sg_seed_mix(uint64_t a, uint64_t b)
 
 cdef extern from "noise.h" nogil:
     ctypedef struct sg_alias_entry:
@@ -34,15 +33,14 @@ cdef extern from "noise.h" nogil:
     int32_t sg_alias_draw(const sg_alias_entry *table, uint32_t n, uint64_t *rng)
 
 cdef extern from "reader.h" nogil:
-    int SG_MAX_WORD
-    int SG_TOK_END, SG_TOK_WORD, SG_TOK_NEWLINE, SG_TOK_STOP, SG_TOK_ERROR
+    enum: SG_MAX_WORD
+    enum: SG_TOK_END, SG_TOK_WORD, SG_TOK_NEWLINE, SG_TOK_STOP, SG_TOK_ERROR
     ctypedef struct sg_reader:
         int err
         const int32_t *stop
     int sg_reader_open(sg_reader *r, const char *path, int64_t start, int64_t end)
     int sg_reader_next(sg_reader *r, const char **tok, size_t *len)
     void sg_reader_close(sg_reader *r)
-    int64_t sg_file_size(const char *path)
 
 cdef extern from "wordhash.h" nogil:
     ctypedef struct sg_wordhash:

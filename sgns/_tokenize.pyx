@@ -9,12 +9,13 @@ from libc.stdint cimport int32_t, int64_t
 from libc.string cimport strerror
 
 from sgns._csrc cimport (
-    SG_TOK_END, SG_TOK_ERROR, SG_TOK_NEWLINE, SG_TOK_STOP, SG_TOK_WORD, sg_file_size, sg_reader,
+    SG_MAX_WORD, SG_TOK_ERROR, SG_TOK_NEWLINE, SG_TOK_WORD, sg_reader,
     sg_reader_close, sg_reader_next, sg_reader_open, sg_wordhash_add, sg_wordhash_find,
     sg_wordhash_free, sg_wordhash_init, sg_wordhash_prune, sg_wordhash_word,
 )
 
-MAX_WORD_BYTES = 1000
+# Tokens longer than this many bytes are cut (csrc/reader.h).
+MAX_WORD_BYTES = SG_MAX_WORD
 
 
 cdef class WordHash:
@@ -103,14 +104,6 @@ cdef class WordHash:
         for i in range(self.h.n):
             c[i] = self.h.counts[i]
         return out
-
-
-def file_size(path) -> int:
-    cdef bytes p = os.fsencode(path)
-    cdef int64_t n = sg_file_size(p)
-    if n < 0:
-        raise FileNotFoundError(f"cannot stat corpus file {os.fsdecode(p)!r}")
-    return n
 
 
 def count_file(path, int64_t start=0, int64_t end=-1, WordHash table=None,

@@ -6,16 +6,15 @@ import os
 import numpy as np
 
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
-from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
 from libc.string cimport strerror
 
 from sgns._csrc cimport (
-    SG_MAX_IN, SG_MAX_OUT, SG_TOK_ERROR, SG_TOK_STOP, sg_alias_build, sg_alias_draw, sg_alias_entry,
-    sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_active_name, sg_batch_update,
-    sg_cbow_update, sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_prefetch_row, sg_reader, sg_reader_close,
-    sg_reader_open, sg_rng_below, sg_rng_next, sg_seed_mix, sg_select, sg_sigmoid,
-    sg_supported,
+    SG_MAX_IN, SG_MAX_NEGATIVE, SG_MAX_OUT, SG_TOK_ERROR, SG_TOK_STOP, sg_active_name, sg_alias_build,
+    sg_alias_draw, sg_alias_entry, sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_batch_update,
+    sg_cbow_update, sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_prefetch_row, sg_reader,
+    sg_reader_close, sg_reader_open, sg_rng_below, sg_rng_next, sg_select, sg_sigmoid, sg_supported,
 )
 from sgns._tokenize cimport WordHash
 
@@ -24,9 +23,12 @@ cdef int64_t SYNC_EVERY = 10000
 cdef int64_t CHUNK_IDS = 1 << 20
 # Noise words are drawn this many at a time: a tight loop of independent
 # table loads that the CPU overlaps, instead of one cache miss per draw.
-DEF NOISE_BATCH = 2048
+cdef enum:
+    NOISE_BATCH = 2048
 
 KERNELS = ("generic", "avx2", "avx512")
+# The most negatives per positive the kernels take (csrc/kernels.h).
+MAX_NEGATIVE = SG_MAX_NEGATIVE
 
 
 def supported_kernels():
@@ -89,7 +91,7 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
     """Pick the window and the output rows of centre sen[pos] and prefetch
     every row it will touch, one centre word ahead of the arithmetic."""
     cdef int64_t j, lo, hi
-    cdef int r, k, m, n_out, ns_start
+    cdef int r, k, m, n_out, ns_start, _draw
     cdef int32_t t, centre = sen[pos]
     cdef float *centre_row = NULL
     cdef float **outs
@@ -121,7 +123,7 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
             b.out_id[n_out] = centre
             b.weight[n_out] = 1.0
             n_out += 1
-            for k in range(c.negative):
+            for _draw in range(c.negative):
                 t = next_noise(c, w)
                 if t == centre:
                     continue
@@ -147,7 +149,7 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
                 outs[n_out] = centre_row
                 labs[n_out] = 1.0
                 n_out += 1
-                for k in range(c.negative):
+                for _draw in range(c.negative):
                     t = next_noise(c, w)
                     if t == centre:
                         continue
@@ -553,7 +555,7 @@ def pair_update(float[::1] v not None, float[:, ::1] out not None, float alpha,
     otherwise labels[j] is row j's target (hierarchical softmax: 1 - code).
     Returns the loss before the step."""
     cdef int n_out = out.shape[0], d = v.shape[0]
-    cdef float *rows[128]
+    cdef float *rows[SG_MAX_OUT]
     cdef float[::1] lv
     if out.shape[1] != d or not 1 <= n_out <= SG_MAX_OUT:
         raise ValueError(f"out must be (1..{SG_MAX_OUT}, len(v))")
@@ -574,11 +576,11 @@ def batch_update(float[:, ::1] inp not None, float[:, ::1] out not None, float a
     (distinct), all from the old values; weight[j] multiplies row j's terms.
     Returns the loss before the step."""
     cdef int n_in = inp.shape[0], n_out = out.shape[0], d = inp.shape[1], i
-    cdef float *irows[256]
-    cdef float *orows[128]
+    cdef float *irows[SG_MAX_IN]
+    cdef float *orows[SG_MAX_OUT]
     cdef float[::1] lv
-    if out.shape[1] != d or not 1 <= n_out <= SG_MAX_OUT or not 1 <= n_in <= 256:
-        raise ValueError(f"inp must be (1..256, d) and out (1..{SG_MAX_OUT}, d)")
+    if out.shape[1] != d or not 1 <= n_out <= SG_MAX_OUT or not 1 <= n_in <= SG_MAX_IN:
+        raise ValueError(f"inp must be (1..{SG_MAX_IN}, d) and out (1..{SG_MAX_OUT}, d)")
     wt = np.ones(n_out, dtype=np.float32) if weight is None else np.ascontiguousarray(weight, dtype=np.float32)
     if wt.shape != (n_out,):
         raise ValueError("one weight per output row")
@@ -602,11 +604,11 @@ def cbow_update(float[:, ::1] inp not None, float[:, ::1] out not None, float al
     the rows of out (distinct); every input row receives the whole error.
     Returns the loss before the step."""
     cdef int n_in = inp.shape[0], n_out = out.shape[0], d = inp.shape[1], i
-    cdef float *irows[256]
-    cdef float *orows[128]
+    cdef float *irows[SG_MAX_IN]
+    cdef float *orows[SG_MAX_OUT]
     cdef float[::1] lv
-    if out.shape[1] != d or not 1 <= n_out <= SG_MAX_OUT or not 1 <= n_in <= 256:
-        raise ValueError(f"inp must be (1..256, d) and out (1..{SG_MAX_OUT}, d)")
+    if out.shape[1] != d or not 1 <= n_out <= SG_MAX_OUT or not 1 <= n_in <= SG_MAX_IN:
+        raise ValueError(f"inp must be (1..{SG_MAX_IN}, d) and out (1..{SG_MAX_OUT}, d)")
     lab = _labels(labels, n_out)
     work = np.empty(2 * d, dtype=np.float32)
     cdef float[::1] wk = work

@@ -24,12 +24,12 @@ import re
 from collections.abc import Iterator
 from typing import IO, Union
 
+from sgns._tokenize import MAX_WORD_BYTES
 from sgns.vocab import ENCODING, ERRORS
 
 Source = Union[str, os.PathLike, IO]
 
 _BLOCK = 1 << 20
-_MAX_WORD = 1000  # csrc/reader.h SG_MAX_WORD
 _WS = b" \t\n\v\f\r"  # bytes.split() separators; NUL is mapped to a space
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 # Characters str.split() treats as whitespace but the C reader does not.
@@ -45,12 +45,12 @@ def open_corpus(path: str | os.PathLike) -> IO[bytes]:
 
 
 def _cut(raw: bytes) -> bytes:
-    """The C reader's cut of an over-long token: its first 1000 bytes,
+    """The C reader's cut of an over-long token: its first MAX_WORD_BYTES bytes,
     backed off (by at most 3) to a UTF-8 character boundary."""
-    k = _MAX_WORD
-    while k > _MAX_WORD - 3 and (raw[k] & 0xC0) == 0x80:
+    k = MAX_WORD_BYTES
+    while k > MAX_WORD_BYTES - 3 and (raw[k] & 0xC0) == 0x80:
         k -= 1
-    return raw[:_MAX_WORD] if (raw[k] & 0xC0) == 0x80 else raw[:k]
+    return raw[:MAX_WORD_BYTES] if (raw[k] & 0xC0) == 0x80 else raw[:k]
 
 
 def _tokens(data: bytes) -> list[str]:
@@ -67,11 +67,11 @@ def _tokens(data: bytes) -> list[str]:
         tokens = text.split()  # same split as the bytes: no other whitespace present
     else:
         tokens = [t.decode(ENCODING, ERRORS) for t in data.split()]
-    if len(data) > _MAX_WORD // 4 and tokens and max(map(len, tokens)) > _MAX_WORD // 4:
+    if len(data) > MAX_WORD_BYTES // 4 and tokens and max(map(len, tokens)) > MAX_WORD_BYTES // 4:
         for i, t in enumerate(tokens):
-            if len(t) > _MAX_WORD // 4:
+            if len(t) > MAX_WORD_BYTES // 4:
                 raw = t.encode(ENCODING, ERRORS)
-                if len(raw) > _MAX_WORD:
+                if len(raw) > MAX_WORD_BYTES:
                     tokens[i] = _cut(raw).decode(ENCODING, ERRORS)
     return tokens
 
@@ -103,8 +103,8 @@ def _sentences(f: IO, max_len: int, lines: bool, limit: int | None) -> Iterator[
         if not end_of_line and data[-1] not in _WS and data[-1] != 0:
             cut = max(data.rfind(bytes([c])) for c in _WS + b"\0") + 1
             carry, data = data[cut:], data[:cut]
-            if len(carry) > _MAX_WORD:
-                carry, skipping = carry[: _MAX_WORD + 1], True
+            if len(carry) > MAX_WORD_BYTES:
+                carry, skipping = carry[: MAX_WORD_BYTES + 1], True
         tokens = _tokens(data)
         if sentence:
             sentence.extend(tokens)

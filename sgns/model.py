@@ -206,8 +206,8 @@ class Word2Vec:
             f"min_count must be an integer >= 0, got {self.min_count!r}",
         )
         need(
-            is_int(self.negative) and 0 <= self.negative <= 63,
-            f"negative must be an integer in 0..63, got {self.negative!r}",
+            is_int(self.negative) and 0 <= self.negative <= _train.MAX_NEGATIVE,
+            f"negative must be an integer in 0..{_train.MAX_NEGATIVE}, got {self.negative!r}",
         )
         need(
             self.negative > 0 or self.hs == 1,

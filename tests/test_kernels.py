@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from sgns import _train
+from sgns import Word2Vec, _train
 
 # ---- float64 references ---------------------------------------------------------
 
@@ -509,3 +509,30 @@ def test_alias_sampler_single_and_degenerate():
 def test_alias_sampler_rejects_bad_weights(bad):
     with pytest.raises(ValueError):
         _train.alias_draws(bad, 10)
+
+
+# ---- limits shared by the C kernels and the Python layer ----------------------------------
+
+
+@pytest.mark.parametrize("n_out", [1, 2, 8, 9, 16, 17, 1 + _train.MAX_NEGATIVE])
+@pytest.mark.parametrize("d", [5, 37, 100])
+def test_batch_update_any_number_of_outputs_matches_reference(kernel, n_out, d):
+    """Up to 8 outputs are updated in place, more in groups of 8 through a
+    scratch buffer: both against the float64 reference, up to the most
+    negatives the kernels take."""
+    rng = np.random.default_rng(1000 * n_out + d)
+    inp, out = random_problem(rng, d, n_out, n_in=5)
+    weight = np.ones(n_out)
+    ref_in, ref_out = ref_batch_update(inp, out, 0.05, weight)
+    _train.batch_update(inp, out, 0.05)
+    np.testing.assert_allclose(inp, ref_in, atol=2e-6, rtol=1e-5)
+    np.testing.assert_allclose(out, ref_out, atol=2e-6, rtol=1e-5)
+
+
+def test_negative_bound_is_the_kernels():
+    """Word2Vec takes as many negatives as the kernels' output budget leaves
+    beside the longest planned Huffman path (csrc/kernels.h), no more."""
+    assert _train.MAX_NEGATIVE == 63
+    Word2Vec(negative=_train.MAX_NEGATIVE)
+    with pytest.raises(ValueError, match=f"0..{_train.MAX_NEGATIVE}"):
+        Word2Vec(negative=_train.MAX_NEGATIVE + 1)

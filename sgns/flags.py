@@ -169,6 +169,25 @@ def parse_tool_args(argv: list[str], n_min: int, n_max: int, usage: str) -> tupl
     return positional, binary
 
 
+ACCURACY_USAGE = (
+    "usage: sgns accuracy VECTORS QUESTIONS [THRESHOLD] [-binary 0|1]\n"
+    "  word2vec.c compute-accuracy: QUESTIONS is a file ('-' for stdin); THRESHOLD "
+    "(default 30000, 0 = all) limits the vocabulary to the most frequent words"
+)
+
+
+def parse_accuracy_args(argv: list[str]) -> tuple[tuple[str, str], int, bool | None]:
+    """`sgns accuracy`'s ((VECTORS, QUESTIONS), THRESHOLD, -binary)."""
+    args, binary = parse_tool_args(argv, 2, 3, ACCURACY_USAGE)
+    try:
+        threshold = int(args[2]) if len(args) > 2 else 30000
+    except ValueError:
+        raise UsageError(f"THRESHOLD must be an integer, got {args[2]!r}\n" + ACCURACY_USAGE) from None
+    if threshold < 0:
+        raise UsageError("THRESHOLD must be >= 0")
+    return (args[0], args[1]), threshold, binary
+
+
 # ---- sgns plot -------------------------------------------------------------------------------
 
 PLOT_USAGE = """Usage: sgns plot VEC word... [-output words.png] [-binary 0|1] [-analogy a:b,c:d] [-raw 1]

@@ -55,7 +55,7 @@ import numpy as np
 
 from sgns import formats
 from sgns.evaluation import compute_accuracy
-from sgns.flags import UsageError, parse_tool_args
+from sgns.flags import parse_accuracy_args, parse_tool_args
 from sgns.formats import is_binary_file
 from sgns.outputs import scratch_copy
 from sgns.vocab import ENCODING, ERRORS
@@ -304,24 +304,13 @@ def analogy_command(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[
 @_quiet_broken_pipe
 def accuracy_command(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
     """sgns accuracy VECTORS QUESTIONS [THRESHOLD] [-binary 0|1]."""
-    usage = (
-        "usage: sgns accuracy VECTORS QUESTIONS [THRESHOLD] [-binary 0|1]\n"
-        "  word2vec.c compute-accuracy: QUESTIONS is a file ('-' for stdin); THRESHOLD "
-        "(default 30000, 0 = all) limits the vocabulary to the most frequent words"
-    )
-    args, binary = parse_tool_args(argv, 2, 3, usage)
-    try:
-        threshold = int(args[2]) if len(args) > 2 else 30000
-    except ValueError:
-        raise UsageError(f"THRESHOLD must be an integer, got {args[2]!r}\n" + usage) from None
-    if threshold < 0:
-        raise UsageError("THRESHOLD must be >= 0")
+    (vectors, questions), threshold, binary = parse_accuracy_args(argv)
     stdin, stdout = _streams(stdin, stdout)
-    if args[1] == "-":
-        with scratch_copy(lambda: contextlib.nullcontext(stdin), prefix="sgns-questions-") as questions:
-            result = run_accuracy(args[0], questions, threshold, binary)
+    if questions == "-":
+        with scratch_copy(lambda: contextlib.nullcontext(stdin), prefix="sgns-questions-") as copy:
+            result = run_accuracy(vectors, copy, threshold, binary)
     else:
-        result = run_accuracy(args[0], args[1], threshold, binary)
+        result = run_accuracy(vectors, questions, threshold, binary)
     stdout.write(result.report().encode(ENCODING, "replace"))
     stdout.flush()
     return 0

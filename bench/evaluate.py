@@ -38,7 +38,7 @@ def evaluate_file(path: str, args) -> dict:
         acc = evaluation.compute_accuracy(kv, args.questions, threshold=args.threshold)
         out["compute_accuracy"] = dict(acc.to_dict(), seconds=time.perf_counter() - t0)
         if args.verbose:
-            print(acc.report(), file=sys.stderr)
+            print(acc.report(), end="", file=sys.stderr)
         t0 = time.perf_counter()
         score, sections = evaluation.evaluate_word_analogies(
             kv, args.questions, restrict_vocab=args.restrict_vocab

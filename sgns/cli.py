@@ -2,6 +2,10 @@
 
 sgns -train data.txt -output vec.bin -size 100 -window 5 -negative 5 -binary 1
 sgns demo
+
+One training command for one process or many: under mpirun -np N (N > 1,
+with mpi4py) the ranks train together through sgns.distributed, and rank 0
+prints and writes the outputs.
 """
 
 from __future__ import annotations
@@ -10,11 +14,13 @@ import os
 import sys
 import time
 import warnings
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from sgns.model import Word2Vec
+from sgns import distributed, formats, plot, tools
+from sgns.classes import word_classes, write_classes
+from sgns.flags import DEMO_FLAGS, UsageError, parse_flags, parse_train_flags
+from sgns.model import Word2Vec
+from sgns.version import __version__
+from sgns.vocab import Vocabulary
 
 USAGE = """sgns {version}: skip-gram word vectors, word2vec.c-compatible
 
@@ -58,105 +64,7 @@ Under mpirun -np N (needs mpi4py: pip install 'sgns[mpi]'; see sgns.distributed)
 """
 
 
-class UsageError(Exception):
-    pass
-
-
-@dataclass
-class Flag:
-    kind: type
-    default: object
-
-
-FLAGS = {
-    "train": Flag(str, None),
-    "output": Flag(str, None),
-    "size": Flag(int, 100),
-    "window": Flag(int, 5),
-    "sample": Flag(float, 1e-3),
-    "hs": Flag(int, 0),
-    "negative": Flag(int, 5),
-    "threads": Flag(int, None),
-    "iter": Flag(int, 5),
-    "min-count": Flag(int, 5),
-    "alpha": Flag(float, None),
-    "classes": Flag(int, 0),
-    "debug": Flag(int, 2),
-    "binary": Flag(int, 0),
-    "save-vocab": Flag(str, None),
-    "read-vocab": Flag(str, None),
-    "cbow": Flag(int, 0),
-    "min-alpha": Flag(float, 1e-4),
-    "seed": Flag(int, 1),
-    "shared-negatives": Flag(int, 1),
-    "ns-exponent": Flag(float, 0.75),
-}
-
-
-def parse_flags(argv: list[str], allowed=None) -> dict:
-    """word2vec.c style: '-name value' pairs. Unknown flags are errors."""
-    allowed = FLAGS if allowed is None else allowed
-    opts = {name: f.default for name, f in allowed.items()}
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if not arg.startswith("-") or arg in ("-", "--"):
-            raise UsageError(f"unexpected argument {arg!r}: options are '-name value' pairs")
-        name = arg.lstrip("-")
-        if name not in allowed:
-            raise UsageError(f"unknown option {arg!r} (see 'sgns -h')")
-        if i + 1 >= len(argv):
-            raise UsageError(f"option {arg!r} needs a value")
-        value = argv[i + 1]
-        try:
-            opts[name] = allowed[name].kind(value)
-        except ValueError:
-            raise UsageError(
-                f"option {arg!r} needs {allowed[name].kind.__name__} value, got {value!r}"
-            ) from None
-        i += 2
-    return opts
-
-
-def _refuse_unsupported(opts: dict) -> None:
-    if opts["cbow"] not in (0, 1):
-        raise UsageError("-cbow must be 0 or 1")
-    if opts["hs"] not in (0, 1):
-        raise UsageError("-hs must be 0 or 1")
-    if opts["classes"] < 0:
-        raise UsageError("-classes must be >= 0")
-    if opts["negative"] < 0 or (opts["negative"] == 0 and opts["hs"] == 0):
-        raise UsageError("-negative must be >= 1, or 0 with -hs 1")
-    if opts["binary"] not in (0, 1):
-        raise UsageError("-binary must be 0 or 1")
-    if opts["shared-negatives"] not in (0, 1):
-        raise UsageError("-shared-negatives must be 0 or 1")
-    check_output_paths(opts)
-
-
-def check_output_paths(opts: dict) -> None:
-    """Refuse an output path that cannot be written, or that names an input,
-    now rather than after hours of training."""
-    from sgns.outputs import check_output
-
-    if (
-        opts["output"]
-        and opts["save-vocab"]
-        and os.path.realpath(opts["output"]) == os.path.realpath(opts["save-vocab"])
-    ):
-        raise UsageError("-output and -save-vocab name the same file")
-    inputs = (opts["train"], opts["read-vocab"])
-    for flag in ("save-vocab", "output"):
-        if opts[flag]:
-            try:
-                check_output(opts[flag], label=f"-{flag}", inputs=inputs)
-            except OSError as e:
-                raise UsageError(e.strerror) from None
-            except ValueError as e:
-                raise UsageError(str(e)) from None
-
-
-class _ProgressLine:
+class ProgressLine:
     """word2vec.c's progress line on stderr: redrawn in place on a terminal,
     one line every 10% otherwise."""
 
@@ -195,8 +103,6 @@ def _have_tqdm() -> bool:
 
 def model_from_flags(opts: dict) -> "Word2Vec":
     """The untrained Word2Vec that parsed word2vec.c flags describe."""
-    from sgns.model import Word2Vec
-
     threads = opts["threads"] or os.cpu_count() or 1
     # word2vec.c: CBOW's default learning rate is 0.05, skip-gram's 0.025.
     alpha = opts["alpha"] if opts["alpha"] is not None else (0.05 if opts["cbow"] else 0.025)
@@ -218,81 +124,196 @@ def model_from_flags(opts: dict) -> "Word2Vec":
     )
 
 
-def train_command(argv: list[str]) -> int:
-    from sgns import formats
-    from sgns.vocab import Vocabulary
+class _OneProcess:
+    """The training command's steps in a single process."""
 
-    opts = parse_flags(argv)
-    _refuse_unsupported(opts)
-    if not opts["train"]:
-        raise UsageError("-train <file> is required")
-    debug = opts["debug"]
-    err = sys.stderr
-    model = model_from_flags(opts)
-    corpus = opts["train"]
-    if debug > 0:
-        err.write(f"Starting training using file {corpus}\n")
-    if opts["read-vocab"]:
-        words, counts, sentences = formats.read_vocab(opts["read-vocab"])
-        vocab = Vocabulary.from_counts(words, counts, min_count=opts["min-count"], corpus_sentences=sentences)
+    ranks = 1
+    root = True
+
+    def __init__(self, err):
+        self.err = err
+
+    def parse(self, argv: list[str]) -> dict:
+        return parse_train_flags(argv)
+
+    def where(self, model) -> str:
+        return ""
+
+    def build_vocab(self, model, opts: dict) -> None:
+        corpus = opts["train"]
+        if not opts["read-vocab"]:
+            model.build_vocab(corpus_file=corpus)
+            return
+        vocab = _read_vocab(opts)
         if not os.path.exists(corpus):
             raise FileNotFoundError(f"corpus file not found: {corpus!r}")
         model.build_vocab(vocab=vocab)
-    else:
-        model.build_vocab(corpus_file=corpus)
+
+    def on_root(self, what: str, fn) -> None:
+        fn()
+
+    def barrier(self) -> None:
+        pass
+
+    def train(self, model, opts: dict, progress) -> None:
+        model.train(corpus_file=opts["train"], progress=progress)
+
+    def summary(self, model) -> str:
+        """The end of the closing parenthesis of the "Trained ..." line."""
+        return ")"
+
+
+class _Ranks(_OneProcess):
+    """The training command's steps on each rank of an MPI launch: collective
+    vocabulary and training, rank 0 prints and writes."""
+
+    def __init__(self, comm):
+        self.comm = comm
+        self.ranks = comm.Get_size()
+        self.root = comm.Get_rank() == 0
+        super().__init__(sys.stderr if self.root else open(os.devnull, "w"))
+
+    def parse(self, argv: list[str]) -> dict:
+        return parse_train_flags(argv, mpi=True)
+
+    def where(self, model) -> str:
+        return f" on {self.ranks} MPI ranks x {model.workers} threads"
+
+    def build_vocab(self, model, opts: dict) -> None:
+        if opts["read-vocab"]:
+            distributed.build_vocab_from(model, opts["train"], lambda: _read_vocab(opts), comm=self.comm)
+        else:
+            distributed.build_vocab(model, opts["train"], comm=self.comm)
+
+    def on_root(self, what: str, fn) -> None:
+        if self.root:
+            with distributed.AbortOnError(self.comm, what):
+                fn()
+
+    def barrier(self) -> None:
+        self.comm.Barrier()
+
+    def train(self, model, opts: dict, progress) -> None:
+        distributed.train(
+            model,
+            opts["train"],
+            comm=self.comm,
+            progress=progress,
+            sync_words=opts["sync-words"],
+            sync=opts["sync"],
+            hot_rows=opts["hot-rows"],
+        )
+
+    def summary(self, model) -> str:
+        s = model.sync_stats
+        return (
+            f", {self.ranks} ranks); {s['syncs']} syncs of {s['bytes_per_sync'] / 1e6:.1f} MB, "
+            f"{s['seconds']:.2f}s in collectives"
+        )
+
+
+def _read_vocab(opts: dict) -> Vocabulary:
+    words, counts, sentences = formats.read_vocab(opts["read-vocab"])
+    return Vocabulary.from_counts(words, counts, min_count=opts["min-count"], corpus_sentences=sentences)
+
+
+def train_command(argv: list[str]) -> int:
+    """`sgns -train ...`: in this process, or across the ranks of mpirun -np N."""
+    comm = distributed.get_comm()  # None unless started by mpirun -np N (N > 1) with mpi4py
+    if comm is None:
+        return _train(_OneProcess(sys.stderr), argv)
+    run = _Ranks(comm)
+    try:
+        return _train_ranks(run, argv)
+    finally:
+        if run.err is not sys.stderr:
+            run.err.close()
+
+
+def _train_ranks(run: _Ranks, argv: list[str]) -> int:
+    """Every rank parses the same argv, so a usage error is the same
+    everywhere; so is an error raised by a collective step: every rank
+    returns the same status, rank 0 prints."""
+    try:
+        return _train(run, argv)
+    except UsageError as e:
+        if run.root:
+            print(f"sgns: {e}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, RuntimeError) as e:
+        if run.root:
+            print(f"sgns: error: {e}", file=sys.stderr)
+        return 1
+
+
+def _train(run: _OneProcess, argv: list[str]) -> int:
+    opts = run.parse(argv)
+    model = model_from_flags(opts)
+    debug, err = opts["debug"], run.err
+    if debug > 0:
+        err.write(f"Starting training using file {opts['train']}{run.where(model)}\n")
+    run.build_vocab(model, opts)
     vocab = model.vocab
     if debug > 0:
         err.write(f"Vocab size: {len(vocab)}\nWords in train file: {vocab.total_words}\n")
     if opts["save-vocab"]:
-        formats.write_vocab(opts["save-vocab"], vocab.words, vocab.counts.tolist(), vocab.corpus_sentences)
+        run.on_root(
+            "writing the vocabulary",
+            lambda: formats.write_vocab(
+                opts["save-vocab"], vocab.words, vocab.counts.tolist(), vocab.corpus_sentences
+            ),
+        )
     if not opts["output"]:
+        run.barrier()
         return 0
-    # On a terminal, a tqdm bar when tqdm is installed; otherwise (or with
-    # output to a file or pipe) word2vec.c's progress line.
-    line = _ProgressLine(err) if debug > 1 else None
-    bar = debug > 1 and err.isatty() and _have_tqdm()
     t0 = time.perf_counter()
-    status = 0
+    status = _train_until_done_or_interrupted(run, model, opts)
+    run.on_root("writing the output", lambda: _write_output(model, opts))
+    run.barrier()  # nobody exits before the file is in place (mpirun returns when all have)
+    if debug > 0:
+        words = sum(r.words for r in model.epoch_reports)
+        secs = time.perf_counter() - t0
+        rate = f"{words / max(secs, 1e-9):,.0f} words/s"
+        err.write(
+            f"Trained {words} words in {secs:.2f}s ({rate}{run.summary(model)}; wrote {opts['output']}\n"
+        )
+    return status
+
+
+def _train_until_done_or_interrupted(run: _OneProcess, model, opts: dict) -> int:
+    """Train with word2vec.c's progress line (or, on a terminal with tqdm, a
+    bar); on Ctrl-C keep what was trained. Returns 0, or 130 if interrupted."""
+    err, debug = run.err, opts["debug"]
+    line = ProgressLine(err) if debug > 1 and run.root else None
+    bar = run.ranks == 1 and debug > 1 and err.isatty() and _have_tqdm()
     try:
-        model.train(corpus_file=corpus, progress=True if bar else (line or False))
+        run.train(model, opts, True if bar else (line or False))
     except KeyboardInterrupt:
-        status = 130
         if line:
             line.end()
         err.write(
             f"interrupted: writing the vectors trained so far "
             f"({100.0 * model.words_done / max(1, model.total_train_words):.1f}% of training)\n"
         )
-    else:
-        if line:
-            line.end()
+        return 130
+    if line:
+        line.end()
+    return 0
+
+
+def _write_output(model, opts: dict) -> None:
     if opts["classes"]:
         # word2vec.c: with -classes K the output holds "word class" lines, not vectors.
-        from sgns.classes import word_classes, write_classes
-
         write_classes(opts["output"], model.wv, word_classes(model.wv, opts["classes"]))
     else:
         model.wv.save_word2vec_format(opts["output"], binary=bool(opts["binary"]))
-    if debug > 0:
-        words = sum(r.words for r in model.epoch_reports)
-        secs = time.perf_counter() - t0
-        err.write(
-            f"Trained {words} words in {secs:.2f}s ({words / max(secs, 1e-9):,.0f} words/s); "
-            f"wrote {opts['output']}\n"
-        )
-    return status
 
 
 def demo_command(argv: list[str]) -> int:
     """Train on the bundled King James Bible and show nearest neighbours."""
     from importlib import resources
 
-    from sgns.model import Word2Vec
-
-    opts = parse_flags(
-        argv,
-        {"epochs": Flag(int, 5), "threads": Flag(int, None), "size": Flag(int, 100), "seed": Flag(int, 1)},
-    )
+    opts = parse_flags(argv, DEMO_FLAGS)
     data = resources.files("sgns") / "data" / "kjv.txt.gz"
     print("sgns demo: skip-gram with negative sampling on the King James Bible (31,102 verses, 790k words)")
     with resources.as_file(data) as path:
@@ -326,10 +347,10 @@ def demo_command(argv: list[str]) -> int:
 
 COMMANDS = {
     "demo": demo_command,
-    "plot": lambda argv: __import__("sgns.plot").plot.plot_command(argv),
-    "distance": lambda argv: __import__("sgns.tools").tools.distance_command(argv),
-    "analogy": lambda argv: __import__("sgns.tools").tools.analogy_command(argv),
-    "accuracy": lambda argv: __import__("sgns.tools").tools.accuracy_command(argv),
+    "plot": plot.plot_command,
+    "distance": tools.distance_command,
+    "analogy": tools.analogy_command,
+    "accuracy": tools.accuracy_command,
 }
 
 
@@ -339,8 +360,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sgns import __version__
-
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help", "-help", "help"):
         print(USAGE.format(version=__version__, cpus=os.cpu_count()), end="")
@@ -354,10 +373,6 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = _show_warning
             if command is not None:
                 return command(argv[1:])
-            from sgns import distributed
-
-            if distributed.world_size() > 1:  # started by mpirun -np N (N > 1) with mpi4py
-                return distributed.train_command(argv)
             return train_command(argv)
     except UsageError as e:
         print(f"sgns: {e}", file=sys.stderr)

@@ -16,22 +16,19 @@ Memory is bounded whatever the line length: files are read in blocks of
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 import os
 import re
 from collections.abc import Iterator
 from typing import IO, Union
 
 from sgns._tokenize import MAX_WORD_BYTES
+from sgns.formats import open_maybe_compressed
 from sgns.vocab import ENCODING, ERRORS
 
 Source = Union[str, os.PathLike, IO]
 
 _BLOCK = 1 << 20
 _WS = b" \t\n\v\f\r"  # bytes.split() separators; NUL is mapped to a space
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 # Characters str.split() treats as whitespace but the C reader does not.
 _ASCII_OTHER_SPACE = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 _UNICODE_SPACE = re.compile("[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
@@ -40,8 +37,7 @@ _UNICODE_SPACE = re.compile("[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u
 def open_corpus(path: str | os.PathLike) -> IO[bytes]:
     """Open a corpus file for binary reading; .gz, .bz2 and .xz are
     decompressed on the fly (by extension)."""
-    opener = _OPENERS.get(os.path.splitext(os.fsdecode(os.fspath(path)))[1].lower(), open)
-    return opener(path, "rb")
+    return open_maybe_compressed(path)
 
 
 def _cut(raw: bytes) -> bytes:

@@ -64,7 +64,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from sgns import _tokenize, _train
+from sgns import runtime
+from sgns._tokenize import WordHash
+from sgns.formats import compressed_opener
+from sgns.model import TrainingPlan, Word2Vec
+from sgns.runtime import EpochReport
 from sgns.vocab import Vocabulary
 
 logger = logging.getLogger(__name__)
@@ -195,7 +199,7 @@ def require_comm(comm=None):
 # ---- error handling ----------------------------------------------------------
 
 
-class _Abort:
+class AbortOnError:
     """On an exception in one rank, print it and end the whole job with
     comm.Abort: the other ranks would otherwise wait in a collective forever
     (and MPI_Finalize may wait for them too). _Agreed errors, raised by every
@@ -274,26 +278,14 @@ def _rank_range(size: int, r: int, n: int) -> tuple[int, int]:
     return size * r // n, size * (r + 1) // n
 
 
-def _count_range(path, start: int, end: int, workers: int, max_vocab_size: int):
-    """Count path[start:end) on up to `workers` threads, merged in order."""
-    from sgns.model import _count_file_parallel
-
-    return _count_file_parallel(path, workers, max_vocab_size, start, end)
-
-
 def _check_corpus(comm, corpus_file) -> str:
     """Collective: every rank sees the same plain file of the same size."""
-    from sgns.model import _COMPRESSED
-
     path = os.fspath(corpus_file)
     error = None
     size = -1
     try:
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"corpus file not found: {os.fsdecode(path)!r}")
-        if os.path.isdir(path):
-            raise IsADirectoryError(f"corpus path is a directory: {os.fsdecode(path)!r}")
-        if os.path.splitext(os.fsdecode(path))[1].lower() in _COMPRESSED:
+        runtime.check_corpus_path(path)
+        if compressed_opener(path) is not None:
             raise ValueError(
                 f"distributed training reads byte ranges of a plain text file; "
                 f"decompress {os.fsdecode(path)!r} first"
@@ -329,16 +321,18 @@ def build_vocab(model, corpus_file, *, comm=None):
     order, filter (model.min_count, model.max_final_vocab), broadcast, and
     initialise model's weights identically on every rank. Returns model."""
     comm = require_comm(comm)
-    with _Abort(comm, "vocabulary building"):
+    with AbortOnError(comm, "vocabulary building"):
         path = _check_corpus(comm, corpus_file)
         r, n = comm.Get_rank(), comm.Get_size()
         size = os.path.getsize(path)
         start, end = _rank_range(size, r, n)
         t0 = time.perf_counter()
         if end > start:
-            table, tokens, lines, _ = _count_range(path, start, end, model.workers, model.max_vocab_size or 0)
+            table, tokens, lines, _ = runtime.count_file_parallel(
+                path, model.workers, model.max_vocab_size or 0, start, end
+            )
         else:
-            table, tokens, lines = _tokenize.WordHash(), 0, 0
+            table, tokens, lines = WordHash(), 0, 0
         local = (_pack_words(table.words()), table.counts(), len(table), tokens, lines)
         del table
         t_count = time.perf_counter() - t0
@@ -372,21 +366,39 @@ def build_vocab(model, corpus_file, *, comm=None):
         return model
 
 
+@_unwrap
+def build_vocab_from(model, corpus_file, load_vocab: Callable[[], Vocabulary], *, comm=None):
+    """Collective: the vocabulary from load_vocab() on every rank (say, from
+    a -read-vocab file) instead of counting corpus_file; an OSError or
+    ValueError in any rank is raised on every rank. Initialises model's
+    weights identically on every rank. Returns model."""
+    comm = require_comm(comm)
+    with AbortOnError(comm, "reading the vocabulary"):
+        error = vocab = None
+        try:
+            vocab = load_vocab()
+        except (OSError, ValueError) as e:
+            error = e
+        _agree(comm, error)
+        _check_corpus(comm, corpus_file)
+        model.build_vocab(vocab=vocab)
+        _assert_identical(comm, model, "initial weights")
+        return model
+
+
 def _merge_and_filter(model, path, size, parts):
-    table = _tokenize.WordHash(1 << 16)
+    table = WordHash(1 << 16)
     tokens = lines = 0
-    for blob, counts, n_words, t, l in parts:  # rank order: first-seen order of the file
+    for blob, counts, n_words, part_tokens, part_lines in parts:  # rank order: the file's first-seen order
         for w, c in zip(_unpack_words(blob, n_words), counts.tolist()):
             table.add(w, c)
-        tokens += t
-        lines += l
+        tokens += part_tokens
+        lines += part_lines
     if len(table) == 0:
         return ("error", f"the corpus is empty: no words in {os.fsdecode(path)!r}")
-    from sgns.model import _DecodedWords, _ends_with_newline
-
-    sentences = lines + (1 if size and not _ends_with_newline(path) else 0)
+    sentences = runtime.sentence_count(path, size, lines)
     vocab = Vocabulary.from_counts(
-        _DecodedWords(table),
+        runtime.DecodedWords(table),
         table.counts(),
         min_count=model.min_count,
         max_final_vocab=model.max_final_vocab,
@@ -578,19 +590,35 @@ def train(
     synchronised after every round (default HOT_ROWS). Each defaults to the
     model's attribute of the same name when it is set.
     model.sync_stats reports the traffic."""
-    from sgns.model import EpochReport, Progress, _make_reporter
-
     comm = require_comm(comm)
-    r, n = comm.Get_rank(), comm.Get_size()
     if model.vocab is None:
         raise RuntimeError("call build_vocab() before train()")
-    epochs = model.epochs if epochs is None else epochs
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
-    alpha0 = model.alpha if start_alpha is None else start_alpha
-    alpha1 = model.min_alpha if end_alpha is None else end_alpha
-    if not (alpha0 > 0 and 0 <= alpha1 <= alpha0):
-        raise ValueError("need start_alpha > 0 and 0 <= end_alpha <= start_alpha")
+    plan = model.training_plan(total_words, epochs, start_alpha, end_alpha, compute_loss, progress, callbacks)
+    settings = _sync_settings(model, comm.Get_size(), sync_words, sync, hot_rows)
+    with AbortOnError(comm, "training"):
+        path = _check_corpus(comm, corpus_file)
+        _assert_identical(comm, model, "models before training")
+        run = _Run(comm, model, plan, path, *settings)
+        examples, words, stopped, elapsed = run.train()
+    if stopped:
+        model.interrupted = True
+        if run.r == 0:
+            logger.warning(
+                "training interrupted after %d words (%.1f%% of the schedule); every "
+                "rank holds the same vectors, trained so far",
+                run.global_done,
+                100.0 * run.global_done / max(1, plan.total_words),
+            )
+        raise KeyboardInterrupt
+    if run.r == 0:
+        runtime.log_done(words, elapsed)
+    runtime.call_callbacks(model, plan.callbacks, "on_train_end")
+    return examples, words
+
+
+def _sync_settings(model, n: int, sync_words, sync, hot_rows) -> tuple[int, str, int]:
+    """(sync_words, sync, hot_rows): the arguments, else the model's
+    attributes, else the defaults for n ranks; checked."""
     sync_words = int(sync_words or getattr(model, "sync_words", None) or default_sync_words(n))
     if sync_words < 1:
         raise ValueError(f"sync_words must be >= 1, got {sync_words}")
@@ -600,271 +628,171 @@ def train(
     hot_rows = int(hot_rows or getattr(model, "hot_rows", None) or HOT_ROWS)
     if hot_rows < 1:
         raise ValueError(f"hot_rows must be >= 1, got {hot_rows}")
-    compute_loss = model.compute_loss if compute_loss is None else compute_loss
-    progress = model.progress if progress is None else progress
-    callbacks = model.callbacks + list(callbacks)
-    if not model.wv.vectors.flags.writeable:
-        raise ValueError(
-            "the vectors are read-only (loaded with mmap='r'); load with mmap=None or 'c' to train"
-        )
+    return sync_words, sync, hot_rows
 
-    with _Abort(comm, "training"):
-        path = _check_corpus(comm, corpus_file)
-        _assert_identical(comm, model, "models before training")
-        per_epoch = (
-            int(total_words) if total_words is not None else (model.epoch_words or model.vocab.total_words)
-        )
-        total = per_epoch * epochs
-        model.total_train_words = total
+
+class _Run:
+    """One distributed train() on this rank: its byte range cut into one
+    shard per thread, trained in rounds with a synchronisation after each.
+    Every rank cuts its range into the same number of rounds, so the
+    collectives always match."""
+
+    def __init__(self, comm, model, plan: TrainingPlan, path, sync_words: int, sync: str, hot_rows: int):
+        self.comm, self.model, self.plan = comm, model, plan
+        self.r, self.n = comm.Get_rank(), comm.Get_size()
+        self.sync_words, self.sync, self.hot_rows = sync_words, sync, hot_rows
+        model.total_train_words = plan.total_words
         model.interrupted = False
-        workers = model.workers
-        # The same number of rounds on every rank, so the collectives match.
-        rounds = max(1, round(per_epoch / (n * sync_words)))
+        self.rounds = max(1, round(plan.per_epoch / (self.n * sync_words)))
         size = os.path.getsize(path)
-        start, end = _rank_range(size, r, n)
-        threads = max(1, min(workers, (end - start) // 4096 or 1))
-        bounds = [start + (end - start) * k // threads for k in range(threads + 1)]
-        keep = model.vocab.keep_probabilities(model.sample)
-        noise = model.vocab.noise_weights(model.ns_exponent)
-        vocab_table = _tokenize.WordHash.from_words(model.vocab.raw_words())
-        ids_bytes = 4 * (per_epoch + model.vocab.corpus_sentences) / n
-        cache = [None] * threads if epochs > 1 and ids_bytes <= model.corpus_cache_mb * 2**20 else None
-        syncer = _Sync(comm, model, sync, hot_rows)
+        start, end = _rank_range(size, self.r, self.n)
+        threads = max(1, min(model.workers, (end - start) // 4096 or 1))
+        ids_bytes = 4 * (plan.per_epoch + model.vocab.corpus_sentences) / self.n
+        cached = plan.epochs > 1 and ids_bytes <= model.corpus_cache_mb * 2**20
+        self.shards = runtime.FileShards(
+            path,
+            WordHash.from_words(model.vocab.raw_words()),
+            runtime.split_range(start, end, threads),
+            model.max_sentence_length,
+            [None] * threads if cached else None,
+        )
+        self.syncer = _Sync(comm, model, sync, hot_rows)
         # The trainer of a round sees 1/N of the schedule: its counter starts
         # at global/N and counts this rank's words, so its learning rate is
         # alpha0 - (alpha0 - min_alpha) * (global + N * local) / total.
-        sched_total = max(1, -(-total // n))
+        self.sched_total = max(1, -(-plan.total_words // self.n))
+        self.trainer = model.make_trainer(plan, self.sched_total)
+        self.settable = _settable_words_done(self.trainer)
+        report = runtime.make_reporter(plan.progress, model.workers) if self.r == 0 else None
+        self.ticker = runtime.ProgressTicker(report, plan.epochs, plan.total_words, self.n * model.workers)
+        self.global_done = 0
 
-        def new_trainer(global_done: int):
-            return _train.Trainer(
-                model.wv.vectors,
-                model.syn1neg if model.negative else None,
-                keep,
-                noise,
-                window=model.window,
-                negative=model.negative,
-                alpha=alpha0,
-                min_alpha=alpha1,
-                total_words=sched_total,
-                syn1=model.syn1 if model.hs else None,
-                huffman=model._huffman,
-                sg=bool(model.sg),
-                cbow_mean=bool(model.cbow_mean),
-                shared_negatives=model.window_batched,
-                compute_loss=compute_loss,
-                max_sentence=model.max_sentence_length,
-                words_done=global_done // n,
-            )
+    def tick(self, epoch: int, global_words: int, alpha: float, force: bool = False) -> None:
+        """Progress reports and log lines, on rank 0 only."""
+        if self.r == 0:
+            self.ticker(epoch, global_words, alpha, force)
 
-        trainer = new_trainer(0)
-        settable = _settable_words_done(trainer)
+    def round_trainer(self):
+        """The trainer for the next round, its counter at global/N: set in
+        place when Trainer.words_done has a setter, else a new Trainer
+        (which rebuilds the noise table: O(V) per round)."""
+        if self.settable:
+            self.trainer.words_done = self.global_done // self.n
+            return self.trainer
+        return self.model.make_trainer(self.plan, self.sched_total, self.global_done // self.n)
 
-        def round_trainer(global_done: int):
-            """The trainer for the next round, its counter at global/N: set in
-            place when Trainer.words_done has a setter, else a new Trainer
-            (which rebuilds the noise table: O(V) per round)."""
-            if settable:
-                trainer.words_done = global_done // n
-                return trainer
-            return new_trainer(global_done)
-
-        report_fn = _make_reporter(progress, workers) if r == 0 else None
-        next_report = [0.0, 0.0]  # progress callable (0.5 s), log line (1 s)
-
-        def tick(epoch: int, global_words: int, alpha: float, force: bool = False) -> None:
-            """On rank 0: the progress callable twice a second, gensim's
-            PROGRESS log line once a second."""
-            if r != 0:
-                return
-            now = time.perf_counter()
-            due_report = force or now >= next_report[0]
-            due_log = now >= next_report[1] and not force
-            if not (due_report or due_log):
-                return
-            rate = global_words / max(now - t_start, 1e-9)
-            frac = min(1.0, global_words / max(1, total))
-            if due_report and report_fn is not None:
-                report_fn(Progress(epoch + 1, epochs, frac, alpha, rate, rate / (n * workers)))
-                next_report[0] = now + 0.5
-            if due_log:
-                logger.info(
-                    "EPOCH %d - PROGRESS: at %.2f%% examples, %.0f words/s, alpha %.6f",
-                    epoch + 1,
-                    100.0 * frac,
-                    rate,
-                    alpha,
-                )
-                next_report[1] = now + 1.0
-
-        if r == 0:
-            logger.info(
-                "distributed training over %d ranks x %d threads: %d words per epoch, "
-                "%d epochs, %d rounds per epoch (sync every ~%d words per rank, "
-                "sync=%s, %d hot rows, %.1f MB of weights)",
-                n,
-                workers,
-                per_epoch,
-                epochs,
-                rounds,
-                sync_words,
-                sync,
-                hot_rows,
-                sum(m.nbytes for m, _ in syncer.parts) / 1e6,
-            )
-        _call(model, callbacks, "on_train_begin")
+    def train(self) -> tuple[int, int, bool, float]:
+        """Every epoch, every round; returns (examples, words, stopped, seconds)."""
+        model, plan = self.model, self.plan
+        if self.r == 0:
+            self._log_start()
+        runtime.call_callbacks(model, plan.callbacks, "on_train_begin")
         examples = words = 0
-        global_done = 0
         stopped = False
         t_start = time.perf_counter()
         with _StopFlag() as stop:
-            for epoch in range(epochs):
-                _call(model, callbacks, "on_epoch_begin")
-                t0 = time.perf_counter()
-                ep = EpochReport(epoch + 1)
-                loss = 0.0
-                for rnd in range(rounds):
-                    trainer = round_trainer(global_done)
-                    stop.trainer = trainer
-                    if stop.set:
-                        trainer.request_stop()
-                    w_local, x_local, l_local = _round(
-                        model, trainer, path, vocab_table, bounds, cache, epoch, rnd, rounds, r, n, tick
-                    )
-                    stop.trainer = None
-                    loss += l_local
-                    counts = np.array([w_local, x_local, int(stop.set or trainer.stopped)], dtype=np.int64)
-                    _allreduce_sum(comm, counts)
-                    syncer(full=rnd == rounds - 1 or bool(counts[2]))
-                    global_done += int(counts[0])
-                    tick(epoch, global_done, trainer.alpha)
-                    ep.words += int(counts[0])
-                    ep.examples += int(counts[1])
-                    if counts[2]:
-                        stopped = True
-                        break
-                model.wv.norms = None
-                if compute_loss:
-                    lossbuf = np.array([loss], dtype=np.float64)
-                    _allreduce_sum(comm, lossbuf)
-                    ep.loss = float(lossbuf[0])
-                ep.seconds = time.perf_counter() - t0
-                model.epoch_reports.append(ep)
-                model.words_done = global_done
+            for epoch in range(plan.epochs):
+                runtime.call_callbacks(model, plan.callbacks, "on_epoch_begin")
+                ep, stopped = self._epoch(epoch, stop)
                 examples += ep.examples
                 words += ep.words
-                if r == 0:
-                    logger.info(
-                        "EPOCH %d: training on %d words (%d examples) over %d ranks took "
-                        "%.1fs, %.0f words/s%s",
-                        epoch + 1,
-                        ep.words,
-                        ep.examples,
-                        n,
-                        ep.seconds,
-                        ep.words / max(ep.seconds, 1e-9),
-                        f", loss {ep.loss:.6g}" if compute_loss else "",
-                    )
                 if stopped:
                     break
-                _call(model, callbacks, "on_epoch_end")
+                runtime.call_callbacks(model, plan.callbacks, "on_epoch_end")
         if not stopped:
-            tick(epochs - 1, global_done, alpha1, force=True)
-        model.sync_stats = syncer.stats()
+            self.tick(plan.epochs - 1, self.global_done, plan.alpha1, force=True)
+        model.sync_stats = self.syncer.stats()
         elapsed = time.perf_counter() - t_start
-        if r == 0:
-            s = model.sync_stats
-            logger.info(
-                "synchronised %d times: %.1f MB per sync (%.0f%% of the rows), %.2fs in "
-                "collectives (%.0f%% of %.1fs)",
-                s["syncs"],
-                s["bytes_per_sync"] / 1e6,
-                100 * s["row_fraction"],
-                s["seconds"],
-                100 * s["seconds"] / max(elapsed, 1e-9),
-                elapsed,
-            )
-    if stopped:
-        model.interrupted = True
-        if r == 0:
-            logger.warning(
-                "training interrupted after %d words (%.1f%% of the schedule); every "
-                "rank holds the same vectors, trained so far",
-                global_done,
-                100.0 * global_done / max(1, total),
-            )
-        raise KeyboardInterrupt
-    if r == 0:
-        logger.info(
-            "training on %d words took %.1fs, %.0f effective words/s",
-            words,
-            elapsed,
-            words / max(elapsed, 1e-9),
-        )
-    _call(model, callbacks, "on_train_end")
-    return examples, words
+        if self.r == 0:
+            self._log_sync(elapsed)
+        return examples, words, stopped, elapsed
 
+    def _epoch(self, epoch: int, stop) -> tuple[EpochReport, bool]:
+        t0 = time.perf_counter()
+        ep = EpochReport(epoch + 1)
+        loss = 0.0
+        stopped = False
+        for rnd in range(self.rounds):
+            counts, round_loss = self._round(epoch, rnd, stop)
+            loss += round_loss
+            ep.words += int(counts[0])
+            ep.examples += int(counts[1])
+            if counts[2]:
+                stopped = True
+                break
+        self.model.wv.norms = None
+        if self.plan.compute_loss:
+            lossbuf = np.array([loss], dtype=np.float64)
+            _allreduce_sum(self.comm, lossbuf)
+            ep.loss = float(lossbuf[0])
+        ep.seconds = time.perf_counter() - t0
+        self.model.epoch_reports.append(ep)
+        self.model.words_done = self.global_done
+        if self.r == 0:
+            runtime.log_epoch(ep, self.plan.compute_loss, f" over {self.n} ranks")
+        return ep, stopped
 
-def _round(model, trainer, path, vocab_table, bounds, cache, epoch, rnd, rounds, r, n, tick):
-    """This rank's threads train round `rnd` of their byte ranges; returns
-    (words, examples, loss) of this rank. tick(epoch, global words, alpha)
-    reports progress while they run."""
-    from sgns.model import _run_in_threads, _seed
-
-    threads = len(bounds) - 1
-    results: list = [None] * threads
-
-    def work(k: int) -> None:
-        try:
-            seed = _seed(model.seed, epoch, (r * threads + k) * rounds + rnd)
-            a, b = bounds[k], bounds[k + 1]
-            if cache is None:
-                lo = a + (b - a) * rnd // rounds
-                hi = a + (b - a) * (rnd + 1) // rounds
-                results[k] = trainer.train_file(path, lo, hi, vocab_table, seed)
-                return
-            if cache[k] is None:
-                ids = _train.encode_file(
-                    path, a, b, vocab_table, model.max_sentence_length, stop=trainer.stop_flag
-                )
-                if ids is None:  # stopped while encoding
-                    results[k] = (0, 0, 0.0, True)
-                    return
-                cache[k] = ids
-            ids = cache[k]
-            lo = len(ids) * rnd // rounds
-            hi = len(ids) * (rnd + 1) // rounds
-            results[k] = trainer.train_ids(ids[lo:hi], seed)
-        except BaseException as e:  # re-raised by the main thread
-            results[k] = e
+    def _round(self, epoch: int, rnd: int, stop) -> tuple[np.ndarray, float]:
+        """This rank's threads train round `rnd` of their shards, then the
+        ranks add up their counts and synchronise the weights. Returns the
+        global (words, examples, stop) counts and this rank's loss."""
+        trainer = self.round_trainer()
+        stop.trainer = trainer
+        if stop.set:
             trainer.request_stop()
+        first = self.r * self.shards.threads
+        tasks, results = self.shards.tasks(
+            trainer,
+            lambda k: runtime.part_seed(self.model.seed, epoch, (first + k) * self.rounds + rnd),
+            f"sgns-rank{self.r}-worker",
+            rnd,
+            self.rounds,
+        )
+        # The counter holds global/N + this rank's words of the round; the other
+        # ranks go about as fast. A Ctrl-C lands here only when no handler could
+        # be installed (not the main thread).
+        runtime.run_in_threads(
+            tasks,
+            tick=lambda: self.tick(epoch, self.n * trainer.words_done, trainer.alpha),
+            on_interrupt=trainer.request_stop,
+        )
+        local = runtime.collect(epoch, results)
+        stop.trainer = None
+        counts = np.array([local.words, local.examples, int(stop.set or trainer.stopped)], dtype=np.int64)
+        _allreduce_sum(self.comm, counts)
+        self.syncer(full=rnd == self.rounds - 1 or bool(counts[2]))
+        self.global_done += int(counts[0])
+        self.tick(epoch, self.global_done, trainer.alpha)
+        return counts, local.loss
 
-    # The counter holds global/N + this rank's words of the round; the other
-    # ranks go about as fast. A Ctrl-C lands here only when no handler could
-    # be installed (not the main thread).
-    tasks = [(f"sgns-rank{r}-worker-{k}", functools.partial(work, k)) for k in range(threads)]
-    _run_in_threads(
-        tasks,
-        tick=lambda: tick(epoch, n * trainer.words_done, trainer.alpha),
-        on_interrupt=trainer.request_stop,
-    )
-    words = examples = 0
-    loss = 0.0
-    for res in results:
-        if isinstance(res, BaseException):
-            raise res
-        if res is None:
-            continue
-        words += res[0]
-        examples += res[1]
-        loss += res[2]
-    return words, examples, loss
+    def _log_start(self) -> None:
+        logger.info(
+            "distributed training over %d ranks x %d threads: %d words per epoch, "
+            "%d epochs, %d rounds per epoch (sync every ~%d words per rank, "
+            "sync=%s, %d hot rows, %.1f MB of weights)",
+            self.n,
+            self.model.workers,
+            self.plan.per_epoch,
+            self.plan.epochs,
+            self.rounds,
+            self.sync_words,
+            self.sync,
+            self.hot_rows,
+            sum(m.nbytes for m, _ in self.syncer.parts) / 1e6,
+        )
 
-
-def _call(model, callbacks, event: str) -> None:
-    for cb in callbacks:
-        fn = getattr(cb, event, None)
-        if fn is not None:
-            fn(model)
+    def _log_sync(self, elapsed: float) -> None:
+        s = self.model.sync_stats
+        logger.info(
+            "synchronised %d times: %.1f MB per sync (%.0f%% of the rows), %.2fs in "
+            "collectives (%.0f%% of %.1fs)",
+            s["syncs"],
+            s["bytes_per_sync"] / 1e6,
+            100 * s["row_fraction"],
+            s["seconds"],
+            100 * s["seconds"] / max(elapsed, 1e-9),
+            elapsed,
+        )
 
 
 def fit(
@@ -879,8 +807,6 @@ def fit(
     """Word2Vec(corpus_file=..., **kwargs) trained across the MPI ranks of
     comm (default COMM_WORLD); every rank returns the same model. Outside an
     MPI launch it is plain single-process Word2Vec."""
-    from sgns.model import Word2Vec
-
     if comm is None and get_comm() is None:
         return Word2Vec(corpus_file=corpus_file, **kwargs)
     model = Word2Vec(**kwargs)
@@ -889,144 +815,9 @@ def fit(
     return model
 
 
-# ---- command line ------------------------------------------------------------
+def active() -> bool:
+    """Whether this process is one of 2+ MPI ranks (then Word2Vec(distributed="mpi") trains here)."""
+    return world_size() >= 2
 
 
-def train_command(argv: list[str], comm=None) -> int:
-    """`mpirun -np N sgns -train ... -output ...`: the word2vec.c flags of
-    sgns.cli plus -sync-words N (per rank; default 100000 for 2 ranks,
-    40000 / ranks for more), -sync sum|mean and -hot-rows N (1024). Rank 0
-    prints and writes the outputs (atomically); all ranks return the same
-    status."""
-    from sgns import cli, formats
-
-    comm = require_comm(comm)
-    r, n = comm.Get_rank(), comm.Get_size()
-    err = sys.stderr if r == 0 else open(os.devnull, "w")
-    flags = dict(
-        cli.FLAGS,
-        **{
-            "sync-words": cli.Flag(int, default_sync_words(n)),
-            "sync": cli.Flag(str, "sum"),
-            "hot-rows": cli.Flag(int, HOT_ROWS),
-        },
-    )
-    try:
-        # Every rank parses the same argv: a usage error is the same everywhere.
-        opts = cli.parse_flags(argv, flags)
-        cli._refuse_unsupported(opts)
-        if not opts["train"]:
-            raise cli.UsageError("-train <file> is required")
-        if opts["sync-words"] < 1:
-            raise cli.UsageError("-sync-words must be >= 1")
-        if opts["hot-rows"] < 1:
-            raise cli.UsageError("-hot-rows must be >= 1")
-        if opts["sync"] not in SYNC_MODES:
-            raise cli.UsageError(f"-sync must be one of {', '.join(SYNC_MODES)}")
-        debug = opts["debug"]
-        model = cli.model_from_flags(opts)
-        threads = model.workers
-    except cli.UsageError as e:
-        if r == 0:
-            print(f"sgns: {e}", file=sys.stderr)
-        return 2
-    except ValueError as e:
-        if r == 0:
-            print(f"sgns: error: {e}", file=sys.stderr)
-        return 1
-    corpus = opts["train"]
-    status = 0
-    try:
-        if debug > 0:
-            err.write(f"Starting training using file {corpus} on {n} MPI ranks x {threads} threads\n")
-        if opts["read-vocab"]:
-            with _Abort(comm, "reading the vocabulary"):
-                error = None
-                try:
-                    words, counts, sentences = formats.read_vocab(opts["read-vocab"])
-                    vocab = Vocabulary.from_counts(
-                        words, counts, min_count=opts["min-count"], corpus_sentences=sentences
-                    )
-                except (OSError, ValueError) as e:
-                    error = e
-                _agree(comm, error)
-                _check_corpus(comm, corpus)
-                model.build_vocab(vocab=vocab)
-                _assert_identical(comm, model, "initial weights")
-        else:
-            build_vocab(model, corpus, comm=comm)
-        vocab = model.vocab
-        if debug > 0:
-            err.write(f"Vocab size: {len(vocab)}\nWords in train file: {vocab.total_words}\n")
-        if opts["save-vocab"] and r == 0:
-            with _Abort(comm, "writing the vocabulary"):
-                formats.write_vocab(
-                    opts["save-vocab"], vocab.words, vocab.counts.tolist(), vocab.corpus_sentences
-                )
-        if not opts["output"]:
-            comm.Barrier()
-            return 0
-        line = cli._ProgressLine(err) if debug > 1 and r == 0 else None
-        t0 = time.perf_counter()
-        try:
-            train(
-                model,
-                corpus,
-                comm=comm,
-                progress=line or False,
-                sync_words=opts["sync-words"],
-                sync=opts["sync"],
-                hot_rows=opts["hot-rows"],
-            )
-        except KeyboardInterrupt:
-            status = 130
-            if line:
-                line.end()
-            err.write(
-                f"interrupted: writing the vectors trained so far "
-                f"({100.0 * model.words_done / max(1, model.total_train_words):.1f}% of training)\n"
-            )
-        else:
-            if line:
-                line.end()
-        if r == 0:
-            with _Abort(comm, "writing the output"):
-                if opts["classes"]:
-                    from sgns.classes import word_classes, write_classes
-
-                    write_classes(opts["output"], model.wv, word_classes(model.wv, opts["classes"]))
-                else:
-                    model.wv.save_word2vec_format(opts["output"], binary=bool(opts["binary"]))
-        # Nobody exits before the file is in place (mpirun returns when all have).
-        comm.Barrier()
-        if debug > 0:
-            words = sum(rep.words for rep in model.epoch_reports)
-            secs = time.perf_counter() - t0
-            s = model.sync_stats
-            err.write(
-                f"Trained {words} words in {secs:.2f}s ({words / max(secs, 1e-9):,.0f} words/s, "
-                f"{n} ranks); {s['syncs']} syncs of {s['bytes_per_sync'] / 1e6:.1f} MB, "
-                f"{s['seconds']:.2f}s in collectives; wrote {opts['output']}\n"
-            )
-        return status
-    except (_Agreed, OSError, ValueError, RuntimeError) as e:  # raised alike by every rank
-        if r == 0:
-            print(f"sgns: error: {e.error if isinstance(e, _Agreed) else e}", file=sys.stderr)
-        return 1
-    finally:
-        if err is not sys.stderr:
-            err.close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """python -m sgns.distributed -train ... (also works without the cli hook)."""
-    from sgns import cli
-
-    argv = sys.argv[1:] if argv is None else argv
-    if get_comm() is None:
-        return cli.main(argv)
-    return train_command(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+runtime.register_backend("mpi", sys.modules[__name__])

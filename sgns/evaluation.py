@@ -175,7 +175,24 @@ def evaluate_word_analogies(
         os.fspath(analogies_path),
     )
 
-    # Pass 1: parse the file; keep each section's items in file order.
+    sections, items, quads, idx, oov, n_quadruplets = _read_analogies(
+        analogies_path, ok_vocab, case_insensitive, dummy4unknown
+    )
+    correct = _solve_gensim(vectors, keys, forms, variants, quads, idx, n_ok, case_insensitive, block_size)
+
+    total = _fill_sections(sections, items, quads, correct)
+    if n_quadruplets:
+        logger.info("Quadruplets with out-of-vocabulary words: %.1f%%", 100.0 * oov / n_quadruplets)
+    score = _section_score(total)
+    sections.append(total)
+    return score, sections
+
+
+def _read_analogies(analogies_path, ok_vocab: dict[str, int], case_insensitive: bool, dummy4unknown: bool):
+    """Parse an analogy file: its sections (dicts to fill), each section's
+    items in file order (("q", question id) or ("oov", quad)), the questions
+    (quads) and their (a, b, c) rows, and the out-of-vocabulary and total
+    question counts."""
     sections: list[dict[str, Any]] = []
     items: list[list[tuple[Any, ...]]] = []  # per section: ("q", question id) or ("oov", quad)
     quads: list[tuple[str, str, str, str]] = []
@@ -209,8 +226,12 @@ def evaluate_word_analogies(
             quads.append(quad)
             idx.append((ok_vocab[quad[0]], ok_vocab[quad[1]], ok_vocab[quad[2]]))
 
-    correct = _solve_gensim(vectors, keys, forms, variants, quads, idx, n_ok, case_insensitive, block_size)
+    return sections, items, quads, idx, oov, n_quadruplets
 
+
+def _fill_sections(sections: list[dict[str, Any]], items, quads, correct) -> dict[str, Any]:
+    """Sort each section's questions into correct and incorrect (OOV ones
+    incorrect) and return the "Total accuracy" section."""
     for section, section_items in zip(sections, items):
         for kind, value in section_items:
             if kind == "oov":
@@ -226,11 +247,7 @@ def evaluate_word_analogies(
         "correct": list(itertools.chain.from_iterable(s["correct"] for s in sections)),
         "incorrect": list(itertools.chain.from_iterable(s["incorrect"] for s in sections)),
     }
-    if n_quadruplets:
-        logger.info("Quadruplets with out-of-vocabulary words: %.1f%%", 100.0 * oov / n_quadruplets)
-    score = _section_score(total)
-    sections.append(total)
-    return score, sections
+    return total
 
 
 def _gensim_query(vectors, norms, ia, ib, ic) -> np.ndarray:
@@ -426,6 +443,30 @@ def evaluate_word_pairs(
     keys = list(kv.index_to_key)
     vectors = _vectors(kv)
     _, ok_vocab = _ok_vocab(keys, restrict_vocab, case_insensitive)
+    gold, rows, oov = _read_pairs(pairs_path, delimiter, ok_vocab, case_insensitive, dummy4unknown, encoding)
+    if not gold:
+        raise ValueError(
+            f"No valid similarity judgements found in {os.fspath(pairs_path)}: either "
+            "invalid format or all are out-of-vocabulary"
+        )
+    model = _pair_cosines(vectors, rows)
+    gold_arr = np.asarray(gold, dtype=np.float64)
+    result_pearson = pearson(gold_arr, model)
+    result_spearman = spearman(gold_arr, model)
+    oov_ratio = 100.0 * oov / (len(gold) if dummy4unknown else len(gold) + oov)
+    logger.info("Pearson correlation coefficient against %s: %.4f", os.fspath(pairs_path), result_pearson[0])
+    logger.info(
+        "Spearman rank-order correlation coefficient against %s: %.4f",
+        os.fspath(pairs_path),
+        result_spearman[0],
+    )
+    logger.info("Pairs with unknown words ratio: %.1f%%", oov_ratio)
+    return result_pearson, result_spearman, oov_ratio
+
+
+def _read_pairs(pairs_path, delimiter, ok_vocab, case_insensitive, dummy4unknown, encoding):
+    """The human scores, the (a, b) rows of each pair ((-1, -1) for a dummy)
+    and the number of pairs with an unknown word."""
     gold: list[float] = []
     rows: list[tuple[int, int]] = []  # (-1, -1) for a dummy pair
     oov = 0
@@ -452,11 +493,11 @@ def evaluate_word_pairs(
                 continue
             gold.append(score)
             rows.append((ok_vocab[a], ok_vocab[b]))
-    if not gold:
-        raise ValueError(
-            f"No valid similarity judgements found in {os.fspath(pairs_path)}: either "
-            "invalid format or all are out-of-vocabulary"
-        )
+    return gold, rows, oov
+
+
+def _pair_cosines(vectors: np.ndarray, rows: list[tuple[int, int]]) -> np.ndarray:
+    """Cosine of each (a, b) pair of rows; 0.0 for a dummy (-1, -1) pair."""
     pairs = np.asarray(rows, dtype=np.intp).reshape(-1, 2)
     known = pairs[:, 0] >= 0
     model = np.zeros(len(pairs), dtype=np.float64)
@@ -467,18 +508,7 @@ def evaluate_word_pairs(
             va = va / np.linalg.norm(va, axis=1, keepdims=True)
             vb = vb / np.linalg.norm(vb, axis=1, keepdims=True)
         model[known] = np.einsum("ij,ij->i", va, vb)
-    gold_arr = np.asarray(gold, dtype=np.float64)
-    result_pearson = pearson(gold_arr, model)
-    result_spearman = spearman(gold_arr, model)
-    oov_ratio = 100.0 * oov / (len(gold) if dummy4unknown else len(gold) + oov)
-    logger.info("Pearson correlation coefficient against %s: %.4f", os.fspath(pairs_path), result_pearson[0])
-    logger.info(
-        "Spearman rank-order correlation coefficient against %s: %.4f",
-        os.fspath(pairs_path),
-        result_spearman[0],
-    )
-    logger.info("Pairs with unknown words ratio: %.1f%%", oov_ratio)
-    return result_pearson, result_spearman, oov_ratio
+    return model
 
 
 # ---- word2vec.c's compute-accuracy ----------------------------------------------
@@ -560,28 +590,40 @@ class AccuracyResult:
         }
 
     def report(self) -> str:
-        """Text in the layout of word2vec.c's compute-accuracy output."""
+        """word2vec.c compute-accuracy's stdout, byte for byte, quirks
+        included: percentages computed in float32, a section in which no
+        question could be asked prints "(0 / 1)", an accuracy over no
+        questions prints "-nan", questions before the first section header
+        are counted but get no lines of their own."""
         lines = []
         correct = seen = sem_c = sem_s = syn_c = syn_s = 0
-        for s in self.sections:
+        for k, s in enumerate(self.sections):
             correct += s.correct
             seen += s.seen
             if s.semantic:
                 sem_c, sem_s = sem_c + s.correct, sem_s + s.seen
             else:
                 syn_c, syn_s = syn_c + s.correct, syn_s + s.seen
+            if k == 0 and s.name == "":
+                continue  # questions before the first header: counted, never printed
+            asked = s.seen or 1  # compute-accuracy's guard against 0 / 0
             lines.append(f"{s.name}:")
-            lines.append(f"ACCURACY TOP1: {100 * s.accuracy:.2f} %  ({s.correct} / {s.seen})")
+            lines.append(f"ACCURACY TOP1: {_f32_pct(s.correct, asked)} %  ({s.correct} / {asked})")
             lines.append(
-                f"Total accuracy: {_pct(correct, seen)} %   Semantic accuracy: "
-                f"{_pct(sem_c, sem_s)} %   Syntactic accuracy: {_pct(syn_c, syn_s)} % "
+                f"Total accuracy: {_f32_pct(correct, seen)} %   Semantic accuracy: "
+                f"{_f32_pct(sem_c, sem_s)} %   Syntactic accuracy: {_f32_pct(syn_c, syn_s)} % "
             )
-        lines.append(f"Questions seen / total: {self.seen} {self.total}   {100 * self.seen_ratio:.2f} % ")
-        return "\n".join(lines)
+        lines.append(
+            f"Questions seen / total: {self.seen} {self.total}   {_f32_pct(self.seen, self.total)} % "
+        )
+        return "\n".join(lines) + "\n"
 
 
-def _pct(a: int, b: int) -> str:
-    return f"{100.0 * a / b:.2f}" if b else "nan"
+def _f32_pct(a: int, b: int) -> str:
+    """compute-accuracy's `a / (float)b * 100` in float32, printed "%.2f"."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.float32(a) / np.float32(b) * np.float32(100)
+    return "-nan" if np.isnan(x) else "%.2f" % float(x)
 
 
 def compute_accuracy(
@@ -612,10 +654,32 @@ def compute_accuracy(
     for i, form in enumerate(forms):
         lookup.setdefault(form, i)
 
+    result = AccuracyResult(threshold=int(threshold or 0))
+    quads, owner = _read_questions(questions_path, lookup, result.sections)
+    correct = _solve_w2v(vectors[:n_vocab], forms, quads, block_size)
+    for sec, ok in zip(owner, correct):
+        sec.correct += int(ok)
+    for s in result.sections:
+        logger.info("%s: %.2f%% (%d / %d)", s.name, 100 * s.accuracy, s.correct, s.seen)
+    logger.info(
+        "compute-accuracy (threshold %d): total %.2f%% (%d / %d), questions seen %d of %d",
+        result.threshold,
+        100 * result.accuracy,
+        result.correct,
+        result.seen,
+        result.seen,
+        result.total,
+    )
+    return result
+
+
+def _read_questions(questions_path, lookup: dict[bytes, int], sections: list[AnalogySection]):
+    """compute-accuracy's reading of a questions file: append its sections
+    to `sections` and return the questions asked, (a, b, c rows, expected
+    form), with the section each belongs to."""
     with open(questions_path, "rb") as f:
         raw_tokens = f.read().split()  # C's isspace: bytes.split() splits on ASCII whitespace
     tokens = [t.upper() for t in raw_tokens]  # C's toupper: ASCII only, as bytes.upper()
-    result = AccuracyResult(threshold=int(threshold or 0))
     section = AnalogySection(name="", semantic=True)  # questions before any header
     n_headers = 0
     quads: list[tuple[int, int, int, bytes]] = []
@@ -625,7 +689,7 @@ def compute_accuracy(
         token = tokens[pos]
         if token == b":" or token == b"EXIT":
             if section.total or n_headers:
-                result.sections.append(section)
+                sections.append(section)
             n_headers += 1
             if pos + 1 >= n_tokens:
                 section = None
@@ -648,23 +712,8 @@ def compute_accuracy(
         quads.append((ia, ib, ic, d))
         owner.append(section)
     if section is not None and (section.total or n_headers):
-        result.sections.append(section)
-
-    correct = _solve_w2v(vectors[:n_vocab], forms, quads, block_size)
-    for sec, ok in zip(owner, correct):
-        sec.correct += int(ok)
-    for s in result.sections:
-        logger.info("%s: %.2f%% (%d / %d)", s.name, 100 * s.accuracy, s.correct, s.seen)
-    logger.info(
-        "compute-accuracy (threshold %d): total %.2f%% (%d / %d), questions seen %d of %d",
-        result.threshold,
-        100 * result.accuracy,
-        result.correct,
-        result.seen,
-        result.seen,
-        result.total,
-    )
-    return result
+        sections.append(section)
+    return quads, owner
 
 
 def _solve_w2v(vectors, forms, quads, block_size) -> np.ndarray:

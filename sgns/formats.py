@@ -10,13 +10,18 @@ Vector files (word2vec.c, gensim, fastText .vec):
     text    b"<word> <v1> <v2> ... <vD>\\n"   (word2vec.c writes "%lf " per value)
     binary  b"<word> " + D little-endian float32 + b"\\n"
 Vocabulary files (word2vec.c -save-vocab): b"<word> <count>\\n" per word.
+Compressed text files (.gz, .bz2, .xz) are recognised by their extension.
 """
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import os
 import warnings
 from collections.abc import Sequence
+from typing import IO
 
 import numpy as np
 
@@ -334,3 +339,46 @@ def read_vocab(path) -> tuple[list[str], list[int], int]:
             words.append(word)
             counts.append(count)
     return words, counts, sentences
+
+
+# ---- compressed files --------------------------------------------------------
+
+# The one table of compressed formats the corpus readers and the trainer accept.
+COMPRESSED_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def compressed_opener(path):
+    """The function that opens `path` decompressed (gzip.open, ...), or None
+    for a plain file; by extension, case-insensitive."""
+    return COMPRESSED_OPENERS.get(os.path.splitext(os.fsdecode(os.fspath(path)))[1].lower())
+
+
+def open_maybe_compressed(path) -> IO[bytes]:
+    """Open `path` for binary reading, decompressing .gz, .bz2 and .xz."""
+    return (compressed_opener(path) or open)(path, "rb")
+
+
+# ---- format detection --------------------------------------------------------
+
+
+def is_binary_file(path) -> bool:
+    """True if `path` looks like a binary word2vec file, False for text.
+
+    Reads the header and the first row: in the text format that row is
+    a word followed by exactly D numbers on one line. The D float32 values
+    of a binary row essentially never look like that (they would have to
+    spell D decimal numbers separated by whitespace and end in a newline).
+    """
+    with open(path, "rb") as f:
+        n, dim = _parse_header(path, f.readline(_MAX_HEADER))
+        if n == 0:
+            return False
+        row = f.readline(1024 + 64 * dim)
+    fields = row.split()
+    if not row.endswith(b"\n") or len(fields) != dim + 1:
+        return True
+    try:
+        [float(x) for x in fields[1:]]
+    except ValueError:
+        return True
+    return False

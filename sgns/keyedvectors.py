@@ -29,7 +29,7 @@ from typing import Union
 
 import numpy as np
 
-from sgns import formats
+from sgns import container, formats
 
 logger = logging.getLogger(__name__)
 
@@ -566,19 +566,15 @@ class KeyedVectors:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write keys, vectors and per-key attributes to one file in sgns's
-        versioned binary format (no pickle; see sgns.persist). Atomic."""
-        from sgns.persist import save_keyedvectors
-
-        save_keyedvectors(self, path)
+        versioned binary format (no pickle; see sgns.container). Atomic."""
+        container.save_keyedvectors(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, mmap: str | None = None) -> "KeyedVectors":
         """Read a file written by KeyedVectors.save or Word2Vec.save (then its
         vectors). mmap='r' maps the vectors read-only instead of reading them
         (fast, shared between processes); 'c' maps them copy-on-write."""
-        from sgns.persist import load_keyedvectors
-
-        return load_keyedvectors(path, mmap=mmap, cls=cls)
+        return container.load_keyedvectors(path, mmap, cls)
 
     def save_word2vec_format(self, fname, binary: bool = False) -> None:
         """Write the vectors in word2vec.c's text or binary format (atomic)."""

@@ -1,62 +1,68 @@
-"""Word2Vec: hyperparameters, vocabulary building and multi-threaded
-training. The weight matrices are float32 numpy arrays; the C kernels train
-them in place, one GIL-free call per worker per epoch (corpus files) or per
-chunk of sentences (Python iterables)."""
+"""Word2Vec: hyperparameters, vocabulary building (and updating) and
+multi-threaded training. The weight matrices are float32 numpy arrays; the C
+kernels train them in place, one GIL-free call per worker per epoch (corpus
+files) or per chunk of sentences (Python iterables). Threads, progress,
+seeds and corpus-file helpers live in sgns.runtime."""
 
 from __future__ import annotations
 
-import bz2
 import contextlib
-import functools
-import gzip
 import logging
-import lzma
 import math
 import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from sgns import _tokenize, _train
+from sgns import persist, runtime
+from sgns._tokenize import WordHash
+from sgns._train import MAX_NEGATIVE, Trainer, active_kernels
 from sgns.keyedvectors import KeyedVectors
-from sgns.outputs import scratch_copy
-from sgns.vocab import Vocabulary, decode_word
+from sgns.runtime import EpochReport, Progress
+from sgns.vocab import Vocabulary
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["Word2Vec", "EpochReport", "Progress", "TrainingPlan", "extend_vocab", "uniform_rows"]
+
 # Chunk of sentence ids handed to a worker in iterable mode.
 _ITER_CHUNK = 1 << 16
-_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def uniform_rows(rng: np.random.Generator, rows: int, dim: int) -> np.ndarray:
+    """Initial input vectors: float32 uniform in ±1/dim (as gensim; word2vec.c
+    uses ±0.5/dim, which measured about 0.5 point worse on analogies and 1
+    point on WS353)."""
+    out = rng.random((rows, dim), dtype=np.float32)
+    out *= np.float32(2.0)
+    out -= np.float32(1.0)
+    out /= np.float32(dim)
+    return out
 
 
 @dataclass
-class EpochReport:
-    """What one epoch did. words: in-vocabulary words read (before
-    subsampling); examples: (input row, output set) updates; loss: summed
-    SGNS loss in float64 (only with compute_loss); seconds: wall time."""
+class TrainingPlan:
+    """The resolved arguments of one train() call: words per epoch, epochs,
+    learning-rate range, loss, progress, callbacks, and the subsampling and
+    noise tables the kernel needs."""
 
-    epoch: int
-    words: int = 0
-    examples: int = 0
-    loss: float = 0.0
-    seconds: float = 0.0
-
-
-@dataclass
-class Progress:
-    """Passed to a `progress` callable about twice a second while training."""
-
-    epoch: int
+    per_epoch: int
     epochs: int
-    fraction: float  # of the whole run, 0..1
-    alpha: float
-    words_per_sec: float
-    words_per_thread_per_sec: float
+    alpha0: float
+    alpha1: float
+    compute_loss: bool
+    progress: object
+    callbacks: list = field(default_factory=list)
+    keep: np.ndarray | None = None
+    noise: np.ndarray | None = None
+
+    @property
+    def total_words(self) -> int:
+        return self.per_epoch * self.epochs
 
 
 class Word2Vec:
@@ -164,18 +170,11 @@ class Word2Vec:
         self.distributed = distributed
         self.sync_words = sync_words
         self._validate()
+        self._init_state()
+        self._train_now(sentences, corpus_iterable, corpus_file)
 
-        self.vocab: Vocabulary | None = None
-        self.wv = KeyedVectors(vector_size)
-        self.syn1neg = np.zeros((0, vector_size), dtype=np.float32)  # negative-sampling outputs
-        self.syn1 = np.zeros((0, vector_size), dtype=np.float32)  # hierarchical-softmax nodes
-        self._huffman = None
-        self.words_done = 0  # learning-rate position, in words
-        self.epoch_words = 0  # in-vocabulary words per epoch of the corpus last counted
-        self.total_train_words = 0  # words the schedule spans
-        self.epoch_reports: list[EpochReport] = []
-        self.interrupted = False
-
+    def _train_now(self, sentences, corpus_iterable, corpus_file) -> None:
+        """The constructor's corpus, if one was given: build the vocabulary and train."""
         if sentences is not None and corpus_iterable is not None:
             raise ValueError("give sentences or corpus_iterable, not both")
         corpus_iterable = corpus_iterable if corpus_iterable is not None else sentences
@@ -183,16 +182,32 @@ class Word2Vec:
             self.build_vocab(corpus_iterable=corpus_iterable, corpus_file=corpus_file)
             self.train(corpus_iterable=corpus_iterable, corpus_file=corpus_file)
 
+    def _init_state(self) -> None:
+        vector_size = self.vector_size
+        self.vocab: Vocabulary | None = None
+        self.wv = KeyedVectors(vector_size)
+        self.syn1neg = np.zeros((0, vector_size), dtype=np.float32)  # negative-sampling outputs
+        self.syn1 = np.zeros((0, vector_size), dtype=np.float32)  # hierarchical-softmax nodes
+        self._huffman: tuple | None = None  # (tree, the vocabulary it was built for)
+        self.words_done = 0  # learning-rate position, in words
+        self.epoch_words = 0  # in-vocabulary words per epoch of the corpus last counted
+        self.total_train_words = 0  # words the schedule spans
+        self.epoch_reports: list[EpochReport] = []
+        self.interrupted = False
+
     # ---- validation ---------------------------------------------------------
 
+    @staticmethod
+    def _need(ok: bool, message: str) -> None:
+        if not ok:
+            raise ValueError(message)
+
+    @staticmethod
+    def _is_int(x) -> bool:
+        return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
     def _validate(self) -> None:
-        def need(ok: bool, message: str) -> None:
-            if not ok:
-                raise ValueError(message)
-
-        def is_int(x) -> bool:
-            return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
+        need, is_int = self._need, self._is_int
         need(self.sg in (0, 1), f"sg must be 0 (CBOW) or 1 (skip-gram), got {self.sg!r}")
         need(self.hs in (0, 1), f"hs must be 0 or 1, got {self.hs!r}")
         need(self.cbow_mean in (0, 1), f"cbow_mean must be 0 or 1, got {self.cbow_mean!r}")
@@ -206,8 +221,8 @@ class Word2Vec:
             f"min_count must be an integer >= 0, got {self.min_count!r}",
         )
         need(
-            is_int(self.negative) and 0 <= self.negative <= _train.MAX_NEGATIVE,
-            f"negative must be an integer in 0..{_train.MAX_NEGATIVE}, got {self.negative!r}",
+            is_int(self.negative) and 0 <= self.negative <= MAX_NEGATIVE,
+            f"negative must be an integer in 0..{MAX_NEGATIVE}, got {self.negative!r}",
         )
         need(
             self.negative > 0 or self.hs == 1,
@@ -219,6 +234,10 @@ class Word2Vec:
             f"workers must be an integer >= 1, got {self.workers!r}",
         )
         need(is_int(self.seed), f"seed must be an integer, got {self.seed!r}")
+        self._validate_rest()
+
+    def _validate_rest(self) -> None:
+        need, is_int = self._need, self._is_int
         need(
             isinstance(self.corpus_cache_mb, (int, float)) and self.corpus_cache_mb >= 0,
             f"corpus_cache_mb must be a number >= 0, got {self.corpus_cache_mb!r}",
@@ -265,9 +284,8 @@ class Word2Vec:
         update: bool = False,
     ) -> "Word2Vec":
         """Count the corpus (or take `vocab`), sort and filter the words, and
-        initialise the weights: input vectors uniform in ±1/vector_size (as
-        gensim; word2vec.c uses ±0.5/vector_size, which measured about 0.5
-        point worse on analogies and 1 point on WS353), output vectors zero.
+        initialise the weights: input vectors uniform in ±1/vector_size (see
+        uniform_rows), output vectors zero.
 
         update=True adds the words of a new corpus to a trained model (their
         vectors start random, existing ones keep theirs) for further training."""
@@ -276,35 +294,14 @@ class Word2Vec:
                 raise TypeError("update=True counts a corpus; it does not take vocab=")
             if self.vocab is None:
                 raise RuntimeError("update=True needs a model with a vocabulary; call build_vocab() first")
-            from sgns.persist import extend_vocab
-
             raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
             extend_vocab(self, raw_words, counts, corpus_words=n_tokens, corpus_sentences=n_sentences)
             return self
-        if vocab is None and self._mpi(corpus_file):
-            from sgns import distributed
-
-            return distributed.build_vocab(self, corpus_file)
         if vocab is None:
-            raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
-            if len(raw_words) == 0:
-                raise ValueError(
-                    f"the corpus is empty: no words in {self._describe(corpus_iterable, corpus_file)}"
-                )
-            vocab = Vocabulary.from_counts(
-                raw_words,
-                counts,
-                min_count=self.min_count,
-                max_final_vocab=self.max_final_vocab,
-                corpus_words=n_tokens,
-                corpus_sentences=n_sentences,
-            )
-            logger.info(
-                "collected %d word types from a corpus of %d raw words and %d sentences",
-                len(raw_words),
-                n_tokens,
-                n_sentences,
-            )
+            backend = self._backend(corpus_file)
+            if backend is not None:
+                return backend.build_vocab(self, corpus_file)
+            vocab = self._count_vocab(corpus_iterable, corpus_file)
         if len(vocab) == 0:
             raise ValueError(
                 f"empty vocabulary: no word occurs at least min_count="
@@ -320,15 +317,36 @@ class Word2Vec:
             vocab.corpus_words,
             100.0 * kept / max(1, vocab.corpus_words),
         )
+        self._init_weights(vocab)
+        return self
+
+    def _count_vocab(self, corpus_iterable, corpus_file) -> Vocabulary:
+        raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
+        if len(raw_words) == 0:
+            raise ValueError(
+                f"the corpus is empty: no words in {self._describe(corpus_iterable, corpus_file)}"
+            )
+        vocab = Vocabulary.from_counts(
+            raw_words,
+            counts,
+            min_count=self.min_count,
+            max_final_vocab=self.max_final_vocab,
+            corpus_words=n_tokens,
+            corpus_sentences=n_sentences,
+        )
+        logger.info(
+            "collected %d word types from a corpus of %d raw words and %d sentences",
+            len(raw_words),
+            n_tokens,
+            n_sentences,
+        )
+        return vocab
+
+    def _init_weights(self, vocab: Vocabulary) -> None:
         self.vocab = vocab
-        rng = np.random.default_rng(self.seed)
-        syn0 = rng.random((len(vocab), self.vector_size), dtype=np.float32)
-        syn0 *= np.float32(2.0)
-        syn0 -= np.float32(1.0)
-        syn0 /= np.float32(self.vector_size)
+        syn0 = uniform_rows(np.random.default_rng(self.seed), len(vocab), self.vector_size)
         self.wv = KeyedVectors.from_arrays(vocab.words, syn0, vocab.counts)
         self.syn1neg = np.zeros_like(syn0) if self.negative else np.zeros((0, self.vector_size), np.float32)
-        self._huffman = vocab.huffman() if self.hs else None
         self.syn1 = (
             np.zeros((len(vocab) - 1, self.vector_size), dtype=np.float32)
             if self.hs
@@ -337,22 +355,29 @@ class Word2Vec:
         self.words_done = 0
         self.epoch_words = vocab.total_words
         self.epoch_reports = []
-        return self
 
-    def _mpi(self, corpus_file) -> bool:
-        """True when this process is one of 2+ MPI ranks training together."""
-        if getattr(self, "distributed", None) != "mpi":
-            return False
-        from sgns import distributed
+    def huffman_tree(self):
+        """word2vec.c's Huffman tree of the vocabulary for hierarchical softmax,
+        (offsets, points, codes) of Vocabulary.huffman(): a function of the
+        counts, built when first needed after the vocabulary changes."""
+        if self._huffman is None or self._huffman[1] is not self.vocab:
+            self._huffman = (self.vocab.huffman(), self.vocab)
+        return self._huffman[0]
 
-        if distributed.world_size() < 2:
-            return False
+    def _backend(self, corpus_file):
+        """The active training backend named by `distributed` (the MPI one
+        when this process is one of 2+ ranks), or None: train here."""
+        if getattr(self, "distributed", None) is None:
+            return None
+        backend = runtime.BACKENDS.get(self.distributed)
+        if backend is None or not backend.active():
+            return None
         if corpus_file is None:
             raise NotImplementedError(
                 "distributed='mpi' trains from a corpus_file (each rank "
                 "reads its own byte range), not from sentences"
             )
-        return True
+        return backend
 
     @staticmethod
     def _describe(corpus_iterable, corpus_file) -> str:
@@ -362,25 +387,8 @@ class Word2Vec:
         if (corpus_iterable is None) == (corpus_file is None):
             raise TypeError("give exactly one of corpus_iterable (sentences) or corpus_file")
         if corpus_file is not None:
-            with _plain_file(corpus_file) as path:
-                t0 = time.perf_counter()
-                table, tokens, lines, pruned = _count_file_parallel(
-                    path, self.workers, self.max_vocab_size or 0
-                )
-                words = _DecodedWords(table)  # decoded on access: only the kept words
-                counts = table.counts()
-                size = os.path.getsize(path)
-                logger.info(
-                    "scanned %s: %d bytes in %.2fs (%.0f MB/s)",
-                    os.fspath(corpus_file),
-                    size,
-                    time.perf_counter() - t0,
-                    size / 1e6 / max(1e-9, time.perf_counter() - t0),
-                )
-                # A last line without "\n" is still a sentence.
-                sentences = lines + (1 if size and not _ends_with_newline(path) else 0)
-                return words, counts, tokens, sentences
-        _check_reiterable(corpus_iterable)
+            return self._scan_file(corpus_file)
+        runtime.check_reiterable(corpus_iterable)
         counts: dict[str, int] = {}
         tokens = sentences = 0
         min_reduce = 1
@@ -403,6 +411,24 @@ class Word2Vec:
             tokens,
             sentences,
         )
+
+    def _scan_file(self, corpus_file):
+        with runtime.plain_file(corpus_file) as path:
+            t0 = time.perf_counter()
+            table, tokens, lines, pruned = runtime.count_file_parallel(
+                path, self.workers, self.max_vocab_size or 0
+            )
+            words = runtime.DecodedWords(table)  # decoded on access: only the kept words
+            counts = table.counts()
+            size = os.path.getsize(path)
+            logger.info(
+                "scanned %s: %d bytes in %.2fs (%.0f MB/s)",
+                os.fspath(corpus_file),
+                size,
+                time.perf_counter() - t0,
+                size / 1e6 / max(1e-9, time.perf_counter() - t0),
+            )
+            return words, counts, tokens, runtime.sentence_count(path, size, lines)
 
     # ---- training -----------------------------------------------------------
 
@@ -433,10 +459,9 @@ class Word2Vec:
         corpus_iterable = corpus_iterable if corpus_iterable is not None else sentences
         if (corpus_iterable is None) == (corpus_file is None):
             raise TypeError("give exactly one of corpus_iterable (sentences) or corpus_file")
-        if self._mpi(corpus_file):
-            from sgns import distributed
-
-            return distributed.train(
+        backend = self._backend(corpus_file)
+        if backend is not None:
+            return backend.train(
                 self,
                 corpus_file,
                 total_words=total_words,
@@ -447,6 +472,46 @@ class Word2Vec:
                 callbacks=callbacks,
                 progress=progress,
             )
+        plan = self.training_plan(
+            total_words, epochs, start_alpha, end_alpha, compute_loss, progress, callbacks
+        )
+        self.total_train_words = plan.total_words
+        self.interrupted = False
+        if corpus_iterable is not None:
+            runtime.check_reiterable(corpus_iterable)
+        trainer = self.make_trainer(plan, self.total_train_words)
+        self._log_start(plan)
+        runtime.call_callbacks(self, plan.callbacks, "on_train_begin")
+        t_start = time.perf_counter()
+        examples, words = self._run_epochs(plan, trainer, corpus_iterable, corpus_file)
+        elapsed = time.perf_counter() - t_start
+        if self.interrupted:
+            self._warn_interrupted()
+            raise KeyboardInterrupt
+        runtime.log_done(words, elapsed)
+        runtime.call_callbacks(self, plan.callbacks, "on_train_end")
+        return examples, words
+
+    def _warn_interrupted(self) -> None:
+        logger.warning(
+            "training interrupted after %d words (%.1f%% of the schedule); the model "
+            "holds the vectors trained so far",
+            self.words_done,
+            100.0 * self.words_done / max(1, self.total_train_words),
+        )
+
+    def training_plan(
+        self,
+        total_words: int | None = None,
+        epochs: int | None = None,
+        start_alpha: float | None = None,
+        end_alpha: float | None = None,
+        compute_loss: bool | None = None,
+        progress=None,
+        callbacks: Sequence = (),
+    ) -> TrainingPlan:
+        """train()'s arguments checked and resolved against the model's
+        settings (None: the model's value). Used by every backend."""
         epochs = self.epochs if epochs is None else epochs
         if not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
@@ -454,94 +519,95 @@ class Word2Vec:
         alpha1 = self.min_alpha if end_alpha is None else end_alpha
         if not (alpha0 > 0 and 0 <= alpha1 <= alpha0):
             raise ValueError("need start_alpha > 0 and 0 <= end_alpha <= start_alpha")
-        compute_loss = self.compute_loss if compute_loss is None else compute_loss
-        progress = self.progress if progress is None else progress
-        callbacks = self.callbacks + list(callbacks)
-        per_epoch = (
-            int(total_words) if total_words is not None else (self.epoch_words or self.vocab.total_words)
-        )
         if not self.wv.vectors.flags.writeable:
             raise ValueError(
                 "the vectors are read-only (loaded with mmap='r'); load with mmap=None or 'c' to train"
             )
-        self.total_train_words = per_epoch * epochs
-        self.interrupted = False
-        if corpus_iterable is not None:
-            _check_reiterable(corpus_iterable)
+        return TrainingPlan(
+            per_epoch=(
+                int(total_words) if total_words is not None else (self.epoch_words or self.vocab.total_words)
+            ),
+            epochs=epochs,
+            alpha0=alpha0,
+            alpha1=alpha1,
+            compute_loss=self.compute_loss if compute_loss is None else compute_loss,
+            progress=self.progress if progress is None else progress,
+            callbacks=self.callbacks + list(callbacks),
+            keep=self.vocab.keep_probabilities(self.sample),
+            noise=self.vocab.noise_weights(self.ns_exponent),
+        )
 
-        trainer = _train.Trainer(
+    def make_trainer(self, plan: TrainingPlan, total_words: int, words_done: int = 0):
+        """A kernel trainer over this model's weights: its learning rate falls
+        from plan.alpha0 to plan.alpha1 over total_words, from words_done."""
+        return Trainer(
             self.wv.vectors,
             self.syn1neg if self.negative else None,
-            self.vocab.keep_probabilities(self.sample),
-            self.vocab.noise_weights(self.ns_exponent),
+            plan.keep,
+            plan.noise,
             window=self.window,
             negative=self.negative,
-            alpha=alpha0,
-            min_alpha=alpha1,
-            total_words=self.total_train_words,
+            alpha=plan.alpha0,
+            min_alpha=plan.alpha1,
+            total_words=total_words,
             syn1=self.syn1 if self.hs else None,
-            huffman=self._huffman,
+            huffman=self.huffman_tree() if self.hs else None,
             sg=bool(self.sg),
             cbow_mean=bool(self.cbow_mean),
             shared_negatives=self.window_batched,
-            compute_loss=compute_loss,
+            compute_loss=plan.compute_loss,
             max_sentence=self.max_sentence_length,
+            words_done=words_done,
         )
+
+    def _log_start(self, plan: TrainingPlan) -> None:
         logger.info(
             "training on %d words per epoch for %d epochs: %d workers, kernels %s, "
             "%s hs=%d negative=%d window=%d sample=%g alpha=%g%s",
-            per_epoch,
-            epochs,
+            plan.per_epoch,
+            plan.epochs,
             self.workers,
-            _train.active_kernels(),
+            active_kernels(),
             "skip-gram" if self.sg else "CBOW",
             self.hs,
             self.negative,
             self.window,
             self.sample,
-            alpha0,
+            plan.alpha0,
             ", shared negatives" if self.window_batched and self.sg else "",
         )
-        self._call(callbacks, "on_train_begin")
+
+    def _run_epochs(self, plan: TrainingPlan, trainer, corpus_iterable, corpus_file) -> tuple[int, int]:
         examples = words = 0
-        t_start = time.perf_counter()
-        with contextlib.nullcontext() if corpus_file is None else _plain_file(corpus_file) as path:
-            vocab_table = _tokenize.WordHash.from_words(self.vocab.raw_words()) if path else None
+        with contextlib.nullcontext() if corpus_file is None else runtime.plain_file(corpus_file) as path:
+            vocab_table = WordHash.from_words(self.vocab.raw_words()) if path else None
             # The ids of each worker's byte range, kept after the first epoch if they fit.
-            ids_bytes = 4 * (per_epoch + self.vocab.corpus_sentences)
+            ids_bytes = 4 * (plan.per_epoch + self.vocab.corpus_sentences)
             cache: list | None = (
                 [None] * self.workers
-                if (path is not None and epochs > 1 and ids_bytes <= self.corpus_cache_mb * 2**20)
+                if (path is not None and plan.epochs > 1 and ids_bytes <= self.corpus_cache_mb * 2**20)
                 else None
             )
             try:
-                for epoch in range(epochs):
+                for epoch in range(plan.epochs):
                     if trainer.stopped:
                         break
-                    self._call(callbacks, "on_epoch_begin")
+                    runtime.call_callbacks(self, plan.callbacks, "on_epoch_begin")
                     t0 = time.perf_counter()
                     if path is not None:
-                        report = self._epoch_file(trainer, path, vocab_table, epoch, epochs, progress, cache)
+                        report = self._epoch_file(plan, trainer, path, vocab_table, cache, epoch)
                     else:
-                        report = self._epoch_iterable(trainer, corpus_iterable, epoch, epochs, progress)
+                        report = self._epoch_iterable(plan, trainer, corpus_iterable, epoch)
                     report.seconds = time.perf_counter() - t0
                     self.epoch_reports.append(report)
                     examples += report.examples
                     words += report.words
                     self.words_done = trainer.words_done
-                    logger.info(
-                        "EPOCH %d: training on %d words (%d examples) took %.1fs, %.0f words/s%s",
-                        epoch + 1,
-                        report.words,
-                        report.examples,
-                        report.seconds,
-                        report.words / max(report.seconds, 1e-9),
-                        f", loss {report.loss:.6g}" if compute_loss else "",
-                    )
+                    runtime.log_epoch(report, plan.compute_loss)
                     self.wv.norms = None  # the vectors moved: cached norms are stale
                     if trainer.stopped:
                         break
-                    self._call(callbacks, "on_epoch_end")
+                    runtime.call_callbacks(self, plan.callbacks, "on_epoch_end")
             except KeyboardInterrupt:
                 # Outside the wait for workers (no worker is running here).
                 self.interrupted = True
@@ -549,61 +615,22 @@ class Word2Vec:
             finally:
                 self.words_done = trainer.words_done
                 self.wv.norms = None
-        elapsed = time.perf_counter() - t_start
-        if self.interrupted:
-            logger.warning(
-                "training interrupted after %d words (%.1f%% of the schedule); the model "
-                "holds the vectors trained so far",
-                self.words_done,
-                100.0 * self.words_done / max(1, self.total_train_words),
-            )
-            raise KeyboardInterrupt
-        logger.info(
-            "training on %d words took %.1fs, %.0f effective words/s",
-            words,
-            elapsed,
-            words / max(elapsed, 1e-9),
-        )
-        self._call(callbacks, "on_train_end")
         return examples, words
 
-    def _epoch_file(self, trainer, path, vocab_table, epoch, epochs, progress, cache) -> EpochReport:
+    def _epoch_file(self, plan: TrainingPlan, trainer, path, vocab_table, cache, epoch: int) -> EpochReport:
+        # The file is measured every epoch: it may have changed (cached ids are kept).
         size = os.path.getsize(path)
         n = max(1, min(self.workers, size // 4096 or 1))
-        bounds = [size * k // n for k in range(n + 1)]
-        results: list = [None] * n
+        shards = runtime.FileShards(
+            path, vocab_table, runtime.split_range(0, size, n), self.max_sentence_length, cache
+        )
+        tasks, results = shards.tasks(
+            trainer, lambda k: runtime.part_seed(self.seed, epoch, k), "sgns-worker"
+        )
+        self._run_threads(plan, tasks, trainer, epoch)
+        return runtime.collect(epoch, results)
 
-        def work(k: int) -> None:
-            try:
-                seed = _seed(self.seed, epoch, k)
-                if cache is None:
-                    results[k] = trainer.train_file(path, bounds[k], bounds[k + 1], vocab_table, seed)
-                    return
-                if cache[k] is None:
-                    ids = _train.encode_file(
-                        path,
-                        bounds[k],
-                        bounds[k + 1],
-                        vocab_table,
-                        self.max_sentence_length,
-                        stop=trainer.stop_flag,
-                    )
-                    if ids is None:  # stopped while encoding: nothing trained, nothing cached
-                        results[k] = (0, 0, 0.0, True)
-                        return
-                    cache[k] = ids
-                results[k] = trainer.train_ids(cache[k], seed)
-            except BaseException as e:  # reported by the main thread
-                results[k] = e
-                trainer.request_stop()
-
-        tasks = [(f"sgns-worker-{k}", functools.partial(work, k)) for k in range(n)]
-        self._run_threads(tasks, trainer, epoch, epochs, progress)
-        return self._collect(epoch, results)
-
-    def _epoch_iterable(self, trainer, corpus_iterable, epoch, epochs, progress) -> EpochReport:
-        index = self.vocab.index
-        limit = self.max_sentence_length
+    def _epoch_iterable(self, plan: TrainingPlan, trainer, corpus_iterable, epoch: int) -> EpochReport:
         jobs: queue.Queue = queue.Queue(maxsize=2 * self.workers)
         results: list = []
         lock = threading.Lock()
@@ -611,30 +638,13 @@ class Word2Vec:
 
         def produce() -> None:
             try:
-                buf: list[int] = []
-                chunk_no = 0
-                for sentence in corpus_iterable:
-                    if trainer.stopped:
-                        break
-                    if isinstance(sentence, str):
-                        raise TypeError("each sentence must be a list of str tokens, got a str")
-                    ids = [i for i in map(index.get, sentence) if i is not None]
-                    # Cut long sentences where the C encoder cuts a file's lines.
-                    for start in range(0, max(len(ids), 1), limit):
-                        buf.extend(ids[start : start + limit])
-                        buf.append(-1)
-                    if len(buf) >= _ITER_CHUNK:
-                        _put(jobs, (chunk_no, np.array(buf, dtype=np.int32)), trainer)
-                        chunk_no += 1
-                        buf = []
-                if buf and not trainer.stopped:
-                    _put(jobs, (chunk_no, np.array(buf, dtype=np.int32)), trainer)
+                self._produce_chunks(corpus_iterable, jobs, trainer)
             except BaseException as e:
                 producer_error.append(e)
                 trainer.request_stop()
             finally:
                 for _ in range(self.workers):
-                    _put(jobs, None, trainer, force=True)
+                    runtime.put_job(jobs, None, trainer, force=True)
 
         def work() -> None:
             while True:
@@ -643,7 +653,7 @@ class Word2Vec:
                     return
                 chunk_no, ids = job
                 try:
-                    r = trainer.train_ids(ids, _seed(self.seed, epoch, chunk_no))
+                    r = trainer.train_ids(ids, runtime.part_seed(self.seed, epoch, chunk_no))
                 except BaseException as e:
                     r = e
                     trainer.request_stop()
@@ -651,77 +661,54 @@ class Word2Vec:
                     results.append(r)
 
         tasks = [("sgns-producer", produce)] + [(f"sgns-worker-{k}", work) for k in range(self.workers)]
-        self._run_threads(tasks, trainer, epoch, epochs, progress)
+        self._run_threads(plan, tasks, trainer, epoch)
         if producer_error:
             raise producer_error[0]
-        return self._collect(epoch, results)
+        return runtime.collect(epoch, results)
 
-    def _run_threads(self, tasks, trainer, epoch, epochs, progress) -> None:
+    def _produce_chunks(self, corpus_iterable, jobs: queue.Queue, trainer) -> None:
+        """Put (chunk number, word ids with -1 after each sentence) on jobs."""
+        index = self.vocab.index
+        limit = self.max_sentence_length
+        buf: list[int] = []
+        chunk_no = 0
+        for sentence in corpus_iterable:
+            if trainer.stopped:
+                break
+            if isinstance(sentence, str):
+                raise TypeError("each sentence must be a list of str tokens, got a str")
+            ids = [i for i in map(index.get, sentence) if i is not None]
+            # Cut long sentences where the C encoder cuts a file's lines.
+            for start in range(0, max(len(ids), 1), limit):
+                buf.extend(ids[start : start + limit])
+                buf.append(-1)
+            if len(buf) >= _ITER_CHUNK:
+                runtime.put_job(jobs, (chunk_no, np.array(buf, dtype=np.int32)), trainer)
+                chunk_no += 1
+                buf = []
+        if buf and not trainer.stopped:
+            runtime.put_job(jobs, (chunk_no, np.array(buf, dtype=np.int32)), trainer)
+
+    def _run_threads(self, plan: TrainingPlan, tasks, trainer, epoch: int) -> None:
         """Run each (name, fn) of tasks in its own thread and wait, reporting
         progress. On Ctrl-C, stop every worker and wait until all have really
         returned, so no thread writes the weights after train() has raised."""
-        t0 = time.perf_counter()
-        w0 = trainer.words_done
-        state = {"report": None, "next_report": t0 + 0.5, "next_log": t0 + 1.0}
-
-        def progress_now():
-            done = trainer.words_done
-            rate = (done - w0) / max(time.perf_counter() - t0, 1e-9)
-            return Progress(
-                epoch + 1,
-                epochs,
-                min(1.0, done / max(1, self.total_train_words)),
-                trainer.alpha,
-                rate,
-                rate / self.workers,
-            )
+        ticker = runtime.ProgressTicker(
+            None, plan.epochs, self.total_train_words, self.workers, trainer.words_done
+        )
 
         def start():
-            state["report"] = _make_reporter(progress, self.workers)
-
-        def tick():
-            now = time.perf_counter()
-            if state["report"] is not None and now >= state["next_report"]:
-                state["report"](progress_now())
-                state["next_report"] = now + 0.5
-            if now >= state["next_log"]:
-                p = progress_now()
-                logger.info(
-                    "EPOCH %d - PROGRESS: at %.2f%% examples, %.0f words/s, alpha %.6f",
-                    epoch + 1,
-                    100.0 * p.fraction,
-                    p.words_per_sec,
-                    p.alpha,
-                )
-                state["next_log"] = now + 1.0
+            ticker.report = runtime.make_reporter(plan.progress, self.workers)
 
         def stop():
             self.interrupted = True
             trainer.request_stop()
 
-        if not _run_in_threads(tasks, tick=tick, on_interrupt=stop, before=start):
-            if state["report"] is not None:
-                state["report"](progress_now())
+        def tick():
+            ticker(epoch, trainer.words_done, trainer.alpha)
 
-    @staticmethod
-    def _collect(epoch: int, results) -> EpochReport:
-        report = EpochReport(epoch + 1)
-        for r in results:
-            if isinstance(r, BaseException):
-                raise r
-            if r is None:
-                continue
-            words, examples, loss, _ = r
-            report.words += words
-            report.examples += examples
-            report.loss += loss  # Python floats: float64 sums of float64 partials
-        return report
-
-    def _call(self, callbacks, event: str) -> None:
-        for cb in callbacks:
-            fn = getattr(cb, event, None)
-            if fn is not None:
-                fn(self)
+        if not runtime.run_in_threads(tasks, tick=tick, on_interrupt=stop, before=start):
+            ticker(epoch, trainer.words_done, trainer.alpha, force=True)
 
     # ---- persistence --------------------------------------------------------
 
@@ -729,17 +716,13 @@ class Word2Vec:
         """Write the whole model (both weight matrices, vocabulary with counts,
         hyperparameters, learning-rate position) to one file: sgns format v1,
         no pickle (see sgns.persist). Atomic."""
-        from sgns.persist import save_model
-
-        save_model(self, path)
+        persist.save_model(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, mmap: str | None = None) -> "Word2Vec":
         """Read a model written by save(). mmap='r': read-only weights
         (queries only); 'c': copy-on-write."""
-        from sgns.persist import load_model
-
-        return load_model(path, mmap=mmap, cls=cls)
+        return persist.load_model(path, mmap=mmap, cls=cls)
 
     # ---- results ------------------------------------------------------------
 
@@ -769,187 +752,110 @@ class Word2Vec:
         )
 
 
-# ---- helpers ------------------------------------------------------------------
+persist.MODEL_CLASSES["word2vec"] = Word2Vec
 
 
-class _DecodedWords:
-    """The words of a C word table as str, decoded only when indexed."""
-
-    def __init__(self, table):
-        self.table = table
-
-    def __len__(self) -> int:
-        return len(self.table)
-
-    def __getitem__(self, i: int) -> str:
-        return decode_word(self.table.word(i))
-
-    def take(self, ids) -> list[str]:
-        return [decode_word(w) for w in self.table.words_at(ids)]
+# ---- vocabulary update ----------------------------------------------------------------
 
 
-def _seed(seed: int, epoch: int, part: int) -> int:
-    """A well-mixed 64-bit seed per (run seed, epoch, part of the corpus)."""
-    x = seed * 0x9E3779B97F4A7C15 + epoch * 0xBF58476D1CE4E5B9 + part * 0x94D049BB133111EB + 1
-    x &= 0xFFFFFFFFFFFFFFFF
-    x ^= x >> 31
-    return (x * 0xD6E8FEB86659FD93) & 0xFFFFFFFFFFFFFFFF
+def extend_vocab(
+    model: Word2Vec, words: Sequence[str], counts, *, corpus_words: int, corpus_sentences: int
+) -> dict[str, int]:
+    """Merge the counts of a new corpus into a trained model's vocabulary:
+    the work of build_vocab(corpus, update=True).
 
+    words, counts: the new corpus's word types (first-seen order; a sequence
+    of str, or any object with take(ids) -> list[str]) and their counts.
+    Words already known keep their row and vectors and add the new counts.
+    New words counted at least min_count times are appended, most frequent
+    first (ties in first-seen order), with input vectors uniform in
+    ±1/vector_size and zero output vectors. max_final_vocab caps the final
+    vocabulary: new words then need a higher count, words tied at the cut all
+    stay out. corpus_words/corpus_sentences describe the new corpus (gensim's
+    corpus_total_words/corpus_count). Sets model.epoch_words, the in-vocabulary
+    words of the new corpus: the words per epoch of the next train().
 
-def _run_in_threads(tasks, tick=None, on_interrupt=None, before=None) -> bool:
-    """Run each (name, fn) of tasks in its own daemon thread and wait until
-    all have returned, calling tick() every 0.1 s meanwhile (before() first,
-    inside the same Ctrl-C guard). Returns False, or True after a Ctrl-C:
-    then on_interrupt() is called (it should make the threads return) and
-    every started thread is waited for, so none still writes shared state.
-
-    Completion is tracked with an Event set in each thread's `finally` (not
-    Thread.join, which CPython <= 3.12 can report as finished once a
-    KeyboardInterrupt has interrupted it)."""
-    started: list[threading.Event] = []
-
-    def signalling(fn, event):
-        def run():
-            try:
-                fn()
-            finally:
-                event.set()
-
-        return run
-
-    try:
-        if before is not None:
-            before()
-        for name, fn in tasks:
-            event = threading.Event()
-            threading.Thread(target=signalling(fn, event), daemon=True, name=name).start()
-            started.append(event)
-        for event in started:
-            while not event.wait(0.1):
-                if tick is not None:
-                    tick()
-    except KeyboardInterrupt:
-        if on_interrupt is not None:
-            on_interrupt()
-        _wait_all(started, timeout=60.0)
-        return True
-    return False
-
-
-def _wait_all(events, timeout: float) -> None:
-    """Wait until every event is set (or timeout s), riding out further Ctrl-C."""
-    deadline = time.perf_counter() + timeout
-    for event in events:
-        while not event.is_set() and time.perf_counter() < deadline:
-            try:
-                event.wait(0.1)
-            except KeyboardInterrupt:
-                pass
-
-
-def _put(q: queue.Queue, item, trainer, force: bool = False) -> None:
-    while True:
-        if trainer.stopped and not force:
-            return
-        try:
-            q.put(item, timeout=0.1)
-            return
-        except queue.Full:
-            if force and trainer.stopped:
-                # Workers may be gone; make room for the sentinel.
-                try:
-                    q.get_nowait()
-                except queue.Empty:
-                    pass
-
-
-def _check_reiterable(corpus) -> None:
-    if iter(corpus) is corpus:
-        raise TypeError(
-            "the corpus must be re-iterable (a list, or an object whose __iter__ "
-            "starts over), not a one-shot iterator or generator"
+    Returns {"new_words", "updated_words", "dropped_words", "epoch_words"}.
+    """
+    vocab = model.vocab
+    if vocab is None or len(vocab) == 0:
+        raise RuntimeError(
+            "cannot update the vocabulary of a model that has none: "
+            "call build_vocab() without update=True first"
         )
+    if len(model.wv) != len(vocab):
+        raise RuntimeError("model.wv and model.vocab differ in size; cannot update")
+    counts = np.asarray(counts, dtype=np.int64)
+    n = len(counts)
+    if len(words) != n:
+        raise ValueError("words and counts differ in length")
+    types = words.take(list(range(n))) if hasattr(words, "take") else list(words)
+    old_index = vocab.index
+    pos = np.fromiter((old_index.get(w, -1) for w in types), dtype=np.int64, count=n)
+    known = pos >= 0
+    merged = vocab.counts.copy()
+    np.add.at(merged, pos[known], counts[known])
+    order, min_count = _new_word_order(model, len(vocab), counts, known)
+    new_words = [types[i] for i in order]
+    new_counts = counts[order]
+    _append_rows(model, new_words, np.concatenate([merged, new_counts]))
+    model.vocab = Vocabulary(
+        vocab.words + new_words,
+        model.wv.expandos["count"],
+        corpus_words=int(corpus_words),
+        corpus_sentences=int(corpus_sentences),
+        effective_min_count=min_count,
+    )
+    epoch_words = int(counts[known].sum() + new_counts.sum())
+    model.epoch_words = epoch_words
+    summary = {
+        "new_words": len(new_words),
+        "updated_words": int(known.sum()),
+        "dropped_words": int(n - known.sum() - len(new_words)),
+        "epoch_words": epoch_words,
+    }
+    _log_update(summary, min_count, len(model.vocab))
+    return summary
 
 
-def _make_reporter(progress, workers):
-    if callable(progress):
-        return progress
-    if progress:
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            logger.warning("progress=True needs tqdm (pip install tqdm); logging only")
-            return None
-        bar = tqdm(
-            total=100, unit="%", bar_format="{l_bar}{bar}| {n:.1f}/100% [{elapsed}<{remaining}{postfix}]"
-        )
-
-        def show(p: Progress) -> None:
-            bar.n = round(100 * p.fraction, 1)
-            bar.set_postfix_str(
-                f"epoch {p.epoch}/{p.epochs}, alpha {p.alpha:.5f}, {p.words_per_sec / 1000:.0f}k words/s",
-                refresh=False,
-            )
-            bar.refresh()
-            if p.fraction >= 1.0:
-                bar.close()
-
-        return show
-    return None
+def _log_update(summary: dict[str, int], min_count: int, vocab_size: int) -> None:
+    logger.info(
+        "vocabulary update: %d new words, %d known words counted again, %d dropped "
+        "(fewer than %d occurrences); %d words in the vocabulary",
+        summary["new_words"],
+        summary["updated_words"],
+        summary["dropped_words"],
+        min_count,
+        vocab_size,
+    )
 
 
-def _ends_with_newline(path) -> bool:
-    with open(path, "rb") as f:
-        f.seek(-1, os.SEEK_END)
-        return f.read(1) == b"\n"
+def _new_word_order(model: Word2Vec, n_old: int, counts: np.ndarray, known: np.ndarray):
+    """Indices of the new words to add, most frequent first (ties in
+    first-seen order), and the min_count that admitted them."""
+    min_count = max(int(model.min_count), 1)
+    candidates = np.flatnonzero(~known & (counts >= min_count))
+    cap = model.max_final_vocab
+    if cap is not None and n_old + len(candidates) > cap:
+        room = max(0, cap - n_old)
+        ranked = np.sort(counts[candidates])[::-1]
+        min_count = int(ranked[room]) + 1 if room < len(ranked) else min_count
+        candidates = candidates[counts[candidates] >= min_count]
+    return candidates[np.argsort(-counts[candidates], kind="stable")], min_count
 
 
-def _count_file_parallel(path, workers: int, max_vocab_size: int, start: int = 0, end: int | None = None):
-    """Count the words of path[start:end) (end None: the whole file) in byte
-    ranges on up to `workers` threads (the C scanner releases the GIL), then
-    merge in first-seen order. Ctrl-C stops every scanner within ~1 MiB of
-    input and re-raises KeyboardInterrupt once they have all returned."""
-    if end is None:
-        end = os.path.getsize(path)
-    n = 1 if max_vocab_size or end - start < (8 << 20) else max(1, min(workers, 8))
-    bounds = [start + (end - start) * k // n for k in range(n + 1)]
-    results: list = [None] * n
-    stop = np.zeros(1, dtype=np.int32)
-
-    def work(k: int) -> None:
-        try:
-            results[k] = _tokenize.count_file(
-                path, bounds[k], bounds[k + 1], None, max_vocab_size if n == 1 else 0, stop=stop
-            )
-        except BaseException as e:  # re-raised below
-            results[k] = e
-
-    tasks = [(f"sgns-count-{k}", functools.partial(work, k)) for k in range(n)]
-    if _run_in_threads(tasks, on_interrupt=lambda: stop.fill(1)):
-        raise KeyboardInterrupt
-    for r in results:
-        if isinstance(r, BaseException):
-            raise r
-    table, tokens, lines, pruned = results[0]
-    for other, t2, l2, _ in results[1:]:
-        table.merge(other)
-        tokens += t2
-        lines += l2
-    return table, tokens, lines, pruned
-
-
-@contextmanager
-def _plain_file(corpus_file):
-    """Yield a path the C reader can read: the file itself, or a temporary
-    decompressed copy of a .gz/.bz2/.xz file."""
-    path = os.fspath(corpus_file)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"corpus file not found: {os.fsdecode(path)!r}")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"corpus path is a directory: {os.fsdecode(path)!r}")
-    opener = _COMPRESSED.get(os.path.splitext(os.fsdecode(path))[1].lower())
-    if opener is None:
-        yield path
-        return
-    with scratch_copy(lambda: opener(path, "rb"), prefix="sgns-corpus-") as tmp:
-        yield tmp
+def _append_rows(model: Word2Vec, new_words: list[str], all_counts: np.ndarray) -> None:
+    """Add the new words' rows: random input vectors, zero output rows."""
+    n_old, dim = len(model.wv), model.vector_size
+    rng = np.random.default_rng(np.random.SeedSequence([int(model.seed) & (2**64 - 1), n_old]))
+    wv = model.wv
+    wv.add_vectors(new_words, uniform_rows(rng, len(new_words), dim))
+    wv.expandos["count"] = all_counts
+    n_new = n_old + len(new_words)
+    for name in persist.MODEL_MATRICES:
+        m = getattr(model, name, None)
+        if isinstance(m, np.ndarray) and m.ndim == 2 and 0 < m.shape[0] == persist.matrix_rows(name, n_old):
+            pad = np.zeros((persist.matrix_rows(name, n_new) - m.shape[0], m.shape[1]), dtype=m.dtype)
+            setattr(model, name, np.vstack([m, pad]))
+    if not wv.vectors.flags.c_contiguous or not wv.vectors.flags.writeable:
+        wv.vectors = np.array(wv.vectors, order="C")

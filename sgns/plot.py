@@ -16,10 +16,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sgns.container import MAGIC
+from sgns.flags import PLOT_USAGE, parse_plot_args
+from sgns.formats import is_binary_file
+from sgns.keyedvectors import KeyedVectors
+from sgns.outputs import atomic_write
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from sgns.keyedvectors import KeyedVectors
 
 Pair = tuple[str, str]
 
@@ -61,7 +65,7 @@ def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot_words(
-    kv: "KeyedVectors",
+    kv: KeyedVectors,
     words: Sequence[str],
     path: str | os.PathLike | None = None,
     *,
@@ -76,8 +80,6 @@ def plot_words(
     to `words`). norm: use unit-length vectors (cosine geometry; default).
     Saves a PNG to path if given (atomically); returns the Figure. size in
     inches (at 100 dpi). KeyError names every missing word."""
-    from sgns.formats import atomic_write
-
     order: list[str] = []
     for w in list(words) + [w for pair in analogies for w in pair]:
         if w not in order:
@@ -129,8 +131,6 @@ def plot_loss(
     """Line plot of the training loss per epoch: of a model trained with
     compute_loss=True (its loss_history) or of a list of per-epoch losses.
     Saves a PNG to path if given (atomically); returns the Figure."""
-    from sgns.formats import atomic_write
-
     losses = getattr(model_or_losses, "loss_history", model_or_losses)
     losses = [float(x) for x in losses]
     if not losses:
@@ -155,97 +155,31 @@ def plot_loss(
 
 # ---- command line -----------------------------------------------------------------------------
 
-PLOT_USAGE = """Usage: sgns plot VEC word... [-output words.png] [-binary 0|1] [-analogy a:b,c:d] [-raw 1]
-  VEC         vectors: word2vec text or binary file, or a file written by save()
-  word...     words to show
-  -output     PNG to write; default words.png
-  -binary     1: VEC is word2vec binary; 0: text; default: guessed from the file
-  -analogy    comma-separated pairs a:b, drawn as arrows a -> b (their words are added)
-  -raw        1: PCA of the raw vectors instead of unit-length ones
-"""
-
 
 def plot_command(argv: list[str]) -> int:
-    """`sgns plot`: see PLOT_USAGE."""
-    from sgns.cli import UsageError
-
+    """`sgns plot`: see sgns.flags.PLOT_USAGE."""
     if not argv or argv[0] in ("-h", "--help", "-help"):
         print(PLOT_USAGE, end="")
         return 0 if argv else 2
-    opts = {"output": "words.png", "binary": None, "analogy": "", "raw": "0"}
-    positional: list[str] = []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":  # everything after is a word, even "-x"
-            positional.extend(argv[i + 1 :])
-            break
-        if arg.startswith("-") and len(arg) > 1 and not _is_number(arg):
-            name = arg.lstrip("-")
-            if name not in opts:
-                raise UsageError(f"unknown option {arg!r} for 'sgns plot'\n{PLOT_USAGE}")
-            if i + 1 >= len(argv):
-                raise UsageError(f"option {arg!r} needs a value")
-            opts[name] = argv[i + 1]
-            i += 2
-        else:
-            positional.append(arg)
-            i += 1
-    if not positional:
-        raise UsageError(f"give a vector file and words\n{PLOT_USAGE}")
-    vec_path, words = positional[0], positional[1:]
-    for flag in ("binary", "raw"):
-        if opts[flag] not in (None, "0", "1"):
-            raise UsageError(f"-{flag} must be 0 or 1")
-    pairs: list[Pair] = []
-    for item in filter(None, opts["analogy"].split(",")):
-        a, sep, b = item.partition(":")
-        if not sep or not a or not b:
-            raise UsageError(f"-analogy takes pairs a:b separated by commas, got {item!r}")
-        pairs.append((a, b))
-    if len(words) + 2 * len(pairs) < 2:
-        raise UsageError("give at least two words (or an -analogy pair)")
-    kv = _load_vectors(vec_path, opts["binary"])
+    args = parse_plot_args(argv)
+    kv = _load_vectors(args.vectors, args.binary)
     try:
-        plot_words(kv, words, opts["output"], analogies=pairs, norm=opts["raw"] != "1")
+        plot_words(kv, args.words, args.output, analogies=args.pairs, norm=not args.raw)
     except KeyError as e:
         raise ValueError(e.args[0]) from None
-    print(
-        f"wrote {opts['output']} ({len(set(words) | {w for p in pairs for w in p})} words)", file=sys.stderr
-    )
+    shown = len(set(args.words) | {w for p in args.pairs for w in p})
+    print(f"wrote {args.output} ({shown} words)", file=sys.stderr)
     return 0
 
 
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
-
-
-def _load_vectors(path: str, binary: str | None) -> "KeyedVectors":
-    from sgns.keyedvectors import KeyedVectors
-    from sgns.persist import MAGIC
-
+def _load_vectors(path: str, binary: bool | None) -> KeyedVectors:
     with open(path, "rb") as f:
-        head = f.read(4096)
-    if head.startswith(MAGIC):
+        head = f.read(len(MAGIC))
+    if head == MAGIC:
         return KeyedVectors.load(path, mmap="r")
     if binary is None:
-        binary = "1" if _looks_binary(head.partition(b"\n")[2][:2048]) else "0"
-    return KeyedVectors.load_word2vec_format(path, binary=binary == "1")
-
-
-def _looks_binary(sample: bytes) -> bool:
-    """Raw float32s, not "%f" text? (word2vec files give no other hint.)"""
-    try:
-        text = sample.decode("utf-8")
-    except UnicodeDecodeError as e:
-        if e.start < len(sample) - 3:
-            return True
-        text = sample[: e.start].decode("utf-8")  # the sample cut a character in two
-    return not all(c.isprintable() or c in "\n\r\t " for c in text)
+        binary = is_binary_file(path)
+    return KeyedVectors.load_word2vec_format(path, binary=binary)
 
 
 __all__ = ["plot_words", "plot_loss", "pca_2d", "plot_command"]

@@ -54,8 +54,10 @@ from typing import IO
 import numpy as np
 
 from sgns import formats
+from sgns.evaluation import compute_accuracy
+from sgns.flags import parse_accuracy_args, parse_tool_args
+from sgns.formats import is_binary_file
 from sgns.outputs import scratch_copy
-from sgns.cli import UsageError
 from sgns.vocab import ENCODING, ERRORS
 
 __all__ = [
@@ -65,7 +67,6 @@ __all__ = [
     "distance_command",
     "analogy_command",
     "accuracy_command",
-    "accuracy_report",
     "TOP_N",
 ]
 
@@ -78,35 +79,6 @@ _ANALOGY_HEADER = b"\n" + b" " * 46 + b"Word              Distance\n" + _RULE
 
 
 # ---- reading vector files ----------------------------------------------------
-
-
-def is_binary_file(path) -> bool:
-    """True if `path` looks like a binary word2vec file, False for text.
-
-    Reads the header and the first row: in the text format that row is
-    a word followed by exactly D numbers on one line. The D float32 values
-    of a binary row essentially never look like that (they would have to
-    spell D decimal numbers separated by whitespace and end in a newline).
-    """
-    with open(path, "rb") as f:
-        header = f.readline(1 << 10)
-        parts = header.split()
-        if len(parts) != 2 or not all(p.isdigit() for p in parts):
-            raise formats.FormatError(
-                path, f"header must be '<vocab size> <dimension>', got {header[:80]!r}", 0
-            )
-        n, dim = int(parts[0]), int(parts[1])
-        if n == 0:
-            return False
-        row = f.readline(1024 + 64 * max(dim, 1))
-    fields = row.split()
-    if not row.endswith(b"\n") or len(fields) != dim + 1:
-        return True
-    try:
-        [float(x) for x in fields[1:]]
-    except ValueError:
-        return True
-    return False
 
 
 class Vectors:
@@ -261,71 +233,14 @@ def run_analogy(vec: Vectors, stdin: IO[bytes], stdout: IO[bytes]) -> None:
 # ---- compute-accuracy ------------------------------------------------------------
 
 
-def _f32_pct(a: int, b: int) -> str:
-    """compute-accuracy's `a / (float)b * 100` in float32, printed "%.2f"."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.float32(a) / np.float32(b) * np.float32(100)
-    return "-nan" if np.isnan(x) else "%.2f" % float(x)
-
-
-def accuracy_report(result) -> str:
-    """compute-accuracy's stdout for an sgns.evaluation.AccuracyResult."""
-    lines = []
-    correct = seen = sem_c = sem_s = syn_c = syn_s = 0
-    for k, s in enumerate(result.sections):
-        correct += s.correct
-        seen += s.seen
-        if s.semantic:
-            sem_c, sem_s = sem_c + s.correct, sem_s + s.seen
-        else:
-            syn_c, syn_s = syn_c + s.correct, syn_s + s.seen
-        if k == 0 and s.name == "":
-            continue  # questions before the first header: counted, never printed
-        asked = s.seen or 1  # compute-accuracy's guard against 0 / 0
-        lines.append(f"{s.name}:")
-        lines.append(f"ACCURACY TOP1: {_f32_pct(s.correct, asked)} %  ({s.correct} / {asked})")
-        lines.append(
-            f"Total accuracy: {_f32_pct(correct, seen)} %   Semantic accuracy: "
-            f"{_f32_pct(sem_c, sem_s)} %   Syntactic accuracy: {_f32_pct(syn_c, syn_s)} % "
-        )
-    lines.append(
-        f"Questions seen / total: {result.seen} {result.total}   {_f32_pct(result.seen, result.total)} % "
-    )
-    return "\n".join(lines) + "\n"
-
-
 def run_accuracy(vectors_path, questions_path, threshold: int = 30000, binary: bool | None = None):
     """Load the first `threshold` vectors (0: all) and count with
     sgns.evaluation.compute_accuracy. Returns its AccuracyResult."""
-    from sgns.evaluation import compute_accuracy
-
     vec = load_vectors(vectors_path, binary=binary, limit=threshold or None)
     return compute_accuracy(vec, questions_path, threshold=threshold)
 
 
 # ---- command line ---------------------------------------------------------------
-
-
-def _parse(argv: list[str], n_min: int, n_max: int, usage: str) -> tuple[list[str], bool | None]:
-    positional, binary = [], None
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg in ("-h", "--help", "-help"):
-            raise UsageError(usage)
-        if arg == "-binary":
-            if i + 1 >= len(argv) or argv[i + 1] not in ("0", "1"):
-                raise UsageError("-binary needs 0 or 1\n" + usage)
-            binary = argv[i + 1] == "1"
-            i += 2
-            continue
-        if arg.startswith("-") and arg != "-":
-            raise UsageError(f"unknown option {arg!r}\n" + usage)
-        positional.append(arg)
-        i += 1
-    if not n_min <= len(positional) <= n_max:
-        raise UsageError(usage)
-    return positional, binary
 
 
 def _streams(stdin, stdout):
@@ -355,7 +270,7 @@ def _quiet_broken_pipe(command):
 @_quiet_broken_pipe
 def distance_command(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
     """sgns distance VECTORS [-binary 0|1]: nearest words to a word or sentence."""
-    (path,), binary = _parse(
+    (path,), binary = parse_tool_args(
         argv,
         1,
         1,
@@ -372,7 +287,7 @@ def distance_command(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO
 @_quiet_broken_pipe
 def analogy_command(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
     """sgns analogy VECTORS [-binary 0|1]: "a b c" -> words closest to b - a + c."""
-    (path,), binary = _parse(
+    (path,), binary = parse_tool_args(
         argv,
         1,
         1,
@@ -389,24 +304,13 @@ def analogy_command(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[
 @_quiet_broken_pipe
 def accuracy_command(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
     """sgns accuracy VECTORS QUESTIONS [THRESHOLD] [-binary 0|1]."""
-    usage = (
-        "usage: sgns accuracy VECTORS QUESTIONS [THRESHOLD] [-binary 0|1]\n"
-        "  word2vec.c compute-accuracy: QUESTIONS is a file ('-' for stdin); THRESHOLD "
-        "(default 30000, 0 = all) limits the vocabulary to the most frequent words"
-    )
-    args, binary = _parse(argv, 2, 3, usage)
-    try:
-        threshold = int(args[2]) if len(args) > 2 else 30000
-    except ValueError:
-        raise UsageError(f"THRESHOLD must be an integer, got {args[2]!r}\n" + usage) from None
-    if threshold < 0:
-        raise UsageError("THRESHOLD must be >= 0")
+    (vectors, questions), threshold, binary = parse_accuracy_args(argv)
     stdin, stdout = _streams(stdin, stdout)
-    if args[1] == "-":
-        with scratch_copy(lambda: contextlib.nullcontext(stdin), prefix="sgns-questions-") as questions:
-            result = run_accuracy(args[0], questions, threshold, binary)
+    if questions == "-":
+        with scratch_copy(lambda: contextlib.nullcontext(stdin), prefix="sgns-questions-") as copy:
+            result = run_accuracy(vectors, copy, threshold, binary)
     else:
-        result = run_accuracy(args[0], args[1], threshold, binary)
-    stdout.write(accuracy_report(result).encode(ENCODING, "replace"))
+        result = run_accuracy(vectors, questions, threshold, binary)
+    stdout.write(result.report().encode(ENCODING, "replace"))
     stdout.flush()
     return 0

@@ -209,14 +209,14 @@ HELPER = textwrap.dedent("""
     hot_rows = kw.pop("hot_rows", None)
 
     if mode == "fail":
-        real_round = distributed._round
+        real_round = distributed._Run._round
         calls = []
         def failing_round(*args, **kwargs):
             calls.append(1)
             if rank == 1 and len(calls) == 2:
                 raise RuntimeError("planted failure in rank 1")
             return real_round(*args, **kwargs)
-        distributed._round = failing_round
+        distributed._Run._round = failing_round
 
     model = Word2Vec(**kw)
     distributed.build_vocab(model, corpus)
@@ -318,7 +318,7 @@ def test_cli_under_mpirun_writes_from_rank_0(noisy, tmp_path):
         [
             sys.executable,
             "-m",
-            "sgns.distributed",
+            "sgns",
             "-train",
             str(noisy.path),
             "-output",
@@ -360,7 +360,7 @@ def test_cli_usage_and_missing_file_end_all_ranks(noisy, tmp_path):
         [
             sys.executable,
             "-m",
-            "sgns.distributed",
+            "sgns",
             "-train",
             str(noisy.path),
             "-output",
@@ -376,7 +376,7 @@ def test_cli_usage_and_missing_file_end_all_ranks(noisy, tmp_path):
         [
             sys.executable,
             "-m",
-            "sgns.distributed",
+            "sgns",
             "-train",
             str(tmp_path / "missing.txt"),
             "-output",
@@ -423,9 +423,9 @@ def test_stop_signal_stops_all_ranks_and_rank_0_writes(tmp_path, how):
     script.write_text(
         textwrap.dedent(f"""
         import os, sys
-        from sgns import distributed
+        from sgns import cli, distributed
         open(os.path.join({str(pids)!r}, str(distributed.rank())), "w").write(str(os.getpid()))
-        sys.exit(distributed.main(sys.argv[1:]))
+        sys.exit(cli.main(sys.argv[1:]))
     """)
     )
     cmd = mpirun + [

@@ -760,10 +760,8 @@ def test_ctrl_c_just_after_workers_started(monkeypatch):
     """Simulates SIGINT arriving right after the workers were started: the
     KeyboardInterrupt is raised by the first call _run_threads makes after
     starting them."""
-    import sgns.model as model_module
+    import sgns.runtime as runtime_module
 
-    if not hasattr(model_module, "_make_reporter"):
-        pytest.skip("sgns.model._make_reporter is gone; adapt this simulation")
     calls = []
 
     def interrupted_reporter(*args, **kwargs):
@@ -774,7 +772,7 @@ def test_ctrl_c_just_after_workers_started(monkeypatch):
 
     m = Word2Vec(vector_size=100, workers=2, epochs=5, min_count=5, seed=1)
     m.build_vocab(corpus_file=SMALL8)
-    monkeypatch.setattr(model_module, "_make_reporter", interrupted_reporter)
+    monkeypatch.setattr(runtime_module, "make_reporter", interrupted_reporter)
     try:
         with pytest.raises(KeyboardInterrupt):
             m.train(corpus_file=SMALL8)

@@ -14,8 +14,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sgns import FormatError, KeyedVectors, Word2Vec, persist
-from sgns.persist import MAGIC, extend_vocab, load_keyedvectors, load_model, save_keyedvectors, save_model
+from sgns import FormatError, KeyedVectors, Word2Vec, container
+from sgns.model import extend_vocab
+from sgns.persist import MAGIC, load_keyedvectors, load_model, save_keyedvectors, save_model
 
 PARAMS = (
     "vector_size",
@@ -304,7 +305,7 @@ def test_atomic_overwrite(tmp_path, model, monkeypatch):
             raise OSError("disk full")
         return memoryview(arr.reshape(-1)).cast("B") if arr.size else memoryview(b"")
 
-    monkeypatch.setattr(persist, "_bytes_view", failing)
+    monkeypatch.setattr(container, "_bytes_view", failing)
     with pytest.raises(OSError, match="disk full"):
         save_model(model, path)
     assert path.read_bytes() == good

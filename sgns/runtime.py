@@ -1,0 +1,410 @@
+"""What every training run needs around the kernel, shared by Word2Vec and
+the MPI backend: worker threads that stop cleanly on Ctrl-C, progress
+reports and callbacks, per-part seeds, corpus-file helpers (decompression,
+parallel counting, byte-range shards) and per-epoch reports.
+
+Nothing here knows a model class: functions take the arrays, trainers and
+callables they work on.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sgns._tokenize import count_file
+from sgns._train import encode_file
+from sgns.formats import compressed_opener
+from sgns.outputs import scratch_copy
+from sgns.vocab import decode_word
+
+logger = logging.getLogger(__name__)
+
+# A worker's result: (words, examples, loss, stopped), an exception, or None.
+PartResult = Any
+
+
+@dataclass
+class EpochReport:
+    """What one epoch did. words: in-vocabulary words read (before
+    subsampling); examples: (input row, output set) updates; loss: summed
+    SGNS loss in float64 (only with compute_loss); seconds: wall time."""
+
+    epoch: int
+    words: int = 0
+    examples: int = 0
+    loss: float = 0.0
+    seconds: float = 0.0
+
+
+@dataclass
+class Progress:
+    """Passed to a `progress` callable about twice a second while training."""
+
+    epoch: int
+    epochs: int
+    fraction: float  # of the whole run, 0..1
+    alpha: float
+    words_per_sec: float
+    words_per_thread_per_sec: float
+
+
+# ---- seeds ----------------------------------------------------------------------
+
+
+def part_seed(seed: int, epoch: int, part: int) -> int:
+    """A well-mixed 64-bit seed per (run seed, epoch, part of the corpus)."""
+    x = seed * 0x9E3779B97F4A7C15 + epoch * 0xBF58476D1CE4E5B9 + part * 0x94D049BB133111EB + 1
+    x &= 0xFFFFFFFFFFFFFFFF
+    x ^= x >> 31
+    return (x * 0xD6E8FEB86659FD93) & 0xFFFFFFFFFFFFFFFF
+
+
+# ---- threads and Ctrl-C -----------------------------------------------------------
+
+
+def run_in_threads(tasks, tick=None, on_interrupt=None, before=None) -> bool:
+    """Run each (name, fn) of tasks in its own daemon thread and wait until
+    all have returned, calling tick() every 0.1 s meanwhile (before() first,
+    inside the same Ctrl-C guard). Returns False, or True after a Ctrl-C:
+    then on_interrupt() is called (it should make the threads return) and
+    every started thread is waited for, so none still writes shared state.
+
+    Completion is tracked with an Event set in each thread's `finally` (not
+    Thread.join, which CPython <= 3.12 can report as finished once a
+    KeyboardInterrupt has interrupted it)."""
+    started: list[threading.Event] = []
+
+    def signalling(fn, event):
+        def run():
+            try:
+                fn()
+            finally:
+                event.set()
+
+        return run
+
+    try:
+        if before is not None:
+            before()
+        for name, fn in tasks:
+            event = threading.Event()
+            threading.Thread(target=signalling(fn, event), daemon=True, name=name).start()
+            started.append(event)
+        for event in started:
+            while not event.wait(0.1):
+                if tick is not None:
+                    tick()
+    except KeyboardInterrupt:
+        if on_interrupt is not None:
+            on_interrupt()
+        _wait_all(started, timeout=60.0)
+        return True
+    return False
+
+
+def _wait_all(events, timeout: float) -> None:
+    """Wait until every event is set (or timeout s), riding out further Ctrl-C."""
+    deadline = time.perf_counter() + timeout
+    for event in events:
+        while not event.is_set() and time.perf_counter() < deadline:
+            try:
+                event.wait(0.1)
+            except KeyboardInterrupt:
+                pass
+
+
+def put_job(q: queue.Queue, item, trainer, force: bool = False) -> None:
+    """Put item on q unless the trainer has stopped; force: put it anyway
+    (a sentinel), making room if the workers are gone."""
+    while True:
+        if trainer.stopped and not force:
+            return
+        try:
+            q.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            if force and trainer.stopped:
+                try:
+                    q.get_nowait()
+                except queue.Empty:
+                    pass
+
+
+def check_reiterable(corpus) -> None:
+    if iter(corpus) is corpus:
+        raise TypeError(
+            "the corpus must be re-iterable (a list, or an object whose __iter__ "
+            "starts over), not a one-shot iterator or generator"
+        )
+
+
+# ---- progress, callbacks and reports --------------------------------------------------
+
+
+def make_reporter(progress, workers: int):
+    """The callable that shows Progress: `progress` itself if callable, a
+    tqdm bar if True (and tqdm is installed), else None."""
+    if callable(progress):
+        return progress
+    if not progress:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        logger.warning("progress=True needs tqdm (pip install tqdm); logging only")
+        return None
+    bar = tqdm(total=100, unit="%", bar_format="{l_bar}{bar}| {n:.1f}/100% [{elapsed}<{remaining}{postfix}]")
+
+    def show(p: Progress) -> None:
+        bar.n = round(100 * p.fraction, 1)
+        bar.set_postfix_str(
+            f"epoch {p.epoch}/{p.epochs}, alpha {p.alpha:.5f}, {p.words_per_sec / 1000:.0f}k words/s",
+            refresh=False,
+        )
+        bar.refresh()
+        if p.fraction >= 1.0:
+            bar.close()
+
+    return show
+
+
+class ProgressTicker:
+    """Calls `report` (a Progress callable or None) about twice a second and
+    logs gensim's "EPOCH n - PROGRESS" line once a second. Rates count the
+    words since `start_words` was read at construction."""
+
+    def __init__(self, report, epochs: int, total_words: int, threads: int, start_words: int = 0):
+        self.report = report
+        self.epochs = epochs
+        self.total_words = total_words
+        self.threads = threads
+        self.t0 = time.perf_counter()
+        self.w0 = start_words
+        self.next_report = self.t0 + 0.5
+        self.next_log = self.t0 + 1.0
+
+    def progress(self, epoch: int, words_done: int, alpha: float) -> Progress:
+        rate = (words_done - self.w0) / max(time.perf_counter() - self.t0, 1e-9)
+        fraction = min(1.0, words_done / max(1, self.total_words))
+        return Progress(epoch + 1, self.epochs, fraction, alpha, rate, rate / self.threads)
+
+    def __call__(self, epoch: int, words_done: int, alpha: float, force: bool = False) -> None:
+        """force: report now (the end of a run), without a log line."""
+        now = time.perf_counter()
+        if self.report is not None and (force or now >= self.next_report):
+            self.report(self.progress(epoch, words_done, alpha))
+            self.next_report = now + 0.5
+        if not force and now >= self.next_log:
+            p = self.progress(epoch, words_done, alpha)
+            logger.info(
+                "EPOCH %d - PROGRESS: at %.2f%% examples, %.0f words/s, alpha %.6f",
+                epoch + 1,
+                100.0 * p.fraction,
+                p.words_per_sec,
+                p.alpha,
+            )
+            self.next_log = now + 1.0
+
+
+def call_callbacks(model, callbacks, event: str) -> None:
+    """Call event(model) on every callback that defines it."""
+    for cb in callbacks:
+        fn = getattr(cb, event, None)
+        if fn is not None:
+            fn(model)
+
+
+def collect(epoch: int, results) -> EpochReport:
+    """Sum the workers' (words, examples, loss, stopped) results into the
+    report of `epoch` (0-based); re-raise the first worker exception."""
+    report = EpochReport(epoch + 1)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+        if r is None:
+            continue
+        words, examples, loss, _ = r
+        report.words += words
+        report.examples += examples
+        report.loss += loss  # Python floats: float64 sums of float64 partials
+    return report
+
+
+def log_epoch(report: EpochReport, compute_loss: bool, where: str = "") -> None:
+    logger.info(
+        "EPOCH %d: training on %d words (%d examples)%s took %.1fs, %.0f words/s%s",
+        report.epoch,
+        report.words,
+        report.examples,
+        where,
+        report.seconds,
+        report.words / max(report.seconds, 1e-9),
+        f", loss {report.loss:.6g}" if compute_loss else "",
+    )
+
+
+def log_done(words: int, elapsed: float) -> None:
+    logger.info(
+        "training on %d words took %.1fs, %.0f effective words/s", words, elapsed, words / max(elapsed, 1e-9)
+    )
+
+
+# ---- corpus files ---------------------------------------------------------------------
+
+
+def check_corpus_path(path) -> None:
+    """FileNotFoundError / IsADirectoryError naming a corpus path that is not a file."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"corpus file not found: {os.fsdecode(path)!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"corpus path is a directory: {os.fsdecode(path)!r}")
+
+
+@contextmanager
+def plain_file(corpus_file) -> Iterator[str | bytes]:
+    """Yield a path the C reader can read: the file itself, or a temporary
+    decompressed copy of a .gz/.bz2/.xz file."""
+    path = os.fspath(corpus_file)
+    check_corpus_path(path)
+    opener = compressed_opener(path)
+    if opener is None:
+        yield path
+        return
+    with scratch_copy(lambda: opener(path, "rb"), prefix="sgns-corpus-") as tmp:
+        yield tmp
+
+
+def sentence_count(path, size: int, lines: int) -> int:
+    """Sentences of a file of `size` bytes with `lines` newlines: a last
+    line without "\\n" is still a sentence."""
+    if not size:
+        return lines
+    with open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return lines + (f.read(1) != b"\n")
+
+
+class DecodedWords:
+    """The words of a C word table as str, decoded only when indexed."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __getitem__(self, i: int) -> str:
+        return decode_word(self.table.word(i))
+
+    def take(self, ids) -> list[str]:
+        return [decode_word(w) for w in self.table.words_at(ids)]
+
+
+def count_file_parallel(path, workers: int, max_vocab_size: int, start: int = 0, end: int | None = None):
+    """Count the words of path[start:end) (end None: the whole file) in byte
+    ranges on up to `workers` threads (the C scanner releases the GIL), then
+    merge in first-seen order. Ctrl-C stops every scanner within ~1 MiB of
+    input and re-raises KeyboardInterrupt once they have all returned.
+    Returns (word table, tokens, lines, pruned)."""
+    if end is None:
+        end = os.path.getsize(path)
+    n = 1 if max_vocab_size or end - start < (8 << 20) else max(1, min(workers, 8))
+    bounds = [start + (end - start) * k // n for k in range(n + 1)]
+    results: list = [None] * n
+    stop = np.zeros(1, dtype=np.int32)
+
+    def work(k: int) -> None:
+        try:
+            results[k] = count_file(
+                path, bounds[k], bounds[k + 1], None, max_vocab_size if n == 1 else 0, stop=stop
+            )
+        except BaseException as e:  # re-raised below
+            results[k] = e
+
+    tasks = [(f"sgns-count-{k}", functools.partial(work, k)) for k in range(n)]
+    if run_in_threads(tasks, on_interrupt=lambda: stop.fill(1)):
+        raise KeyboardInterrupt
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    table, tokens, lines, pruned = results[0]
+    for other, t2, l2, _ in results[1:]:
+        table.merge(other)
+        tokens += t2
+        lines += l2
+    return table, tokens, lines, pruned
+
+
+def split_range(start: int, end: int, parts: int) -> list[int]:
+    """parts + 1 boundaries cutting [start, end) into equal byte ranges."""
+    return [start + (end - start) * k // parts for k in range(parts + 1)]
+
+
+@dataclass
+class FileShards:
+    """A corpus file cut into one byte range per worker thread, and the word
+    ids of each range once encoded (cache, or None to stream every epoch)."""
+
+    path: str | bytes
+    vocab_table: Any
+    bounds: list[int]
+    max_sentence: int
+    cache: list | None
+
+    @property
+    def threads(self) -> int:
+        return len(self.bounds) - 1
+
+    def train(self, trainer, k: int, seed: int, rnd: int = 0, rounds: int = 1) -> PartResult:
+        """Train shard k's round `rnd` of `rounds` (equal slices of its bytes,
+        or of its cached ids) with `seed`; a tuple of the trainer's counts."""
+        a, b = self.bounds[k], self.bounds[k + 1]
+        if self.cache is None:
+            lo, hi = a + (b - a) * rnd // rounds, a + (b - a) * (rnd + 1) // rounds
+            return trainer.train_file(self.path, lo, hi, self.vocab_table, seed)
+        if self.cache[k] is None:
+            ids = encode_file(self.path, a, b, self.vocab_table, self.max_sentence, stop=trainer.stop_flag)
+            if ids is None:  # stopped while encoding: nothing trained, nothing cached
+                return (0, 0, 0.0, True)
+            self.cache[k] = ids
+        ids = self.cache[k]
+        if rounds == 1:
+            return trainer.train_ids(ids, seed)
+        return trainer.train_ids(ids[len(ids) * rnd // rounds : len(ids) * (rnd + 1) // rounds], seed)
+
+    def tasks(self, trainer, seed_of: Callable[[int], int], name: str, rnd: int = 0, rounds: int = 1):
+        """(thread name, function) per shard, for run_in_threads, and the
+        list their results land in (an exception stops the trainer)."""
+        results: list = [None] * self.threads
+
+        def work(k: int) -> None:
+            try:
+                results[k] = self.train(trainer, k, seed_of(k), rnd, rounds)
+            except BaseException as e:  # reported by the main thread
+                results[k] = e
+                trainer.request_stop()
+
+        return [(f"{name}-{k}", functools.partial(work, k)) for k in range(self.threads)], results
+
+
+# ---- backends -------------------------------------------------------------------------
+
+# Training backends that take over build_vocab/train of a model when active
+# (name -> object with active(), build_vocab(model, corpus_file) and
+# train(model, corpus_file, **train_arguments)); sgns.distributed adds "mpi".
+BACKENDS: dict[str, Any] = {}
+
+
+def register_backend(name: str, backend) -> None:
+    BACKENDS[name] = backend

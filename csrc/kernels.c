@@ -24,7 +24,9 @@
 #elif defined(__aarch64__) || defined(_M_ARM64)
 #define SG_ARM64 1
 #endif
-#if defined(__GNUC__) || defined(__clang__)
+/* -DSG_PLAIN_C builds the generic set as plain C, as other compilers get it
+ * (for testing that path with GCC or Clang). */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(SG_PLAIN_C)
 #define SG_VECTOR_EXTENSIONS 1
 #endif
 
@@ -103,7 +105,7 @@ static inline sg_v4f sg_v4_pow2i(sg_v4f n) { return (sg_v4f)((__builtin_convertv
 #endif
 
 /* ---- x86: AVX2 + FMA, AVX-512F ---------------------------------------------- */
-#if defined(SG_X86) && (defined(SG_VECTOR_EXTENSIONS) || defined(SG_MSVC))
+#if defined(SG_X86) && (defined(__GNUC__) || defined(__clang__) || defined(SG_MSVC))
 #define SG_HAVE_X86_SETS 1
 #include <immintrin.h>
 #ifdef SG_MSVC
@@ -132,10 +134,12 @@ SG_TARGET("avx2,fma") static inline float sg_hsum256(__m256 v)
 {
     return sg_hsum128(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)));
 }
+#ifdef SG_X86_VECTOR_SIGMOID
 SG_TARGET("avx2,fma") static inline __m256 sg_pow2i256(__m256 n)
 {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
 }
+#endif
 #define SG_SUFFIX avx2
 #define SG_ATTR SG_TARGET("avx2,fma")
 #define SG_VEC 1
@@ -166,10 +170,12 @@ SG_TARGET("avx512f") static inline float sg_hsum512(__m512 v)
     __m256 s = _mm256_add_ps(lo, hi);
     return sg_hsum128(_mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1)));
 }
+#ifdef SG_X86_VECTOR_SIGMOID
 SG_TARGET("avx512f") static inline __m512 sg_pow2i512(__m512 n)
 {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
 }
+#endif
 #define SG_SUFFIX avx512
 #define SG_ATTR SG_TARGET("avx512f")
 #define SG_VEC 1

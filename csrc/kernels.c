@@ -1,8 +1,34 @@
-/* Run-time dispatch between the generic, AVX2+FMA and AVX-512 kernels, and
- * the two SGNS updates built on them. */
+/* Run-time dispatch between the kernel sets (kernels_impl.h instantiated
+ * once per instruction set), and the SGNS updates built on them.
+ *
+ *   generic  every build: GCC/Clang vector extensions, 4 lanes, which the
+ *            compiler turns into SSE2 on x86-64, NEON on aarch64 and
+ *            whatever other targets have (plain C under other compilers)
+ *   avx2     x86: AVX2 + FMA, 8 lanes           } chosen at run time from
+ *   avx512   x86: AVX-512F, 16 lanes, masked tails} CPUID, never by -march
+ *   neon     aarch64: NEON (baseline there), 4 lanes with FMA
+ *
+ * GCC and Clang compile the x86 sets with per-function target attributes;
+ * MSVC compiles any intrinsic without one, so there the attribute is empty.
+ * The CPU is asked through CPUID and XGETBV by the same code under every
+ * compiler (the OS must save the wider registers, too). */
 #include <math.h>
 #include <string.h>
 #include "kernels.h"
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#define SG_MSVC 1
+#endif
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+#define SG_X86 1
+#elif defined(__aarch64__) || defined(_M_ARM64)
+#define SG_ARM64 1
+#endif
+/* -DSG_PLAIN_C builds the generic set as plain C, as other compilers get it
+ * (for testing that path with GCC or Clang). */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(SG_PLAIN_C)
+#define SG_VECTOR_EXTENSIONS 1
+#endif
 
 #define SG_STR2(x) #x
 #define SG_STR(x) SG_STR2(x)
@@ -33,85 +59,283 @@ static inline float sg_exp(float x)
     return p * scale.f;
 }
 
-/* ---- generic C: the baseline every build has --------------------------- */
+/* ---- generic: GCC/Clang vector extensions -------------------------------- */
+#ifdef SG_VECTOR_EXTENSIONS
+typedef float sg_v4f __attribute__((vector_size(16)));
+typedef int32_t sg_v4i __attribute__((vector_size(16)));
+static inline sg_v4f sg_v4_load(const float *p) { sg_v4f v; memcpy(&v, p, sizeof v); return v; }
+static inline void sg_v4_store(float *p, sg_v4f v) { memcpy(p, &v, sizeof v); }
+static inline sg_v4f sg_v4_set1(float x) { sg_v4f v = {x, x, x, x}; return v; }
+static inline float sg_v4_hsum(sg_v4f v) { return (v[0] + v[2]) + (v[1] + v[3]); }
+/* Lane by lane, m ? a : b for a comparison mask m (C has no ?: on vectors). */
+static inline sg_v4f sg_v4_select(sg_v4i m, sg_v4f a, sg_v4f b)
+{
+    return (sg_v4f)((m & (sg_v4i)a) | (~m & (sg_v4i)b));
+}
+static inline sg_v4f sg_v4_min(sg_v4f a, sg_v4f b) { return sg_v4_select(a < b, a, b); }
+static inline sg_v4f sg_v4_max(sg_v4f a, sg_v4f b) { return sg_v4_select(a > b, a, b); }
+/* 2^n for lanes holding integers n in [-126, 127]: n + 127 in the exponent. */
+static inline sg_v4f sg_v4_pow2i(sg_v4f n) { return (sg_v4f)((__builtin_convertvector(n, sg_v4i) + 127) << 23); }
+
+#define SG_SUFFIX generic
+#define SG_ATTR
+#define SG_VEC 1
+#define SG_W 4
+#define SG_T sg_v4f
+#define SG_LOAD sg_v4_load
+#define SG_STORE sg_v4_store
+#define SG_SET1 sg_v4_set1
+#define SG_ZERO sg_v4_set1(0.0f)
+#define SG_FMA(a, b, c) ((a) * (b) + (c))
+#define SG_ADD(a, b) ((a) + (b))
+#define SG_HSUM sg_v4_hsum
+#define SG_SUB(a, b) ((a) - (b))
+#define SG_MUL(a, b) ((a) * (b))
+#define SG_DIV(a, b) ((a) / (b))
+#define SG_MIN sg_v4_min
+#define SG_MAX sg_v4_max
+#define SG_POW2I sg_v4_pow2i
+#include "kernels_impl.h"
+#else
+/* ---- generic: plain C, for compilers without vector extensions ---------- */
 #define SG_SUFFIX generic
 #define SG_ATTR
 #define SG_VEC 0
 #include "kernels_impl.h"
+#endif
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#define SG_HAVE_X86 1
+/* ---- x86: AVX2 + FMA, AVX-512F ---------------------------------------------- */
+#if defined(SG_X86) && (defined(__GNUC__) || defined(__clang__) || defined(SG_MSVC))
+#define SG_HAVE_X86_SETS 1
 #include <immintrin.h>
+#ifdef SG_MSVC
+#include <intrin.h>
+#define SG_TARGET(isa)
+#else
+#include <cpuid.h>
+#define SG_TARGET(isa) __attribute__((target(isa)))
+#endif
+/* GCC and Clang vectorise the plain loop of sigmoids for these sets
+ * themselves; MSVC does not, so it gets the explicit vector form (which a
+ * test build forces with -DSG_X86_VECTOR_SIGMOID). */
+#if defined(SG_MSVC) && !defined(SG_X86_VECTOR_SIGMOID)
+#define SG_X86_VECTOR_SIGMOID 1
+#endif
 
-/* ---- AVX2 + FMA --------------------------------------------------------- */
-__attribute__((target("avx2,fma"))) static inline float sg_hsum256(__m256 v)
+/* The sum of 4 lanes as ((0 + 2) + (1 + 3)); SSE only, so every set may inline it. */
+static inline float sg_hsum128(__m128 v)
 {
-    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-    return _mm_cvtss_f32(lo);
+    v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    v = _mm_add_ss(v, _mm_shuffle_ps(v, v, 1));
+    return _mm_cvtss_f32(v);
 }
+
+SG_TARGET("avx2,fma") static inline float sg_hsum256(__m256 v)
+{
+    return sg_hsum128(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)));
+}
+#ifdef SG_X86_VECTOR_SIGMOID
+SG_TARGET("avx2,fma") static inline __m256 sg_pow2i256(__m256 n)
+{
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+}
+#endif
 #define SG_SUFFIX avx2
-#define SG_ATTR __attribute__((target("avx2,fma")))
+#define SG_ATTR SG_TARGET("avx2,fma")
 #define SG_VEC 1
 #define SG_W 8
 #define SG_T __m256
 #define SG_LOAD _mm256_loadu_ps
 #define SG_STORE _mm256_storeu_ps
 #define SG_SET1 _mm256_set1_ps
+#define SG_ZERO _mm256_setzero_ps()
 #define SG_FMA _mm256_fmadd_ps
 #define SG_ADD _mm256_add_ps
-#define SG_ZERO _mm256_setzero_ps()
 #define SG_HSUM sg_hsum256
+#ifdef SG_X86_VECTOR_SIGMOID
+#define SG_SUB _mm256_sub_ps
+#define SG_MUL _mm256_mul_ps
+#define SG_DIV _mm256_div_ps
+#define SG_MIN _mm256_min_ps
+#define SG_MAX _mm256_max_ps
+#define SG_POW2I sg_pow2i256
+#endif
 #include "kernels_impl.h"
 
-/* ---- AVX-512F ----------------------------------------------------------- */
+/* The same order as the 256-bit sum: halves first, then 4 lanes. */
+SG_TARGET("avx512f") static inline float sg_hsum512(__m512 v)
+{
+    __m256 lo = _mm512_castps512_ps256(v);
+    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    __m256 s = _mm256_add_ps(lo, hi);
+    return sg_hsum128(_mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1)));
+}
+#ifdef SG_X86_VECTOR_SIGMOID
+SG_TARGET("avx512f") static inline __m512 sg_pow2i512(__m512 n)
+{
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
+}
+#endif
 #define SG_SUFFIX avx512
-#define SG_ATTR __attribute__((target("avx512f")))
+#define SG_ATTR SG_TARGET("avx512f")
 #define SG_VEC 1
 #define SG_W 16
 #define SG_T __m512
 #define SG_LOAD _mm512_loadu_ps
 #define SG_STORE _mm512_storeu_ps
 #define SG_SET1 _mm512_set1_ps
+#define SG_ZERO _mm512_setzero_ps()
 #define SG_FMA _mm512_fmadd_ps
 #define SG_ADD _mm512_add_ps
-#define SG_ZERO _mm512_setzero_ps()
-#define SG_HSUM _mm512_reduce_add_ps
+#define SG_HSUM sg_hsum512
 #define SG_LOADN(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), (p))
 #define SG_STOREN(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1u), (v))
+#ifdef SG_X86_VECTOR_SIGMOID
+#define SG_SUB _mm512_sub_ps
+#define SG_MUL _mm512_mul_ps
+#define SG_DIV _mm512_div_ps
+#define SG_MIN _mm512_min_ps
+#define SG_MAX _mm512_max_ps
+#define SG_POW2I sg_pow2i512
+#endif
+#include "kernels_impl.h"
+
+/* CPUID leaf/subleaf into r = {eax, ebx, ecx, edx}; 0 if the leaf is absent. */
+static int sg_cpuid(unsigned leaf, unsigned sub, unsigned r[4])
+{
+#ifdef SG_MSVC
+    int v[4];
+    __cpuid(v, 0);
+    if ((unsigned)v[0] < leaf) return 0;
+    __cpuidex(v, (int)leaf, (int)sub);
+    r[0] = (unsigned)v[0], r[1] = (unsigned)v[1], r[2] = (unsigned)v[2], r[3] = (unsigned)v[3];
+    return 1;
+#else
+    return __get_cpuid_count(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+#endif
+}
+
+/* The register state the OS saves (XCR0); only called once OSXSAVE is set. */
+static unsigned long long sg_xcr0(void)
+{
+#ifdef SG_MSVC
+    return _xgetbv(0);
+#else
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
+#endif
+}
+
+/* 2 if the CPU and the OS run AVX-512F, 1 if AVX2 + FMA, else 0. */
+static int sg_x86_level(void)
+{
+    unsigned r[4];
+    unsigned long long xcr0;
+    int fma, avx2, avx512f;
+    if (!sg_cpuid(1, 0, r)) return 0;
+    fma = (r[2] >> 12) & 1;
+    if (!((r[2] >> 27) & 1) || !((r[2] >> 28) & 1)) return 0; /* OSXSAVE, AVX */
+    xcr0 = sg_xcr0();
+    if ((xcr0 & 0x6) != 0x6) return 0;                          /* XMM and YMM state */
+    if (!sg_cpuid(7, 0, r)) return 0;
+    avx2 = (r[1] >> 5) & 1;
+    avx512f = (r[1] >> 16) & 1;
+    if (avx512f && fma && avx2 && (xcr0 & 0xe6) == 0xe6) return 2; /* + opmask, ZMM state */
+    return fma && avx2;
+}
+#endif
+
+/* ---- aarch64: NEON ------------------------------------------------------------ */
+#ifdef SG_ARM64
+#define SG_HAVE_NEON_SET 1
+#ifdef SG_MSVC
+#include <arm64_neon.h>
+#else
+#include <arm_neon.h>
+#endif
+#define SG_SUFFIX neon
+#define SG_ATTR
+#define SG_VEC 1
+#define SG_W 4
+#define SG_T float32x4_t
+#define SG_LOAD vld1q_f32
+#define SG_STORE vst1q_f32
+#define SG_SET1 vdupq_n_f32
+#define SG_ZERO vdupq_n_f32(0.0f)
+#define SG_FMA(a, b, c) vfmaq_f32((c), (a), (b))
+#define SG_ADD vaddq_f32
+#define SG_HSUM vaddvq_f32
+#define SG_SUB vsubq_f32
+#define SG_MUL vmulq_f32
+#define SG_DIV vdivq_f32
+#define SG_MIN vminq_f32
+#define SG_MAX vmaxq_f32
+#define SG_POW2I(n) vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23))
 #include "kernels_impl.h"
 #endif
 
+/* Every kernel set any build knows, slowest first; ops NULL where this
+ * build has not compiled it. "auto" takes the last one this CPU runs. */
+static const struct {
+    const char *name;
+    const sg_ops *ops;
+} SG_SETS[] = {
+    {"generic", &ops_generic},
+#ifdef SG_HAVE_X86_SETS
+    {"avx2", &ops_avx2},
+    {"avx512", &ops_avx512},
+#else
+    {"avx2", NULL},
+    {"avx512", NULL},
+#endif
+#ifdef SG_HAVE_NEON_SET
+    {"neon", &ops_neon},
+#else
+    {"neon", NULL},
+#endif
+};
+#define SG_N_SETS ((int)(sizeof SG_SETS / sizeof SG_SETS[0]))
+
 const sg_ops *sg_active = &ops_generic;
+
+const char *sg_kernel_name(int i) { return i >= 0 && i < SG_N_SETS ? SG_SETS[i].name : NULL; }
+
+static int set_index(const char *name)
+{
+    int i;
+    for (i = 0; i < SG_N_SETS; i++)
+        if (strcmp(name, SG_SETS[i].name) == 0) return i;
+    return -1;
+}
+
+static int set_supported(int i)
+{
+    if (SG_SETS[i].ops == NULL) return 0;
+#ifdef SG_HAVE_X86_SETS
+    if (strcmp(SG_SETS[i].name, "avx2") == 0) return sg_x86_level() >= 1;
+    if (strcmp(SG_SETS[i].name, "avx512") == 0) return sg_x86_level() >= 2;
+#endif
+    return 1; /* generic everywhere; NEON is part of every aarch64 CPU */
+}
 
 int sg_supported(const char *name)
 {
-    if (strcmp(name, "generic") == 0) return 1;
-#ifdef SG_HAVE_X86
-    __builtin_cpu_init();
-    if (strcmp(name, "avx2") == 0)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (strcmp(name, "avx512") == 0) return __builtin_cpu_supports("avx512f");
-#endif
-    return 0;
+    int i = set_index(name);
+    return i >= 0 && set_supported(i);
 }
 
 int sg_select(const char *name)
 {
+    int i;
     if (strcmp(name, "auto") == 0) {
-        if (sg_supported("avx512")) return sg_select("avx512");
-        if (sg_supported("avx2")) return sg_select("avx2");
-        return sg_select("generic");
+        for (i = SG_N_SETS - 1; !set_supported(i); i--) continue; /* generic always is */
+    } else {
+        i = set_index(name);
+        if (i < 0) return -1;
+        if (!set_supported(i)) return -2;
     }
-    if (strcmp(name, "generic") && strcmp(name, "avx2") && strcmp(name, "avx512")) return -1;
-    if (!sg_supported(name)) return -2;
-    if (strcmp(name, "generic") == 0) sg_active = &ops_generic;
-#ifdef SG_HAVE_X86
-    else if (strcmp(name, "avx2") == 0) sg_active = &ops_avx2;
-    else sg_active = &ops_avx512;
-#endif
+    sg_active = SG_SETS[i].ops;
     return 0;
 }
 

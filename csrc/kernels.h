@@ -54,12 +54,16 @@ typedef struct {
 /* Currently selected kernels. */
 extern const sg_ops *sg_active;
 
-/* Select kernels: "auto", "generic", "avx2" or "avx512".
- * Returns 0 on success, -1 if unknown, -2 if this CPU cannot run them. */
+/* Kernel sets, slowest first, by index: "generic", "avx2", "avx512",
+ * "neon" (every name any build knows), then NULL. */
+const char *sg_kernel_name(int i);
+/* Select a kernel set by name, or "auto": the fastest this CPU runs.
+ * Returns 0 on success, -1 if the name is unknown, -2 if this build or CPU
+ * cannot run that set. */
 int sg_select(const char *name);
-/* Name of the active kernels ("generic", "avx2", "avx512"). */
+/* Name of the active kernel set. */
 const char *sg_active_name(void);
-/* 1 if this CPU (and build) can run the named kernels. */
+/* 1 if this build and CPU can run the named kernel set. */
 int sg_supported(const char *name);
 
 /* Exact logistic function and log-sigmoid, safe for any finite input. */
@@ -93,11 +97,17 @@ double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
                       int d, float *work, int want_loss);
 
 /* Ask the cache for a row we will need soon (no-op where unsupported). */
+#if defined(__GNUC__) || defined(__clang__)
+#define SG_PREFETCH(p) __builtin_prefetch((p), 0, 2)
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#include <xmmintrin.h>
+#define SG_PREFETCH(p) _mm_prefetch((p), _MM_HINT_T1)
+#endif
 static inline void sg_prefetch_row(const float *row, int d)
 {
-#if defined(__GNUC__) || defined(__clang__)
+#ifdef SG_PREFETCH
     const char *p = (const char *)row, *end = (const char *)(row + d);
-    for (p = (const char *)((uintptr_t)p & ~(uintptr_t)63); p < end; p += 64) __builtin_prefetch(p, 0, 2);
+    for (p = (const char *)((uintptr_t)p & ~(uintptr_t)63); p < end; p += 64) SG_PREFETCH(p);
 #else
     (void)row; (void)d;
 #endif

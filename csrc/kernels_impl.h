@@ -21,6 +21,11 @@
  * are plain C):
  *   SG_LOADN(p, n)     n floats from p, the other lanes 0
  *   SG_STOREN(p, v, n) the first n lanes of v to p
+ * Optional, for sigmoids in vector form (without them it is a plain loop,
+ * left to the compiler's vectoriser):
+ *   SG_SUB(a, b), SG_MUL(a, b), SG_DIV(a, b), SG_MIN(a, b), SG_MAX(a, b)
+ *                      lane by lane
+ *   SG_POW2I(n)        2^n for lanes holding integers n in [-126, 127]
  * Each function gives the plain-C result up to float rounding (summation
  * order differs). */
 #if !defined(SG_SUFFIX) || !defined(SG_ATTR) || !defined(SG_VEC)
@@ -33,6 +38,10 @@
 #endif
 #if defined(SG_LOADN) != defined(SG_STOREN)
 #error "kernels_impl.h: define both SG_LOADN and SG_STOREN, or neither"
+#endif
+#if defined(SG_POW2I) && !(defined(SG_SUB) && defined(SG_MUL) && defined(SG_DIV) && defined(SG_MIN) && \
+                           defined(SG_MAX))
+#error "kernels_impl.h: SG_POW2I needs SG_SUB, SG_MUL, SG_DIV, SG_MIN and SG_MAX"
 #endif
 
 #define SG_CAT2(a, b) a##_##b
@@ -221,11 +230,35 @@ SG_ATTR static void SG_FN(pair_apply)(float *v, float *const *out, int n, const 
     }
 }
 
-/* y[i] = σ(x[i]): a branch-free loop the compiler vectorises for this ISA. */
+#ifdef SG_POW2I
+/* σ(x) = 1 / (1 + e^-x) on SG_W lanes: sg_exp's steps in vector form. */
+SG_ATTR static SG_T SG_FN(sigmoid_lanes)(SG_T x)
+{
+    SG_T one = SG_SET1(1.0f), t, n, r, p;
+    x = SG_MIN(SG_MAX(SG_SUB(SG_ZERO, x), SG_SET1(-87.0f)), SG_SET1(87.0f));
+    t = SG_MUL(x, SG_SET1(1.44269504088896341f));
+    n = SG_SUB(SG_ADD(t, SG_SET1(12582912.0f)), SG_SET1(12582912.0f));
+    r = SG_FMA(n, SG_SET1(-0.693145751953125f), x);
+    r = SG_FMA(n, SG_SET1(-1.428606765330187045e-6f), r);
+    p = SG_SET1(1.0f / 720.0f);
+    p = SG_FMA(p, r, SG_SET1(1.0f / 120.0f));
+    p = SG_FMA(p, r, SG_SET1(1.0f / 24.0f));
+    p = SG_FMA(p, r, SG_SET1(1.0f / 6.0f));
+    p = SG_FMA(p, r, SG_SET1(0.5f));
+    p = SG_FMA(p, r, one);
+    p = SG_FMA(p, r, one);
+    return SG_DIV(one, SG_ADD(one, SG_MUL(p, SG_POW2I(n))));
+}
+#endif
+
+/* y[i] = σ(x[i]) (in place allowed). */
 SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
 {
-    int i;
-    for (i = 0; i < n; i++) y[i] = 1.0f / (1.0f + sg_exp(-x[i]));
+    int i = 0;
+#ifdef SG_POW2I
+    for (; i + SG_W <= n; i += SG_W) SG_STORE(y + i, SG_FN(sigmoid_lanes)(SG_LOAD(x + i)));
+#endif
+    for (; i < n; i++) y[i] = 1.0f / (1.0f + sg_exp(-x[i]));
 }
 
 /* ---- block update: one slice, written once ---------------------------------
@@ -371,3 +404,9 @@ static const sg_ops SG_FN(ops) = {
 #undef SG_HSUM
 #undef SG_LOADN
 #undef SG_STOREN
+#undef SG_SUB
+#undef SG_MUL
+#undef SG_DIV
+#undef SG_MIN
+#undef SG_MAX
+#undef SG_POW2I

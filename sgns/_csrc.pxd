@@ -6,6 +6,7 @@ from libc.stdio cimport FILE
 
 cdef extern from "kernels.h" nogil:
     enum: SG_MAX_OUT, SG_MAX_IN, SG_MAX_NEGATIVE
+    const char *sg_kernel_name(int i)
     int sg_select(const char *name)
     const char *sg_active_name()
     int sg_supported(const char *name)

@@ -14,7 +14,7 @@ from sgns._csrc cimport (
     SG_MAX_IN, SG_MAX_NEGATIVE, SG_MAX_OUT, SG_TOK_ERROR, SG_TOK_STOP, sg_active_name, sg_alias_build,
     sg_alias_draw, sg_alias_entry, sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_batch_update,
     sg_cbow_update, sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_prefetch_row, sg_reader,
-    sg_reader_close, sg_reader_open, sg_rng_below, sg_rng_next, sg_select, sg_sigmoid, sg_supported,
+    sg_kernel_name, sg_reader_close, sg_reader_open, sg_rng_below, sg_rng_next, sg_select, sg_sigmoid, sg_supported,
 )
 from sgns._tokenize cimport WordHash
 
@@ -26,7 +26,19 @@ cdef int64_t CHUNK_IDS = 1 << 20
 cdef enum:
     NOISE_BATCH = 2048
 
-KERNELS = ("generic", "avx2", "avx512")
+
+cdef tuple _kernel_names():
+    cdef int i = 0
+    names = []
+    while sg_kernel_name(i) != NULL:
+        names.append(sg_kernel_name(i).decode())
+        i += 1
+    return tuple(names)
+
+
+# Every kernel set any build knows ("generic", "avx2", "avx512", "neon"),
+# slowest first; supported_kernels() says which this build and CPU run.
+KERNELS = _kernel_names()
 # The most negatives per positive the kernels take (csrc/kernels.h).
 MAX_NEGATIVE = SG_MAX_NEGATIVE
 
@@ -41,12 +53,12 @@ def active_kernels():
 
 
 def select_kernels(name="auto"):
-    """Use the named kernel set ('auto', 'generic', 'avx2', 'avx512')."""
+    """Use the named kernel set: 'auto' (the fastest this CPU runs) or one of KERNELS."""
     rc = sg_select(name.encode())
     if rc == -1:
         raise ValueError(f"unknown kernel set {name!r}; choose from auto, {', '.join(KERNELS)}")
     if rc == -2:
-        raise RuntimeError(f"this CPU cannot run the {name!r} kernels")
+        raise RuntimeError(f"this build or CPU cannot run the {name!r} kernels")
     return active_kernels()
 
 

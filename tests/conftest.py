@@ -1,6 +1,6 @@
 """Shared fixtures for the sgns test suite.
 
-* ``kernel``: runs a test once per SIMD kernel set (generic, avx2, avx512),
+* ``kernel``: runs a test once per kernel set (generic, avx2, avx512, neon),
   skipping the ones this CPU cannot run, and restores the default selection.
 * ``planted``: a synthetic corpus with a known cluster structure.
 * ``word2vec_bin`` / ``word2vec_tool``: word2vec.c executables for interop

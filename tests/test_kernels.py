@@ -333,8 +333,9 @@ def test_batch_update_every_length_matches_reference(kernel, d):
 
 @pytest.mark.parametrize("d", [37, 100, 300])
 def test_kernel_sets_agree(restore_kernels, d):
-    """generic, avx2 and avx512 give the same updates up to float rounding
-    (summation order differs), with d not a multiple of 16."""
+    """Every kernel set this CPU runs (generic, avx2, avx512 or neon) gives
+    the same updates up to float rounding (summation order differs), with d
+    not a multiple of 16."""
     kernels = _train.supported_kernels()
     rng = np.random.default_rng(d)
     v, out = random_problem(rng, d, 6)
@@ -363,6 +364,18 @@ def test_select_kernels_rejects_unknown_names(restore_kernels):
     assert _train.select_kernels("generic") == "generic"
     assert _train.active_kernels() == "generic"
     assert _train.select_kernels("auto") == _train.supported_kernels()[-1]
+
+
+def test_kernel_sets_known_to_every_build(restore_kernels):
+    """The names come from the C table; a set this build or CPU cannot run
+    (NEON on x86, AVX on aarch64) is known but refused."""
+    assert _train.KERNELS == ("generic", "avx2", "avx512", "neon")
+    supported = _train.supported_kernels()
+    assert supported[0] == "generic"
+    assert not {"avx2", "neon"} <= set(supported)  # no CPU has both
+    for name in set(_train.KERNELS) - set(supported):
+        with pytest.raises(RuntimeError, match=f"cannot run the {name!r} kernels"):
+            _train.select_kernels(name)
 
 
 def test_pair_update_without_loss_returns_zero(kernel):

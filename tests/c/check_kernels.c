@@ -1,0 +1,326 @@
+/* Checks every kernel set this build and CPU run against float64 references,
+ * without Python: so it runs under qemu-user for the aarch64 (NEON) build.
+ *
+ *   1. the worked example of the model (K=1, alpha=0.1, D=2);
+ *   2. each operation of the sg_ops table against a float64 loop, for
+ *      lengths that exercise vector bodies and every tail;
+ *   3. finite-difference gradient checks of every update entry point
+ *      (sg_pair_update, sg_batch_update, sg_cbow_update): (new - old) /
+ *      (-alpha) must be the gradient of the float64 loss at the old values,
+ *      and the returned loss that loss.
+ *
+ * Build: cc -O2 -Icsrc tests/c/check_kernels.c csrc/kernels.c -lm
+ * (scripts/check_kernels.sh does this natively and for aarch64 under qemu).
+ * Prints one line per kernel set and ends with "N passed, M failed". */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernels.h"
+
+#define MAXD 300
+#define MAXN 24
+
+static int passed, failed;
+
+static void check(int ok, const char *set, const char *what, int a, int b)
+{
+    if (ok) {
+        passed++;
+        return;
+    }
+    failed++;
+    if (failed <= 30) printf("  FAIL [%s] %s (%d, %d)\n", set, what, a, b);
+}
+
+/* |got - want| <= atol + rtol |want| */
+static int close_to(double got, double want, double atol, double rtol)
+{
+    return isfinite(got) && fabs(got - want) <= atol + rtol * fabs(want);
+}
+
+static uint64_t rng_state = 12345;
+static double uniform(void) /* in [-1, 1) */
+{
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) / 4503599627370496.0 - 1.0;
+}
+
+/* Rows of n x d floats with entries ~ d^-1/4: dot products of order 1. */
+static void fill(float *x, int n, int d)
+{
+    int i;
+    for (i = 0; i < n * d; i++) x[i] = (float)(uniform() * 1.7 * pow(d, -0.25));
+}
+
+static double sigma(double x) { return 1.0 / (1.0 + exp(-x)); }
+static double log_sigma(double x) { return x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x)); }
+
+static double dot64(const float *a, const float *b, int d)
+{
+    double s = 0;
+    int i;
+    for (i = 0; i < d; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+/* ---- 1. the worked example -------------------------------------------------------------- */
+
+static void worked_example(const char *set)
+{
+    /* v_king, u_rules (positive), u_table (negative); alpha 0.1 */
+    float v[2] = {0.10f, 0.30f}, rules[2] = {0.20f, 0.90f}, table[2] = {0.70f, 0.10f};
+    float *out[2] = {rules, table}, work[2];
+    /* The exact step rounded to 4 decimals. */
+    const double want_v[2] = {0.0718, 0.3333}, want_rules[2] = {0.2043, 0.9128},
+                 want_table[2] = {0.6948, 0.0843};
+    double g_pos = 0.1 * (1 - sigma(0.1 * 0.2 + 0.3 * 0.9)), g_neg = -0.1 * sigma(0.1 * 0.7 + 0.3 * 0.1);
+    double loss = sg_pair_update(v, out, NULL, 2, 0.1f, 2, work, 1);
+    int i;
+    for (i = 0; i < 2; i++) {
+        double v0 = i ? 0.30 : 0.10;
+        check(fabs(v[i] - want_v[i]) <= 5e-5, set, "worked example v_king", i, 0);
+        check(fabs(rules[i] - want_rules[i]) <= 5e-5, set, "worked example u_rules", i, 0);
+        check(fabs(table[i] - want_table[i]) <= 5e-5, set, "worked example u_table", i, 0);
+        /* and to float32 precision against the closed form */
+        check(close_to(rules[i], (i ? 0.90 : 0.20) + g_pos * v0, 1e-6, 0), set, "worked example exact u_rules", i, 0);
+        check(close_to(table[i], (i ? 0.10 : 0.70) + g_neg * v0, 1e-6, 0), set, "worked example exact u_table", i, 0);
+    }
+    check(close_to(v[0], 0.10 + g_pos * 0.20 + g_neg * 0.70, 1e-6, 0), set, "worked example exact v", 0, 0);
+    check(close_to(v[1], 0.30 + g_pos * 0.90 + g_neg * 0.10, 1e-6, 0), set, "worked example exact v", 1, 0);
+    check(close_to(loss, -log_sigma(0.29) - log_sigma(-0.10), 1e-6, 0), set, "worked example loss", 0, 0);
+    printf("[%s] worked example: v_king=[%.4f,%.4f] u_rules=[%.4f,%.4f] u_table=[%.4f,%.4f]\n", set, v[0], v[1],
+           rules[0], rules[1], table[0], table[1]);
+}
+
+/* ---- 2. each operation against float64 ------------------------------------------------ */
+
+static const int LENGTHS[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 37, 63, 64, 65, 100, 129, 300};
+#define N_LENGTHS ((int)(sizeof LENGTHS / sizeof LENGTHS[0]))
+
+static void operations(const char *set)
+{
+    static float a[MAXN * MAXD], b[MAXN * MAXD], c[MAXN * MAXD], G[MAXN * MAXN], delta[MAXN * MAXD];
+    static double ref_in[MAXN * MAXD], ref_out[MAXN * MAXD];
+    float *rows[MAXN], *outs[MAXN], res[MAXN];
+    int li, i, j, k, n;
+    for (li = 0; li < N_LENGTHS; li++) {
+        int d = LENGTHS[li];
+        double tol = 2e-6 * sqrt((double)d);
+        fill(a, 1, d), fill(b, 1, d), fill(c, 1, d);
+        check(close_to(sg_active->dot(a, b, d), dot64(a, b, d), tol, 1e-5), set, "dot", d, 0);
+        memcpy(delta, b, sizeof(float) * d);
+        sg_active->axpy(0.3f, a, delta, d);
+        for (k = 0; k < d; k++) check(close_to(delta[k], b[k] + 0.3 * a[k], 1e-6, 1e-6), set, "axpy", d, k);
+        memcpy(delta, b, sizeof(float) * d);
+        {
+            static float acc[MAXD];
+            memcpy(acc, c, sizeof(float) * d);
+            sg_active->grad_step(0.2f, a, delta, acc, d);
+            for (k = 0; k < d; k++) {
+                check(close_to(acc[k], c[k] + 0.2 * b[k], 1e-6, 1e-6), set, "grad_step acc", d, k);
+                check(close_to(delta[k], b[k] + 0.2 * a[k], 1e-6, 1e-6), set, "grad_step u", d, k);
+            }
+        }
+        for (n = 1; n <= 9; n++) {
+            fill(b, n, d);
+            for (j = 0; j < n; j++) rows[j] = b + j * d;
+            sg_active->dots(a, rows, n, d, res);
+            for (j = 0; j < n; j++) check(close_to(res[j], dot64(a, rows[j], d), tol, 1e-5), set, "dots", d, n);
+            /* pair_apply: v += Σ g_j out_j, out_j += g_j v (old values) */
+            for (j = 0; j < n; j++) G[j] = (float)(0.1 * uniform());
+            memcpy(c, a, sizeof(float) * d);
+            for (k = 0; k < d; k++) {
+                ref_in[k] = a[k];
+                for (j = 0; j < n; j++) ref_in[k] += (double)G[j] * b[j * d + k];
+                for (j = 0; j < n; j++) ref_out[j * d + k] = b[j * d + k] + (double)G[j] * a[k];
+            }
+            sg_active->pair_apply(c, rows, n, G, d);
+            for (k = 0; k < d; k++) check(close_to(c[k], ref_in[k], 1e-6, 1e-5), set, "pair_apply v", d, n);
+            for (k = 0; k < n * d; k++) check(close_to(b[k], ref_out[k], 1e-6, 1e-5), set, "pair_apply out", d, n);
+        }
+        /* block_update: every (n_in, n_out), in place up to 8 outputs, grouped above */
+        for (n = 1; n <= 20; n += (n < 10 ? 1 : 7)) {
+            int n_in = 1 + (n + d) % 5;
+            fill(a, n_in, d), fill(b, n, d);
+            for (i = 0; i < n_in * n; i++) G[i] = (float)(0.1 * uniform());
+            for (i = 0; i < n_in; i++) rows[i] = a + i * d;
+            for (j = 0; j < n; j++) outs[j] = b + j * d;
+            for (i = 0; i < n_in; i++)
+                for (k = 0; k < d; k++) {
+                    ref_in[i * d + k] = a[i * d + k];
+                    for (j = 0; j < n; j++) ref_in[i * d + k] += (double)G[i * n + j] * b[j * d + k];
+                }
+            for (j = 0; j < n; j++)
+                for (k = 0; k < d; k++) {
+                    ref_out[j * d + k] = b[j * d + k];
+                    for (i = 0; i < n_in; i++) ref_out[j * d + k] += (double)G[i * n + j] * a[i * d + k];
+                }
+            sg_active->block_update(rows, n_in, outs, n, G, d, delta);
+            for (k = 0; k < n_in * d; k++) check(close_to(a[k], ref_in[k], 1e-6, 1e-5), set, "block_update in", d, n);
+            for (k = 0; k < n * d; k++) check(close_to(b[k], ref_out[k], 1e-6, 1e-5), set, "block_update out", d, n);
+        }
+    }
+    /* sigmoids: every length up to 40 (vector body and tail), over [-100, 100] */
+    for (n = 1; n <= 40; n++) {
+        for (i = 0; i < n; i++) a[i] = (float)(100.0 * uniform() * (i % 3 ? 0.1 : 1.0));
+        sg_active->sigmoids(a, c, n);
+        for (i = 0; i < n; i++) check(close_to(c[i], sigma(a[i]), 2e-7, 5e-7), set, "sigmoids", n, i);
+    }
+}
+
+/* ---- 3. finite differences of the loss --------------------------------------------------- */
+
+/* One problem: inputs x (n_in x d), outputs u (n_out x d), labels t, weights w. */
+typedef struct {
+    int n_in, n_out, d, cbow, mean;
+    double x[MAXN * MAXD], u[MAXN * MAXD], t[MAXN], w[MAXN];
+} problem;
+
+/* The float64 loss. Skip-gram: Σ_i Σ_j w_j ℓ(x_i·u_j, t_j). CBOW: h = mean or
+ * sum of the x_i, Σ_j w_j ℓ(h·u_j, t_j). ℓ(f, t) = -[t log σ(f) + (1-t) log σ(-f)]. */
+static double loss64(const problem *p)
+{
+    double h[MAXD], L = 0;
+    int i, j, k, rows = p->cbow ? 1 : p->n_in;
+    for (i = 0; i < rows; i++) {
+        const double *xi = p->x + i * p->d;
+        if (p->cbow) {
+            for (k = 0; k < p->d; k++) {
+                h[k] = 0;
+                for (j = 0; j < p->n_in; j++) h[k] += p->x[j * p->d + k];
+                if (p->mean) h[k] /= p->n_in;
+            }
+            xi = h;
+        }
+        for (j = 0; j < p->n_out; j++) {
+            double f = 0;
+            for (k = 0; k < p->d; k++) f += xi[k] * p->u[j * p->d + k];
+            L -= p->w[j] * (p->t[j] * log_sigma(f) + (1 - p->t[j]) * log_sigma(-f));
+        }
+    }
+    return L;
+}
+
+/* d loss / d z for every entry z of x (which = 0) or u (which = 1). */
+static void gradient(problem *p, int which, double *grad)
+{
+    double *z = which ? p->u : p->x, h = 1e-6;
+    int n = (which ? p->n_out : p->n_in) * p->d, k;
+    for (k = 0; k < n; k++) {
+        double old = z[k], up, down;
+        z[k] = old + h;
+        up = loss64(p);
+        z[k] = old - h;
+        down = loss64(p);
+        z[k] = old;
+        grad[k] = (up - down) / (2 * h);
+    }
+}
+
+/* kind: 0 pair update, 1 batch update, 2 CBOW. */
+static void finite_differences(const char *set, int kind, int d, int n_in, int n_out, int labelled, int weighted,
+                               int mean)
+{
+    static problem p;
+    static float x[MAXN * MAXD], u[MAXN * MAXD], scratch[MAXN * (MAXN + MAXD)];
+    static double gx[MAXN * MAXD], gu[MAXN * MAXD];
+    float *rows[MAXN], *outs[MAXN], t[MAXN], w[MAXN];
+    const float alpha = 0.05f;
+    const char *what = kind == 0 ? "pair_update" : kind == 1 ? "batch_update" : "cbow_update";
+    double L, got;
+    int i, j;
+    p.n_in = n_in, p.n_out = n_out, p.d = d, p.cbow = kind == 2, p.mean = mean;
+    fill(x, n_in, d), fill(u, n_out, d);
+    if (kind == 2 && !mean)
+        for (i = 0; i < n_in * d; i++) x[i] *= 0.5f;
+    for (i = 0; i < n_in * d; i++) p.x[i] = x[i];
+    for (i = 0; i < n_out * d; i++) p.u[i] = u[i];
+    for (j = 0; j < n_out; j++) {
+        t[j] = labelled ? (float)((j * 7 + 3) % 3 == 0) : (float)(j == 0);
+        w[j] = weighted ? (float)(1 + (j * 5) % 3) : 1.0f;
+        p.t[j] = t[j], p.w[j] = w[j];
+    }
+    for (i = 0; i < n_in; i++) rows[i] = x + i * d;
+    for (j = 0; j < n_out; j++) outs[j] = u + j * d;
+    L = loss64(&p);
+    gradient(&p, 0, gx);
+    gradient(&p, 1, gu);
+    if (kind == 0)
+        got = sg_pair_update(rows[0], outs, labelled ? t : NULL, n_out, alpha, d, scratch, 1);
+    else if (kind == 1)
+        got = sg_batch_update(rows, n_in, outs, labelled ? t : NULL, w, n_out, alpha, d, scratch, 1);
+    else
+        got = sg_cbow_update(rows, n_in, mean, outs, labelled ? t : NULL, w, n_out, alpha, d, scratch, 1);
+    check(close_to(got, L, 0, 1e-5), set, what, d, -1);
+    /* CBOW: every input row receives the whole error, -alpha dL/dh (not
+     * divided by the context size): the finite difference w.r.t. one x_i
+     * is dL/dh / n_in with the mean, dL/dh with the sum. */
+    for (i = 0; i < n_in * d; i++) {
+        double want = kind == 2 && mean ? gx[i] * n_in : gx[i];
+        check(close_to((x[i] - p.x[i]) / -alpha, want, 3e-5, 1e-4), set, what, d, i);
+    }
+    for (i = 0; i < n_out * d; i++) check(close_to((u[i] - p.u[i]) / -alpha, gu[i], 3e-5, 1e-4), set, what, d, i);
+}
+
+static void gradients(const char *set)
+{
+    static const int DK[][2] = {{16, 3}, {37, 4}, {100, 5}, {19, 12}};
+    int c, labelled;
+    for (c = 0; c < 4; c++) {
+        int d = DK[c][0], n_out = 1 + DK[c][1];
+        for (labelled = 0; labelled <= 1; labelled++) {
+            finite_differences(set, 0, d, 1, n_out, labelled, 0, 0);
+            finite_differences(set, 1, d, 1 + c % 3 + 2, n_out, labelled, 0, 0);
+            finite_differences(set, 1, d, 4, n_out, labelled, 1, 0);
+            finite_differences(set, 2, d, 4, n_out, labelled, 1, 1);
+            finite_differences(set, 2, d, 3, n_out, labelled, 0, 0);
+        }
+    }
+}
+
+/* The CPUID/XGETBV detection (the same code under MSVC) agrees with the
+ * compiler's own where there is one. */
+static void detection(void)
+{
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    check(sg_supported("avx2") == (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")), "avx2",
+          "CPUID detection", 0, 0);
+    check(sg_supported("avx512") == !!__builtin_cpu_supports("avx512f"), "avx512", "CPUID detection", 0, 0);
+    check(!sg_supported("neon"), "neon", "not on x86", 0, 0);
+#elif defined(__aarch64__)
+    check(sg_supported("neon") && !sg_supported("avx2") && !sg_supported("avx512"), "neon", "aarch64 sets", 0, 0);
+#endif
+    check(sg_select("auto") == 0, "auto", "select auto", 0, 0);
+    printf("auto selects %s\n", sg_active_name());
+}
+
+int main(void)
+{
+    const char *set;
+    int i, ran = 0;
+    detection();
+    for (i = 0; (set = sg_kernel_name(i)) != NULL; i++) {
+        int before = failed, checks = passed + failed;
+        if (!sg_supported(set)) {
+            printf("[%s] not run: this build or CPU cannot run it\n", set);
+            continue;
+        }
+        if (sg_select(set) != 0 || strcmp(sg_active_name(), set) != 0) {
+            check(0, set, "select", 0, 0);
+            continue;
+        }
+        worked_example(set);
+        operations(set);
+        gradients(set);
+        printf("[%s] %d checks, %d failed\n", set, passed + failed - checks, failed - before);
+        ran++;
+    }
+    check(ran >= 2 || (ran == 1 && !sg_supported("avx2") && !sg_supported("neon")), "all", "sets run", ran, 0);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}

@@ -99,12 +99,13 @@ def test_cli_refuses_more_classes_than_words_before_training(tmp_path, small_cor
     assert "Trained" not in err and not out.exists()
 
 
-def test_word_classes_refuses_more_classes_than_words():
+def test_word_classes_with_absurdly_many_classes():
+    """More classes than words is word2vec.c's rule (the extra classes stay
+    empty); 10**12 of them must not allocate 10**12 centroids."""
     from sgns.classes import word_classes
 
     kv = KeyedVectors.from_arrays(["a", "b", "c"], np.eye(3, dtype=np.float32))
-    with pytest.raises(ValueError, match="3 words"):
-        word_classes(kv, 4)
+    assert word_classes(kv, 10**12).tolist() == word_classes(kv, 3).tolist() == [0, 1, 2]
 
 
 def test_cli_memory_figure_for_a_large_model(tmp_path, small_corpus, capsys):

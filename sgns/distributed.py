@@ -655,6 +655,7 @@ class _Run:
             runtime.split_range(start, end, threads),
             model.max_sentence_length,
             [None] * threads if cached else None,
+            model.corpus_cache_mb * 2**20,
         )
         self.syncer = _Sync(comm, model, sync, hot_rows)
         # The trainer of a round sees 1/N of the schedule: its counter starts

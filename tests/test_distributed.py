@@ -384,7 +384,7 @@ def test_cli_usage_and_missing_file_end_all_ranks(noisy, tmp_path):
         ],
         timeout=60,
     )
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "corpus file not found" in proc.stderr
     assert not (tmp_path / "v").exists()
 

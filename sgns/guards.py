@@ -169,7 +169,7 @@ def check_worker_memory(
         param, value = "vector_size", vector_size
     raise MemoryLimitError(
         param,
-        f"is too large: {param}={value} with {workers} workers needs {format_bytes(needed)} of "
+        f"is too large: {value} with {workers} workers needs {format_bytes(needed)} of "
         f"worker buffers, more than the {format_bytes(limit)} of memory this process can use",
     )
 

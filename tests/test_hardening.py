@@ -2,7 +2,7 @@
 front with the memory they imply, divergence detected, bad keys refused at
 the door, callbacks that fail or query while training, iterables that do not
 start over, corpus caches bounded by the corpus actually read, FIFOs, and
-mmap='r+'. What each case does now is in docs/robustness.md ("Round two")."""
+mmap='r+'. What each case does now is in docs/robustness.md ("Runaway values, callbacks, special inputs")."""
 
 from __future__ import annotations
 
@@ -15,21 +15,14 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from conftest import child_env, run_child
 
 import sgns
 from sgns import KeyedVectors, Word2Vec, formats
 from sgns.cli import main
 
-PKG_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(sgns.__file__)))
 QUIET = ["-debug", "0"]
 LINUX = sys.platform.startswith("linux")
-
-
-def child_env(**extra) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = PKG_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.update(extra)
-    return env
 
 
 def sgns_process(*argv, cwd, **kwargs) -> subprocess.CompletedProcess:
@@ -518,19 +511,14 @@ def test_fifo_corpus_is_refused_at_once(tmp_path):
     in fopen holding the GIL, deaf to Ctrl-C)."""
     fifo = tmp_path / "corpus.fifo"
     os.mkfifo(fifo)
-    code = (
-        "import sys, sgns\n"
-        "try:\n    sgns.Word2Vec(corpus_file=sys.argv[1], vector_size=8)\n"
-        "except ValueError as e:\n    print(e)\n"
-    )
-    proc = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
-        [sys.executable, "-c", code, str(fifo)],
-        cwd=tmp_path,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    code = """
+        import sys, sgns
+        try:
+            sgns.Word2Vec(corpus_file=sys.argv[1], vector_size=8)
+        except ValueError as e:
+            print(e)
+    """
+    proc = run_child(code, fifo, cwd=tmp_path, timeout=60)
     assert "regular file" in proc.stdout, proc.stderr
     proc = sgns_process("-train", fifo, "-output", tmp_path / "v.txt", cwd=tmp_path, timeout=60)
     assert proc.returncode == 2, proc.stderr

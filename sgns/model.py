@@ -571,7 +571,7 @@ class Word2Vec:
         examples = words = 0
         first_words = None  # of an iterable's first epoch
         self._watch = functools.partial(
-            guards.check_finite_weights, self._trained_matrices(), plan.alpha_param, plan.alpha0
+            guards.check_finite_weights, self.weight_matrices(), plan.alpha_param, plan.alpha0
         )
         with (
             contextlib.nullcontext() if corpus_file is None else runtime.plain_file(corpus_file) as path,
@@ -620,7 +620,8 @@ class Word2Vec:
             return None
         return [None] * self.workers
 
-    def _trained_matrices(self) -> dict[str, np.ndarray]:
+    def weight_matrices(self) -> dict[str, np.ndarray]:
+        """The matrices training writes, by name: vectors, syn1neg, syn1."""
         matrices = {"vectors": self.wv.vectors}
         if self.negative:
             matrices["syn1neg"] = self.syn1neg

@@ -60,9 +60,8 @@ def check_int(param: str, value, lo: int, hi: int | None = None) -> None:
 
 def check_number(param: str, value, lo: float | None = None, hi: float | None = None, above=False) -> None:
     """value is a finite real number, >= lo (> lo with above=True), <= hi."""
-    if not (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)):
-        raise ParameterError(param, f"must be a finite number, got {value!r}")
-    if not math.isfinite(value):
+    real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not real or not math.isfinite(value):
         raise ParameterError(param, f"must be a finite number, got {value!r}")
     if lo is not None and (value <= lo if above else value < lo):
         raise ParameterError(param, f"must be {'>' if above else '>='} {lo}, got {value!r}")
@@ -81,7 +80,7 @@ def check_run_length(epochs: int, words_per_epoch: int, param: str = "epochs") -
 
 
 def _short(n: int) -> str:
-    """2**k - 1 and 2**k as such, other numbers as digits."""
+    """2**k - 1 as such (the bounds of C integer types), other numbers as digits."""
     for k in range(16, 65):
         if n == 2**k - 1:
             return f"2**{k}-1"
@@ -155,9 +154,6 @@ def check_worker_memory(
     """Before any corpus is read: the workers' buffers (and one word's rows)
     must fit. The message names the parameter whose term dominates."""
     needed = workers * worker_bytes(vector_size, window, negative, hs, max_sentence_length) + 12 * vector_size
-    limit = available_memory()
-    if limit is None or needed <= limit:
-        return
     # The window buffers grow with window x (vector_size + outputs): blame
     # whichever of the two is further above its default (5, 100).
     stride = (negative + 1 if negative else 0) + (64 if hs else 0)
@@ -167,11 +163,7 @@ def check_worker_memory(
         param, value = "window", window
     else:
         param, value = "vector_size", vector_size
-    raise MemoryLimitError(
-        param,
-        f"is too large: {value} with {workers} workers needs {format_bytes(needed)} of "
-        f"worker buffers, more than the {format_bytes(limit)} of memory this process can use",
-    )
+    check_memory(param, needed, f"{value}: {workers} workers' buffers")
 
 
 def check_model_memory(

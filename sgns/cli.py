@@ -398,7 +398,8 @@ class _SurvivingStream:
 
 def main(argv: list[str] | None = None) -> int:
     stderr = sys.stderr
-    sys.stderr = _SurvivingStream(stderr)
+    if stderr is not None:  # None when started with descriptor 2 closed
+        sys.stderr = _SurvivingStream(stderr)
     try:
         return _main(argv)
     finally:

@@ -398,11 +398,13 @@ class _SurvivingStream:
 
 def main(argv: list[str] | None = None) -> int:
     stderr = sys.stderr
-    if stderr is not None:  # None when started with descriptor 2 closed
-        sys.stderr = _SurvivingStream(stderr)
+    # None when started with descriptor 2 closed (2>&-): messages go nowhere.
+    sys.stderr = _SurvivingStream(stderr if stderr is not None else open(os.devnull, "w"))  # noqa: SIM115
     try:
         return _main(argv)
     finally:
+        if stderr is None:
+            sys.stderr.stream.close()
         sys.stderr = stderr
 
 

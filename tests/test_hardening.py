@@ -436,6 +436,23 @@ def test_cli_keeps_training_when_stderr_is_closed(tmp_path, small_corpus):
     assert len(kv) > 100 and np.isfinite(kv.vectors).all()
 
 
+@pytest.mark.skipif(not LINUX, reason="POSIX shell")
+def test_cli_runs_with_stderr_closed(tmp_path, small_corpus):
+    """`sgns ... 2>&-`: no descriptor 2 at all (sys.stderr is None)."""
+    out = tmp_path / "vec.txt"
+    script = 'exec "$0" -m sgns -train "$1" -output "$2" -size 12 2>&-'
+    proc = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
+        ["sh", "-c", script, sys.executable, str(small_corpus), str(out)],
+        cwd=tmp_path,
+        env=child_env(),
+        capture_output=False,
+        stdout=subprocess.PIPE,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout
+    assert len(KeyedVectors.load_word2vec_format(out)) > 100
+
+
 class SharedHandle:
     """__iter__ reads one shared file handle: the second pass yields nothing."""
 

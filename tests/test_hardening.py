@@ -25,11 +25,11 @@ QUIET = ["-debug", "0"]
 LINUX = sys.platform.startswith("linux")
 
 
-def sgns_process(*argv, cwd, **kwargs) -> subprocess.CompletedProcess:
+def sgns_process(*argv, cwd, env=None, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(  # noqa: PLW1510 (the return code is asserted)
         [sys.executable, "-m", "sgns", *map(str, argv)],
         cwd=cwd,
-        env=child_env(),
+        env=env or child_env(),
         capture_output=True,
         text=True,
         timeout=kwargs.pop("timeout", 120),
@@ -290,37 +290,31 @@ def test_literal_sentence_token_in_sentences_is_not_a_word():
     assert "</s>" not in m.wv and len(m.wv) == 2
 
 
-@pytest.mark.parametrize("value", ["", "bogus", "avx512", "generic"])
-def test_sgns_kernels_variable_never_breaks_import(tmp_path, value):
+@pytest.mark.parametrize("value", ["", "bogus", "avx512", "neon", "generic"])
+def test_sgns_kernels_variable_never_breaks_import(tmp_path, value, restore_kernels):
+    """Empty: auto, silently. Unknown, or a set this CPU lacks (neon on
+    x86, avx512 on older x86 or ARM): a warning and the best set."""
     from sgns import _train
 
-    if value == "avx512" and "avx512" in _train.supported_kernels():
-        pytest.skip("this CPU runs avx512: nothing to fall back from")
+    if value in _train.supported_kernels() and value != "generic":
+        pytest.skip(f"this CPU runs {value}: nothing to fall back from")
+    best = _train.select_kernels("auto")
     proc = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
-        [sys.executable, "-m", "sgns", "--version"],
+        [sys.executable, "-c", "import sgns, sgns._train as t; print(t.active_kernels())"],
         cwd=tmp_path,
         env=child_env(SGNS_KERNELS=value),
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert proc.returncode == 0 and proc.stdout.startswith("sgns "), proc.stderr
-    code = "import sgns._train as t; print(t.active_kernels())"
-    proc = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=child_env(SGNS_KERNELS=value),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    best = _train.supported_kernels()[-1]
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == ("generic" if value == "generic" else best)
-    if value in ("bogus", "avx512"):
-        assert "SGNS_KERNELS" in proc.stderr and best in proc.stderr
+    if value in ("bogus", "avx512", "neon"):
+        assert "SGNS_KERNELS" in proc.stderr and repr(best) in proc.stderr
     else:
         assert proc.stderr == ""
+    version = sgns_process("--version", cwd=tmp_path, env=child_env(SGNS_KERNELS=value))
+    assert version.returncode == 0 and version.stdout.startswith("sgns "), version.stderr
 
 
 # ---- family 3: callbacks and queries while training --------------------------------

@@ -23,7 +23,7 @@ from sgns._tokenize import WordHash
 from sgns._train import MAX_NEGATIVE, Trainer, active_kernels
 from sgns.keyedvectors import KeyedVectors
 from sgns.runtime import EpochReport, Progress
-from sgns.vocab import Vocabulary, check_keys
+from sgns.vocab import SENTENCE_TOKEN, Vocabulary, check_keys
 
 logger = logging.getLogger(__name__)
 
@@ -317,7 +317,7 @@ class Word2Vec:
         return vocab
 
     def _init_weights(self, vocab: Vocabulary) -> None:
-        self._check_capacity(vocab)
+        self._check_capacity(len(vocab), vocab.total_words)
         self.vocab = vocab
         syn0 = uniform_rows(np.random.default_rng(self.seed), len(vocab), self.vector_size)
         self.wv = KeyedVectors.from_arrays(vocab.words, syn0, vocab.counts)
@@ -331,11 +331,11 @@ class Word2Vec:
         self.epoch_words = vocab.total_words
         self.epoch_reports = []
 
-    def _check_capacity(self, vocab: Vocabulary) -> None:
-        """Before the weights exist: the run must fit in memory and its
-        epochs x words in the 64-bit word counter."""
+    def _check_capacity(self, words: int, words_per_epoch: int) -> None:
+        """Before the weights of `words` words exist: the run must fit in
+        memory and its epochs x words in the 64-bit word counter."""
         guards.check_model_memory(
-            len(vocab),
+            words,
             self.vector_size,
             self.negative,
             self.hs,
@@ -343,7 +343,7 @@ class Word2Vec:
             self.max_sentence_length,
             self.window,
         )
-        guards.check_run_length(self.epochs, vocab.total_words)
+        guards.check_run_length(self.epochs, words_per_epoch)
 
     def huffman_tree(self):
         """word2vec.c's Huffman tree of the vocabulary for hierarchical softmax,
@@ -815,8 +815,10 @@ def extend_vocab(
     merged = vocab.counts.copy()
     np.add.at(merged, pos[known], counts[known])
     order, min_count = _new_word_order(model, len(vocab), counts, known)
+    order = [i for i in order if types[i] != SENTENCE_TOKEN]  # word2vec.c's sentence token
     new_words = [types[i] for i in order]
     new_counts = counts[order]
+    model._check_capacity(len(vocab) + len(new_words), int(counts[known].sum() + new_counts.sum()))
     _append_rows(model, new_words, np.concatenate([merged, new_counts]))
     model.vocab = Vocabulary(
         vocab.words + new_words,

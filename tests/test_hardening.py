@@ -288,6 +288,8 @@ def test_literal_sentence_token_keeps_save_vocab_readable(tmp_path, small_corpus
 def test_literal_sentence_token_in_sentences_is_not_a_word():
     m = Word2Vec([["a", "</s>", "b"]] * 20, vector_size=8, min_count=1)
     assert "</s>" not in m.wv and len(m.wv) == 2
+    m.build_vocab([["c", "</s>", "d"]] * 20, update=True)
+    assert "</s>" not in m.wv and set(m.wv.index_to_key) == {"a", "b", "c", "d"}
 
 
 @pytest.mark.parametrize("value", ["", "bogus", "avx512", "neon", "generic"])

@@ -4,6 +4,7 @@ C-extension that mirrors word2vec.c, with gensim's API names."""
 from sgns import distributed  # noqa: F401  (registers the "mpi" training backend)
 from sgns.corpus import LineSentence, PathLineSentences, Text8Corpus
 from sgns.formats import FormatError, TruncationWarning
+from sgns.guards import DivergenceError, ParameterError
 from sgns.keyedvectors import KeyedVectors
 from sgns.model import Word2Vec
 from sgns.runtime import EpochReport, Progress
@@ -17,6 +18,8 @@ __all__ = [
     "KeyedVectors",
     "Vocabulary",
     "FormatError",
+    "ParameterError",
+    "DivergenceError",
     "TruncationWarning",
     "EpochReport",
     "Progress",

@@ -62,7 +62,20 @@ def select_kernels(name="auto"):
     return active_kernels()
 
 
-select_kernels(os.environ.get("SGNS_KERNELS", "auto"))
+def _select_from_environment():
+    """SGNS_KERNELS picks the kernel set at import; empty means auto. A name
+    this CPU cannot run, or no set at all, warns and falls back to the best
+    available set instead of making `import sgns` fail."""
+    name = os.environ.get("SGNS_KERNELS", "").strip() or "auto"
+    try:
+        select_kernels(name)
+    except (ValueError, RuntimeError) as e:
+        import warnings
+        best = select_kernels("auto")
+        warnings.warn(f"SGNS_KERNELS={name!r} ignored ({e}); using the {best!r} kernels")
+
+
+_select_from_environment()
 
 
 cdef inline void sync_alpha(const Config *c, Worker *w) noexcept nogil:

@@ -50,6 +50,9 @@ def word_classes(kv, k: int, iterations: int = 10) -> np.ndarray:
     if iterations < 0:
         raise ValueError(f"iterations must be >= 0, got {iterations}")
     n, dim = vectors.shape
+    # Classes n.. start empty and stay empty: computing with n of them gives
+    # the same answer without k x D centroids (-classes 10**12 fits).
+    k = min(k, max(n, 1))
     x = vectors.astype(np.float64)
     classes = (np.arange(n) % k).astype(np.int32)
     block = max(1, _BLOCK_BYTES // (8 * k))

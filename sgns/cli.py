@@ -17,8 +17,9 @@ import warnings
 
 from sgns import distributed, formats, plot, tools
 from sgns.classes import word_classes, write_classes
-from sgns.flags import DEMO_FLAGS, UsageError, parse_flags, parse_train_flags
+from sgns.flags import DEMO_FLAGS, UsageError, error_text, parse_flags, parse_train_flags
 from sgns.model import Word2Vec
+from sgns.runtime import check_corpus_path
 from sgns.version import __version__
 from sgns.vocab import Vocabulary
 
@@ -240,15 +241,16 @@ def _train_ranks(run: _Ranks, argv: list[str]) -> int:
         if run.root:
             print(f"sgns: {e}", file=sys.stderr)
         return 2
-    except (OSError, ValueError, RuntimeError) as e:
+    except (OSError, ValueError, MemoryError, RuntimeError) as e:
         if run.root:
-            print(f"sgns: error: {e}", file=sys.stderr)
-        return 1
+            print(f"sgns: {error_text(e)}", file=sys.stderr)
+        return 2
 
 
 def _train(run: _OneProcess, argv: list[str]) -> int:
     opts = run.parse(argv)
     model = model_from_flags(opts)
+    check_corpus_path(opts["train"])  # a FIFO or a missing file: before any output
     debug, err = opts["debug"], run.err
     if debug > 0:
         err.write(f"Starting training using file {opts['train']}{run.where(model)}\n")
@@ -256,6 +258,8 @@ def _train(run: _OneProcess, argv: list[str]) -> int:
     vocab = model.vocab
     if debug > 0:
         err.write(f"Vocab size: {len(vocab)}\nWords in train file: {vocab.total_words}\n")
+    if opts["classes"] > len(vocab):
+        raise UsageError(f"-classes {opts['classes']} is more than the {len(vocab)} words of the vocabulary")
     if opts["save-vocab"]:
         run.on_root(
             "writing the vocabulary",
@@ -359,7 +363,52 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"sgns: warning: {message}", file=sys.stderr if file is None else file)
 
 
+class _SurvivingStream:
+    """stderr for a run: once a write fails (the reader went away, as in
+    `sgns ... 2>&1 | head -4`), the descriptor is pointed at /dev/null and
+    the run goes on, so a lost progress line never costs the output."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except (OSError, ValueError):
+            self._silence()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except (OSError, ValueError):
+            self._silence()
+
+    def _silence(self) -> None:
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.stream.fileno())
+            os.close(null)
+        except (OSError, ValueError, AttributeError):
+            pass  # not a file descriptor (e.g. captured by a test): nothing to redirect
+
+
 def main(argv: list[str] | None = None) -> int:
+    stderr = sys.stderr
+    # None when started with descriptor 2 closed (2>&-): messages go nowhere.
+    sys.stderr = _SurvivingStream(stderr if stderr is not None else open(os.devnull, "w"))  # noqa: SIM115
+    try:
+        return _main(argv)
+    finally:
+        if stderr is None:
+            sys.stderr.stream.close()
+        sys.stderr = stderr
+
+
+def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help", "-help", "help"):
         print(USAGE.format(version=__version__, cpus=os.cpu_count()), end="")
@@ -377,9 +426,12 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"sgns: {e}", file=sys.stderr)
         return 2
-    except (OSError, ValueError, NotImplementedError) as e:
-        print(f"sgns: error: {e}", file=sys.stderr)
-        return 1
+    except (OSError, ValueError, MemoryError, NotImplementedError) as e:
+        print(f"sgns: {error_text(e)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("sgns: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # noqa: BLE001 -- a command line shows one line, never a traceback
+        print(f"sgns: error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2

@@ -69,7 +69,7 @@ def load_keyedvectors(path: str | os.PathLike, mmap: str | None, cls: type):
     """Read keys, vectors and attributes written by save_keyedvectors (or
     the vectors of a model file) into cls.from_arrays. mmap: None reads the
     vectors into memory (CRC-checked); 'r' maps them read-only, 'c'
-    copy-on-write, 'r+' read-write (changes go to the file)."""
+    copy-on-write ('r+' is refused: see Reader)."""
     with Reader(path, mmap) as r:
         return read_kv(r, cls)
 
@@ -194,8 +194,13 @@ class Reader:
     """An open model file with its header checked; arrays on demand."""
 
     def __init__(self, path, mmap: str | None):
-        if mmap not in (None, "r", "r+", "c"):
-            raise ValueError(f"mmap must be None, 'r', 'r+' or 'c', got {mmap!r}")
+        if mmap == "r+":
+            raise ValueError(
+                "mmap='r+' is not supported: writes through the map would leave the file's CRC32s "
+                "stale (the next load would report it corrupt); use mmap='c' (copy-on-write) and save()"
+            )
+        if mmap not in (None, "r", "c"):
+            raise ValueError(f"mmap must be None, 'r' or 'c', got {mmap!r}")
         self.path = os.fsdecode(os.fspath(path))
         self.mmap = mmap
         if os.path.isdir(self.path):

@@ -64,7 +64,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from sgns import runtime
+from sgns import guards, runtime
 from sgns._tokenize import WordHash
 from sgns.formats import compressed_opener
 from sgns.model import TrainingPlan, Word2Vec
@@ -655,6 +655,7 @@ class _Run:
             runtime.split_range(start, end, threads),
             model.max_sentence_length,
             [None] * threads if cached else None,
+            model.corpus_cache_mb * 2**20,
         )
         self.syncer = _Sync(comm, model, sync, hot_rows)
         # The trainer of a round sees 1/N of the schedule: its counter starts
@@ -720,6 +721,15 @@ class _Run:
             if counts[2]:
                 stopped = True
                 break
+        if not stopped:
+            # Every row is synchronised at the end of an epoch: all ranks hold
+            # the same weights, so all of them raise here together.
+            try:
+                guards.check_finite_weights(
+                    self.model.weight_matrices(), self.plan.alpha_param, self.plan.alpha0, epoch + 1
+                )
+            except guards.DivergenceError as e:
+                raise _Agreed(e) from None
         self.model.wv.norms = None
         if self.plan.compute_loss:
             lossbuf = np.array([loss], dtype=np.float64)

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 
 from sgns.distributed import HOT_ROWS, SYNC_MODES
+from sgns.guards import ParameterError
 from sgns.outputs import check_output
 
 
@@ -60,6 +61,33 @@ DEMO_FLAGS = {
     "size": Flag(int, 100),
     "seed": Flag(int, 1),
 }
+
+
+# Word2Vec's parameter names as the training flags that set them, so that a
+# refused value is reported under the flag the user typed.
+PARAM_FLAGS = {
+    "vector_size": "-size",
+    "window": "-window",
+    "sample": "-sample",
+    "hs": "-hs",
+    "negative": "-negative",
+    "workers": "-threads",
+    "epochs": "-iter",
+    "min_count": "-min-count",
+    "alpha": "-alpha",
+    "min_alpha": "-min-alpha",
+    "seed": "-seed",
+    "ns_exponent": "-ns-exponent",
+    "sync_words": "-sync-words",
+}
+
+
+def error_text(e: BaseException) -> str:
+    """The message of an error raised while running a command: a refused
+    parameter under its flag's name (`-size is too large: ...`)."""
+    if isinstance(e, ParameterError) and e.param in PARAM_FLAGS:
+        return f"{PARAM_FLAGS[e.param]} {e.reason}"
+    return f"error: {e}"
 
 
 def parse_flags(argv: list[str], allowed=None) -> dict:

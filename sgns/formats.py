@@ -26,7 +26,7 @@ from typing import IO
 import numpy as np
 
 from sgns.outputs import atomic_write
-from sgns.vocab import ERRORS
+from sgns.vocab import ERRORS, MAX_COUNT, SENTENCE_TOKEN
 
 # A header or text row longer than this is corrupt, not a vector.
 _MAX_HEADER = 1 << 10
@@ -293,9 +293,6 @@ def _check_text_end(path, f, n: int, max_row: int) -> None:
 
 # ---- vocabulary files ---------------------------------------------------------
 
-SENTENCE_TOKEN = "</s>"
-_MAX_COUNT = 2**63 - 1
-
 
 def write_vocab(path, words: Sequence[str], counts: Sequence[int], sentences: int = 0) -> None:
     """word2vec.c -save-vocab layout. Its first entry is "</s>" (the newline
@@ -314,8 +311,9 @@ def write_vocab(path, words: Sequence[str], counts: Sequence[int], sentences: in
 def read_vocab(path) -> tuple[list[str], list[int], int]:
     """Read a word2vec.c vocabulary file. Returns (words, counts, sentences),
     "</s>" taken out as the sentence count. A word listed twice or a count
-    that does not fit in int64 is a FormatError naming the line."""
-    words, counts, sentences = [], [], 0
+    that does not fit in int64, or counts adding up past it, is a FormatError
+    naming the line."""
+    words, counts, sentences, total = [], [], 0, 0
     first_seen: dict[bytes, int] = {}
     with open(path, "rb") as f:
         for line_no, line in enumerate(f, 1):
@@ -325,8 +323,11 @@ def read_vocab(path) -> tuple[list[str], list[int], int]:
             if len(parts) != 2 or not parts[1].isdigit():
                 raise FormatError(path, "expected '<word> <count>'", line_no, "line")
             raw, count = parts[0], int(parts[1])
-            if count > _MAX_COUNT:
+            if count > MAX_COUNT:
                 raise FormatError(path, f"count {count} of {raw!r} does not fit in 64 bits", line_no, "line")
+            total += count
+            if total > MAX_COUNT:
+                raise FormatError(path, "the counts add up to more than 2**63 - 1 (64 bits)", line_no, "line")
             if raw in first_seen:
                 raise FormatError(
                     path, f"word {raw!r} is listed twice (first at line {first_seen[raw]})", line_no, "line"

@@ -15,7 +15,9 @@ quirk that would give a silently wrong answer):
 
 Queries are safe to run from many threads at once: the norms cache is built
 once, under a lock, and never mutated afterwards. Code that changes `vectors`
-in place (training) must set `norms = None` (or call fill_norms(force=True)).
+in place must set `norms = None` (or call fill_norms(force=True)); training
+does it inside `changing()`, during which every query computes fresh norms
+(a progress callback's most_similar sees the vectors as they are then).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from numbers import Integral, Real
 from typing import Union
 
@@ -78,6 +81,7 @@ class KeyedVectors:
         self.expandos: dict[str, np.ndarray] = {}
         self._norms: np.ndarray | None = None
         self._norms_lock = threading.Lock()
+        self._changing = 0  # > 0 while someone changes `vectors` in place
 
     @classmethod
     def from_arrays(
@@ -237,16 +241,38 @@ class KeyedVectors:
         with self._norms_lock:
             self._norms = None if value is None else np.asarray(value)
 
+    @contextmanager
+    def changing(self) -> Iterator["KeyedVectors"]:
+        """While the block runs (e.g. training, which writes `vectors` in
+        place from other threads), queries compute the norms afresh instead
+        of caching them; the cache is dropped at both ends."""
+        with self._norms_lock:
+            self._changing += 1
+            self._norms = None
+        try:
+            yield self
+        finally:
+            with self._norms_lock:
+                self._changing -= 1
+                self._norms = None
+
+    def _compute_norms(self) -> np.ndarray:
+        norms = np.linalg.norm(self.vectors, axis=1).astype(self.vectors.dtype, copy=False)
+        norms[norms == 0] = 1.0  # a zero vector stays zero
+        return norms
+
     def _row_norms(self) -> np.ndarray:
+        if self._changing:
+            return self._compute_norms()
         norms = self._norms  # one read: another thread may reset it meanwhile
         if norms is not None and norms.shape[0] == self.vectors.shape[0]:
             return norms
         with self._norms_lock:
             norms = self._norms
             if norms is None or norms.shape[0] != self.vectors.shape[0]:
-                norms = np.linalg.norm(self.vectors, axis=1).astype(self.vectors.dtype, copy=False)
-                norms[norms == 0] = 1.0  # a zero vector stays zero
-                self._norms = norms
+                norms = self._compute_norms()
+                if not self._changing:
+                    self._norms = norms
             return norms
 
     def fill_norms(self, force: bool = False) -> None:

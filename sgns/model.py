@@ -7,8 +7,8 @@ seeds and corpus-file helpers live in sgns.runtime."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-import math
 import os
 import queue
 import threading
@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sgns import persist, runtime
+from sgns import guards, persist, runtime
 from sgns._tokenize import WordHash
 from sgns._train import MAX_NEGATIVE, Trainer, active_kernels
 from sgns.keyedvectors import KeyedVectors
 from sgns.runtime import EpochReport, Progress
-from sgns.vocab import Vocabulary
+from sgns.vocab import SENTENCE_TOKEN, Vocabulary, check_keys
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ __all__ = ["Word2Vec", "EpochReport", "Progress", "TrainingPlan", "extend_vocab"
 
 # Chunk of sentence ids handed to a worker in iterable mode.
 _ITER_CHUNK = 1 << 16
+# Rows of each matrix checked for NaN at every progress tick (0.1 s, ~5 us).
+_WATCHED_ROWS = 64
 
 
 def uniform_rows(rng: np.random.Generator, rows: int, dim: int) -> np.ndarray:
@@ -58,6 +60,7 @@ class TrainingPlan:
     progress: object
     callbacks: list = field(default_factory=list)
     keep: np.ndarray | None = None
+    alpha_param: str = "alpha"  # the argument that set alpha0, named when training diverges
     noise: np.ndarray | None = None
 
     @property
@@ -194,77 +197,48 @@ class Word2Vec:
         self.total_train_words = 0  # words the schedule spans
         self.epoch_reports: list[EpochReport] = []
         self.interrupted = False
+        self._watch = None  # while training: checks that the weights stay finite
 
     # ---- validation ---------------------------------------------------------
 
-    @staticmethod
-    def _need(ok: bool, message: str) -> None:
-        if not ok:
-            raise ValueError(message)
-
-    @staticmethod
-    def _is_int(x) -> bool:
-        return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
     def _validate(self) -> None:
-        need, is_int = self._need, self._is_int
-        need(self.sg in (0, 1), f"sg must be 0 (CBOW) or 1 (skip-gram), got {self.sg!r}")
-        need(self.hs in (0, 1), f"hs must be 0 or 1, got {self.hs!r}")
-        need(self.cbow_mean in (0, 1), f"cbow_mean must be 0 or 1, got {self.cbow_mean!r}")
-        need(
-            is_int(self.vector_size) and self.vector_size >= 1,
-            f"vector_size must be an integer >= 1, got {self.vector_size!r}",
+        """Every setting against its bounds, and the memory the workers'
+        buffers imply, before any corpus is read (guards.ParameterError)."""
+        for name in ("sg", "hs", "cbow_mean"):
+            guards.check_int(name, getattr(self, name), 0, 1)
+        guards.check_int("vector_size", self.vector_size, 1)
+        guards.check_int("window", self.window, 1)
+        guards.check_int("min_count", self.min_count, 0)
+        guards.check_int("negative", self.negative, 0, MAX_NEGATIVE)
+        if self.negative == 0 and self.hs != 1:
+            raise guards.ParameterError("negative", "is 0: nothing to train (negative=0 needs hs=1)")
+        guards.check_int("epochs", self.epochs, 1, guards.MAX_EPOCHS)
+        guards.check_int("workers", self.workers, 1, guards.MAX_WORKERS)
+        guards.check_int("seed", self.seed, 0, guards.MAX_SEED)
+        guards.check_number("corpus_cache_mb", self.corpus_cache_mb, 0)
+        guards.check_int("max_sentence_length", self.max_sentence_length, 1)
+        self._validate_rates()
+        if self.distributed not in (None, "mpi"):
+            raise guards.ParameterError("distributed", f"must be None or 'mpi', got {self.distributed!r}")
+        for name in ("sync_words", "max_vocab_size", "max_final_vocab"):
+            if getattr(self, name) is not None:
+                guards.check_int(name, getattr(self, name), 1)
+        guards.check_worker_memory(
+            self.workers, self.vector_size, self.window, self.negative, self.hs, self.max_sentence_length
         )
-        need(is_int(self.window) and self.window >= 1, f"window must be an integer >= 1, got {self.window!r}")
-        need(
-            is_int(self.min_count) and self.min_count >= 0,
-            f"min_count must be an integer >= 0, got {self.min_count!r}",
-        )
-        need(
-            is_int(self.negative) and 0 <= self.negative <= MAX_NEGATIVE,
-            f"negative must be an integer in 0..{MAX_NEGATIVE}, got {self.negative!r}",
-        )
-        need(
-            self.negative > 0 or self.hs == 1,
-            "nothing to train: negative=0 needs hs=1 (hierarchical softmax)",
-        )
-        need(is_int(self.epochs) and self.epochs >= 1, f"epochs must be an integer >= 1, got {self.epochs!r}")
-        need(
-            is_int(self.workers) and self.workers >= 1,
-            f"workers must be an integer >= 1, got {self.workers!r}",
-        )
-        need(is_int(self.seed), f"seed must be an integer, got {self.seed!r}")
-        self._validate_rest()
+        # After the memory check, whose message has the figure: the kernels'
+        # int arithmetic bounds what a machine with that much memory may ask.
+        guards.check_int("vector_size", self.vector_size, 1, guards.MAX_C_INT_PARAM)
+        guards.check_int("window", self.window, 1, guards.MAX_C_INT_PARAM)
 
-    def _validate_rest(self) -> None:
-        need, is_int = self._need, self._is_int
-        need(
-            isinstance(self.corpus_cache_mb, (int, float)) and self.corpus_cache_mb >= 0,
-            f"corpus_cache_mb must be a number >= 0, got {self.corpus_cache_mb!r}",
-        )
-        need(
-            is_int(self.max_sentence_length) and self.max_sentence_length >= 1,
-            "max_sentence_length must be an integer >= 1",
-        )
-        for name in ("alpha", "min_alpha", "sample", "ns_exponent"):
-            v = getattr(self, name)
-            need(
-                isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and math.isfinite(v),
-                f"{name} must be a finite number, got {v!r}",
-            )
-        need(self.alpha > 0, f"alpha must be > 0, got {self.alpha}")
-        need(0 <= self.min_alpha <= self.alpha, f"min_alpha must be in [0, alpha], got {self.min_alpha}")
-        need(self.sample >= 0, f"sample must be >= 0, got {self.sample}")
-        need(
-            self.distributed in (None, "mpi"), f"distributed must be None or 'mpi', got {self.distributed!r}"
-        )
-        need(
-            self.sync_words is None or (is_int(self.sync_words) and self.sync_words >= 1),
-            f"sync_words must be None or an integer >= 1, got {self.sync_words!r}",
-        )
-        for name in ("max_vocab_size", "max_final_vocab"):
-            v = getattr(self, name)
-            need(v is None or (is_int(v) and v >= 1), f"{name} must be None or an integer >= 1, got {v!r}")
+    def _validate_rates(self) -> None:
+        for name in ("alpha", "min_alpha", "sample"):
+            guards.check_number(name, getattr(self, name))
+        guards.check_number("alpha", self.alpha, 0, above=True)
+        guards.check_number("min_alpha", self.min_alpha, 0, self.alpha)
+        guards.check_number("sample", self.sample, 0)
+        limit = guards.MAX_NS_EXPONENT
+        guards.check_number("ns_exponent", self.ns_exponent, -limit, limit)
 
     # ---- vocabulary ---------------------------------------------------------
 
@@ -343,6 +317,7 @@ class Word2Vec:
         return vocab
 
     def _init_weights(self, vocab: Vocabulary) -> None:
+        self._check_capacity(len(vocab), vocab.total_words)
         self.vocab = vocab
         syn0 = uniform_rows(np.random.default_rng(self.seed), len(vocab), self.vector_size)
         self.wv = KeyedVectors.from_arrays(vocab.words, syn0, vocab.counts)
@@ -355,6 +330,20 @@ class Word2Vec:
         self.words_done = 0
         self.epoch_words = vocab.total_words
         self.epoch_reports = []
+
+    def _check_capacity(self, words: int, words_per_epoch: int) -> None:
+        """Before the weights of `words` words exist: the run must fit in
+        memory and its epochs x words in the 64-bit word counter."""
+        guards.check_model_memory(
+            words,
+            self.vector_size,
+            self.negative,
+            self.hs,
+            self.workers,
+            self.max_sentence_length,
+            self.window,
+        )
+        guards.check_run_length(self.epochs, words_per_epoch)
 
     def huffman_tree(self):
         """word2vec.c's Huffman tree of the vocabulary for hierarchical softmax,
@@ -393,11 +382,7 @@ class Word2Vec:
         tokens = sentences = 0
         min_reduce = 1
         for sentence in corpus_iterable:
-            if isinstance(sentence, str):
-                raise TypeError(
-                    "each sentence must be a list of str tokens, got a str "
-                    "(split your lines, or use corpus_file)"
-                )
+            runtime.check_sentence(sentence)
             sentences += 1
             for w in sentence:
                 counts[w] = counts.get(w, 0) + 1
@@ -405,6 +390,7 @@ class Word2Vec:
             if self.max_vocab_size and len(counts) > self.max_vocab_size:
                 counts = {w: c for w, c in counts.items() if c >= min_reduce}
                 min_reduce += 1
+        check_keys(counts)  # str keys that survive saving, checked once per distinct word
         return (
             list(counts),
             np.fromiter(counts.values(), dtype=np.int64, count=len(counts)),
@@ -513,21 +499,25 @@ class Word2Vec:
         """train()'s arguments checked and resolved against the model's
         settings (None: the model's value). Used by every backend."""
         epochs = self.epochs if epochs is None else epochs
-        if not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+        guards.check_int("epochs", epochs, 1, guards.MAX_EPOCHS)
         alpha0 = self.alpha if start_alpha is None else start_alpha
         alpha1 = self.min_alpha if end_alpha is None else end_alpha
-        if not (alpha0 > 0 and 0 <= alpha1 <= alpha0):
-            raise ValueError("need start_alpha > 0 and 0 <= end_alpha <= start_alpha")
+        guards.check_number("start_alpha", alpha0, 0, above=True)
+        guards.check_number("end_alpha", alpha1, 0, alpha0)
+        if total_words is not None:
+            guards.check_int("total_words", total_words, 0, guards.MAX_RUN_WORDS)
+        per_epoch = (
+            int(total_words) if total_words is not None else (self.epoch_words or self.vocab.total_words)
+        )
+        guards.check_run_length(epochs, per_epoch)
         if not self.wv.vectors.flags.writeable:
             raise ValueError(
                 "the vectors are read-only (loaded with mmap='r'); load with mmap=None or 'c' to train"
             )
         return TrainingPlan(
-            per_epoch=(
-                int(total_words) if total_words is not None else (self.epoch_words or self.vocab.total_words)
-            ),
+            per_epoch=per_epoch,
             epochs=epochs,
+            alpha_param="alpha" if start_alpha is None else "start_alpha",
             alpha0=alpha0,
             alpha1=alpha1,
             compute_loss=self.compute_loss if compute_loss is None else compute_loss,
@@ -579,15 +569,16 @@ class Word2Vec:
 
     def _run_epochs(self, plan: TrainingPlan, trainer, corpus_iterable, corpus_file) -> tuple[int, int]:
         examples = words = 0
-        with contextlib.nullcontext() if corpus_file is None else runtime.plain_file(corpus_file) as path:
+        first_words = None  # of an iterable's first epoch
+        self._watch = functools.partial(
+            guards.check_finite_weights, self.weight_matrices(), plan.alpha_param, plan.alpha0
+        )
+        with (
+            contextlib.nullcontext() if corpus_file is None else runtime.plain_file(corpus_file) as path,
+            self.wv.changing(),  # queries from callbacks see the vectors as they are
+        ):
             vocab_table = WordHash.from_words(self.vocab.raw_words()) if path else None
-            # The ids of each worker's byte range, kept after the first epoch if they fit.
-            ids_bytes = 4 * (plan.per_epoch + self.vocab.corpus_sentences)
-            cache: list | None = (
-                [None] * self.workers
-                if (path is not None and plan.epochs > 1 and ids_bytes <= self.corpus_cache_mb * 2**20)
-                else None
-            )
+            cache = self._shard_cache(plan, path)
             try:
                 for epoch in range(plan.epochs):
                     if trainer.stopped:
@@ -604,9 +595,11 @@ class Word2Vec:
                     words += report.words
                     self.words_done = trainer.words_done
                     runtime.log_epoch(report, plan.compute_loss)
-                    self.wv.norms = None  # the vectors moved: cached norms are stale
                     if trainer.stopped:
                         break
+                    self._watch(epoch + 1)  # every row: one bad word is caught too
+                    if path is None:
+                        first_words = runtime.check_epoch_words(report, first_words)
                     runtime.call_callbacks(self, plan.callbacks, "on_epoch_end")
             except KeyboardInterrupt:
                 # Outside the wait for workers (no worker is running here).
@@ -614,15 +607,39 @@ class Word2Vec:
                 trainer.request_stop()
             finally:
                 self.words_done = trainer.words_done
-                self.wv.norms = None
+                self._watch = None
         return examples, words
+
+    def _shard_cache(self, plan: TrainingPlan, path) -> list | None:
+        """The ids of each worker's byte range, kept after the first epoch
+        while within corpus_cache_mb: FileShards enforces the bound on the
+        ids actually read; the vocabulary's estimate only skips a doomed
+        attempt. None: stream every epoch."""
+        ids_bytes = 4 * (plan.per_epoch + self.vocab.corpus_sentences)
+        if path is None or plan.epochs < 2 or not 0 < ids_bytes <= self.corpus_cache_mb * 2**20:
+            return None
+        return [None] * self.workers
+
+    def weight_matrices(self) -> dict[str, np.ndarray]:
+        """The matrices training writes, by name: vectors, syn1neg, syn1."""
+        matrices = {"vectors": self.wv.vectors}
+        if self.negative:
+            matrices["syn1neg"] = self.syn1neg
+        if self.hs:
+            matrices["syn1"] = self.syn1
+        return matrices
 
     def _epoch_file(self, plan: TrainingPlan, trainer, path, vocab_table, cache, epoch: int) -> EpochReport:
         # The file is measured every epoch: it may have changed (cached ids are kept).
         size = os.path.getsize(path)
         n = max(1, min(self.workers, size // 4096 or 1))
         shards = runtime.FileShards(
-            path, vocab_table, runtime.split_range(0, size, n), self.max_sentence_length, cache
+            path,
+            vocab_table,
+            runtime.split_range(0, size, n),
+            self.max_sentence_length,
+            cache,
+            self.corpus_cache_mb * 2**20,
         )
         tasks, results = shards.tasks(
             trainer, lambda k: runtime.part_seed(self.seed, epoch, k), "sgns-worker"
@@ -675,8 +692,7 @@ class Word2Vec:
         for sentence in corpus_iterable:
             if trainer.stopped:
                 break
-            if isinstance(sentence, str):
-                raise TypeError("each sentence must be a list of str tokens, got a str")
+            runtime.check_sentence(sentence)
             ids = [i for i in map(index.get, sentence) if i is not None]
             # Cut long sentences where the C encoder cuts a file's lines.
             for start in range(0, max(len(ids), 1), limit):
@@ -705,6 +721,9 @@ class Word2Vec:
             trainer.request_stop()
 
         def tick():
+            if self._watch is not None:
+                # The most frequent rows move most: a NaN shows there first.
+                self._watch(epoch + 1, rows=_WATCHED_ROWS)
             ticker(epoch, trainer.words_done, trainer.alpha)
 
         if not runtime.run_in_threads(tasks, tick=tick, on_interrupt=stop, before=start):
@@ -796,8 +815,10 @@ def extend_vocab(
     merged = vocab.counts.copy()
     np.add.at(merged, pos[known], counts[known])
     order, min_count = _new_word_order(model, len(vocab), counts, known)
+    order = [i for i in order if types[i] != SENTENCE_TOKEN]  # word2vec.c's sentence token
     new_words = [types[i] for i in order]
     new_counts = counts[order]
+    model._check_capacity(len(vocab) + len(new_words), int(counts[known].sum() + new_counts.sum()))
     _append_rows(model, new_words, np.concatenate([merged, new_counts]))
     model.vocab = Vocabulary(
         vocab.words + new_words,

@@ -71,8 +71,9 @@ def load_keyedvectors(
 ) -> KeyedVectors:
     """Read KeyedVectors written by save_keyedvectors, or the vectors of a
     model written by save_model. mmap: None reads the vectors into memory
-    (CRC-checked); 'r' maps them read-only, 'c' copy-on-write, 'r+'
-    read-write (changes go to the file)."""
+    (CRC-checked); 'r' maps them read-only, 'c' copy-on-write. ('r+' is
+    refused: changes written through the map would not update the file's
+    CRC32s, so the next normal load would call the file corrupt.)"""
     return container.load_keyedvectors(path, mmap, cls)
 
 

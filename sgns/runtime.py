@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import queue
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -79,6 +81,8 @@ def run_in_threads(tasks, tick=None, on_interrupt=None, before=None) -> bool:
     inside the same Ctrl-C guard). Returns False, or True after a Ctrl-C:
     then on_interrupt() is called (it should make the threads return) and
     every started thread is waited for, so none still writes shared state.
+    An exception from before() or tick() (a progress callable, a log
+    handler, a divergence check) does the same, then propagates.
 
     Completion is tracked with an Event set in each thread's `finally` (not
     Thread.join, which CPython <= 3.12 can report as finished once a
@@ -105,11 +109,13 @@ def run_in_threads(tasks, tick=None, on_interrupt=None, before=None) -> bool:
             while not event.wait(0.1):
                 if tick is not None:
                     tick()
-    except KeyboardInterrupt:
+    except BaseException as e:
         if on_interrupt is not None:
             on_interrupt()
         _wait_all(started, timeout=60.0)
-        return True
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        raise
     return False
 
 
@@ -139,6 +145,37 @@ def put_job(q: queue.Queue, item, trainer, force: bool = False) -> None:
                     q.get_nowait()
                 except queue.Empty:
                     pass
+
+
+def check_sentence(sentence) -> None:
+    """A sentence is a sequence of str tokens: a str or bytes would be
+    iterated as characters or integers."""
+    if isinstance(sentence, (str, bytes, bytearray)):
+        kind = type(sentence).__name__
+        raise TypeError(
+            f"each sentence must be a list of str tokens, got a {kind} "
+            "(split your lines, decode bytes, or use corpus_file)"
+        )
+
+
+def check_epoch_words(report: EpochReport, first_words: int | None) -> int:
+    """An iterable whose __iter__ does not really start over (a shared file
+    handle, a generator kept in an attribute) yields nothing, or much less,
+    in later passes: refuse instead of training on nothing. Returns the
+    first epoch's word count."""
+    words = report.words
+    if words == 0:
+        raise ValueError(
+            f"epoch {report.epoch} read no vocabulary words from the corpus iterable: its __iter__ "
+            "must start over on every call (not return a shared file handle or iterator), and "
+            "its tokens must be the vocabulary's str words"
+        )
+    if first_words is not None and words < first_words // 2:
+        raise ValueError(
+            f"epoch {report.epoch} read {words} words, epoch 1 read {first_words}: the corpus "
+            "iterable's __iter__ does not start over on every call"
+        )
+    return words if first_words is None else first_words
 
 
 def check_reiterable(corpus) -> None:
@@ -264,11 +301,25 @@ def log_done(words: int, elapsed: float) -> None:
 
 
 def check_corpus_path(path) -> None:
-    """FileNotFoundError / IsADirectoryError naming a corpus path that is not a file."""
+    """FileNotFoundError / IsADirectoryError / ValueError naming a corpus path
+    that is not a regular file. A corpus is read once to count it, then once
+    per epoch, in byte ranges per thread: a FIFO, pipe, socket or device
+    cannot be (and opening a FIFO without a writer blocks for ever), so it
+    is refused before anything opens it."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"corpus file not found: {os.fsdecode(path)!r}")
     if os.path.isdir(path):
         raise IsADirectoryError(f"corpus path is a directory: {os.fsdecode(path)!r}")
+    mode = os.stat(path).st_mode
+    if stat.S_ISREG(mode):
+        return
+    kinds = [(stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")]
+    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+    raise ValueError(
+        f"corpus {os.fsdecode(path)!r} is {kind}: training needs a regular file (it is read once "
+        "to count the words, then once per epoch, in byte ranges per thread); save the stream to "
+        "a file first (e.g. cat > corpus.txt)"
+    )
 
 
 @contextmanager
@@ -351,6 +402,13 @@ def split_range(start: int, end: int, parts: int) -> list[int]:
     return [start + (end - start) * k // parts for k in range(parts + 1)]
 
 
+# A shard's cache entry once its ids outgrew its share of the budget: the
+# shard is streamed from the file every epoch instead.
+STREAM = "stream"
+# Bytes of text encoded at a time while caching a shard.
+_PIECE_MIN, _PIECE_MAX = 64 << 10, 64 << 20
+
+
 @dataclass
 class FileShards:
     """A corpus file cut into one byte range per worker thread, and the word
@@ -361,6 +419,7 @@ class FileShards:
     bounds: list[int]
     max_sentence: int
     cache: list | None
+    cache_bytes: float = math.inf  # the cache's budget, shared equally by the shards
 
     @property
     def threads(self) -> int:
@@ -370,18 +429,39 @@ class FileShards:
         """Train shard k's round `rnd` of `rounds` (equal slices of its bytes,
         or of its cached ids) with `seed`; a tuple of the trainer's counts."""
         a, b = self.bounds[k], self.bounds[k + 1]
-        if self.cache is None:
+        if self.cache is not None and self.cache[k] is None:
+            self.cache[k] = self.encode_within(a, b, trainer.stop_flag, self.cache_bytes / self.threads)
+            if self.cache[k] is None:  # stopped while encoding: nothing trained, nothing cached
+                return (0, 0, 0.0, True)
+        if self.cache is None or self.cache[k] is STREAM:
             lo, hi = a + (b - a) * rnd // rounds, a + (b - a) * (rnd + 1) // rounds
             return trainer.train_file(self.path, lo, hi, self.vocab_table, seed)
-        if self.cache[k] is None:
-            ids = encode_file(self.path, a, b, self.vocab_table, self.max_sentence, stop=trainer.stop_flag)
-            if ids is None:  # stopped while encoding: nothing trained, nothing cached
-                return (0, 0, 0.0, True)
-            self.cache[k] = ids
         ids = self.cache[k]
         if rounds == 1:
             return trainer.train_ids(ids, seed)
         return trainer.train_ids(ids[len(ids) * rnd // rounds : len(ids) * (rnd + 1) // rounds], seed)
+
+    def encode_within(self, start: int, end: int, stop, budget: float):
+        """The ids of path[start:end) if they fit in `budget` bytes, else
+        STREAM; None if stopped. Encoded piece by piece, so a corpus bigger
+        than its vocabulary suggested costs at most about the budget (+ one
+        piece) before caching is given up. With one piece (the usual case)
+        the ids are those of one encode_file call: training is unchanged."""
+        piece = int(min(_PIECE_MAX, max(_PIECE_MIN, budget // 4)))
+        parts, used = [], 0
+        for a in range(start, end, piece):
+            ids = encode_file(
+                self.path, a, min(end, a + piece), self.vocab_table, self.max_sentence, stop=stop
+            )
+            if ids is None:
+                return None
+            used += ids.nbytes
+            if used > budget:
+                return STREAM
+            parts.append(ids)
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
 
     def tasks(self, trainer, seed_of: Callable[[int], int], name: str, rnd: int = 0, rounds: int = 1):
         """(thread name, function) per shard, for run_in_threads, and the

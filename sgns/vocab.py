@@ -13,6 +13,12 @@ import numpy as np
 # through surrogate escapes, so every file round-trips byte for byte.
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"
+# word2vec.c's sentence token: the first entry of a vocabulary file, counting
+# sentences. It is never a vocabulary word (a literal "</s>" in a corpus is
+# skipped), so a saved vocabulary file always reads back.
+SENTENCE_TOKEN = "</s>"
+# Counts and their sum live in int64 (the trainer's word counter too).
+MAX_COUNT = 2**63 - 1
 
 
 def encode_word(word: str) -> bytes:
@@ -21,6 +27,39 @@ def encode_word(word: str) -> bytes:
 
 def decode_word(raw: bytes) -> str:
     return raw.decode(ENCODING, ERRORS)
+
+
+def check_keys(words: Iterable) -> None:
+    """Refuse keys that cannot be saved and loaded back unchanged: non-str
+    tokens (bytes, numbers), and str keys whose surrogates do not stand for
+    invalid bytes -- "\\udcc3\\udca9" is the escaped form of the valid UTF-8
+    of "é" (the two would be one word in a file), "\\ud800" has no bytes at all."""
+    for w in words:
+        if not isinstance(w, str):
+            hint = f" (decode it first: {w!r}.decode('utf-8'))" if isinstance(w, (bytes, bytearray)) else ""
+            raise TypeError(f"tokens must be str, got {type(w).__name__} {w!r}{hint}")
+        if w.isascii():
+            continue
+        try:
+            same = decode_word(encode_word(w)) == w
+        except UnicodeEncodeError:
+            same = False
+        if not same:
+            raise ValueError(
+                f"key {w!r} contains surrogates that are not the escapes of invalid UTF-8 bytes, "
+                "so it cannot be saved and read back; decode your text with "
+                "errors='surrogateescape' (or 'strict'), not by hand"
+            )
+
+
+def check_total(counts: np.ndarray) -> int:
+    """The sum of non-negative int64 counts, refused past 2**63 - 1 (numpy
+    would wrap it around)."""
+    total = float(counts.sum(dtype=np.float64)) if len(counts) else 0.0
+    exact = int(sum(counts.tolist())) if total >= 2.0**62 else int(counts.sum())
+    if exact > MAX_COUNT:
+        raise ValueError(f"the word counts add up to {exact}, more than 2**63 - 1")
+    return exact
 
 
 class Vocabulary:
@@ -48,6 +87,7 @@ class Vocabulary:
         self.counts = np.asarray(counts, dtype=np.int64)
         if len(self.words) != len(self.counts):
             raise ValueError("words and counts differ in length")
+        check_total(self.counts)
         self.index = dict(zip(self.words, range(len(self.words))))
         if len(self.index) != len(self.words):
             raise ValueError("duplicate words in vocabulary")
@@ -72,14 +112,18 @@ class Vocabulary:
         many words remain; words tied at the cut all go.
         """
         counts = np.asarray(list(counts) if not isinstance(counts, np.ndarray) else counts, dtype=np.int64)
+        raw_total = check_total(counts)
         order = np.argsort(-counts, kind="stable")
         sorted_counts = counts[order]
         effective = max(int(min_count), 1)
         if max_final_vocab is not None and np.count_nonzero(sorted_counts >= effective) > max_final_vocab:
             effective = max(effective, int(sorted_counts[max_final_vocab]) + 1)
         keep = order[sorted_counts >= effective]
-        total = int(counts.sum()) if corpus_words is None else int(corpus_words)
+        total = raw_total if corpus_words is None else int(corpus_words)
         kept = words.take(keep.tolist()) if hasattr(words, "take") else [words[i] for i in keep]
+        if SENTENCE_TOKEN in kept:  # a literal "</s>" of the corpus: not a word
+            at = kept.index(SENTENCE_TOKEN)
+            kept, keep = kept[:at] + kept[at + 1 :], np.delete(keep, at)
         return cls(
             kept,
             counts[keep],

@@ -37,7 +37,7 @@ QUESTIONS = os.environ.get("SGNS_QUESTIONS") or os.path.join(
 
 
 def _default_kernels() -> str:
-    return os.environ.get("SGNS_KERNELS", "auto")
+    return os.environ.get("SGNS_KERNELS") or "auto"
 
 
 @pytest.fixture(params=_train.KERNELS)

@@ -125,19 +125,19 @@ def test_usage_errors_exit_2(capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
-def test_missing_corpus_exits_1(tmp_path, capsys):
+def test_missing_corpus_exits_2(tmp_path, capsys):
     missing = tmp_path / "no-such-corpus.txt"
     rc = main(["-train", str(missing), "-output", str(tmp_path / "v.txt"), *QUIET])
-    assert rc == 1
+    assert rc == 2
     err = capsys.readouterr().err
     assert "error" in err and str(missing) in err
     assert not (tmp_path / "v.txt").exists()
 
 
-def test_empty_vocabulary_exits_1(tmp_path, capsys):
+def test_empty_vocabulary_exits_2(tmp_path, capsys):
     corpus = tmp_path / "c.txt"
     corpus.write_text("a b c\n")
-    assert main(["-train", str(corpus), "-output", str(tmp_path / "v.txt"), *QUIET]) == 1
+    assert main(["-train", str(corpus), "-output", str(tmp_path / "v.txt"), *QUIET]) == 2
     assert "min_count" in capsys.readouterr().err
 
 
@@ -195,13 +195,13 @@ def test_read_vocab_applies_min_count(tmp_path, small_corpus):
     assert KeyedVectors.load_word2vec_format(out).index_to_key == ["the", "of"]
 
 
-def test_read_vocab_with_missing_corpus_exits_1(tmp_path, capsys):
+def test_read_vocab_with_missing_corpus_exits_2(tmp_path, capsys):
     vocab = tmp_path / "vocab.txt"
     formats.write_vocab(vocab, ["a"], [10], 1)
     missing = tmp_path / "missing.txt"
     assert (
         main(["-train", str(missing), "-read-vocab", str(vocab), "-output", str(tmp_path / "v.txt"), *QUIET])
-        == 1
+        == 2
     )
     assert str(missing) in capsys.readouterr().err
 

@@ -355,6 +355,18 @@ def test_cli_under_mpirun_writes_from_rank_0(noisy, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sgns-")]  # atomic write
 
 
+def test_cli_under_mpirun_divergence_ends_all_ranks(small_corpus, tmp_path):
+    """-alpha 1 diverges: every rank sees the same synchronised weights at
+    the end of the epoch, so all stop together; rank 0 names -alpha, exit 2,
+    nothing written (issue 14)."""
+    out = tmp_path / "v.txt"
+    args = ["-train", str(small_corpus), "-output", str(out), "-alpha", "1", "-iter", "2"]
+    proc = _run([sys.executable, "-m", "sgns", *args, "-threads", "1", "-debug", "0"], timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.count("sgns: -alpha is too high for this data (1): training diverged") == 1
+    assert not out.exists()
+
+
 def test_cli_usage_and_missing_file_end_all_ranks(noisy, tmp_path):
     proc = _run(
         [
@@ -384,7 +396,7 @@ def test_cli_usage_and_missing_file_end_all_ranks(noisy, tmp_path):
         ],
         timeout=60,
     )
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "corpus file not found" in proc.stderr
     assert not (tmp_path / "v").exists()
 

@@ -183,14 +183,14 @@ def test_cli_plot_errors(tmp_path, kv, capsys):
     vec = tmp_path / "vec.txt"
     kv.save_word2vec_format(vec)
     out = str(tmp_path / "o.png")
-    assert cli.main(["plot", str(vec), "man", "nope", "-output", out]) == 1
+    assert cli.main(["plot", str(vec), "man", "nope", "-output", out]) == 2
     assert "nope" in capsys.readouterr().err
     assert cli.main(["plot", str(vec), "man", "woman", "-colour", "red"]) == 2
     assert "unknown option" in capsys.readouterr().err
     assert cli.main(["plot", str(vec), "man", "-analogy", "man-woman"]) == 2
     assert cli.main(["plot", str(vec), "man"]) == 2
     assert cli.main(["plot", str(vec), "man", "woman", "-binary", "2"]) == 2
-    assert cli.main(["plot", str(tmp_path / "missing.bin"), "a", "b"]) == 1
+    assert cli.main(["plot", str(tmp_path / "missing.bin"), "a", "b"]) == 2
     assert cli.main(["plot"]) == 2
     assert "Usage: sgns plot" in capsys.readouterr().out
     assert not (tmp_path / "o.png").exists()

@@ -177,7 +177,7 @@ def test_accuracy_questions_from_stdin_and_cli(analogy_files, capsysbinary):
     assert main(["accuracy", vec]) == 2
     assert b"usage: sgns accuracy" in capsysbinary.readouterr().err
     assert main(["accuracy", vec, str(questions), "lots"]) == 2
-    assert main(["accuracy", str(analogy_files / "missing.bin"), str(questions)]) == 1
+    assert main(["accuracy", str(analogy_files / "missing.bin"), str(questions)]) == 2
 
 
 # ---- formats ------------------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""Phrase counting and rewriting of corpus files in C: byte ranges counted on
+worker threads (the GIL released), files rewritten as a stream into a
+temporary that is renamed over the target.
+
+Two rule sets share the C table:
+- word2phrase's (`learn_word2phrase`, `rewrite_word2phrase`): output byte
+  for byte what word2vec.c's word2phrase writes;
+- gensim's Phrases (`count_file`, `rewrite_file`): the counting and analysis
+  behind sgns.Phrases, over text tokenised as Word2Vec(corpus_file=...) does.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from sgns import _phrases
+from sgns.formats import atomic_write
+
+# word2phrase prunes when its table passes 0.7 x its 500M hash slots.
+WORD2PHRASE_MAX_VOCAB = 350_000_000
+_MIN_RANGE = 4 << 20  # a smaller file is counted by one thread
+_COMPRESSED = (".gz", ".bz2", ".xz")
+
+
+@dataclass
+class Counts:
+    """What a learning pass found: the table, corpus words, and the next
+    pruning level (1 + the number of prunings, gensim's min_reduce)."""
+
+    table: _phrases.PhraseTable
+    words: int
+    min_reduce: int
+
+
+def plain_path(path) -> str:
+    """The path as the C reader needs it: an existing, uncompressed file."""
+    p = os.fspath(path)
+    if os.path.isdir(p):
+        raise IsADirectoryError(f"corpus path is a directory: {os.fsdecode(p)!r}")
+    if not os.path.exists(p):
+        raise FileNotFoundError(f"corpus file not found: {os.fsdecode(p)!r}")
+    if os.fsdecode(p).lower().endswith(_COMPRESSED):
+        raise ValueError(f"corpus_file {os.fsdecode(p)!r} is compressed: decompress it first")
+    return p
+
+
+def byte_ranges(path, workers: int | None) -> list[int]:
+    """Boundaries of up to `workers` byte ranges of the file (one for a small file)."""
+    size = os.path.getsize(path)
+    n = max(1, min(workers or os.cpu_count() or 1, 8, size // _MIN_RANGE or 1))
+    return [size * k // n for k in range(n + 1)]
+
+
+def run_parallel(jobs) -> None:
+    """Run each job(stop) on its own thread; stop is an int32 flag the C scans
+    poll. Ctrl-C raises it, waits for every thread, and re-raises; the first
+    error of a job is re-raised here."""
+    stop = np.zeros(1, dtype=np.int32)
+    errors: list[BaseException | None] = [None] * len(jobs)
+
+    def run(k: int) -> None:
+        try:
+            jobs[k](stop)
+        except BaseException as e:  # re-raised in the caller's thread
+            errors[k] = e
+
+    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(len(jobs))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.1)
+    except KeyboardInterrupt:
+        stop.fill(1)
+        for t in threads:
+            t.join()
+        raise
+    for e in errors:
+        if isinstance(e, _phrases.Interrupted):
+            raise KeyboardInterrupt
+        if e is not None:
+            raise e
+
+
+def count_file(path, connectors, delimiter: bytes, max_vocab_size: int, workers: int | None) -> Counts:
+    """gensim's learning pass over a corpus file, a sentence per line. Each of
+    the n threads keeps its table under max_vocab_size / n entries (pruning
+    as gensim does after a sentence), so memory stays bounded in total."""
+    path = plain_path(path)
+    bounds = byte_ranges(path, workers)
+    n = len(bounds) - 1
+    tables = [_phrases.PhraseTable(1 << 16) for _ in range(n)]
+    bound = max(1, max_vocab_size // n) if max_vocab_size else 0
+    counters = [_phrases.Counter(t, connectors, delimiter, bound) for t in tables]
+
+    def job(k: int):
+        return lambda stop: counters[k].count_file(path, bounds[k], bounds[k + 1], k + 1 < n, stop)
+
+    run_parallel([job(k) for k in range(n)])
+    for t in tables[1:]:
+        tables[0].merge(t)
+    min_reduce = max(c.min_reduce for c in counters)
+    if max_vocab_size and len(tables[0]) > max_vocab_size:
+        tables[0].prune(min_reduce)
+        min_reduce += 1
+    return Counts(tables[0], sum(c.words for c in counters), min_reduce)
+
+
+def rewrite_file(scorer, src, dst) -> None:
+    """Rewrite src into dst with a model's analysis (atomically)."""
+    src = plain_path(src)
+    with atomic_write(dst) as f:
+        run_parallel([lambda stop: scorer.transform_file(src, f.fileno(), stop)])
+
+
+def learn_word2phrase(path, threads: int | None, max_vocab: int = WORD2PHRASE_MAX_VOCAB) -> Counts:
+    """word2phrase's counting of unigrams and joined pairs (pairs run across
+    newlines). The threads share max_vocab (word2phrase's pruning rule)."""
+    path = plain_path(path)
+    bounds = byte_ranges(path, threads)
+    n = len(bounds) - 1
+    tables = [_phrases.PhraseTable(1 << 20) for _ in range(n)]
+    found: list = [None] * n
+
+    def job(k: int):
+        def run(stop):
+            found[k] = _phrases.w2p_learn(
+                tables[k], path, bounds[k], bounds[k + 1], k + 1 < n, max(1, max_vocab // n), stop
+            )
+
+        return run
+
+    run_parallel([job(k) for k in range(n)])
+    for t in tables[1:]:
+        tables[0].merge(t)
+    return Counts(tables[0], sum(w for w, _ in found), 1 + max(r for _, r in found))
+
+
+def rewrite_word2phrase(counts: Counts, src, dst, min_count: int, threshold: float) -> None:
+    """word2phrase's output for src, written to dst atomically. The table is
+    first cut to min_count, as word2phrase's SortVocab does."""
+    counts.table.prune(min_count)
+    src = plain_path(src)
+    with atomic_write(dst) as f:
+        run_parallel(
+            [
+                lambda stop: _phrases.w2p_transform(
+                    counts.table, src, f.fileno(), min_count, threshold, counts.words, stop
+                )
+            ]
+        )

@@ -22,7 +22,7 @@ from sgns.formats import atomic_write
 
 # word2phrase prunes when its table passes 0.7 x its 500M hash slots.
 WORD2PHRASE_MAX_VOCAB = 350_000_000
-_MIN_RANGE = 4 << 20  # a smaller file is counted by one thread
+MIN_RANGE_BYTES = 4 << 20  # a smaller file (or part) is counted by one thread
 _COMPRESSED = (".gz", ".bz2", ".xz")
 
 
@@ -34,6 +34,7 @@ class Counts:
     table: _phrases.PhraseTable
     words: int
     min_reduce: int
+    distinct: int = 0  # keys before a final cut to min_count
 
 
 def plain_path(path) -> str:
@@ -51,7 +52,7 @@ def plain_path(path) -> str:
 def byte_ranges(path, workers: int | None) -> list[int]:
     """Boundaries of up to `workers` byte ranges of the file (one for a small file)."""
     size = os.path.getsize(path)
-    n = max(1, min(workers or os.cpu_count() or 1, 8, size // _MIN_RANGE or 1))
+    n = max(1, min(workers or os.cpu_count() or 1, 8, size // MIN_RANGE_BYTES or 1))
     return [size * k // n for k in range(n + 1)]
 
 
@@ -118,9 +119,12 @@ def rewrite_file(scorer, src, dst) -> None:
         run_parallel([lambda stop: scorer.transform_file(src, f.fileno(), stop)])
 
 
-def learn_word2phrase(path, threads: int | None, max_vocab: int = WORD2PHRASE_MAX_VOCAB) -> Counts:
+def learn_word2phrase(
+    path, min_count: int, threads: int | None, max_vocab: int = WORD2PHRASE_MAX_VOCAB
+) -> Counts:
     """word2phrase's counting of unigrams and joined pairs (pairs run across
-    newlines). The threads share max_vocab (word2phrase's pruning rule)."""
+    newlines), cut to min_count as its SortVocab does. The threads share
+    max_vocab (word2phrase's pruning rule)."""
     path = plain_path(path)
     bounds = byte_ranges(path, threads)
     n = len(bounds) - 1
@@ -138,13 +142,21 @@ def learn_word2phrase(path, threads: int | None, max_vocab: int = WORD2PHRASE_MA
     run_parallel([job(k) for k in range(n)])
     for t in tables[1:]:
         tables[0].merge(t)
-    return Counts(tables[0], sum(w for w, _ in found), 1 + max(r for _, r in found))
+    distinct = len(tables[0])
+    tables[0].prune(min_count)
+    return Counts(tables[0], sum(w for w, _ in found), 1 + max(r for _, r in found), distinct)
+
+
+def word2phrase_vocab_size(counts: Counts) -> int:
+    """The "Vocab size" word2phrase prints: its SortVocab loop stops halfway
+    through the keys below min_count (its table also holds "</s>" and the
+    pair of the first word with uninitialised memory)."""
+    return counts.distinct + 1 - (counts.distinct - len(counts.table) + 1) // 2
 
 
 def rewrite_word2phrase(counts: Counts, src, dst, min_count: int, threshold: float) -> None:
-    """word2phrase's output for src, written to dst atomically. The table is
-    first cut to min_count, as word2phrase's SortVocab does."""
-    counts.table.prune(min_count)
+    """word2phrase's output for src (counted by learn_word2phrase), written to
+    dst atomically."""
     src = plain_path(src)
     with atomic_write(dst) as f:
         run_parallel(

@@ -6,6 +6,7 @@ from sgns.corpus import LineSentence, PathLineSentences, Text8Corpus
 from sgns.formats import FormatError, TruncationWarning
 from sgns.keyedvectors import KeyedVectors
 from sgns.model import Word2Vec
+from sgns.phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phraser, Phrases
 from sgns.runtime import EpochReport, Progress
 from sgns.softmax import SoftmaxSkipGram
 from sgns.version import __version__
@@ -23,5 +24,9 @@ __all__ = [
     "LineSentence",
     "PathLineSentences",
     "Text8Corpus",
+    "Phrases",
+    "FrozenPhrases",
+    "Phraser",
+    "ENGLISH_CONNECTOR_WORDS",
     "__version__",
 ]

@@ -1,6 +1,6 @@
 """sgns phrase: word2vec.c's word2phrase (same flags, byte-identical output).
 
-    sgns phrase -train text.txt -output phrases.txt -threshold 100 -debug 2
+sgns phrase -train text.txt -output phrases.txt -threshold 100 -debug 2
 """
 
 from __future__ import annotations
@@ -54,12 +54,16 @@ def phrase_command(argv: list[str]) -> int:
     debug = opts["debug"]
     start = time.perf_counter()
     print(f"Starting training using file {opts['train']}")
-    counts = phrasecount.learn_word2phrase(opts["train"], opts["min-count"], opts["threads"], opts["max-vocab"])
+    counts = phrasecount.learn_word2phrase(
+        opts["train"], opts["min-count"], opts["threads"], opts["max-vocab"]
+    )
     if debug > 0:
         print(f"\nVocab size (unigrams + bigrams): {phrasecount.word2phrase_vocab_size(counts)}")
         print(f"Words in train file: {counts.words}")
     sys.stdout.flush()
-    phrasecount.rewrite_word2phrase(counts, opts["train"], opts["output"], opts["min-count"], opts["threshold"])
+    phrasecount.rewrite_word2phrase(
+        counts, opts["train"], opts["output"], opts["min-count"], opts["threshold"]
+    )
     if debug > 1:
         print(f"Phrases written to {opts['output']} in {time.perf_counter() - start:.2f}s")
     return 0

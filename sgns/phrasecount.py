@@ -66,7 +66,7 @@ def run_parallel(jobs) -> None:
     def run(k: int) -> None:
         try:
             jobs[k](stop)
-        except BaseException as e:  # re-raised in the caller's thread
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
             errors[k] = e
 
     threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(len(jobs))]

@@ -33,7 +33,9 @@ from sgns.vocab import ENCODING, ERRORS
 logger = logging.getLogger(__name__)
 
 # Words a phrase may contain but not start or end with ("bank_of_america").
-ENGLISH_CONNECTOR_WORDS = frozenset("a an the for of with without at from to in on by and or".split())
+ENGLISH_CONNECTOR_WORDS = frozenset(
+    ["a", "an", "the", "for", "of", "with", "without", "at", "from", "to", "in", "on", "by", "and", "or"]
+)
 
 SCORING_PARAMS = ("worda_count", "wordb_count", "bigram_count", "len_vocab", "min_count", "corpus_word_count")
 
@@ -88,7 +90,7 @@ def resolve_scoring(scoring):
             raise ValueError(f"unknown scoring method string {scoring} specified")
         return SCORERS[scoring]
     if not callable(scoring):
-        raise ValueError(f"scoring must be 'default', 'npmi' or a function, got {scoring!r}")
+        raise TypeError(f"scoring must be 'default', 'npmi' or a function, got {scoring!r}")
     missing = [p for p in SCORING_PARAMS if p not in inspect.getfullargspec(scoring).args]
     if missing:
         raise ValueError(f"scoring function missing expected parameters {missing}")
@@ -248,7 +250,7 @@ class PhrasesTransformation:
 
     def _scorer(self):
         """The C analysis for this model, or None for the Python path."""
-        return None
+        return
 
     def analyze_sentence(self, sentence):
         """Yield (token, None) for words left alone and (phrase, score) for
@@ -409,7 +411,15 @@ def _unpickle(path):
     try:
         with open(path, "rb") as f:
             obj = pickle.load(f)
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError) as e:
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        AttributeError,
+        ImportError,
+        IndexError,
+        TypeError,
+        ValueError,
+    ) as e:
         raise FormatError(path, f"neither an sgns phrases file nor a readable pickle ({e})") from None
     if isinstance(obj, PhrasesTransformation):
         return obj
@@ -608,7 +618,7 @@ class Phrases(PhrasesTransformation):
                     found[phrase] = score
         return found
 
-    def freeze(self) -> "FrozenPhrases":
+    def freeze(self) -> FrozenPhrases:
         """A FrozenPhrases holding only the phrases that pass threshold."""
         return FrozenPhrases(self)
 
@@ -679,7 +689,9 @@ class FrozenPhrases(PhrasesTransformation):
         for key, value in grams.items():
             if isinstance(key, tuple):  # gensim 3.x: (b"new", b"york") -> (count, score)
                 key = delimiter.join(k if isinstance(k, bytes) else _key(k) for k in key)
-            table.set(key if isinstance(key, bytes) else _key(key), value[1] if isinstance(value, tuple) else value)
+            table.set(
+                key if isinstance(key, bytes) else _key(key), value[1] if isinstance(value, tuple) else value
+            )
         return table
 
 

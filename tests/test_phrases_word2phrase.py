@@ -7,8 +7,8 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import SMALL8, find_tool
+
 from sgns import cli, phrasecount
 
 
@@ -86,6 +86,7 @@ def test_debug_lines_match_word2phrase(word2phrase, tmp_path, capsys):
     src.write_bytes(messy_text(7))
     proc = subprocess.run(
         [word2phrase, "-train", "t.txt", "-output", "r.txt", "-debug", "1"],
+        check=True,
         cwd=tmp_path,
         capture_output=True,
         timeout=120,

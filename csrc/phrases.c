@@ -615,14 +615,15 @@ int sp_transform_file(const sp_model *m, const char *path, int fd, const int32_t
     return rc;
 }
 
-int64_t sp_candidates(const sp_model *m, int64_t *offs, int64_t *ca, int64_t *cb)
+int64_t sp_candidates(const sp_model *m, int scored, int64_t *offs, int64_t *ca, int64_t *cb, double *scores)
 {
     const sp_table *t = m->vocab;
     int64_t off, k = 0;
     for (off = t->n ? 0 : -1; off >= 0; off = sp_next(t, off)) {
         const char *w = sp_key(t, off), *first = NULL, *last = NULL, *p;
         size_t n = sp_len(t, off), i;
-        int64_t fa, fb;
+        int64_t fa, fb, a, b;
+        double score = 0;
         if (m->dlen == 0 || n < m->dlen) continue;
         for (i = 0; i + m->dlen <= n; i++) {
             if (memcmp(w + i, m->delim, m->dlen) != 0) continue;
@@ -634,11 +635,13 @@ int64_t sp_candidates(const sp_model *m, int64_t *offs, int64_t *ca, int64_t *cb
         fa = sp_find(t, w, (size_t)(first - w));
         p = last + m->dlen;
         fb = sp_find(t, p, (size_t)(w + n - p));
-        if (fa < 0 || fb < 0 || *sp_value(t, fa) <= 0 || *sp_value(t, fb) <= 0) continue;
+        if (fa < 0 || fb < 0 || (a = *sp_value(t, fa)) <= 0 || (b = *sp_value(t, fb)) <= 0) continue;
+        if (scored && (score = sp_score(m, a, b, *sp_value(t, off))) <= m->threshold) continue;
         if (offs) {
             offs[k] = off;
-            ca[k] = *sp_value(t, fa);
-            cb[k] = *sp_value(t, fb);
+            ca[k] = a;
+            cb[k] = b;
+            if (scores) scores[k] = score;
         }
         k++;
     }

@@ -118,8 +118,9 @@ int64_t sp_analyze(const sp_model *m, const char *arena, const int64_t *lens, in
  * single spaces, phrases by the delimiter. */
 int sp_transform_file(const sp_model *m, const char *path, int fd, const int32_t *stop, int *err);
 /* Records of m->vocab that contain the delimiter and whose first and last
- * parts are counted: their offsets and counts (arrays may be NULL to count). */
-int64_t sp_candidates(const sp_model *m, int64_t *off, int64_t *ca, int64_t *cb);
+ * parts are counted (gensim's export_phrases): their offsets, part counts and
+ * (scored: only those that pass m's threshold) scores. offs NULL: count only. */
+int64_t sp_candidates(const sp_model *m, int scored, int64_t *offs, int64_t *ca, int64_t *cb, double *scores);
 
 /* ---- word2phrase --------------------------------------------------------- */
 /* Count unigrams and joined pairs of path[start:end) by word2phrase's rules

@@ -134,8 +134,8 @@ cdef class PhraseTable:
         return bytes(out)
 
     @staticmethod
-    def load(const unsigned char[::1] data, bint as_float=False):
-        cdef PhraseTable t = PhraseTable(0, as_float)
+    def load(const unsigned char[::1] data, bint as_float=False, int64_t expected=0):
+        cdef PhraseTable t = PhraseTable(expected, as_float)
         cdef int rc = 0
         if data.shape[0]:
             rc = sp_load(&t.t, &data[0], data.shape[0])
@@ -314,30 +314,26 @@ cdef class Scorer:
             rc = sp_transform_file(&self.m, cpath, fd, &flag[0], &err)
         raise_for(rc, err, path)
 
-    def candidates(self):
-        """Keys that split into first/last parts with counts: (keys as bytes,
-        count of first part, of last part, of the key)."""
-        cdef int64_t k = sp_candidates(&self.m, NULL, NULL, NULL), i
+    def candidates(self, bint scored):
+        """Keys that split into a first and last part with counts (gensim's
+        export_phrases): (keys as bytes, count of first part, of last part,
+        of the key, scores). scored: only keys whose built-in score passes
+        the threshold, with their scores."""
+        cdef int64_t k = sp_candidates(&self.m, scored, NULL, NULL, NULL, NULL), i
         offs = np.empty(k, dtype=np.int64)
         ca = np.empty(k, dtype=np.int64)
         cb = np.empty(k, dtype=np.int64)
         cab = np.empty(k, dtype=np.int64)
+        scores = np.zeros(k, dtype=np.float64)
         cdef int64_t[::1] ov = offs, av = ca, bv = cb, abv = cab
+        cdef double[::1] sv = scores
         if k:
-            sp_candidates(&self.m, &ov[0], &av[0], &bv[0])
+            sp_candidates(&self.m, scored, &ov[0], &av[0], &bv[0], &sv[0])
         keys = []
         for i in range(k):
             keys.append(sp_key(&self.vocab.t, ov[i])[:sp_len(&self.vocab.t, ov[i])])
             abv[i] = sp_value(&self.vocab.t, ov[i])[0]
-        return keys, ca, cb, cab
-
-    def scores(self, int64_t[::1] ca, int64_t[::1] cb, int64_t[::1] cab):
-        out = np.empty(ca.shape[0], dtype=np.float64)
-        cdef double[::1] o = out
-        cdef Py_ssize_t i
-        for i in range(ca.shape[0]):
-            o[i] = sp_score(&self.m, ca[i], cb[i], cab[i])
-        return out
+        return keys, ca, cb, cab, scores
 
 
 def w2p_learn(PhraseTable table not None, path, int64_t start, int64_t end, bint peek, int64_t bound, stop):

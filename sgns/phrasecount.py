@@ -95,8 +95,10 @@ def count_file(path, connectors, delimiter: bytes, max_vocab_size: int, workers:
     path = plain_path(path)
     bounds = byte_ranges(path, workers)
     n = len(bounds) - 1
-    tables = [_phrases.PhraseTable(1 << 16) for _ in range(n)]
     bound = max(1, max_vocab_size // n) if max_vocab_size else 0
+    # Sized for the text (about a key per 8 bytes) so the table rarely grows.
+    expected = min(bounds[1] // 8, bound or bounds[1])
+    tables = [_phrases.PhraseTable(expected) for _ in range(n)]
     counters = [_phrases.Counter(t, connectors, delimiter, bound) for t in tables]
 
     def job(k: int):
@@ -128,7 +130,7 @@ def learn_word2phrase(
     path = plain_path(path)
     bounds = byte_ranges(path, threads)
     n = len(bounds) - 1
-    tables = [_phrases.PhraseTable(1 << 20) for _ in range(n)]
+    tables = [_phrases.PhraseTable(min(bounds[1] // 8, max_vocab)) for _ in range(n)]
     found: list = [None] * n
 
     def job(k: int):

@@ -387,7 +387,7 @@ class PhrasesTransformation:
 def _from_file(header: dict, raw: bytes, path, scoring):
     cls = Phrases if header["kind"] == "phrases" else FrozenPhrases
     try:
-        table = _phrases.PhraseTable.load(raw, cls._FLOAT)
+        table = _phrases.PhraseTable.load(raw, cls._FLOAT, header["entries"])
     except ValueError:
         raise FormatError(path, "corrupt table (malformed records or a repeated key)") from None
     if len(table) != header["entries"]:
@@ -591,21 +591,20 @@ class Phrases(PhrasesTransformation):
             return self._export_python()
         code = _score_code(self.scoring)
         scorer = self._c_scorer(_phrases.SCORE_DEFAULT if code is None else code)
-        keys, ca, cb, cab = scorer.candidates()
+        keys, ca, cb, cab, scores = scorer.candidates(code is not None)
         if code is not None:
-            scores = scorer.scores(ca, cb, cab).tolist()
-        else:
-            scores = [
-                self.scoring(
-                    worda_count=int(a),
-                    wordb_count=int(b),
-                    bigram_count=int(ab),
-                    len_vocab=len(self._table),
-                    min_count=self.min_count,
-                    corpus_word_count=self.corpus_word_count,
-                )
-                for a, b, ab in zip(ca, cb, cab)
-            ]
+            return {_word(k): s for k, s in zip(keys, scores.tolist())}
+        scores = [
+            self.scoring(
+                worda_count=int(a),
+                wordb_count=int(b),
+                bigram_count=int(ab),
+                len_vocab=len(self._table),
+                min_count=self.min_count,
+                corpus_word_count=self.corpus_word_count,
+            )
+            for a, b, ab in zip(ca, cb, cab)
+        ]
         return {_word(k): s for k, s in zip(keys, scores) if not s <= self.threshold}
 
     def _export_python(self) -> dict:

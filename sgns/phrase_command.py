@@ -11,6 +11,7 @@ import time
 
 from sgns import phrasecount
 from sgns.cli import Flag, UsageError, parse_flags
+from sgns.outputs import check_output
 
 USAGE = """sgns phrase: join frequent word pairs ("new york" -> new_york), as word2vec.c's word2phrase
 
@@ -51,6 +52,12 @@ def phrase_command(argv: list[str]) -> int:
         raise UsageError("-threads must be at least 1")
     if opts["max-vocab"] < 1:
         raise UsageError("-max-vocab must be at least 1")
+    try:
+        check_output(opts["output"], label="-output", inputs=[opts["train"]])
+    except OSError as e:
+        raise UsageError(e.strerror) from None
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     debug = opts["debug"]
     start = time.perf_counter()
     print(f"Starting training using file {opts['train']}")

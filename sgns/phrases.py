@@ -184,6 +184,19 @@ def _table_from(mapping, as_float: bool) -> _phrases.PhraseTable:
     return table
 
 
+def table_property(attr: str, as_float: bool, doc: str) -> property:
+    """A model attribute seen as a TableView of its C table; assigning a
+    mapping replaces the table."""
+
+    def get(self) -> TableView:
+        return TableView(getattr(self, attr))
+
+    def put(self, mapping) -> None:
+        setattr(self, attr, _table_from(mapping, as_float))
+
+    return property(get, put, doc=doc)
+
+
 def _single_or_corpus(obj):
     """(True, tokens) when obj is one sentence (empty, or its first item a
     str), else (False, sentences); a one-shot iterator is re-chained."""
@@ -224,6 +237,8 @@ class PhrasesTransformation:
     _TABLE = "_table"
     _FLOAT = False
     _KIND = ""
+    _NOUN = "vocab"  # what the table holds, for str()
+    _STR_EXTRA: tuple[str, ...] = ()
 
     def __init__(self, connector_words: Iterable[str] = frozenset()):
         self.connector_words = connector_words
@@ -242,6 +257,13 @@ class PhrasesTransformation:
                 if isinstance(w, str):
                     table.add(_key(w), 1)
         self._connector_words, self._connector_table = words, table
+
+    def __str__(self) -> str:
+        extra = "".join(f", {name}={getattr(self, name)}" for name in self._STR_EXTRA)
+        return (
+            f"{type(self).__name__}<{len(self._table_obj())} {self._NOUN}, min_count={self.min_count}, "
+            f"threshold={self.threshold}{extra}>"
+        )
 
     def score_candidate(self, word_a, word_b, in_between):
         """(joined phrase, score) if word_a, in_between..., word_b is a
@@ -444,6 +466,7 @@ class Phrases(PhrasesTransformation):
     """
 
     _KIND = "phrases"
+    _STR_EXTRA = ("max_vocab_size",)
     _SAVED = (
         "min_count",
         "threshold",
@@ -486,20 +509,7 @@ class Phrases(PhrasesTransformation):
             self.add_vocab(sentences, corpus_file=corpus_file)
             logger.info("built %s in %.2fs", self, time.perf_counter() - start)
 
-    def __str__(self) -> str:
-        return (
-            f"{type(self).__name__}<{len(self._table)} vocab, min_count={self.min_count}, "
-            f"threshold={self.threshold}, max_vocab_size={self.max_vocab_size}>"
-        )
-
-    @property
-    def vocab(self) -> TableView:
-        """Counts of unigrams and joined phrases (a dict-like view)."""
-        return TableView(self._table)
-
-    @vocab.setter
-    def vocab(self, mapping) -> None:
-        self._table = _table_from(mapping, False)
+    vocab = table_property("_table", False, "Counts of unigrams and joined phrases (a dict-like view).")
 
     def _learn(self, sentences, corpus_file) -> phrasecount.Counts:
         if (sentences is None) == (corpus_file is None):
@@ -641,6 +651,7 @@ class FrozenPhrases(PhrasesTransformation):
     _TABLE = "_grams"
     _FLOAT = True
     _KIND = "frozen"
+    _NOUN = "phrases"
     _SAVED = ("min_count", "threshold", "delimiter", "scoring")
 
     def __init__(self, phrases_model):
@@ -652,20 +663,7 @@ class FrozenPhrases(PhrasesTransformation):
         self._grams = _table_from(phrases_model.export_phrases(), True)
         logger.info("exported %s in %.2fs", self, time.perf_counter() - start)
 
-    def __str__(self) -> str:
-        return (
-            f"{type(self).__name__}<{len(self._grams)} phrases, min_count={self.min_count}, "
-            f"threshold={self.threshold}>"
-        )
-
-    @property
-    def phrasegrams(self) -> TableView:
-        """{phrase: score} (a dict-like view)."""
-        return TableView(self._grams)
-
-    @phrasegrams.setter
-    def phrasegrams(self, mapping) -> None:
-        self._grams = _table_from(mapping, True)
+    phrasegrams = table_property("_grams", True, "{phrase: score} (a dict-like view).")
 
     def _scorer(self):
         if type(self).score_candidate is not FrozenPhrases.score_candidate:

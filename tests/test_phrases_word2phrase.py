@@ -14,10 +14,9 @@ from sgns import cli, phrasecount
 
 @pytest.fixture(scope="module")
 def word2phrase() -> str:
-    path = find_tool("word2phrase")
-    if path is None:
-        pytest.skip("word2vec.c's word2phrase not found (pip install word2vec==0.11.1)")
-    return path
+    return find_tool("word2phrase") or pytest.skip(
+        "word2vec.c's word2phrase not found (pip install word2vec==0.11.1)"
+    )
 
 
 def reference(word2phrase, src, dst, *flags) -> bytes:

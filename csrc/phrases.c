@@ -20,6 +20,12 @@
 #define sp_seek fseeko
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+#define SP_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define SP_PREFETCH(p) ((void)0)
+#endif
+
 #define SP_MAX_ARENA ((((uint64_t)1 << 32) - 2) * 8) /* offset/8 + 1 fits a slot's 32 bits */
 #define SP_BUF (1 << 20)
 
@@ -110,9 +116,9 @@ int64_t sp_find(const sp_table *t, const char *w, size_t n)
     return probe(t, w, n, sp_hash(w, n), &slot);
 }
 
-int64_t sp_insert(sp_table *t, const char *w, size_t n)
+static int64_t insert_hashed(sp_table *t, const char *w, size_t n, uint64_t h)
 {
-    uint64_t slot, h = sp_hash(w, n), need = rec_size(n);
+    uint64_t slot, need = rec_size(n);
     int64_t off = probe(t, w, n, h, &slot);
     uint32_t n32 = (uint32_t)n;
     if (off >= 0) return off;
@@ -144,6 +150,71 @@ int64_t sp_insert(sp_table *t, const char *w, size_t n)
     return off;
 }
 
+int64_t sp_insert(sp_table *t, const char *w, size_t n) { return insert_hashed(t, w, n, sp_hash(w, n)); }
+
+/* Add v[i] to key i (p[i], n[i]) for i < count <= SP_BATCH, misses overlapped:
+ * every slot is prefetched, then a few keys ahead the record a slot names. */
+static int add_many(sp_table *t, const char *const *p, const uint32_t *n, const int64_t *v, int count)
+{
+    uint64_t h[SP_BATCH];
+    int i;
+    for (i = 0; i < count; i++) {
+        h[i] = sp_hash(p[i], n[i]);
+        SP_PREFETCH(&t->slots[h[i] & (t->cap - 1)]);
+    }
+    for (i = 0; i < count; i++) {
+        int64_t off;
+        if (i + 4 < count) {
+            uint64_t e = t->slots[h[i + 4] & (t->cap - 1)];
+            if (e) SP_PREFETCH(t->arena + ((e & 0xffffffffu) - 1) * 8);
+        }
+        off = insert_hashed(t, p[i], n[i], h[i]);
+        if (off < 0) return SP_ENOMEM;
+        *sp_value(t, off) += v[i];
+    }
+    return SP_OK;
+}
+
+static const int64_t ONES[SP_BATCH] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+int sp_batch_flush(sp_table *t, sp_batch *b)
+{
+    const char *p[SP_BATCH];
+    int i, rc;
+    for (i = 0; i < b->count; i++) p[i] = b->buf + b->off[i];
+    rc = add_many(t, p, b->n, ONES, b->count);
+    b->count = 0;
+    b->len = 0;
+    return rc;
+}
+
+int sp_batch_push(sp_table *t, sp_batch *b, const char *w, size_t n)
+{
+    if (n > 0xffffffffu) return SP_ENOMEM;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        char *q;
+        while (cap < b->len + n) cap *= 2;
+        q = (char *)realloc(b->buf, cap);
+        if (!q) return SP_ENOMEM;
+        b->buf = q;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, w, n);
+    b->off[b->count] = b->len;
+    b->n[b->count] = (uint32_t)n;
+    b->len += n;
+    return ++b->count == SP_BATCH ? sp_batch_flush(t, b) : SP_OK;
+}
+
+void sp_batch_free(sp_batch *b)
+{
+    free(b->buf);
+    memset(b, 0, sizeof(*b));
+}
+
 int sp_prune(sp_table *t, int64_t below)
 {
     uint64_t src = 0, dst = 0, cap;
@@ -166,10 +237,20 @@ int sp_prune(sp_table *t, int64_t below)
 
 int sp_merge(sp_table *dst, const sp_table *src)
 {
-    int64_t off;
-    for (off = src->n ? 0 : -1; off >= 0; off = sp_next(src, off))
-        if (sp_add(dst, sp_key(src, off), sp_len(src, off), *sp_value(src, off)) < 0) return SP_ENOMEM;
-    return SP_OK;
+    const char *p[SP_BATCH];
+    uint32_t n[SP_BATCH];
+    int64_t v[SP_BATCH], off;
+    int k = 0;
+    for (off = src->n ? 0 : -1; off >= 0; off = sp_next(src, off)) {
+        p[k] = sp_key(src, off);
+        n[k] = sp_len(src, off);
+        v[k] = *sp_value(src, off);
+        if (++k == SP_BATCH) {
+            if (add_many(dst, p, n, v, k)) return SP_ENOMEM;
+            k = 0;
+        }
+    }
+    return add_many(dst, p, n, v, k);
 }
 
 uint64_t sp_dump_size(const sp_table *t)
@@ -330,6 +411,7 @@ void sp_counter_free(sp_counter *c)
 {
     free(c->buf);
     c->buf = NULL;
+    sp_batch_free(&c->batch);
 }
 
 /* Append delim + w to the phrase being built. */
@@ -346,8 +428,8 @@ int sp_count_word(sp_counter *c, const char *w, size_t n)
 {
     c->words++;
     if (is_connector(c->connectors, w, n)) return c->has_start ? grow_phrase(c, w, n) : SP_OK;
-    if (sp_add(c->t, w, n, 1) < 0) return SP_ENOMEM;
-    if (c->has_start && (grow_phrase(c, w, n) || sp_add(c->t, c->buf, c->len, 1) < 0)) return SP_ENOMEM;
+    if (sp_batch_push(c->t, &c->batch, w, n)) return SP_ENOMEM;
+    if (c->has_start && (grow_phrase(c, w, n) || sp_batch_push(c->t, &c->batch, c->buf, c->len))) return SP_ENOMEM;
     if (buf_reserve(&c->buf, &c->cap, n)) return SP_ENOMEM;
     memcpy(c->buf, w, n);
     c->len = n;
@@ -358,6 +440,7 @@ int sp_count_word(sp_counter *c, const char *w, size_t n)
 int sp_count_end(sp_counter *c)
 {
     c->has_start = 0;
+    if (sp_batch_flush(c->t, &c->batch)) return SP_ENOMEM;
     if (c->bound > 0 && c->t->n > c->bound) {
         if (sp_prune(c->t, c->min_reduce)) return SP_ENOMEM;
         c->min_reduce++;
@@ -373,7 +456,7 @@ int sp_count_batch(sp_counter *c, const char *arena, const int64_t *lens, int64_
         if (rc) return rc;
         if (lens[i] > 0) arena += lens[i];
     }
-    return SP_OK;
+    return sp_batch_flush(c->t, &c->batch);
 }
 
 static int reader_status(const sg_reader *r, int t, int *err)
@@ -395,7 +478,7 @@ static int count_peek(sp_counter *c, sg_reader *r, int *err)
             if (grow_phrase(c, tok, n)) return SP_ENOMEM;
             continue;
         }
-        if (grow_phrase(c, tok, n) || sp_add(c->t, c->buf, c->len, 1) < 0) return SP_ENOMEM;
+        if (grow_phrase(c, tok, n) || sp_batch_push(c->t, &c->batch, c->buf, c->len)) return SP_ENOMEM;
         return SP_OK;
     }
     return c->has_start ? reader_status(r, t, err) : SP_OK;
@@ -768,22 +851,35 @@ int sp_w2p_learn(sp_table *t, const char *path, int64_t start, int64_t end, int 
     char word[SP_W2P_WORD + 1], last[SP_W2P_WORD + 1], pair[2 * SP_W2P_WORD + 2];
     size_t n, last_n = 0;
     int k, have_last = 0, eos = 1, rc = SP_OK;
+    sp_batch b;
+    memset(&b, 0, sizeof(b));
     if ((*err = w2p_open(&r, path, start, end, stop)) != 0) return SP_EIO;
     while ((k = w2p_next(&r, word, &n)) != W2P_END) {
+        size_t pn;
         if (k == W2P_NEWLINE) continue; /* pairs run across lines */
+        pn = have_last ? w2p_pair(pair, last, last_n, word, n) : 0;
         ++*words;
-        if (sp_add(t, word, n, 1) < 0) { rc = SP_ENOMEM; break; }
-        if (have_last && sp_add(t, pair, w2p_pair(pair, last, last_n, word, n), 1) < 0) { rc = SP_ENOMEM; break; }
         memcpy(last, word, n);
         last_n = n;
+        /* Batched while the batch cannot take the table past the bound. */
+        if (bound <= 0 || t->n + eos + 2 * SP_BATCH < bound) {
+            if (sp_batch_push(t, &b, word, n) || (have_last && sp_batch_push(t, &b, pair, pn))) { rc = SP_ENOMEM; break; }
+            have_last = 1;
+            continue;
+        }
+        if (sp_batch_flush(t, &b) || sp_add(t, word, n, 1) < 0 || (have_last && sp_add(t, pair, pn, 1) < 0)) {
+            rc = SP_ENOMEM;
+            break;
+        }
         have_last = 1;
         /* word2phrase's table also holds "</s>" until the first reduction. */
-        if (bound > 0 && t->n + eos > bound) {
+        if (t->n + eos > bound) {
             if (sp_prune(t, *min_reduce + 1)) { rc = SP_ENOMEM; break; }
             ++*min_reduce;
             eos = 0;
         }
     }
+    if (rc == SP_OK && sp_batch_flush(t, &b)) rc = SP_ENOMEM;
     if (rc == SP_OK) rc = w2p_status(&r, err);
     if (rc == SP_OK && peek && have_last) {
         r.end = -1;
@@ -791,6 +887,7 @@ int sp_w2p_learn(sp_table *t, const char *path, int64_t start, int64_t end, int 
         if (k == W2P_WORD && sp_add(t, pair, w2p_pair(pair, last, last_n, word, n), 1) < 0) rc = SP_ENOMEM;
         if (rc == SP_OK) rc = w2p_status(&r, err);
     }
+    sp_batch_free(&b);
     w2p_close(&r);
     return rc;
 }

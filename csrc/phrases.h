@@ -59,6 +59,22 @@ static inline int64_t sp_add(sp_table *t, const char *w, size_t n, int64_t v)
     return off;
 }
 
+/* Keys waiting to be added (one each) to a table in one go: their hashes are
+ * computed and their slots prefetched first, so the cache misses of a batch
+ * overlap instead of following each other. Order of insertion is kept. */
+#define SP_BATCH 32
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    size_t off[SP_BATCH];
+    uint32_t n[SP_BATCH];
+    int count;
+} sp_batch;
+
+int sp_batch_push(sp_table *t, sp_batch *b, const char *w, size_t n); /* flushes when full */
+int sp_batch_flush(sp_table *t, sp_batch *b);
+void sp_batch_free(sp_batch *b);
+
 /* Serialised table: per record uint32 length (LE), bytes, int64 value (LE). */
 uint64_t sp_dump_size(const sp_table *t);
 void sp_dump(const sp_table *t, unsigned char *out);
@@ -95,6 +111,7 @@ typedef struct {
     int has_start;
     char *buf;          /* the phrase so far: start [delim connector]... */
     size_t len, cap;
+    sp_batch batch;     /* keys counted but not yet in t */
 } sp_counter;
 
 void sp_counter_init(sp_counter *c, sp_table *t, const sp_table *connectors, const char *delim,

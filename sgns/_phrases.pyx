@@ -19,6 +19,8 @@ from sgns._csrc cimport (
 
 cdef extern from "Python.h":
     const char *PyUnicode_AsUTF8AndSize(object s, Py_ssize_t *size) except NULL
+    bytes PyBytes_FromStringAndSize(const char *v, Py_ssize_t n)
+    char *PyBytes_AS_STRING(object b)
 
 SCORE_DEFAULT = SP_SCORE_DEFAULT
 SCORE_NPMI = SP_SCORE_NPMI
@@ -127,11 +129,10 @@ cdef class PhraseTable:
     def dump(self):
         """The serialised records: per key uint32 length, bytes, int64 value (little-endian)."""
         cdef uint64_t n = sp_dump_size(&self.t)
-        out = bytearray(n)
-        cdef unsigned char[::1] view = out
+        cdef bytes out = PyBytes_FromStringAndSize(NULL, n)  # filled in place: no copy
         if n:
-            sp_dump(&self.t, &view[0])
-        return bytes(out)
+            sp_dump(&self.t, <unsigned char *>PyBytes_AS_STRING(out))
+        return out
 
     @staticmethod
     def load(const unsigned char[::1] data, bint as_float=False, int64_t expected=0):

@@ -10,13 +10,12 @@ import sys
 import time
 
 from sgns import phrasecount
-from sgns.cli import Flag, UsageError, parse_flags
-from sgns.outputs import check_output
+from sgns.flags import parse_phrase_flags
 
 USAGE = """sgns phrase: join frequent word pairs ("new york" -> new_york), as word2vec.c's word2phrase
 
 Usage: sgns phrase -train <file> -output <file> [options]
-  -train <file>        text to learn from and to rewrite
+  -train <file>        text to learn from and to rewrite (.gz, .bz2, .xz are decompressed first)
   -output <file>       write the text with joined phrases here
   -min-count <int>     ignore words and pairs seen fewer times; default 5
   -threshold <float>   score threshold for joining a pair (higher: fewer phrases); default 100
@@ -29,35 +28,12 @@ Score of pair ab: (count(ab) - min_count) / count(a) / count(b) x words in the f
 Run it again on its output (e.g. -threshold 200, then 100) for longer phrases.
 """
 
-FLAGS = {
-    "train": Flag(str, None),
-    "output": Flag(str, None),
-    "min-count": Flag(int, 5),
-    "threshold": Flag(float, 100.0),
-    "debug": Flag(int, 2),
-    "threads": Flag(int, None),
-    "max-vocab": Flag(int, phrasecount.WORD2PHRASE_MAX_VOCAB),
-}
-
 
 def phrase_command(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "-help", "help"):
         print(USAGE.format(cpus=os.cpu_count(), max_vocab=phrasecount.WORD2PHRASE_MAX_VOCAB), end="")
         return 0
-    opts = parse_flags(argv, FLAGS)
-    for name in ("train", "output"):
-        if not opts[name]:
-            raise UsageError(f"-{name} <file> is required (see 'sgns phrase -h')")
-    if opts["threads"] is not None and opts["threads"] < 1:
-        raise UsageError("-threads must be at least 1")
-    if opts["max-vocab"] < 1:
-        raise UsageError("-max-vocab must be at least 1")
-    try:
-        check_output(opts["output"], label="-output", inputs=[opts["train"]])
-    except OSError as e:
-        raise UsageError(e.strerror) from None
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+    opts = parse_phrase_flags(argv)
     debug = opts["debug"]
     start = time.perf_counter()
     print(f"Starting training using file {opts['train']}")

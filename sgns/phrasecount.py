@@ -12,18 +12,17 @@ Two rule sets share the C table:
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-from sgns import _phrases
-from sgns.formats import atomic_write
+from sgns._phrases import Counter, Interrupted, PhraseTable, w2p_learn, w2p_transform
+from sgns.outputs import atomic_write
+from sgns.runtime import plain_file, run_in_threads, split_range
 
 # word2phrase prunes when its table passes 0.7 x its 500M hash slots.
 WORD2PHRASE_MAX_VOCAB = 350_000_000
 MIN_RANGE_BYTES = 4 << 20  # a smaller file (or part) is counted by one thread
-_COMPRESSED = (".gz", ".bz2", ".xz")
 
 
 @dataclass
@@ -31,58 +30,39 @@ class Counts:
     """What a learning pass found: the table, corpus words, and the next
     pruning level (1 + the number of prunings, gensim's min_reduce)."""
 
-    table: _phrases.PhraseTable
+    table: PhraseTable
     words: int
     min_reduce: int
     distinct: int = 0  # keys before a final cut to min_count
 
 
-def plain_path(path) -> str:
-    """The path as the C reader needs it: an existing, uncompressed file."""
-    p = os.fspath(path)
-    if os.path.isdir(p):
-        raise IsADirectoryError(f"corpus path is a directory: {os.fsdecode(p)!r}")
-    if not os.path.exists(p):
-        raise FileNotFoundError(f"corpus file not found: {os.fsdecode(p)!r}")
-    if os.fsdecode(p).lower().endswith(_COMPRESSED):
-        raise ValueError(f"corpus_file {os.fsdecode(p)!r} is compressed: decompress it first")
-    return p
-
-
 def byte_ranges(path, workers: int | None) -> list[int]:
     """Boundaries of up to `workers` byte ranges of the file (one for a small file)."""
     size = os.path.getsize(path)
-    n = max(1, min(workers or os.cpu_count() or 1, 8, size // MIN_RANGE_BYTES or 1))
-    return [size * k // n for k in range(n + 1)]
+    return split_range(0, size, max(1, min(workers or os.cpu_count() or 1, 8, size // MIN_RANGE_BYTES or 1)))
 
 
 def run_parallel(jobs) -> None:
     """Run each job(stop) on its own thread; stop is an int32 flag the C scans
-    poll. Ctrl-C raises it, waits for every thread, and re-raises; the first
-    error of a job is re-raised here."""
+    poll. Ctrl-C raises it, waits for every thread and raises
+    KeyboardInterrupt; the first error of a job is re-raised here."""
     stop = np.zeros(1, dtype=np.int32)
     errors: list[BaseException | None] = [None] * len(jobs)
 
-    def run(k: int) -> None:
-        try:
-            jobs[k](stop)
-        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
-            errors[k] = e
+    def task(k: int):
+        def run() -> None:
+            try:
+                jobs[k](stop)
+            except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+                errors[k] = e
 
-    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(len(jobs))]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            while t.is_alive():
-                t.join(0.1)
-    except KeyboardInterrupt:
-        stop.fill(1)
-        for t in threads:
-            t.join()
-        raise
+        return run
+
+    tasks = [(f"sgns-phrases-{k}", task(k)) for k in range(len(jobs))]
+    if run_in_threads(tasks, on_interrupt=lambda: stop.fill(1)):
+        raise KeyboardInterrupt
     for e in errors:
-        if isinstance(e, _phrases.Interrupted):
+        if isinstance(e, Interrupted):
             raise KeyboardInterrupt
         if e is not None:
             raise e
@@ -91,15 +71,20 @@ def run_parallel(jobs) -> None:
 def count_file(path, connectors, delimiter: bytes, max_vocab_size: int, workers: int | None) -> Counts:
     """gensim's learning pass over a corpus file, a sentence per line. Each of
     the n threads keeps its table under max_vocab_size / n entries (pruning
-    as gensim does after a sentence), so memory stays bounded in total."""
-    path = plain_path(path)
+    as gensim does after a sentence), so memory stays bounded in total.
+    A .gz/.bz2/.xz file is read from a decompressed temporary copy."""
+    with plain_file(path) as plain:
+        return _count_plain(plain, connectors, delimiter, max_vocab_size, workers)
+
+
+def _count_plain(path, connectors, delimiter: bytes, max_vocab_size: int, workers: int | None) -> Counts:
     bounds = byte_ranges(path, workers)
     n = len(bounds) - 1
     bound = max(1, max_vocab_size // n) if max_vocab_size else 0
     # Sized for the text (about a key per 8 bytes) so the table rarely grows.
     expected = min(bounds[1] // 8, bound or bounds[1])
-    tables = [_phrases.PhraseTable(expected) for _ in range(n)]
-    counters = [_phrases.Counter(t, connectors, delimiter, bound) for t in tables]
+    tables = [PhraseTable(expected) for _ in range(n)]
+    counters = [Counter(t, connectors, delimiter, bound) for t in tables]
 
     def job(k: int):
         return lambda stop: counters[k].count_file(path, bounds[k], bounds[k + 1], k + 1 < n, stop)
@@ -116,9 +101,8 @@ def count_file(path, connectors, delimiter: bytes, max_vocab_size: int, workers:
 
 def rewrite_file(scorer, src, dst) -> None:
     """Rewrite src into dst with a model's analysis (atomically)."""
-    src = plain_path(src)
-    with atomic_write(dst) as f:
-        run_parallel([lambda stop: scorer.transform_file(src, f.fileno(), stop)])
+    with plain_file(src) as plain, atomic_write(dst) as f:
+        run_parallel([lambda stop: scorer.transform_file(plain, f.fileno(), stop)])
 
 
 def learn_word2phrase(
@@ -127,15 +111,19 @@ def learn_word2phrase(
     """word2phrase's counting of unigrams and joined pairs (pairs run across
     newlines), cut to min_count as its SortVocab does. The threads share
     max_vocab (word2phrase's pruning rule)."""
-    path = plain_path(path)
+    with plain_file(path) as plain:
+        return _learn_plain(plain, min_count, threads, max_vocab)
+
+
+def _learn_plain(path, min_count: int, threads: int | None, max_vocab: int) -> Counts:
     bounds = byte_ranges(path, threads)
     n = len(bounds) - 1
-    tables = [_phrases.PhraseTable(min(bounds[1] // 8, max_vocab)) for _ in range(n)]
+    tables = [PhraseTable(min(bounds[1] // 8, max_vocab)) for _ in range(n)]
     found: list = [None] * n
 
     def job(k: int):
         def run(stop):
-            found[k] = _phrases.w2p_learn(
+            found[k] = w2p_learn(
                 tables[k], path, bounds[k], bounds[k + 1], k + 1 < n, max(1, max_vocab // n), stop
             )
 
@@ -159,12 +147,11 @@ def word2phrase_vocab_size(counts: Counts) -> int:
 def rewrite_word2phrase(counts: Counts, src, dst, min_count: int, threshold: float) -> None:
     """word2phrase's output for src (counted by learn_word2phrase), written to
     dst atomically."""
-    src = plain_path(src)
-    with atomic_write(dst) as f:
+    with plain_file(src) as plain, atomic_write(dst) as f:
         run_parallel(
             [
-                lambda stop: _phrases.w2p_transform(
-                    counts.table, src, f.fileno(), min_count, threshold, counts.words, stop
+                lambda stop: w2p_transform(
+                    counts.table, plain, f.fileno(), min_count, threshold, counts.words, stop
                 )
             ]
         )

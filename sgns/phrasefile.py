@@ -28,7 +28,8 @@ import json
 import struct
 import zlib
 
-from sgns.formats import FormatError, atomic_write
+from sgns.formats import FormatError
+from sgns.outputs import atomic_write
 
 MAGIC = b"\x89SGNSPH\n"
 VERSION = 1

@@ -26,8 +26,11 @@ import pickle
 import time
 from collections.abc import Iterable, Mapping
 
-from sgns import _phrases, phrasecount, phrasefile
+from sgns import phrasecount, phrasefile
+from sgns._phrases import SCORE_DEFAULT, SCORE_NPMI, Counter, PhraseTable, Scorer
+from sgns.corpus import LineSentence
 from sgns.formats import FormatError
+from sgns.outputs import atomic_write
 from sgns.vocab import ENCODING, ERRORS
 
 logger = logging.getLogger(__name__)
@@ -76,9 +79,9 @@ def _word(key: bytes) -> str:
 def _score_code(scoring) -> int | None:
     """The C scorer for a built-in scoring function, else None."""
     if scoring is original_scorer:
-        return _phrases.SCORE_DEFAULT
+        return SCORE_DEFAULT
     if scoring is npmi_scorer:
-        return _phrases.SCORE_NPMI
+        return SCORE_NPMI
     return None
 
 
@@ -132,7 +135,7 @@ class TableView(Mapping):
     """A dict-like view of a model's C table: str keys, int counts (vocab) or
     float scores (phrasegrams). Values can be set; keys cannot be deleted."""
 
-    def __init__(self, table: _phrases.PhraseTable):
+    def __init__(self, table: PhraseTable):
         self._table = table
 
     def __getitem__(self, word):
@@ -177,8 +180,8 @@ class _Items:
         return len(self._table)
 
 
-def _table_from(mapping, as_float: bool) -> _phrases.PhraseTable:
-    table = _phrases.PhraseTable(len(mapping), as_float)
+def _table_from(mapping, as_float: bool) -> PhraseTable:
+    table = PhraseTable(len(mapping), as_float)
     for k, v in mapping.items():
         table.set(k if isinstance(k, bytes) else _key(k), v)
     return table
@@ -252,7 +255,7 @@ class PhrasesTransformation:
         words = frozenset(words)
         table = None
         if words:
-            table = _phrases.PhraseTable(len(words))
+            table = PhraseTable(len(words))
             for w in words:
                 if isinstance(w, str):
                     table.add(_key(w), 1)
@@ -329,16 +332,13 @@ class PhrasesTransformation:
         if scorer is not None:
             phrasecount.rewrite_file(scorer, src, dst)
             return
-        from sgns.corpus import LineSentence
-        from sgns.formats import atomic_write
-
         with atomic_write(dst) as f:
-            for sentence in LineSentence(phrasecount.plain_path(src), max_sentence_length=2**62):
+            for sentence in LineSentence(src, max_sentence_length=2**62):
                 f.write(" ".join(self[sentence]).encode(ENCODING, ERRORS) + b"\n")
 
     # ---- files and pickles --------------------------------------------------
 
-    def _table_obj(self) -> _phrases.PhraseTable:
+    def _table_obj(self) -> PhraseTable:
         return getattr(self, self._TABLE)
 
     def _params(self) -> dict:
@@ -377,14 +377,14 @@ class PhrasesTransformation:
     def __setstate__(self, state: dict) -> None:
         state = dict(state)
         if "sgns_table" in state:
-            table = _phrases.PhraseTable.load(state.pop("sgns_table"), self._FLOAT)
+            table = PhraseTable.load(state.pop("sgns_table"), self._FLOAT)
         else:
             table = self._upgrade(state)
         self.connector_words = state.pop("connector_words", frozenset())
         setattr(self, self._TABLE, table)
         self.__dict__.update(state)
 
-    def _upgrade(self, state: dict) -> _phrases.PhraseTable:
+    def _upgrade(self, state: dict) -> PhraseTable:
         """A gensim pickle's state made ours: its table, str delimiter and
         connector words, and a scoring function for a name or none."""
         for k in [k for k in state if k.startswith("__")]:
@@ -402,14 +402,14 @@ class PhrasesTransformation:
         state.setdefault("threshold", 10.0)
         return self._upgrade_table(state)
 
-    def _upgrade_table(self, state: dict) -> _phrases.PhraseTable:
+    def _upgrade_table(self, state: dict) -> PhraseTable:
         raise NotImplementedError
 
 
 def _from_file(header: dict, raw: bytes, path, scoring):
     cls = Phrases if header["kind"] == "phrases" else FrozenPhrases
     try:
-        table = _phrases.PhraseTable.load(raw, cls._FLOAT, header["entries"])
+        table = PhraseTable.load(raw, cls._FLOAT, header["entries"])
     except ValueError:
         raise FormatError(path, "corrupt table (malformed records or a repeated key)") from None
     if len(table) != header["entries"]:
@@ -503,7 +503,7 @@ class Phrases(PhrasesTransformation):
         self.min_count, self.threshold, self.max_vocab_size = min_count, threshold, max_vocab_size
         self.delimiter, self.progress_per = delimiter, progress_per
         self.corpus_word_count, self.min_reduce, self.workers = 0, 1, workers
-        self._table = _phrases.PhraseTable(0)
+        self._table = PhraseTable(0)
         if sentences is not None or corpus_file is not None:
             start = time.perf_counter()
             self.add_vocab(sentences, corpus_file=corpus_file)
@@ -519,8 +519,8 @@ class Phrases(PhrasesTransformation):
         logger.info("collecting all words and their counts")
         if corpus_file is not None:
             return phrasecount.count_file(corpus_file, self._connector_table, delimiter, bound, self.workers)
-        table = _phrases.PhraseTable(1 << 16)
-        counter = _phrases.Counter(table, self._connector_table, delimiter, bound)
+        table = PhraseTable(1 << 16)
+        counter = Counter(table, self._connector_table, delimiter, bound)
 
         def report(sentence_no: int, words: int, types: int) -> None:
             logger.info(
@@ -551,8 +551,8 @@ class Phrases(PhrasesTransformation):
         else:
             self._table = counts.table
 
-    def _c_scorer(self, code: int) -> _phrases.Scorer:
-        return _phrases.Scorer(
+    def _c_scorer(self, code: int) -> Scorer:
+        return Scorer(
             self._table,
             self._connector_table,
             self.delimiter,
@@ -600,7 +600,7 @@ class Phrases(PhrasesTransformation):
         if type(self).score_candidate is not Phrases.score_candidate:
             return self._export_python()
         code = _score_code(self.scoring)
-        scorer = self._c_scorer(_phrases.SCORE_DEFAULT if code is None else code)
+        scorer = self._c_scorer(SCORE_DEFAULT if code is None else code)
         keys, ca, cb, cab, scores = scorer.candidates(code is not None)
         if code is not None:
             return {_word(k): s for k, s in zip(keys, scores.tolist())}
@@ -637,7 +637,7 @@ class Phrases(PhrasesTransformation):
             params[name] = getattr(self, name)
         return params
 
-    def _upgrade_table(self, state: dict) -> _phrases.PhraseTable:
+    def _upgrade_table(self, state: dict) -> PhraseTable:
         for name, default in (("min_reduce", 1), ("progress_per", 10000), ("max_vocab_size", 40000000)):
             state.setdefault(name, default)
         state.setdefault("workers", None)
@@ -668,7 +668,7 @@ class FrozenPhrases(PhrasesTransformation):
     def _scorer(self):
         if type(self).score_candidate is not FrozenPhrases.score_candidate:
             return None
-        return _phrases.Scorer(
+        return Scorer(
             self._grams, self._connector_table, self.delimiter, True, 0, float(self.threshold), 0.0, 0
         )
 
@@ -679,10 +679,10 @@ class FrozenPhrases(PhrasesTransformation):
             return phrase, score
         return None, None
 
-    def _upgrade_table(self, state: dict) -> _phrases.PhraseTable:
+    def _upgrade_table(self, state: dict) -> PhraseTable:
         grams = state.pop("phrasegrams", {})
         delimiter = _key(state["delimiter"])
-        table = _phrases.PhraseTable(len(grams), True)
+        table = PhraseTable(len(grams), True)
         for key, value in grams.items():
             if isinstance(key, tuple):  # gensim 3.x: (b"new", b"york") -> (count, score)
                 key = delimiter.join(k if isinstance(k, bytes) else _key(k) for k in key)

@@ -56,6 +56,14 @@ TRANSFORM = {
 }
 
 
+LABELS = {
+    ("learn", "sgns"): "Phrases(corpus_file=...), {threads} threads; save",
+    ("learn", "gensim"): "Phrases(LineSentence(...)); save",
+    ("transform", "sgns"): "load, freeze, transform_file",
+    ("transform", "gensim"): "load, freeze, phrases[LineSentence] to a file",
+}
+
+
 def measure(argv: list[str], marker: bytes | None = None, env=None) -> tuple[float, float, float | None]:
     """(wall s, peak RSS MiB, seconds until `marker` first showed on stdout)."""
     start = time.perf_counter()
@@ -80,7 +88,7 @@ def python_env() -> dict:
 def row(name: str, wall: float, rss: float, base: float | None = None, base_rss: float | None = None) -> None:
     ratio = f"{wall / base:6.1f}x sgns's time" if base else ""
     mem = f", {rss / base_rss:4.1f}x its RSS" if base_rss else ""
-    print(f"  {name:<44} {wall:8.2f} s {rss:9.1f} MiB   {ratio}{mem}")
+    print(f"  {name:<56} {wall:8.2f} s {rss:9.1f} MiB   {ratio}{mem}")
 
 
 def bench_phrases(corpus: str, threads: int, tmp: str, env: dict) -> None:
@@ -93,12 +101,7 @@ def bench_phrases(corpus: str, threads: int, tmp: str, env: dict) -> None:
             wall, rss, _ = measure(argv, env=env)
             results[step, lib] = (wall, rss)
             base = results[step, "sgns"] if lib == "gensim" else (None, None)
-            row(
-                f"{lib} ({'corpus_file, %d threads' % threads if lib == 'sgns' else 'LineSentence'})",
-                wall,
-                rss,
-                *base,
-            )
+            row(f"{lib}: {LABELS[step, lib].format(threads=threads)}", wall, rss, *base)
 
 
 def bench_word2phrase(corpus: str, threads: int, word2phrase: str, tmp: str, env: dict) -> None:

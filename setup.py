@@ -53,6 +53,7 @@ TEXT_LIBRARY = (
 EXTENSIONS = {
     "sgns._tokenize": ["sgns/_tokenize.pyx"],
     "sgns._train": ["sgns/_train.pyx", "csrc/kernels.c", "csrc/noise.c"],
+    "sgns._phrases": ["sgns/_phrases.pyx", "csrc/phrases.c"],
 }
 
 

@@ -26,8 +26,8 @@
 # --quick (what .ci/run runs, ~3-4 minutes on 2 cores): step 1 is folded
 # into step 2 (the ASan build has the bounds checks too; without libasan the
 # bounds-only build runs instead), on the tests that drive the C code:
-# robustness, fuzz (at SGNS_FUZZ_SCALE=0.3), corpus and kernel tests ("not
-# slow"); valgrind runs a smaller driver (each configuration once).
+# robustness, fuzz (at SGNS_FUZZ_SCALE=0.3), corpus, kernel and phrase tests
+# ("not slow"); valgrind runs a smaller driver (each configuration once).
 #
 # The driver trains with workers=2 on a corpus file (cached and streamed)
 # and on sentences, for skip-gram with shared_negatives True and False,
@@ -114,9 +114,9 @@ check_import() {  # check_import DIR [env...]: the copy, not an installed sgns, 
 }
 
 if [ "$QUICK" = 1 ]; then
-    # The tests that drive the C reader, tokenizer, encoder and kernels.
+    # The tests that drive the C reader, tokenizer, encoder, kernels and phrase table.
     TESTS=(tests/test_robustness.py tests/test_fuzz.py tests/test_corpus.py tests/test_kernels.py
-           -k "not slow")
+           tests/test_phrases.py tests/test_phrases_word2phrase.py -k "not slow")
     ASAN_TESTS=("${TESTS[@]}")
     export SGNS_FUZZ_SCALE=${SGNS_FUZZ_SCALE:-0.3}
     DRIVE_MODE=quick

@@ -7,6 +7,7 @@ from sgns.formats import FormatError, TruncationWarning
 from sgns.guards import DivergenceError, ParameterError
 from sgns.keyedvectors import KeyedVectors
 from sgns.model import Word2Vec
+from sgns.phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phraser, Phrases
 from sgns.runtime import EpochReport, Progress
 from sgns.softmax import SoftmaxSkipGram
 from sgns.version import __version__
@@ -26,5 +27,9 @@ __all__ = [
     "LineSentence",
     "PathLineSentences",
     "Text8Corpus",
+    "Phrases",
+    "FrozenPhrases",
+    "Phraser",
+    "ENGLISH_CONNECTOR_WORDS",
     "__version__",
 ]

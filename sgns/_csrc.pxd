@@ -62,3 +62,52 @@ cdef extern from "atomics.h" nogil:
 cdef extern from "encode.h" nogil:
     int64_t sg_encode_chunk(sg_reader *r, const sg_wordhash *h, int32_t *out, int64_t cap,
                             int64_t max_sentence, int64_t *sent_len, int *status)
+
+cdef extern from "phrases.h" nogil:
+    int SP_OK, SP_ENOMEM, SP_EIO, SP_ESTOP, SP_EFORMAT
+    int SP_SCORE_DEFAULT, SP_SCORE_NPMI
+    ctypedef struct sp_table:
+        int64_t n
+        uint64_t cap, used, size
+    int sp_init(sp_table *t, int64_t expected)
+    void sp_free(sp_table *t)
+    int64_t sp_insert(sp_table *t, const char *w, size_t n)
+    int64_t sp_find(const sp_table *t, const char *w, size_t n)
+    int sp_prune(sp_table *t, int64_t below)
+    int sp_merge(sp_table *dst, const sp_table *src)
+    int64_t *sp_value(const sp_table *t, int64_t off)
+    uint32_t sp_len(const sp_table *t, int64_t off)
+    const char *sp_key(const sp_table *t, int64_t off)
+    int64_t sp_next(const sp_table *t, int64_t off)
+    uint64_t sp_dump_size(const sp_table *t)
+    void sp_dump(const sp_table *t, unsigned char *out)
+    int sp_load(sp_table *t, const unsigned char *buf, uint64_t len)
+    ctypedef struct sp_model:
+        const sp_table *vocab
+        const sp_table *connectors
+        const char *delim
+        size_t dlen
+        int frozen
+        int scoring
+        double threshold, min_count
+        int64_t corpus_words
+    double sp_score(const sp_model *m, int64_t ca, int64_t cb, int64_t cab)
+    ctypedef struct sp_counter:
+        int64_t min_reduce
+        int64_t words
+    void sp_counter_init(sp_counter *c, sp_table *t, const sp_table *connectors, const char *delim,
+                         size_t dlen, int64_t bound)
+    void sp_counter_free(sp_counter *c)
+    int sp_count_batch(sp_counter *c, const char *arena, const int64_t *lens, int64_t n)
+    int sp_count_end(sp_counter *c)
+    int sp_count_file(sp_counter *c, const char *path, int64_t start, int64_t end, int peek,
+                      const int32_t *stop, int *err)
+    int64_t sp_analyze(const sp_model *m, const char *arena, const int64_t *lens, int64_t n, int64_t *s,
+                       int64_t *e, double *score)
+    int sp_transform_file(const sp_model *m, const char *path, int fd, const int32_t *stop, int *err)
+    int64_t sp_candidates(const sp_model *m, int scored, int64_t *offs, int64_t *ca, int64_t *cb,
+                          double *scores)
+    int sp_w2p_learn(sp_table *t, const char *path, int64_t start, int64_t end, int peek, int64_t bound,
+                     int64_t *min_reduce, int64_t *words, const int32_t *stop, int *err)
+    int sp_w2p_transform(const sp_table *t, const char *path, int fd, int64_t min_count, float threshold,
+                         int64_t train_words, const int32_t *stop, int *err)

@@ -15,7 +15,7 @@ import sys
 import time
 import warnings
 
-from sgns import distributed, formats, plot, tools
+from sgns import distributed, formats, phrase_command, plot, tools
 from sgns.classes import word_classes, write_classes
 from sgns.flags import DEMO_FLAGS, UsageError, error_text, parse_flags, parse_train_flags
 from sgns.model import Word2Vec
@@ -30,6 +30,7 @@ Usage: sgns -train <file> -output <file> [options]     (word2vec.c flags)
        sgns plot VEC word... [-output out.png]          (2-D PCA picture of some words)
        sgns distance VEC | sgns analogy VEC             (word2vec.c's distance / word-analogy)
        sgns accuracy VEC QUESTIONS [threshold]          (word2vec.c's compute-accuracy)
+       sgns phrase -train <file> -output <file> [...]   (word2vec.c's word2phrase)
 
 Training options (word2vec.c names and defaults, except -cbow 0 and -threads):
   -train <file>        text corpus, whitespace-separated words, one sentence a line
@@ -355,6 +356,7 @@ COMMANDS = {
     "distance": tools.distance_command,
     "analogy": tools.analogy_command,
     "accuracy": tools.accuracy_command,
+    "phrase": phrase_command.phrase_command,
 }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sgns.distributed import HOT_ROWS, SYNC_MODES
 from sgns.guards import ParameterError
 from sgns.outputs import check_output
+from sgns.phrasecount import WORD2PHRASE_MAX_VOCAB
 
 
 class UsageError(Exception):
@@ -287,3 +288,32 @@ def _is_number(s: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+# ---- sgns phrase (word2vec.c's word2phrase) ------------------------------------------------
+
+PHRASE_FLAGS = {
+    "train": Flag(str, None),
+    "output": Flag(str, None),
+    "min-count": Flag(int, 5),
+    "threshold": Flag(float, 100.0),
+    "debug": Flag(int, 2),
+    "threads": Flag(int, None),
+    "max-vocab": Flag(int, WORD2PHRASE_MAX_VOCAB),
+}
+
+
+def parse_phrase_flags(argv: list[str]) -> dict:
+    """`sgns phrase`'s flags (word2phrase's, plus -threads and -max-vocab), checked."""
+    opts = parse_flags(argv, PHRASE_FLAGS)
+    for name in ("train", "output"):
+        if not opts[name]:
+            raise UsageError(f"-{name} <file> is required (see 'sgns phrase -h')")
+    if opts["threads"] is not None and opts["threads"] < 1:
+        raise UsageError("-threads must be at least 1")
+    if opts["max-vocab"] < 1:
+        raise UsageError("-max-vocab must be at least 1")
+    check_output_paths(
+        {"output": opts["output"], "save-vocab": None, "train": opts["train"], "read-vocab": None}
+    )
+    return opts

@@ -1,0 +1,220 @@
+"""sgns.Phrases / FrozenPhrases against gensim 4.4's on planted corpora:
+same counts, same scores, same phrased text; files, pickles, bounds."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import subprocess
+import sys
+
+import pytest
+
+import sgns
+from sgns import LineSentence, phrasecount
+from sgns.formats import FormatError
+
+gensim_phrases = pytest.importorskip("gensim.models.phrases")
+
+
+def planted_sentences(seed: int = 0, n: int = 3000) -> list[list[str]]:
+    """Random words with planted collocations, some around connector words."""
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(300)]
+    planted = [
+        ["holy", "ghost"],
+        ["burnt", "offering"],
+        ["bank", "of", "america"],
+        ["eye", "of", "the", "storm"],
+    ]
+    out = []
+    for _ in range(n):
+        s = []
+        for _ in range(rng.randint(1, 20)):
+            r = rng.random()
+            if r < 0.1:
+                s += rng.choice(planted)
+            elif r < 0.2:
+                s.append(rng.choice(["the", "of", "and", "a"]))
+            else:
+                s.append(rng.choice(words[: rng.randint(1, 300)]))
+        out.append(s)
+    return out
+
+
+SENTENCES = planted_sentences()
+SETTINGS = [
+    {"min_count": 5, "threshold": 10.0},
+    {"min_count": 3, "threshold": 0.3, "scoring": "npmi"},
+    {"min_count": 2, "threshold": 5.0, "connector_words": sgns.ENGLISH_CONNECTOR_WORDS},
+    {"min_count": 2, "threshold": 0.2, "scoring": "npmi", "connector_words": ["of", "the"], "delimiter": " "},
+]
+
+
+@pytest.mark.parametrize("kw", SETTINGS)
+def test_counts_scores_and_output_equal_gensims(kw):
+    ours, theirs = sgns.Phrases(SENTENCES, **kw), gensim_phrases.Phrases(SENTENCES, **kw)
+    assert list(ours.vocab.items()) == list(theirs.vocab.items())
+    assert ours.corpus_word_count == theirs.corpus_word_count
+    exported = ours.export_phrases()
+    assert exported == theirs.export_phrases()  # scores equal to the last bit
+    assert {f"holy{ours.delimiter}ghost", f"burnt{ours.delimiter}offering"} <= set(exported)
+    assert list(ours[SENTENCES]) == list(theirs[SENTENCES])
+    assert ours.find_phrases(SENTENCES) == theirs.find_phrases(SENTENCES)
+    frozen, gfrozen = ours.freeze(), theirs.freeze()
+    assert dict(frozen.phrasegrams.items()) == gfrozen.phrasegrams
+    assert [frozen[s] for s in SENTENCES[:500]] == [gfrozen[s] for s in SENTENCES[:500]]
+
+
+def test_connector_phrases_formed():
+    model = sgns.Phrases(SENTENCES, min_count=2, threshold=5.0, connector_words=sgns.ENGLISH_CONNECTOR_WORDS)
+    assert model[["the", "bank", "of", "america", "and", "the", "eye", "of", "the", "storm"]] == [
+        "the",
+        "bank_of_america",
+        "and",
+        "the",
+        "eye_of_the_storm",
+    ]
+
+
+def test_custom_scorer_and_python_path_agree():
+    def scorer(worda_count, wordb_count, bigram_count, len_vocab, min_count, corpus_word_count):
+        return bigram_count / (worda_count + wordb_count)
+
+    kw = {"min_count": 2, "threshold": 0.2}
+    ours = sgns.Phrases(SENTENCES, scoring=pickle_safe_scorer, **kw)
+    theirs = gensim_phrases.Phrases(SENTENCES, scoring=pickle_safe_scorer, **kw)
+    assert ours.export_phrases() == theirs.export_phrases()
+    assert list(ours[SENTENCES[:300]]) == list(theirs[SENTENCES[:300]])
+    with pytest.raises(pickle.PickleError):
+        sgns.Phrases(SENTENCES, scoring=scorer)  # a local function cannot be pickled
+
+
+def pickle_safe_scorer(worda_count, wordb_count, bigram_count, len_vocab, min_count, corpus_word_count):
+    return bigram_count / (worda_count + wordb_count)
+
+
+def test_add_vocab_and_pruning_follow_gensim():
+    kw = {"min_count": 1, "threshold": 1.0, "max_vocab_size": 800}
+    ours, theirs = sgns.Phrases(SENTENCES[:1000], **kw), gensim_phrases.Phrases(SENTENCES[:1000], **kw)
+    assert len(ours.vocab) <= 800 + 60
+    assert list(ours.vocab.items()) == list(theirs.vocab.items())
+    ours.add_vocab(SENTENCES[1000:])
+    theirs.add_vocab(SENTENCES[1000:])
+    assert list(ours.vocab.items()) == list(theirs.vocab.items())
+    assert ours.min_reduce == theirs.min_reduce
+
+
+def write_corpus(path, sentences):
+    path.write_text("".join(" ".join(s) + "\n" for s in sentences))
+    return path
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_corpus_file_counts_as_the_sentences(tmp_path, monkeypatch, workers):
+    monkeypatch.setattr(phrasecount, "MIN_RANGE_BYTES", 2000)
+    path = write_corpus(tmp_path / "c.txt", SENTENCES)
+    kw = {"min_count": 2, "threshold": 5.0, "connector_words": sgns.ENGLISH_CONNECTOR_WORDS}
+    from_file = sgns.Phrases(corpus_file=path, workers=workers, **kw)
+    from_lists = sgns.Phrases(LineSentence(path, max_sentence_length=10**9), **kw)
+    assert list(from_file.vocab.items()) == list(from_lists.vocab.items())
+    assert from_file.corpus_word_count == from_lists.corpus_word_count
+
+
+def test_transform_file_matches_sentences(tmp_path):
+    path = write_corpus(tmp_path / "c.txt", SENTENCES)
+    model = sgns.Phrases(corpus_file=path, min_count=2, threshold=5.0, connector_words={"of", "the"})
+    for m in (model, model.freeze()):
+        out = tmp_path / "out.txt"
+        m.transform_file(path, out)
+        want = "".join(" ".join(m[s]) + "\n" for s in SENTENCES)
+        assert out.read_text() == want
+        assert "holy_ghost" in want
+
+
+def test_max_vocab_size_bounds_memory(tmp_path):
+    """Peak memory of counting a corpus of many distinct pairs, with and
+    without a small max_vocab_size (a fresh process each)."""
+    if os.environ.get("SGNS_MEMCHECK"):
+        pytest.skip("peak RSS says nothing under AddressSanitizer or valgrind (scripts/memcheck.sh)")
+    rng = random.Random(3)
+    path = tmp_path / "wide.txt"
+    with open(path, "w") as f:
+        f.writelines(" ".join(f"t{rng.randrange(10**6)}" for _ in range(50)) + "\n" for _ in range(40000))
+    code = (
+        "import resource, sys, sgns\n"
+        "p = sgns.Phrases(corpus_file=sys.argv[1], max_vocab_size=int(sys.argv[2]), workers=2)\n"
+        "print(len(p.vocab), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+
+    def run(bound):
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(path), str(bound)], check=False, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        return [int(x) for x in out.stdout.split()]
+
+    (n_small, rss_small), (n_big, rss_big) = run(20000), run(40_000_000)
+    assert n_small <= 20000 < n_big
+    assert rss_big - rss_small > 40_000  # KiB: ~3.9M keys unbounded versus 20k
+
+
+def test_save_load_roundtrip_and_pickle(tmp_path):
+    model = sgns.Phrases(SENTENCES, min_count=2, threshold=5.0, connector_words={"of"})
+    for m in (model, model.freeze()):
+        path = tmp_path / "m.phrases"
+        m.save(path)
+        loaded = type(m).load(path)
+        assert type(loaded) is type(m)
+        assert loaded.connector_words == {"of"}
+        assert [loaded[s] for s in SENTENCES[:200]] == [m[s] for s in SENTENCES[:200]]
+        again = pickle.loads(pickle.dumps(m))
+        assert [again[s] for s in SENTENCES[:200]] == [m[s] for s in SENTENCES[:200]]
+    path = tmp_path / "custom.phrases"
+    sgns.Phrases(SENTENCES, scoring=pickle_safe_scorer).save(path)
+    assert sgns.Phrases.load(path).scoring is pickle_safe_scorer
+
+
+@pytest.mark.parametrize("where", ["magic", "header", "table", "truncated"])
+def test_corrupt_files_raise_format_error(tmp_path, where):
+    path = tmp_path / "m.phrases"
+    sgns.Phrases(SENTENCES, min_count=2).save(path)
+    raw = bytearray(path.read_bytes())
+    if where == "truncated":
+        raw = raw[:-5]
+    else:
+        raw[{"magic": 1, "header": 30, "table": len(raw) - 20}[where]] ^= 0x55
+    path.write_bytes(bytes(raw))
+    with pytest.raises(FormatError):
+        sgns.Phrases.load(path)
+
+
+def test_gensim_pickles_load(tmp_path):
+    theirs = gensim_phrases.Phrases(SENTENCES, min_count=2, threshold=5.0)
+    theirs.save(str(tmp_path / "g.pkl"))
+    theirs.freeze().save(str(tmp_path / "gf.pkl"))
+    ours = sgns.Phrases.load(tmp_path / "g.pkl")
+    frozen = sgns.FrozenPhrases.load(tmp_path / "gf.pkl")
+    assert isinstance(ours, sgns.Phrases) and isinstance(frozen, sgns.FrozenPhrases)
+    assert ours.export_phrases() == theirs.export_phrases()
+    assert [frozen[s] for s in SENTENCES[:300]] == [theirs[s] for s in SENTENCES[:300]]
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="min_count"):
+        sgns.Phrases(min_count=0)
+    with pytest.raises(ValueError, match="threshold"):
+        sgns.Phrases(threshold=-1)
+    with pytest.raises(TypeError, match="tokens must be str"):
+        sgns.Phrases([["a", 3]])
+    with pytest.raises(TypeError, match="exactly one"):
+        sgns.Phrases().add_vocab()
+    assert sgns.Phraser is sgns.FrozenPhrases
+
+
+def test_surrogate_tokens_round_trip():
+    bad = "caf\udce9"  # an undecodable byte kept as a surrogate escape
+    model = sgns.Phrases([[bad, "x"]] * 10, min_count=1, threshold=0.1)
+    assert model.vocab[bad] == 10
+    assert model[[bad, "x"]] == [bad + "_x"]

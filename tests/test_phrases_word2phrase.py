@@ -1,0 +1,109 @@
+"""`sgns phrase` against word2vec.c's word2phrase: byte-identical output."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+
+import pytest
+from conftest import SMALL8, find_tool
+
+from sgns import cli, phrasecount
+
+
+@pytest.fixture(scope="module")
+def word2phrase() -> str:
+    return find_tool("word2phrase") or pytest.skip(
+        "word2vec.c's word2phrase not found (pip install word2vec==0.11.1)"
+    )
+
+
+def reference(word2phrase, src, dst, *flags) -> bytes:
+    # word2phrase keeps file names in 60-byte buffers: run it in the file's directory.
+    subprocess.run(
+        [word2phrase, "-train", src.name, "-output", dst.name, "-debug", "0", *flags],
+        cwd=src.parent,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return dst.read_bytes()
+
+
+def ours(src, dst, *flags) -> bytes:
+    assert cli.main(["phrase", "-train", str(src), "-output", str(dst), "-debug", "0", *flags]) == 0
+    return dst.read_bytes()
+
+
+def messy_text(seed: int, lines: int = 4000) -> bytes:
+    """Text with every reading rule of word2phrase in play: tabs, CR inside
+    and between words, CR-only runs, empty lines, a literal "</s>", words
+    longer than 58 bytes (sharing their first 58), NUL bytes, a few very
+    frequent pairs, and no newline at the end."""
+    rng = random.Random(seed)
+    base = [f"w{i}" for i in range(60)] + ["new", "york", "holy", "ghost", "a" * 70 + "x", "a" * 70 + "y"]
+    base += ["nu\0ll", "\0lead", "cr\rmid", "</s>", "ends\r"]
+    out = []
+    for _ in range(lines):
+        words = []
+        for _ in range(rng.randint(0, 14)):
+            r = rng.random()
+            words += ["new", "york"] if r < 0.15 else ["holy", "ghost"] if r < 0.25 else [rng.choice(base)]
+        seps = [rng.choice([" ", " ", " ", "\t", " \r ", "  "]) for _ in words]
+        line = "".join(w + s for w, s in zip(words, seps)).rstrip(" ")
+        out.append(line + rng.choice(["\n", "\n", "\r\n", "\n\n"]))
+    return "".join(out).encode("latin-1").rstrip(b"\n") + b" tail"
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("flags", [("-threshold", "1", "-min-count", "2"), ("-threshold", "5")])
+def test_messy_text_identical(word2phrase, tmp_path, monkeypatch, threads, flags):
+    monkeypatch.setattr(phrasecount, "MIN_RANGE_BYTES", 1000)  # many byte ranges on a small file
+    src = tmp_path / "messy.txt"
+    src.write_bytes(messy_text(threads))
+    want = reference(word2phrase, src, tmp_path / "ref.txt", *flags)
+    got = ours(src, tmp_path / "ours.txt", "-threads", str(threads), *flags)
+    assert b"_" in want and b"new_york" in want
+    assert got == want
+
+
+def test_small8_two_passes_identical(word2phrase, tmp_path):
+    if not SMALL8.exists():
+        pytest.skip("SGNS_SMALL8 not set")
+    src = tmp_path / "small8"
+    shutil.copyfile(SMALL8, src)
+    first = reference(word2phrase, src, tmp_path / "ref1", "-threshold", "200")
+    assert ours(src, tmp_path / "ours1", "-threshold", "200") == first
+    second = reference(word2phrase, tmp_path / "ref1", tmp_path / "ref2", "-threshold", "100")
+    assert ours(tmp_path / "ours1", tmp_path / "ours2", "-threshold", "100") == second
+    assert second.count(b"_") > first.count(b"_") > 100
+
+
+def test_debug_lines_match_word2phrase(word2phrase, tmp_path, capsys):
+    src = tmp_path / "t.txt"
+    src.write_bytes(messy_text(7))
+    proc = subprocess.run(
+        [word2phrase, "-train", "t.txt", "-output", "r.txt", "-debug", "1"],
+        check=True,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
+    )
+    assert cli.main(["phrase", "-train", str(src), "-output", str(tmp_path / "o.txt"), "-debug", "1"]) == 0
+    out = capsys.readouterr().out
+    for line in proc.stdout.decode().splitlines():
+        if line.startswith(("Vocab size", "Words in train file")):
+            assert line in out.splitlines()
+
+
+def test_usage_errors(tmp_path, capsys):
+    assert cli.main(["phrase", "-train", str(tmp_path / "x")]) == 2
+    assert "-output <file> is required" in capsys.readouterr().err
+    assert cli.main(["phrase", "-train", "a", "-output", "b", "-threshold", "high"]) == 2
+    assert "sgns:" in capsys.readouterr().err
+    assert cli.main(["phrase", "-train", str(tmp_path / "missing"), "-output", str(tmp_path / "o")]) == 1
+    assert "not found" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    assert cli.main(["phrase", "-h"]) == 0
+    assert "-threshold" in capsys.readouterr().out

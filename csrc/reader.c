@@ -16,6 +16,35 @@ static const unsigned char SEP[256] = {
     [0] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
 };
 
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+static inline int lowest_bit(uint64_t m) { unsigned long i; _BitScanForward64(&i, m); return (int)i; }
+#define SG_LITTLE_ENDIAN 1
+#else
+#define lowest_bit(m) __builtin_ctzll(m)
+#define SG_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+#endif
+
+/* The first separator in buf[e, lim), or lim. Eight bytes at a time: the
+ * lowest flagged byte of (x - 0x21..) & ~x & 0x80.. is the first byte below
+ * 0x21, which is a separator unless it is another control character. */
+static inline size_t scan_word(const char *buf, size_t e, size_t lim)
+{
+    if (SG_LITTLE_ENDIAN) {
+        while (e + 8 <= lim) {
+            uint64_t x, m;
+            memcpy(&x, buf + e, 8);
+            m = (x - 0x2121212121212121ULL) & ~x & 0x8080808080808080ULL;
+            if (!m) { e += 8; continue; }
+            e += (size_t)(lowest_bit(m) >> 3);
+            if (SEP[(unsigned char)buf[e]]) return e;
+            e++;
+        }
+    }
+    while (e < lim && !SEP[(unsigned char)buf[e]]) e++;
+    return e;
+}
+
 /* Refill keeping buf[keep_from..len) at the start. Returns bytes added. */
 static size_t refill(sg_reader *r, size_t keep_from)
 {
@@ -110,7 +139,7 @@ int sg_reader_next(sg_reader *r, const char **tok, size_t *len)
         for (;;) {
             int64_t before;
             size_t got, shift;
-            while (e < r->len && e - s <= SG_MAX_WORD && !SEP[(unsigned char)r->buf[e]]) e++;
+            e = scan_word(r->buf, e, r->len < s + SG_MAX_WORD + 1 ? r->len : s + SG_MAX_WORD + 1);
             if (e < r->len || e - s > SG_MAX_WORD) break;
             /* The buffer ends inside the word: slide it to the front and read
              * more. The slide happens even when the read hits end of file. */

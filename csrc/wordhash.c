@@ -2,65 +2,54 @@
 #include <string.h>
 #include "wordhash.h"
 
-/* FNV-1a over 8-byte blocks then a final avalanche: fast for short words. */
-static uint64_t hash_bytes(const char *w, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t k;
-        memcpy(&k, w + i, 8);
-        h = (h ^ k) * 0x100000001b3ULL;
-        h ^= h >> 29;
-    }
-    for (; i < n; i++) h = (h ^ (unsigned char)w[i]) * 0x100000001b3ULL;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h;
-}
+#define LEN_MASK ((1ull << SG_WORD_LEN_BITS) - 1)
+#define MAX_OFFSET (1ull << (64 - SG_WORD_LEN_BITS))
 
 static int grow_entries(sg_wordhash *h)
 {
     int64_t n = h->n_alloc ? h->n_alloc * 2 : 1024;
-    void *a = realloc(h->hashes, sizeof(uint64_t) * (size_t)n);
-    if (!a) return -1;
-    h->hashes = (uint64_t *)a;
-    a = realloc(h->offsets, sizeof(uint64_t) * (size_t)n);
-    if (!a) return -1;
-    h->offsets = (uint64_t *)a;
-    a = realloc(h->lengths, sizeof(uint32_t) * (size_t)n);
-    if (!a) return -1;
-    h->lengths = (uint32_t *)a;
-    a = realloc(h->counts, sizeof(int64_t) * (size_t)n);
-    if (!a) return -1;
-    h->counts = (int64_t *)a;
+    sg_entry *e = (sg_entry *)realloc(h->entries, sizeof(sg_entry) * (size_t)n);
+    if (!e) return -1;
+    h->entries = e;
     h->n_alloc = n;
     return 0;
 }
 
-static int rehash(sg_wordhash *h, uint64_t cap)
+/* Rebuild the slots at capacity 2^bits from the entries (hashing the arena in
+ * id order, which reads it sequentially). */
+static int rehash(sg_wordhash *h, int bits)
 {
-    uint32_t *slots = (uint32_t *)calloc((size_t)cap, sizeof(uint32_t));
+    uint64_t cap = 1ull << bits;
+    sg_slot *slots = (sg_slot *)calloc((size_t)cap, sizeof(sg_slot));
     int64_t id;
     if (!slots) return -1;
-    for (id = 0; id < h->n; id++) {
-        uint64_t s = h->hashes[id] & (cap - 1);
-        while (slots[s]) s = (s + 1) & (cap - 1);
-        slots[s] = (uint32_t)(id + 1);
-    }
     free(h->slots);
     h->slots = slots;
     h->cap = cap;
+    h->cap_bits = bits;
+    for (id = 0; id < h->n; id++) {
+        size_t len;
+        const char *w = sg_wordhash_word(h, id, &len);
+        uint64_t hv = sg_hash_bytes(w, len), s = sg_wordhash_home(h, hv);
+        while (slots[s].id1) s = (s + 1) & (cap - 1);
+        slots[s].tag = (uint32_t)hv;
+        slots[s].id1 = (uint32_t)(id + 1);
+    }
     return 0;
+}
+
+/* Smallest capacity (at least 2^10) holding n words at load 3/4. */
+static int bits_for(int64_t n)
+{
+    int bits = 10;
+    while ((int64_t)((3ull << bits) / 4) < n) bits++;
+    return bits;
 }
 
 int sg_wordhash_init(sg_wordhash *h, int64_t expected)
 {
-    uint64_t cap = 1024;
     memset(h, 0, sizeof(*h));
-    while ((int64_t)(cap / 2) < expected) cap *= 2;
-    if (rehash(h, cap) || grow_entries(h)) { sg_wordhash_free(h); return -1; }
+    if (rehash(h, bits_for(expected)) || grow_entries(h)) { sg_wordhash_free(h); return -1; }
     h->arena_cap = 1 << 16;
     h->arena = (char *)malloc((size_t)h->arena_cap);
     if (!h->arena) { sg_wordhash_free(h); return -1; }
@@ -69,56 +58,90 @@ int sg_wordhash_init(sg_wordhash *h, int64_t expected)
 
 void sg_wordhash_free(sg_wordhash *h)
 {
-    free(h->slots); free(h->hashes); free(h->offsets); free(h->lengths);
-    free(h->counts); free(h->arena);
+    free(h->slots);
+    free(h->entries);
+    free(h->arena);
     memset(h, 0, sizeof(*h));
 }
 
-static int64_t lookup(const sg_wordhash *h, const char *w, size_t len, uint64_t hv, uint64_t *slot)
+/* Id of w or -1; *slot gets where it is or would go. */
+static inline int64_t lookup(const sg_wordhash *h, const char *w, size_t len, uint64_t hv, uint64_t *slot)
 {
-    uint64_t s = hv & (h->cap - 1);
+    uint64_t s = sg_wordhash_home(h, hv), mask = h->cap - 1;
+    uint32_t tag = (uint32_t)hv;
     for (;;) {
-        uint32_t e = h->slots[s];
-        if (!e) { *slot = s; return -1; }
-        if (h->hashes[e - 1] == hv && h->lengths[e - 1] == len &&
-            memcmp(h->arena + h->offsets[e - 1], w, len) == 0) {
-            *slot = s;
-            return (int64_t)e - 1;
+        sg_slot e = h->slots[s];
+        if (!e.id1) { *slot = s; return -1; }
+        if (e.tag == tag) {
+            size_t n;
+            const char *p = sg_wordhash_word(h, e.id1 - 1, &n);
+            if (n == len && memcmp(p, w, len) == 0) { *slot = s; return (int64_t)e.id1 - 1; }
         }
-        s = (s + 1) & (h->cap - 1);
+        s = (s + 1) & mask;
     }
+}
+
+int64_t sg_wordhash_find_hashed(const sg_wordhash *h, const char *w, size_t len, uint64_t hv)
+{
+    uint64_t slot;
+    return lookup(h, w, len, hv, &slot);
 }
 
 int64_t sg_wordhash_find(const sg_wordhash *h, const char *w, size_t len)
 {
-    uint64_t slot;
-    return lookup(h, w, len, hash_bytes(w, len), &slot);
+    return sg_wordhash_find_hashed(h, w, len, sg_hash_bytes(w, len));
 }
 
-int64_t sg_wordhash_add(sg_wordhash *h, const char *w, size_t len, int64_t count)
+static int grow_arena(sg_wordhash *h, size_t len)
 {
-    uint64_t slot, hv = hash_bytes(w, len);
-    int64_t id = lookup(h, w, len, hv, &slot);
-    if (id >= 0) { h->counts[id] += count; return id; }
-    if (h->n >= 0xFFFFFFFEll || len > 0xFFFFFFFFull) return -1;
-    if (h->n == h->n_alloc && grow_entries(h)) return -1;
     while (h->arena_len + len > h->arena_cap) {
         char *a = (char *)realloc(h->arena, (size_t)(h->arena_cap * 2));
         if (!a) return -1;
         h->arena = a;
         h->arena_cap *= 2;
     }
+    return 0;
+}
+
+int64_t sg_wordhash_add_hashed(sg_wordhash *h, const char *w, size_t len, uint64_t hv, int64_t count)
+{
+    uint64_t slot;
+    int64_t id = lookup(h, w, len, hv, &slot);
+    if (id >= 0) { h->entries[id].count += count; return id; }
+    if (h->n >= 0xFFFFFFFEll || len > LEN_MASK || h->arena_len + len >= MAX_OFFSET) return -1;
+    if (h->n == h->n_alloc && grow_entries(h)) return -1;
+    if (grow_arena(h, len)) return -1;
     id = h->n++;
     memcpy(h->arena + h->arena_len, w, len);
-    h->offsets[id] = h->arena_len;
-    h->lengths[id] = (uint32_t)len;
-    h->hashes[id] = hv;
-    h->counts[id] = count;
+    h->entries[id].count = count;
+    h->entries[id].where = h->arena_len << SG_WORD_LEN_BITS | (uint64_t)len;
     h->arena_len += len;
-    h->slots[slot] = (uint32_t)(id + 1);
-    /* Keep the load factor under 1/2. */
-    if ((uint64_t)h->n * 2 > h->cap && rehash(h, h->cap * 2)) { h->n--; h->slots[slot] = 0; return -1; }
+    h->slots[slot].tag = (uint32_t)hv;
+    h->slots[slot].id1 = (uint32_t)(id + 1);
+    /* Keep the load factor at most 3/4. */
+    if ((uint64_t)h->n * 4 > h->cap * 3 && rehash(h, h->cap_bits + 1)) {
+        h->n--;
+        h->arena_len -= len;
+        h->slots[slot].id1 = 0;
+        return -1;
+    }
     return id;
+}
+
+int64_t sg_wordhash_add(sg_wordhash *h, const char *w, size_t len, int64_t count)
+{
+    return sg_wordhash_add_hashed(h, w, len, sg_hash_bytes(w, len), count);
+}
+
+int sg_wordhash_merge(sg_wordhash *dst, const sg_wordhash *src)
+{
+    int64_t i;
+    for (i = 0; i < src->n; i++) {
+        size_t len;
+        const char *w = sg_wordhash_word(src, i, &len);
+        if (sg_wordhash_add(dst, w, len, src->entries[i].count) < 0) return -1;
+    }
+    return 0;
 }
 
 int sg_wordhash_prune(sg_wordhash *h, int64_t min_count)
@@ -126,17 +149,17 @@ int sg_wordhash_prune(sg_wordhash *h, int64_t min_count)
     int64_t src, dst = 0;
     uint64_t alen = 0;
     for (src = 0; src < h->n; src++) {
-        if (h->counts[src] < min_count) continue;
-        if (h->offsets[src] != alen)
-            memmove(h->arena + alen, h->arena + h->offsets[src], h->lengths[src]);
-        h->offsets[dst] = alen;
-        h->lengths[dst] = h->lengths[src];
-        h->hashes[dst] = h->hashes[src];
-        h->counts[dst] = h->counts[src];
-        alen += h->lengths[src];
+        size_t len;
+        const char *w;
+        if (h->entries[src].count < min_count) continue;
+        w = sg_wordhash_word(h, src, &len);
+        if (w != h->arena + alen) memmove(h->arena + alen, w, len);
+        h->entries[dst].count = h->entries[src].count;
+        h->entries[dst].where = alen << SG_WORD_LEN_BITS | (uint64_t)len;
+        alen += len;
         dst++;
     }
     h->n = dst;
     h->arena_len = alen;
-    return rehash(h, h->cap);
+    return rehash(h, bits_for(dst * 2));
 }

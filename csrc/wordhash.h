@@ -1,38 +1,92 @@
 /* Open-addressing hash table from byte strings to dense ids (insertion
  * order) with an int64 count per id. Used to count a corpus and, rebuilt from
- * the final vocabulary, to turn tokens into ids. */
+ * the final vocabulary, to turn tokens into ids.
+ *
+ * Compact layout: an 8-byte slot (32 hash bits + id) per table position, a
+ * 16-byte entry (count, arena offset and length) per word, and the words'
+ * bytes back to back in one arena. A lookup touches the slot, the entry and
+ * the word's bytes: three cache lines. */
 #ifndef SGNS_WORDHASH_H
 #define SGNS_WORDHASH_H
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
+
+#define SG_WORD_LEN_BITS 24  /* longest storable word: 16 MiB - 1 bytes */
 
 typedef struct {
-    uint32_t *slots;     /* id + 1, or 0 for empty; capacity is a power of two */
+    uint32_t tag;        /* low 32 bits of the word's hash */
+    uint32_t id1;        /* id + 1, or 0 for an empty slot */
+} sg_slot;
+
+typedef struct {
+    int64_t count;
+    uint64_t where;      /* arena offset << SG_WORD_LEN_BITS | length */
+} sg_entry;
+
+typedef struct {
+    sg_slot *slots;      /* capacity is a power of two; slot = top hash bits */
     uint64_t cap;
+    int cap_bits;
     int64_t n;           /* number of words */
     int64_t n_alloc;
-    uint64_t *hashes;    /* per id */
-    uint64_t *offsets;   /* per id: start in arena */
-    uint32_t *lengths;   /* per id */
-    int64_t *counts;     /* per id */
+    sg_entry *entries;   /* per id */
     char *arena;
     uint64_t arena_len, arena_cap;
 } sg_wordhash;
 
+/* The hash every table (and the count filter) uses: FNV-1a over 8-byte
+ * blocks then a final avalanche, fast for short words. */
+static inline uint64_t sg_hash_bytes(const char *w, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t k;
+        memcpy(&k, w + i, 8);
+        h = (h ^ k) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++) h = (h ^ (unsigned char)w[i]) * 0x100000001b3ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
 int sg_wordhash_init(sg_wordhash *h, int64_t expected);
 void sg_wordhash_free(sg_wordhash *h);
-/* Add `count` to word w, inserting it if new. Returns its id, or -1 when out
- * of memory (or past 2^32-2 words). */
+/* Add `count` to word w (whose sg_hash_bytes is hv), inserting it if new.
+ * Returns its id, or -1 when out of memory, past 2^32-2 words or when w is
+ * too long to store. */
+int64_t sg_wordhash_add_hashed(sg_wordhash *h, const char *w, size_t len, uint64_t hv, int64_t count);
 int64_t sg_wordhash_add(sg_wordhash *h, const char *w, size_t len, int64_t count);
 /* Id of w, or -1. */
+int64_t sg_wordhash_find_hashed(const sg_wordhash *h, const char *w, size_t len, uint64_t hv);
 int64_t sg_wordhash_find(const sg_wordhash *h, const char *w, size_t len);
 /* Drop every word whose count is below min_count, keeping insertion order of
  * the rest (gensim-style vocabulary pruning). Returns 0 or -1 (no memory). */
 int sg_wordhash_prune(sg_wordhash *h, int64_t min_count);
+/* Add every word of src to dst (words new to dst keep src's order).
+ * Returns 0 or -1 (no memory). */
+int sg_wordhash_merge(sg_wordhash *dst, const sg_wordhash *src);
 
 static inline const char *sg_wordhash_word(const sg_wordhash *h, int64_t id, size_t *len)
 {
-    *len = h->lengths[id];
-    return h->arena + h->offsets[id];
+    uint64_t where = h->entries[id].where;
+    *len = (size_t)(where & ((1u << SG_WORD_LEN_BITS) - 1));
+    return h->arena + (where >> SG_WORD_LEN_BITS);
+}
+
+/* The slot where the probe for hash hv starts: its top bits, so the low 32
+ * bits kept as the tag are independent of the position. */
+static inline uint64_t sg_wordhash_home(const sg_wordhash *h, uint64_t hv)
+{
+    return hv >> (64 - h->cap_bits);
+}
+
+static inline int64_t sg_wordhash_count(const sg_wordhash *h, int64_t id)
+{
+    return h->entries[id].count;
 }
 #endif

@@ -1,7 +1,7 @@
 # Declarations of the C sources in csrc/: the one place Cython learns their
 # signatures and constants. Constants are declared as enums so that Cython
 # treats them as compile-time values (usable as array sizes).
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdio cimport FILE
 
 cdef extern from "kernels.h" nogil:
@@ -46,13 +46,30 @@ cdef extern from "reader.h" nogil:
 cdef extern from "wordhash.h" nogil:
     ctypedef struct sg_wordhash:
         int64_t n
-        int64_t *counts
     int sg_wordhash_init(sg_wordhash *h, int64_t expected)
     void sg_wordhash_free(sg_wordhash *h)
     int64_t sg_wordhash_add(sg_wordhash *h, const char *w, size_t len, int64_t count)
     int64_t sg_wordhash_find(const sg_wordhash *h, const char *w, size_t len)
     int sg_wordhash_prune(sg_wordhash *h, int64_t min_count)
+    int sg_wordhash_merge(sg_wordhash *dst, const sg_wordhash *src)
     const char *sg_wordhash_word(const sg_wordhash *h, int64_t id, size_t *len)
+    int64_t sg_wordhash_count(const sg_wordhash *h, int64_t id)
+
+cdef extern from "countfilter.h" nogil:
+    ctypedef struct sg_countfilter:
+        int block_bits
+        uint8_t cap
+    int sg_countfilter_init(sg_countfilter *f, uint64_t nbytes, int cap)
+    void sg_countfilter_free(sg_countfilter *f)
+    void sg_countfilter_merge(sg_countfilter *dst, const sg_countfilter *src)
+    int sg_countfilter_pass(sg_reader *r, sg_countfilter *f, int64_t *tokens, int64_t *lines)
+    int sg_countfilter_count(sg_reader *r, const sg_countfilter *f, sg_wordhash *h, int *nomem)
+
+cdef extern from "huffman.h" nogil:
+    int64_t sg_huffman_lengths(const int64_t *counts, int64_t v, int32_t *parent, uint8_t *branch,
+                               int64_t *offsets)
+    void sg_huffman_paths(const int32_t *parent, const uint8_t *branch, const int64_t *offsets, int64_t v,
+                          int32_t *points, uint8_t *codes)
 
 cdef extern from "atomics.h" nogil:
     int64_t sg_atomic_add(int64_t *p, int64_t v)

@@ -5,13 +5,16 @@ import os
 
 import numpy as np
 
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+from cpython.unicode cimport PyUnicode_Decode
 from libc.string cimport strerror
 
 from sgns._csrc cimport (
-    SG_MAX_WORD, SG_TOK_ERROR, SG_TOK_NEWLINE, SG_TOK_WORD, sg_reader,
-    sg_reader_close, sg_reader_next, sg_reader_open, sg_wordhash_add, sg_wordhash_find,
-    sg_wordhash_free, sg_wordhash_init, sg_wordhash_prune, sg_wordhash_word,
+    SG_MAX_WORD, SG_TOK_ERROR, SG_TOK_NEWLINE, SG_TOK_WORD, sg_countfilter,
+    sg_countfilter_count, sg_countfilter_free, sg_countfilter_init, sg_countfilter_merge,
+    sg_countfilter_pass, sg_huffman_lengths, sg_huffman_paths, sg_reader, sg_reader_close,
+    sg_reader_next, sg_reader_open, sg_wordhash_add, sg_wordhash_count, sg_wordhash_find,
+    sg_wordhash_free, sg_wordhash_init, sg_wordhash_merge, sg_wordhash_prune, sg_wordhash_word,
 )
 
 # Tokens longer than this many bytes are cut (csrc/reader.h).
@@ -51,13 +54,11 @@ cdef class WordHash:
 
     def merge(self, WordHash other not None):
         """Add other's words and counts; words new to self keep other's order."""
-        cdef int64_t i
-        cdef size_t n
-        cdef const char *p
-        for i in range(other.h.n):
-            p = sg_wordhash_word(&other.h, i, &n)
-            if sg_wordhash_add(&self.h, p, n, other.h.counts[i]) < 0:
-                raise MemoryError("word table full")
+        cdef int rc
+        with nogil:
+            rc = sg_wordhash_merge(&self.h, &other.h)
+        if rc != 0:
+            raise MemoryError("word table full")
 
     def find(self, bytes word):
         return sg_wordhash_find(&self.h, word, len(word))
@@ -75,17 +76,22 @@ cdef class WordHash:
         p = sg_wordhash_word(&self.h, i, &n)
         return p[:n]
 
-    def words_at(self, ids):
-        """The bytes of each word id in ids."""
+    def words_at(self, ids, encoding=None, errors="strict"):
+        """The word of each id in ids (a sequence or an integer array): bytes,
+        or str decoded with encoding and errors when an encoding is given."""
+        cdef const int64_t[::1] at = np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
         cdef size_t n
         cdef const char *p
-        cdef int64_t i
-        out = []
-        for i in ids:
+        cdef int64_t i, k
+        cdef bytes enc = encoding.encode() if encoding is not None else None
+        cdef bytes err = errors.encode()
+        out = [None] * at.shape[0]
+        for k in range(at.shape[0]):
+            i = at[k]
             if not 0 <= i < self.h.n:
                 raise IndexError(i)
             p = sg_wordhash_word(&self.h, i, &n)
-            out.append(p[:n])
+            out[k] = p[:n] if enc is None else PyUnicode_Decode(p, n, enc, err)
         return out
 
     def words(self):
@@ -102,8 +108,29 @@ cdef class WordHash:
         cdef int64_t[::1] c = out
         cdef int64_t i
         for i in range(self.h.n):
-            c[i] = self.h.counts[i]
+            c[i] = sg_wordhash_count(&self.h, i)
         return out
+
+
+cdef bytes _open(sg_reader *r, path, int64_t start, int64_t end, stop):
+    """Open r on path[start:end) with the optional int32 stop flag array;
+    returns the encoded path (r keeps no reference to it)."""
+    cdef int32_t[::1] stop_view = stop
+    cdef bytes p = os.fsencode(path)
+    cdef int rc
+    if os.path.isdir(p):
+        raise IsADirectoryError(f"corpus path {os.fsdecode(p)!r} is a directory")
+    rc = sg_reader_open(r, p, start, end)
+    if rc != 0:
+        raise OSError(rc, f"cannot open corpus file: {strerror(rc).decode()}", os.fsdecode(p))
+    if stop_view is not None:
+        r.stop = &stop_view[0]
+    return p
+
+
+cdef _check_read(sg_reader *r, int status, bytes p):
+    if status == SG_TOK_ERROR:
+        raise OSError(r.err, f"read error in corpus file: {strerror(r.err).decode()}", os.fsdecode(p))
 
 
 def count_file(path, int64_t start=0, int64_t end=-1, WordHash table=None,
@@ -117,23 +144,15 @@ def count_file(path, int64_t start=0, int64_t end=-1, WordHash table=None,
     within the next 1 MiB of input (the counts are then partial).
     Returns (table, n_tokens, n_newlines, min_reduce_used).
     """
-    cdef int32_t[::1] stop_view = stop
-    cdef bytes p = os.fsencode(path)
     cdef sg_reader r
     cdef const char *tok
     cdef size_t n
-    cdef int t, rc
+    cdef int t
     cdef int64_t tokens = 0, lines = 0, min_reduce = 1, grow_err = 0
     cdef int prune_err = 0
     if table is None:
         table = WordHash(1 << 16)
-    if os.path.isdir(p):
-        raise IsADirectoryError(f"corpus path {os.fsdecode(p)!r} is a directory")
-    rc = sg_reader_open(&r, p, start, end)
-    if rc != 0:
-        raise OSError(rc, f"cannot open corpus file: {strerror(rc).decode()}", os.fsdecode(p))
-    if stop_view is not None:
-        r.stop = &stop_view[0]
+    p = _open(&r, path, start, end, stop)
     try:
         with nogil:
             while True:
@@ -155,11 +174,102 @@ def count_file(path, int64_t start=0, int64_t end=-1, WordHash table=None,
                     min_reduce += 1
                 if t != SG_TOK_NEWLINE:
                     break
-        if t == SG_TOK_ERROR:
-            raise OSError(r.err, f"read error in corpus file: {strerror(r.err).decode()}",
-                          os.fsdecode(p))
+        _check_read(&r, t, p)
         if grow_err or prune_err:
             raise MemoryError("out of memory while counting the vocabulary")
     finally:
         sg_reader_close(&r)
     return table, tokens, lines, min_reduce - 1
+
+
+cdef class CountFilter:
+    """Byte counters over word hashes that never under-count a word (up to
+    `cap`): words whose estimate stays below cap occur fewer than cap times.
+    See csrc/countfilter.h."""
+
+    cdef sg_countfilter f
+    cdef bint ready
+
+    def __cinit__(self, uint64_t nbytes, int cap):
+        if not 1 <= cap <= 255:
+            raise ValueError(f"cap must be in 1..255, got {cap}")
+        if sg_countfilter_init(&self.f, nbytes, cap) != 0:
+            raise MemoryError(f"cannot allocate a {nbytes}-byte count filter")
+        self.ready = True
+
+    def __dealloc__(self):
+        if self.ready:
+            sg_countfilter_free(&self.f)
+
+    @property
+    def nbytes(self):
+        return 64 << self.f.block_bits
+
+    def merge(self, CountFilter other not None):
+        """Add other's counters (saturating): the filter of both corpora."""
+        if other.f.block_bits != self.f.block_bits or other.f.cap != self.f.cap:
+            raise ValueError("count filters differ in size or cap")
+        with nogil:
+            sg_countfilter_merge(&self.f, &other.f)
+
+
+def filter_file(path, int64_t start, int64_t end, CountFilter into not None, stop=None):
+    """Pass 1 of filtered counting: every token of path[start:end) into the
+    filter. Returns (n_tokens, n_newlines); stop as for count_file."""
+    cdef sg_reader r
+    cdef int t
+    cdef int64_t tokens = 0, lines = 0
+    p = _open(&r, path, start, end, stop)
+    try:
+        with nogil:
+            t = sg_countfilter_pass(&r, &into.f, &tokens, &lines)
+        _check_read(&r, t, p)
+    finally:
+        sg_reader_close(&r)
+    return tokens, lines
+
+
+def count_filtered(path, int64_t start, int64_t end, CountFilter through not None, stop=None):
+    """Pass 2: count the words of path[start:end) that the (complete) filter
+    passes into a new table, in first-seen order. Every word occurring at
+    least `cap` times in the filter's corpus is there with its exact count."""
+    cdef WordHash table = WordHash(1 << 16)
+    cdef sg_reader r
+    cdef int t, nomem = 0
+    p = _open(&r, path, start, end, stop)
+    try:
+        with nogil:
+            t = sg_countfilter_count(&r, &through.f, &table.h, &nomem)
+        if nomem:
+            raise MemoryError("out of memory while counting the vocabulary")
+        _check_read(&r, t, p)
+    finally:
+        sg_reader_close(&r)
+    return table
+
+
+def huffman(counts):
+    """word2vec.c's Huffman tree over counts (descending, at least 2):
+    (offsets int64[V+1], points int32, codes uint8); see csrc/huffman.h."""
+    cdef const int64_t[::1] c = np.ascontiguousarray(counts, dtype=np.int64)
+    cdef int64_t v = c.shape[0], total
+    if v < 2 or v > (1 << 30):
+        raise ValueError(f"a Huffman tree needs 2..2^30 words, got {v}")
+    parent = np.empty(2 * v - 1, dtype=np.int32)
+    branch = np.empty(2 * v - 1, dtype=np.uint8)
+    offsets = np.empty(v + 1, dtype=np.int64)
+    cdef int32_t[::1] par = parent
+    cdef uint8_t[::1] br = branch
+    cdef int64_t[::1] off = offsets
+    with nogil:
+        total = sg_huffman_lengths(&c[0], v, &par[0], &br[0], &off[0])
+    if total < 0:
+        raise MemoryError("cannot build the Huffman tree")
+    points = np.empty(total, dtype=np.int32)
+    codes = np.empty(total, dtype=np.uint8)
+    cdef int32_t[::1] pts = points
+    cdef uint8_t[::1] cds = codes
+    if total:
+        with nogil:
+            sg_huffman_paths(&par[0], &br[0], &off[0], v, &pts[0], &cds[0])
+    return offsets, points, codes

@@ -85,17 +85,26 @@ class KeyedVectors:
 
     @classmethod
     def from_arrays(
-        cls, keys: Sequence[Key], vectors: np.ndarray, counts: Sequence[int] | None = None
+        cls,
+        keys: Sequence[Key],
+        vectors: np.ndarray,
+        counts: Sequence[int] | None = None,
+        index: dict[Key, int] | None = None,
     ) -> "KeyedVectors":
         """Wrap a (len(keys), D) matrix without copying it. counts: optional
-        per-key corpus counts (the "count" vecattr)."""
+        per-key corpus counts (the "count" vecattr). index: keys' {key: row}
+        if the caller has it (copied, which is faster and smaller than
+        rebuilding it for millions of keys)."""
         vectors = np.asarray(vectors)
         if vectors.ndim != 2 or vectors.shape[0] != len(keys):
             raise ValueError("vectors must be a (len(keys), D) matrix")
         kv = cls(vectors.shape[1])
         kv.vectors = vectors
         kv.index_to_key = list(keys)
-        kv.key_to_index = dict(zip(kv.index_to_key, range(len(kv.index_to_key))))
+        if index is not None and len(index) == len(keys):
+            kv.key_to_index = dict(index)
+        else:
+            kv.key_to_index = dict(zip(kv.index_to_key, range(len(kv.index_to_key))))
         if len(kv.key_to_index) != len(kv.index_to_key):
             raise ValueError("duplicate keys")
         if counts is not None:

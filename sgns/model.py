@@ -23,7 +23,7 @@ from sgns._tokenize import WordHash
 from sgns._train import MAX_NEGATIVE, Trainer, active_kernels
 from sgns.keyedvectors import KeyedVectors
 from sgns.runtime import EpochReport, Progress
-from sgns.vocab import SENTENCE_TOKEN, Vocabulary, check_keys
+from sgns.vocab import ENCODING, ERRORS, SENTENCE_TOKEN, Vocabulary, check_keys
 
 logger = logging.getLogger(__name__)
 
@@ -295,8 +295,10 @@ class Word2Vec:
         return self
 
     def _count_vocab(self, corpus_iterable, corpus_file) -> Vocabulary:
-        raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
-        if len(raw_words) == 0:
+        raw_words, counts, n_tokens, n_sentences = self._scan(
+            corpus_iterable, corpus_file, min_count=self.min_count
+        )
+        if n_tokens == 0:
             raise ValueError(
                 f"the corpus is empty: no words in {self._describe(corpus_iterable, corpus_file)}"
             )
@@ -309,7 +311,8 @@ class Word2Vec:
             corpus_sentences=n_sentences,
         )
         logger.info(
-            "collected %d word types from a corpus of %d raw words and %d sentences",
+            "collected %d word types (of those counted at least min_count times when counting a "
+            "file) from a corpus of %d raw words and %d sentences",
             len(raw_words),
             n_tokens,
             n_sentences,
@@ -320,8 +323,11 @@ class Word2Vec:
         self._check_capacity(len(vocab), vocab.total_words)
         self.vocab = vocab
         syn0 = uniform_rows(np.random.default_rng(self.seed), len(vocab), self.vector_size)
-        self.wv = KeyedVectors.from_arrays(vocab.words, syn0, vocab.counts)
-        self.syn1neg = np.zeros_like(syn0) if self.negative else np.zeros((0, self.vector_size), np.float32)
+        self.wv = KeyedVectors.from_arrays(vocab.words, syn0, vocab.counts, index=vocab.index)
+        # np.zeros, not zeros_like: the zero pages are only mapped when training writes them.
+        self.syn1neg = (
+            np.zeros(syn0.shape, np.float32) if self.negative else np.zeros((0, self.vector_size), np.float32)
+        )
         self.syn1 = (
             np.zeros((len(vocab) - 1, self.vector_size), dtype=np.float32)
             if self.hs
@@ -372,11 +378,14 @@ class Word2Vec:
     def _describe(corpus_iterable, corpus_file) -> str:
         return repr(os.fspath(corpus_file)) if corpus_file is not None else "the sentences given"
 
-    def _scan(self, corpus_iterable, corpus_file):
+    def _scan(self, corpus_iterable, corpus_file, min_count: int = 1):
+        """(words, counts, tokens, sentences) of a corpus, words in first-seen
+        order. A corpus file's words may be limited to those counted at least
+        min_count times (exact counts either way)."""
         if (corpus_iterable is None) == (corpus_file is None):
             raise TypeError("give exactly one of corpus_iterable (sentences) or corpus_file")
         if corpus_file is not None:
-            return self._scan_file(corpus_file)
+            return self._scan_file(corpus_file, min_count)
         runtime.check_reiterable(corpus_iterable)
         counts: dict[str, int] = {}
         tokens = sentences = 0
@@ -398,14 +407,19 @@ class Word2Vec:
             sentences,
         )
 
-    def _scan_file(self, corpus_file):
+    def _scan_file(self, corpus_file, min_count: int):
         with runtime.plain_file(corpus_file) as path:
             t0 = time.perf_counter()
-            table, tokens, lines, pruned = runtime.count_file_parallel(
-                path, self.workers, self.max_vocab_size or 0
+            table, tokens, lines, _ = runtime.count_file_parallel(
+                path, self.workers, self.max_vocab_size or 0, min_count=min_count
             )
-            words = runtime.DecodedWords(table)  # decoded on access: only the kept words
             counts = table.counts()
+            if runtime.counts_filtered(min_count, self.max_vocab_size):
+                # Only kept words are left: decode them now and free the table.
+                words = table.words_at(np.arange(len(table)), ENCODING, ERRORS)
+            else:
+                words = runtime.DecodedWords(table)  # decoded on access: only the kept words
+            del table
             size = os.path.getsize(path)
             logger.info(
                 "scanned %s: %d bytes in %.2fs (%.0f MB/s)",

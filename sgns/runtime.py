@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from sgns._tokenize import count_file
+from sgns._tokenize import CountFilter, count_file, count_filtered, filter_file
 from sgns._train import encode_file
 from sgns.formats import compressed_opener
 from sgns.outputs import scratch_copy
-from sgns.vocab import decode_word
+from sgns.vocab import ENCODING, ERRORS, decode_word
 
 logger = logging.getLogger(__name__)
 
@@ -359,27 +359,82 @@ class DecodedWords:
         return decode_word(self.table.word(i))
 
     def take(self, ids) -> list[str]:
-        return [decode_word(w) for w in self.table.words_at(ids)]
+        return self.table.words_at(ids, ENCODING, ERRORS)
 
 
-def count_file_parallel(path, workers: int, max_vocab_size: int, start: int = 0, end: int | None = None):
+def count_file_parallel(
+    path, workers: int, max_vocab_size: int, start: int = 0, end: int | None = None, min_count: int = 1
+):
     """Count the words of path[start:end) (end None: the whole file) in byte
     ranges on up to `workers` threads (the C scanner releases the GIL), then
     merge in first-seen order. Ctrl-C stops every scanner within ~1 MiB of
     input and re-raises KeyboardInterrupt once they have all returned.
-    Returns (word table, tokens, lines, pruned)."""
+    Returns (word table, tokens, lines, pruned).
+
+    When counts_filtered(min_count, max_vocab_size), the table holds only
+    the words counted at least min_count times, counted exactly in two
+    passes: a count filter first rules out the many rare words, so no table
+    ever holds them (csrc/countfilter.h)."""
     if end is None:
         end = os.path.getsize(path)
     n = 1 if max_vocab_size or end - start < (8 << 20) else max(1, min(workers, 8))
-    bounds = [start + (end - start) * k // n for k in range(n + 1)]
+    bounds = split_range(start, end, n)
+    if counts_filtered(min_count, max_vocab_size):
+        return _count_filtered(path, bounds, min_count)
+    results = _in_ranges(
+        lambda k, stop: count_file(
+            path, bounds[k], bounds[k + 1], None, max_vocab_size if n == 1 else 0, stop=stop
+        ),
+        n,
+    )
+    table, tokens, lines, pruned = results[0]
+    for other, t2, l2, _ in results[1:]:
+        table.merge(other)
+        tokens += t2
+        lines += l2
+    return table, tokens, lines, pruned
+
+
+def counts_filtered(min_count: int, max_vocab_size: int | None) -> bool:
+    """Whether count_file_parallel returns only the words counted at least
+    min_count times."""
+    return min_count > 1 and not max_vocab_size
+
+
+# Count-filter memory of all counting threads together.
+_FILTER_BYTES = 64 << 20
+
+
+def _count_filtered(path, bounds: list[int], min_count: int):
+    n = len(bounds) - 1
+    # About one counter byte per 4 input bytes: a few per word type.
+    size = max(1, min((bounds[-1] - bounds[0]) // (4 * n), _FILTER_BYTES // n))
+    filters = [CountFilter(size, min(min_count, 255)) for _ in range(n)]
+    scans = _in_ranges(lambda k, stop: filter_file(path, bounds[k], bounds[k + 1], filters[k], stop=stop), n)
+    through = filters.pop(0)
+    while filters:  # freeing each filter once merged
+        through.merge(filters.pop(0))
+    tables = _in_ranges(
+        lambda k, stop, f=through: count_filtered(path, bounds[k], bounds[k + 1], f, stop=stop), n
+    )
+    del through  # the lambda, its last other holder, is gone
+    table = tables.pop(0)
+    while tables:
+        table.merge(tables.pop(0))
+    table.prune(min_count)
+    return table, sum(s[0] for s in scans), sum(s[1] for s in scans), 0
+
+
+def _in_ranges(count: Callable, n: int) -> list:
+    """[count(k, stop) for k in range(n)], each on its own thread; stop is the
+    int32 flag that Ctrl-C raises (then KeyboardInterrupt once all returned).
+    The first exception of a thread is re-raised."""
     results: list = [None] * n
     stop = np.zeros(1, dtype=np.int32)
 
     def work(k: int) -> None:
         try:
-            results[k] = count_file(
-                path, bounds[k], bounds[k + 1], None, max_vocab_size if n == 1 else 0, stop=stop
-            )
+            results[k] = count(k, stop)
         except BaseException as e:  # re-raised below
             results[k] = e
 
@@ -389,12 +444,7 @@ def count_file_parallel(path, workers: int, max_vocab_size: int, start: int = 0,
     for r in results:
         if isinstance(r, BaseException):
             raise r
-    table, tokens, lines, pruned = results[0]
-    for other, t2, l2, _ in results[1:]:
-        table.merge(other)
-        tokens += t2
-        lines += l2
-    return table, tokens, lines, pruned
+    return results
 
 
 def split_range(start: int, end: int, parts: int) -> list[int]:

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from sgns import _tokenize
+
 # Corpus files are bytes; words that are not valid UTF-8 keep their bytes
 # through surrogate escapes, so every file round-trips byte for byte.
 ENCODING = "utf-8"
@@ -120,7 +122,9 @@ class Vocabulary:
             effective = max(effective, int(sorted_counts[max_final_vocab]) + 1)
         keep = order[sorted_counts >= effective]
         total = raw_total if corpus_words is None else int(corpus_words)
-        kept = words.take(keep.tolist()) if hasattr(words, "take") else [words[i] for i in keep]
+        # (indexing an object array creates no int object per word)
+        kept = words.take(keep) if hasattr(words, "take") else np.array(words, dtype=object)[keep].tolist()
+        kept = list(kept)
         if SENTENCE_TOKEN in kept:  # a literal "</s>" of the corpus: not a word
             at = kept.index(SENTENCE_TOKEN)
             kept, keep = kept[:at] + kept[at + 1 :], np.delete(keep, at)
@@ -159,53 +163,11 @@ class Vocabulary:
         Returns (offsets, points, codes): word i's path from the root is
         points[offsets[i]:offsets[i+1]] (inner-node indices, 0..V-2, the root
         is V-2) and codes[...] the branch taken at each (0 or 1). Built with
-        the two-queue method on the descending counts: O(V).
+        the two-queue method on the descending counts, in C: O(V).
         """
-        v = len(self)
-        if v < 2:
+        if len(self) < 2:
             raise ValueError("hierarchical softmax needs at least 2 words in the vocabulary")
-        count = np.zeros(2 * v - 1, dtype=np.int64)  # zeros: inner counts are filled as built
-        count[:v] = self.counts
-        parent = np.zeros(2 * v - 1, dtype=np.int64)
-        branch = np.zeros(2 * v - 1, dtype=np.uint8)
-        leaf, inner = v - 1, v  # next smallest leaf (counts descend), next inner node
-        cnt = count.tolist()
-        par = [0] * (2 * v - 1)
-        bit = [0] * (2 * v - 1)
-        for a in range(v - 1):
-            picks = []
-            for _ in range(2):
-                if leaf >= 0 and (inner >= v + a or cnt[leaf] < cnt[inner]):
-                    picks.append(leaf)
-                    leaf -= 1
-                else:
-                    picks.append(inner)
-                    inner += 1
-            cnt[v + a] = cnt[picks[0]] + cnt[picks[1]]
-            par[picks[0]] = par[picks[1]] = v + a
-            bit[picks[1]] = 1
-        parent[:] = par
-        branch[:] = bit
-        root = 2 * v - 2
-        lengths = np.zeros(v, dtype=np.int64)
-        paths_p: list[list[int]] = []
-        paths_c: list[list[int]] = []
-        for i in range(v):
-            p, c, node = [], [], i
-            while node != root:
-                c.append(bit[node])
-                node = par[node]
-                p.append(node - v)
-            p.reverse()
-            c.reverse()
-            paths_p.append(p)
-            paths_c.append(c)
-            lengths[i] = len(p)
-        offsets = np.zeros(v + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        points = np.fromiter((n for p in paths_p for n in p), dtype=np.int32, count=int(offsets[-1]))
-        codes = np.fromiter((b for c in paths_c for b in c), dtype=np.uint8, count=int(offsets[-1]))
-        return offsets, points, codes
+        return _tokenize.huffman(self.counts)
 
     def raw_words(self) -> list[bytes]:
         return [encode_word(w) for w in self.words]

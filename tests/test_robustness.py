@@ -711,6 +711,8 @@ AWKWARD = {
     "no-final-newline": b"one two\nthree",
     "only-separators": b" \t\r\n\x00\v\f\n",
     "high-bytes-not-separators": "a\u00a0b\u2003c\u3000d".encode(),  # Unicode spaces are word bytes
+    # bytes below 0x21 that are not separators, inside words longer than the 8-byte scan step
+    "control-chars-in-words": b"abcdefgh\x01ijklmnop\x1fq rstuvwxyz\x0e0123456789 \x7f\x80\x1b[0m\x08\n",
     "long-words": b"x" * 1500 + b" " + "é".encode() * 700 + b" a" + "日".encode() * 400 + b"\n",
 }
 

@@ -1,0 +1,193 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "countfilter.h"
+
+int sg_countfilter_init(sg_countfilter *f, uint64_t bytes, int cap)
+{
+    int bits = 6;  /* 64 blocks of 64 bytes: 4 KiB */
+    memset(f, 0, sizeof(*f));
+    if (cap < 1 || cap > 255) return -1;
+    while ((64ull << bits) < bytes && bits < 40) bits++;
+    f->mem = calloc((size_t)(64ull << bits) + 64, 1);
+    if (!f->mem) return -1;
+    f->cells = (uint8_t *)(((uintptr_t)f->mem + 63) & ~(uintptr_t)63);
+    f->block_bits = bits;
+    f->cap = (uint8_t)cap;
+    return 0;
+}
+
+void sg_countfilter_free(sg_countfilter *f)
+{
+    free(f->mem);
+    memset(f, 0, sizeof(*f));
+}
+
+/* The two counters of a hash: one block from the top bits, two distinct
+ * bytes in it from the low bits. */
+static inline uint8_t *counters(const sg_countfilter *f, uint64_t hv, uint8_t **second)
+{
+    uint8_t *block = f->cells + ((hv >> (64 - f->block_bits)) << 6);
+    unsigned a = (unsigned)(hv & 63), b = (a + 1 + (unsigned)((hv >> 6) % 63)) & 63;
+    *second = block + b;
+    return block + a;
+}
+
+static inline void add(sg_countfilter *f, uint64_t hv)
+{
+    uint8_t *b, *a = counters(f, hv, &b);
+    uint8_t m = *a < *b ? *a : *b;
+    /* Conservative update: raise only the counters at the minimum. */
+    if (m >= f->cap) return;
+    if (*a == m) *a = (uint8_t)(m + 1);
+    if (*b == m) *b = (uint8_t)(m + 1);
+}
+
+static inline int passes(const sg_countfilter *f, uint64_t hv)
+{
+    uint8_t *b, *a = counters(f, hv, &b);
+    return *a >= f->cap && *b >= f->cap;
+}
+
+void sg_countfilter_merge(sg_countfilter *dst, const sg_countfilter *src)
+{
+    size_t i, n = (size_t)64 << dst->block_bits;
+    unsigned cap = dst->cap;
+    for (i = 0; i < n; i++) {
+        unsigned s = (unsigned)dst->cells[i] + src->cells[i];
+        dst->cells[i] = (uint8_t)(s < cap ? s : cap);
+    }
+}
+
+/* Tokens are handled in batches: hashing a batch issues prefetches for the
+ * memory every token will touch, so its cache misses overlap instead of
+ * stalling one after another (the tables are far larger than the caches). */
+#define BATCH 64
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch((p), 1, 3)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+typedef struct {
+    char bytes[BATCH * SG_MAX_WORD];  /* the tokens' bytes, back to back */
+    uint32_t off[BATCH], len[BATCH];
+    uint64_t hv[BATCH];
+    int64_t id[BATCH];
+    int n;
+} batch;
+
+/* Read up to BATCH tokens into b (their bytes too if copy), counting
+ * newlines, and prefetch where(hv, ctx) for each. Returns SG_TOK_WORD when
+ * the batch is full, else the reader's last status. */
+static inline int fill(sg_reader *r, batch *b, int copy, int64_t *lines,
+                       const void *(*where)(uint64_t, const void *), const void *ctx)
+{
+    const char *tok;
+    size_t len, used = 0;
+    b->n = 0;
+    while (b->n < BATCH) {
+        int t = sg_reader_next(r, &tok, &len);
+        if (t == SG_TOK_WORD) {
+            uint64_t hv = sg_hash_bytes(tok, len);
+            PREFETCH(where(hv, ctx));
+            if (copy) {
+                memcpy(b->bytes + used, tok, len);
+                b->off[b->n] = (uint32_t)used;
+                b->len[b->n] = (uint32_t)len;
+                used += len;
+            }
+            b->hv[b->n++] = hv;
+        } else if (t == SG_TOK_NEWLINE) {
+            ++*lines;
+        } else {
+            return t;
+        }
+    }
+    return SG_TOK_WORD;
+}
+
+static inline const void *filter_block(uint64_t hv, const void *f)
+{
+    uint8_t *second;
+    return counters((const sg_countfilter *)f, hv, &second);
+}
+
+static inline const void *home_slot(uint64_t hv, const void *h)
+{
+    return &((const sg_wordhash *)h)->slots[sg_wordhash_home((const sg_wordhash *)h, hv)];
+}
+
+int sg_countfilter_pass(sg_reader *r, sg_countfilter *f, int64_t *tokens, int64_t *lines)
+{
+    batch *b = (batch *)malloc(sizeof(batch));
+    int t, i;
+    if (!b) { r->err = ENOMEM; return SG_TOK_ERROR; }
+    do {
+        t = fill(r, b, 0, lines, filter_block, f);
+        for (i = 0; i < b->n; i++) add(f, b->hv[i]);
+        *tokens += b->n;
+    } while (t == SG_TOK_WORD);
+    free(b);
+    return t;
+}
+
+/* The id whose slot tag matches hv on the probe path, or -1 (an empty slot
+ * first). A match must still be confirmed by comparing the bytes. */
+static int64_t tag_match(const sg_wordhash *h, uint64_t hv)
+{
+    uint64_t s = sg_wordhash_home(h, hv), mask = h->cap - 1;
+    for (;; s = (s + 1) & mask) {
+        sg_slot e = h->slots[s];
+        if (!e.id1) return -1;
+        if (e.tag == (uint32_t)hv) return (int64_t)e.id1 - 1;
+    }
+}
+
+/* Count token i of b into h: the id found in stage 2 when its bytes match,
+ * else a full lookup (an earlier token of the batch may have inserted it)
+ * and an insertion when the filter passes it. Returns 0 or -1 (no memory). */
+static int count_token(const batch *b, int i, const sg_countfilter *f, sg_wordhash *h)
+{
+    const char *w = b->bytes + b->off[i];
+    size_t len = b->len[i], n;
+    int64_t id = b->id[i];
+    if (id >= 0) {
+        const char *p = sg_wordhash_word(h, id, &n);
+        if (n == len && memcmp(p, w, len) == 0) { h->entries[id].count++; return 0; }
+    }
+    id = sg_wordhash_find_hashed(h, w, len, b->hv[i]);
+    if (id >= 0) { h->entries[id].count++; return 0; }
+    if (!passes(f, b->hv[i])) return 0;
+    return sg_wordhash_add_hashed(h, w, len, b->hv[i], 1) < 0 ? -1 : 0;
+}
+
+int sg_countfilter_count(sg_reader *r, const sg_countfilter *f, sg_wordhash *h, int *nomem)
+{
+    batch *b = (batch *)malloc(sizeof(batch));
+    int64_t lines = 0;
+    int t, i;
+    if (!b) { *nomem = 1; return SG_TOK_ERROR; }
+    do {
+        /* Stage 1 (while reading): prefetch each token's home slot. Stage 2:
+         * find a tag match and prefetch its entry (or, for a likely new
+         * word, its filter counters). Stage 3: prefetch the word's bytes.
+         * Stage 4: count, in token order. */
+        t = fill(r, b, 1, &lines, home_slot, h);
+        for (i = 0; i < b->n; i++) {
+            b->id[i] = tag_match(h, b->hv[i]);
+            if (b->id[i] >= 0) PREFETCH(&h->entries[b->id[i]]);
+            else PREFETCH(filter_block(b->hv[i], f));
+        }
+        for (i = 0; i < b->n; i++) {
+            size_t n;
+            if (b->id[i] >= 0) PREFETCH(sg_wordhash_word(h, b->id[i], &n));
+        }
+        for (i = 0; i < b->n; i++) {
+            if (count_token(b, i, f, h)) { *nomem = 1; free(b); return SG_TOK_ERROR; }
+        }
+    } while (t == SG_TOK_WORD);
+    free(b);
+    return t;
+}

@@ -102,7 +102,9 @@ def test_usage_errors(tmp_path, capsys):
     assert "-output <file> is required" in capsys.readouterr().err
     assert cli.main(["phrase", "-train", "a", "-output", "b", "-threshold", "high"]) == 2
     assert "sgns:" in capsys.readouterr().err
-    assert cli.main(["phrase", "-train", str(tmp_path / "missing"), "-output", str(tmp_path / "o")]) == 1
+    assert (
+        cli.main(["phrase", "-train", str(tmp_path / "missing"), "-output", str(tmp_path / "o")]) == 2
+    )  # every CLI error exits 2 (issue 14)
     assert "not found" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
     assert cli.main(["phrase", "-h"]) == 0

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import sgns
-from sgns import LineSentence, phrasecount
+from sgns import LineSentence, phrasecount, phrasefile
 from sgns.formats import FormatError
 
 gensim_phrases = pytest.importorskip("gensim.models.phrases")
@@ -224,3 +224,19 @@ def test_surrogate_tokens_round_trip():
     model = sgns.Phrases([[bad, "x"]] * 10, min_count=1, threshold=0.1)
     assert model.vocab[bad] == 10
     assert model[[bad, "x"]] == [bad + "_x"]
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        b"\x01\x00\x00\x00a\x03\x00\x00\x00\x00\x00\x00\x00" * 2,  # the same key twice
+        b"\x09\x00\x00\x00a\x03\x00\x00\x00\x00\x00\x00\x00",  # a key running past the end
+    ],
+)
+def test_checksummed_but_malformed_table_is_format_error(tmp_path, table):
+    path = tmp_path / "m.phrases"
+    sgns.Phrases(SENTENCES[:50], min_count=1).save(path)
+    header, _ = phrasefile.read(path)
+    phrasefile.write(path, header["kind"], header["params"], 2, table)
+    with pytest.raises(FormatError, match="corrupt table"):
+        sgns.Phrases.load(path)

@@ -282,8 +282,18 @@ class PhrasesTransformation:
         detected phrases, in order."""
         scorer = self._scorer()
         if scorer is not None:
-            yield from scorer.analyze(sentence, True)
+            sentence = sentence if isinstance(sentence, list) else list(sentence)
+            try:
+                found = scorer.analyze(sentence, True)
+            except TypeError:  # a token that is not str: gensim's path copes
+                found = self._analyze_python(sentence)
+            yield from found
             return
+        yield from self._analyze_python(sentence)
+
+    def _analyze_python(self, sentence):
+        """gensim's analysis through score_candidate (a custom scorer, a
+        subclass, or tokens that are not all str)."""
         start, between = None, []
         for word in sentence:
             if word in self.connector_words:
@@ -313,8 +323,12 @@ class PhrasesTransformation:
             return PhrasedCorpus(self, sentence)
         scorer = self._scorer()
         if scorer is not None:
-            return scorer.analyze(sentence)
-        return [token for token, _ in self.analyze_sentence(sentence)]
+            sentence = sentence if isinstance(sentence, list) else list(sentence)
+            try:
+                return scorer.analyze(sentence)
+            except TypeError:  # a token that is not str: gensim's path copes
+                pass
+        return [token for token, _ in self._analyze_python(sentence)]
 
     def find_phrases(self, sentences) -> dict:
         """Every phrase detected in sentences, with its score."""
@@ -501,6 +515,8 @@ class Phrases(PhrasesTransformation):
             raise ValueError("threshold should be between -1 and 1 for npmi scoring")
         self.scoring = resolve_scoring(scoring)
         self.min_count, self.threshold, self.max_vocab_size = min_count, threshold, max_vocab_size
+        if not isinstance(delimiter, str):
+            raise TypeError(f"delimiter must be a str, got {delimiter!r}")
         self.delimiter, self.progress_per = delimiter, progress_per
         self.corpus_word_count, self.min_reduce, self.workers = 0, 1, workers
         self._table = PhraseTable(0)

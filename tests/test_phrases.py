@@ -216,6 +216,10 @@ def test_bad_input():
         sgns.Phrases([["a", 3]])
     with pytest.raises(TypeError, match="exactly one"):
         sgns.Phrases().add_vocab()
+    with pytest.raises(TypeError, match="delimiter"):
+        sgns.Phrases(delimiter=b"_")
+    model = sgns.Phrases(SENTENCES, min_count=2)
+    assert model[["holy", 7, "ghost"]] == gensim_phrases.Phrases(SENTENCES, min_count=2)[["holy", 7, "ghost"]]
     assert sgns.Phraser is sgns.FrozenPhrases
 
 

@@ -435,12 +435,26 @@ def _from_file(header: dict, raw: bytes, path, scoring):
         obj.connector_words = params.pop("connector_words")
         for name in cls._SAVED:
             setattr(obj, name, params[name])
-        if not isinstance(obj.delimiter, str):
-            raise TypeError("delimiter is not a string")
+        _check_saved(obj)
     except (KeyError, TypeError) as e:
         raise FormatError(path, f"bad or missing parameter in header: {e}") from None
     setattr(obj, cls._TABLE, table)
     return obj
+
+
+def _check_saved(model) -> None:
+    """TypeError unless the parameters read from a file have sane types."""
+    number = (int, float)
+    if not isinstance(model.delimiter, str):
+        raise TypeError("delimiter is not a string")
+    for name in ("min_count", "threshold"):
+        if not isinstance(getattr(model, name), number) or isinstance(getattr(model, name), bool):
+            raise TypeError(f"{name} is not a number")
+    for name in ("progress_per", "corpus_word_count", "min_reduce"):
+        if hasattr(model, name) and not isinstance(getattr(model, name), int):
+            raise TypeError(f"{name} is not an integer")
+    if getattr(model, "max_vocab_size", None) is not None and not isinstance(model.max_vocab_size, int):
+        raise TypeError("max_vocab_size is not an integer")
 
 
 def _unpickle(path):
@@ -481,6 +495,7 @@ class Phrases(PhrasesTransformation):
 
     _KIND = "phrases"
     _STR_EXTRA = ("max_vocab_size",)
+    workers: int | None = None  # threads for corpus_file (not saved: a setting of this machine)
     _SAVED = (
         "min_count",
         "threshold",

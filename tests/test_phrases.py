@@ -175,6 +175,9 @@ def test_save_load_roundtrip_and_pickle(tmp_path):
         assert type(loaded) is type(m)
         assert loaded.connector_words == {"of"}
         assert [loaded[s] for s in SENTENCES[:200]] == [m[s] for s in SENTENCES[:200]]
+        if isinstance(loaded, sgns.Phrases):
+            loaded.add_vocab(corpus_file=write_corpus(tmp_path / "more.txt", SENTENCES[:10]))
+            assert loaded.corpus_word_count == m.corpus_word_count + sum(map(len, SENTENCES[:10]))
         again = pickle.loads(pickle.dumps(m))
         assert [again[s] for s in SENTENCES[:200]] == [m[s] for s in SENTENCES[:200]]
     path = tmp_path / "custom.phrases"

@@ -423,7 +423,7 @@ class PhrasesTransformation:
 def _from_file(header: dict, raw: bytes, path, scoring):
     cls = Phrases if header["kind"] == "phrases" else FrozenPhrases
     try:
-        table = PhraseTable.load(raw, cls._FLOAT, header["entries"])
+        table = PhraseTable.load(raw, cls._FLOAT, min(header["entries"], len(raw) // 12))  # 12+ bytes a key
     except ValueError:
         raise FormatError(path, "corrupt table (malformed records or a repeated key)") from None
     if len(table) != header["entries"]:

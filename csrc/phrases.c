@@ -8,6 +8,9 @@
 #include "reader.h"
 #include "atomics.h"
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #ifdef _WIN32
 #include <io.h>
 #define sp_dup _dup
@@ -53,6 +56,20 @@ static uint64_t sp_hash(const char *p, size_t n)
     return h ^ (h >> 32);
 }
 
+/* Ask for transparent huge pages over a large block: the table is probed at
+ * random, and with 4 KiB pages nearly every probe would also miss the TLB. */
+static void want_huge_pages(void *p, size_t n)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)1 << 21;
+    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + n) & ~(huge - 1);
+    if (n >= 2 * huge && end > start) madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 static size_t rec_size(size_t n) { return (12 + n + 7) & ~(size_t)7; }
 
 static int64_t probe(const sp_table *t, const char *w, size_t n, uint64_t h, uint64_t *slot)
@@ -75,6 +92,7 @@ static int rehash(sp_table *t, uint64_t cap)
     uint64_t *slots = (uint64_t *)calloc((size_t)cap, sizeof(uint64_t)), *old = t->slots;
     int64_t off;
     if (!slots) return SP_ENOMEM;
+    want_huge_pages(slots, (size_t)cap * sizeof(uint64_t));
     t->slots = slots;
     t->cap = cap;
     for (off = t->n ? 0 : -1; off >= 0; off = sp_next(t, off)) {
@@ -130,6 +148,7 @@ static int64_t insert_hashed(sp_table *t, const char *w, size_t n, uint64_t h)
         if (size > SP_MAX_ARENA + 64) size = SP_MAX_ARENA + 64;
         a = (unsigned char *)realloc(t->arena, (size_t)size);
         if (!a) return SP_ENOMEM;
+        want_huge_pages(a, (size_t)size);
         t->arena = a;
         t->size = size;
     }
@@ -164,8 +183,8 @@ static int add_many(sp_table *t, const char *const *p, const uint32_t *n, const 
     }
     for (i = 0; i < count; i++) {
         int64_t off;
-        if (i + 4 < count) {
-            uint64_t e = t->slots[h[i + 4] & (t->cap - 1)];
+        if (i + 8 < count) {
+            uint64_t e = t->slots[h[i + 8] & (t->cap - 1)];
             if (e) SP_PREFETCH(t->arena + ((e & 0xffffffffu) - 1) * 8);
         }
         off = insert_hashed(t, p[i], n[i], h[i]);
@@ -176,6 +195,7 @@ static int add_many(sp_table *t, const char *const *p, const uint32_t *n, const 
 }
 
 static const int64_t ONES[SP_BATCH] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 

@@ -8,6 +8,9 @@
 #include "reader.h"
 #include "atomics.h"
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #ifdef _WIN32
 #include <io.h>
 #define sp_dup _dup
@@ -53,6 +56,20 @@ static uint64_t sp_hash(const char *p, size_t n)
     return h ^ (h >> 32);
 }
 
+/* Ask for transparent huge pages over a large block: the table is probed at
+ * random, and with 4 KiB pages nearly every probe would also miss the TLB. */
+static void want_huge_pages(void *p, size_t n)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)1 << 21;
+    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + n) & ~(huge - 1);
+    if (n >= 2 * huge && end > start) madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 static size_t rec_size(size_t n) { return (12 + n + 7) & ~(size_t)7; }
 
 static int64_t probe(const sp_table *t, const char *w, size_t n, uint64_t h, uint64_t *slot)
@@ -75,6 +92,7 @@ static int rehash(sp_table *t, uint64_t cap)
     uint64_t *slots = (uint64_t *)calloc((size_t)cap, sizeof(uint64_t)), *old = t->slots;
     int64_t off;
     if (!slots) return SP_ENOMEM;
+    want_huge_pages(slots, (size_t)cap * sizeof(uint64_t));
     t->slots = slots;
     t->cap = cap;
     for (off = t->n ? 0 : -1; off >= 0; off = sp_next(t, off)) {
@@ -130,6 +148,7 @@ static int64_t insert_hashed(sp_table *t, const char *w, size_t n, uint64_t h)
         if (size > SP_MAX_ARENA + 64) size = SP_MAX_ARENA + 64;
         a = (unsigned char *)realloc(t->arena, (size_t)size);
         if (!a) return SP_ENOMEM;
+        want_huge_pages(a, (size_t)size);
         t->arena = a;
         t->size = size;
     }
@@ -164,8 +183,8 @@ static int add_many(sp_table *t, const char *const *p, const uint32_t *n, const 
     }
     for (i = 0; i < count; i++) {
         int64_t off;
-        if (i + 4 < count) {
-            uint64_t e = t->slots[h[i + 4] & (t->cap - 1)];
+        if (i + 8 < count) {
+            uint64_t e = t->slots[h[i + 8] & (t->cap - 1)];
             if (e) SP_PREFETCH(t->arena + ((e & 0xffffffffu) - 1) * 8);
         }
         off = insert_hashed(t, p[i], n[i], h[i]);
@@ -176,6 +195,7 @@ static int add_many(sp_table *t, const char *const *p, const uint32_t *n, const 
 }
 
 static const int64_t ONES[SP_BATCH] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
@@ -289,18 +309,27 @@ void sp_dump(const sp_table *t, unsigned char *out)
 
 int sp_load(sp_table *t, const unsigned char *buf, uint64_t len)
 {
+    const char *p[SP_BATCH];
+    uint32_t n[SP_BATCH];
+    int64_t v[SP_BATCH], before;
     uint64_t i = 0;
-    while (i < len) {
-        uint64_t n;
-        int64_t off, before = t->n;
-        if (len - i < 12) return SP_EFORMAT;
-        n = get_le(buf + i, 4);
-        if (n > len - i - 12) return SP_EFORMAT;
-        off = sp_insert(t, (const char *)buf + i + 4, (size_t)n);
-        if (off < 0) return SP_ENOMEM;
-        if (t->n == before) return SP_EFORMAT; /* a repeated key */
-        *sp_value(t, off) = (int64_t)get_le(buf + i + 4 + n, 8);
-        i += 12 + n;
+    int k = 0;
+    while (i < len || k) {
+        if (i < len) {
+            uint64_t kn;
+            if (len - i < 12) return SP_EFORMAT;
+            kn = get_le(buf + i, 4);
+            if (kn > len - i - 12) return SP_EFORMAT;
+            p[k] = (const char *)buf + i + 4;
+            n[k] = (uint32_t)kn;
+            v[k] = (int64_t)get_le(buf + i + 4 + kn, 8);
+            i += 12 + kn;
+            if (++k < SP_BATCH && i < len) continue;
+        }
+        before = t->n;
+        if (add_many(t, p, n, v, k)) return SP_ENOMEM;
+        if (t->n - before != k) return SP_EFORMAT; /* a repeated key */
+        k = 0;
     }
     return SP_OK;
 }
@@ -698,37 +727,69 @@ int sp_transform_file(const sp_model *m, const char *path, int fd, const int32_t
     return rc;
 }
 
+/* A record split at the first and last delimiter, its parts' hashes computed. */
+typedef struct {
+    int64_t off;
+    const char *a, *b;
+    size_t an, bn;
+    uint64_t ha, hb;
+} sp_split;
+
+static int split_record(const sp_model *m, int64_t off, sp_split *c)
+{
+    const sp_table *t = m->vocab;
+    const char *w = sp_key(t, off), *first = NULL, *last = NULL;
+    size_t n = sp_len(t, off), i;
+    if (m->dlen == 0 || n < m->dlen || *sp_value(t, off) <= 0) return 0;
+    for (i = 0; i + m->dlen <= n; i++) {
+        if (memcmp(w + i, m->delim, m->dlen) != 0) continue;
+        if (!first) first = w + i;
+        last = w + i;
+        i += m->dlen - 1; /* split() does not overlap matches */
+    }
+    if (!first) return 0;
+    c->off = off;
+    c->a = w;
+    c->an = (size_t)(first - w);
+    c->b = last + m->dlen;
+    c->bn = (size_t)(w + n - c->b);
+    c->ha = sp_hash(c->a, c->an);
+    c->hb = sp_hash(c->b, c->bn);
+    SP_PREFETCH(&t->slots[c->ha & (t->cap - 1)]);
+    SP_PREFETCH(&t->slots[c->hb & (t->cap - 1)]);
+    return 1;
+}
+
 int64_t sp_candidates(const sp_model *m, int scored, int64_t *offs, int64_t *ca, int64_t *cb, double *scores)
 {
     const sp_table *t = m->vocab;
-    int64_t off, k = 0;
-    for (off = t->n ? 0 : -1; off >= 0; off = sp_next(t, off)) {
-        const char *w = sp_key(t, off), *first = NULL, *last = NULL, *p;
-        size_t n = sp_len(t, off), i;
-        int64_t fa, fb, a, b;
-        double score = 0;
-        if (m->dlen == 0 || n < m->dlen) continue;
-        for (i = 0; i + m->dlen <= n; i++) {
-            if (memcmp(w + i, m->delim, m->dlen) != 0) continue;
-            if (!first) first = w + i;
-            last = w + i;
-            i += m->dlen - 1; /* split() does not overlap matches */
+    sp_split c[SP_BATCH];
+    int64_t off = t->n ? 0 : -1, k = 0;
+    int count = 0, j;
+    for (;;) {
+        if (off >= 0) {
+            count += split_record(m, off, &c[count]);
+            off = sp_next(t, off);
+            if (count < SP_BATCH && off >= 0) continue;
         }
-        if (!first || *sp_value(t, off) <= 0) continue;
-        fa = sp_find(t, w, (size_t)(first - w));
-        p = last + m->dlen;
-        fb = sp_find(t, p, (size_t)(w + n - p));
-        if (fa < 0 || fb < 0 || (a = *sp_value(t, fa)) <= 0 || (b = *sp_value(t, fb)) <= 0) continue;
-        if (scored && (score = sp_score(m, a, b, *sp_value(t, off))) <= m->threshold) continue;
-        if (offs) {
-            offs[k] = off;
-            ca[k] = a;
-            cb[k] = b;
-            if (scores) scores[k] = score;
+        for (j = 0; j < count; j++) { /* the parts' slots were prefetched */
+            uint64_t slot;
+            int64_t fa = probe(t, c[j].a, c[j].an, c[j].ha, &slot), fb, a, b;
+            double score = 0;
+            fb = probe(t, c[j].b, c[j].bn, c[j].hb, &slot);
+            if (fa < 0 || fb < 0 || (a = *sp_value(t, fa)) <= 0 || (b = *sp_value(t, fb)) <= 0) continue;
+            if (scored && (score = sp_score(m, a, b, *sp_value(t, c[j].off))) <= m->threshold) continue;
+            if (offs) {
+                offs[k] = c[j].off;
+                ca[k] = a;
+                cb[k] = b;
+                if (scores) scores[k] = score;
+            }
+            k++;
         }
-        k++;
+        count = 0;
+        if (off < 0) return k;
     }
-    return k;
 }
 
 /* ---- word2phrase ------------------------------------------------------------ */

@@ -62,7 +62,7 @@ static inline int64_t sp_add(sp_table *t, const char *w, size_t n, int64_t v)
 /* Keys waiting to be added (one each) to a table in one go: their hashes are
  * computed and their slots prefetched first, so the cache misses of a batch
  * overlap instead of following each other. Order of insertion is kept. */
-#define SP_BATCH 32
+#define SP_BATCH 64
 typedef struct {
     char *buf;
     size_t len, cap;

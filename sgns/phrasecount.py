@@ -42,6 +42,13 @@ def byte_ranges(path, workers: int | None) -> list[int]:
     return split_range(0, size, max(1, min(workers or os.cpu_count() or 1, 8, size // MIN_RANGE_BYTES or 1)))
 
 
+def initial_keys(range_bytes: int, bound: int) -> int:
+    """Keys a counting table starts with room for: about one per 8 bytes of
+    text (so it rarely grows), within the bound, and at most 4M (64 MiB of
+    slots) however large the file: beyond that it grows as it fills."""
+    return min(range_bytes // 8, bound or range_bytes, 1 << 22)
+
+
 def run_parallel(jobs) -> None:
     """Run each job(stop) on its own thread; stop is an int32 flag the C scans
     poll. Ctrl-C raises it, waits for every thread and raises
@@ -81,9 +88,7 @@ def _count_plain(path, connectors, delimiter: bytes, max_vocab_size: int, worker
     bounds = byte_ranges(path, workers)
     n = len(bounds) - 1
     bound = max(1, max_vocab_size // n) if max_vocab_size else 0
-    # Sized for the text (about a key per 8 bytes) so the table rarely grows.
-    expected = min(bounds[1] // 8, bound or bounds[1])
-    tables = [PhraseTable(expected) for _ in range(n)]
+    tables = [PhraseTable(initial_keys(bounds[1], bound)) for _ in range(n)]
     counters = [Counter(t, connectors, delimiter, bound) for t in tables]
 
     def job(k: int):
@@ -118,7 +123,7 @@ def learn_word2phrase(
 def _learn_plain(path, min_count: int, threads: int | None, max_vocab: int) -> Counts:
     bounds = byte_ranges(path, threads)
     n = len(bounds) - 1
-    tables = [PhraseTable(min(bounds[1] // 8, max_vocab)) for _ in range(n)]
+    tables = [PhraseTable(initial_keys(bounds[1], max_vocab // n)) for _ in range(n)]
     found: list = [None] * n
 
     def job(k: int):

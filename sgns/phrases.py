@@ -282,8 +282,18 @@ class PhrasesTransformation:
         detected phrases, in order."""
         scorer = self._scorer()
         if scorer is not None:
-            yield from scorer.analyze(sentence, True)
+            sentence = sentence if isinstance(sentence, list) else list(sentence)
+            try:
+                found = scorer.analyze(sentence, True)
+            except TypeError:  # a token that is not str: gensim's path copes
+                found = self._analyze_python(sentence)
+            yield from found
             return
+        yield from self._analyze_python(sentence)
+
+    def _analyze_python(self, sentence):
+        """gensim's analysis through score_candidate (a custom scorer, a
+        subclass, or tokens that are not all str)."""
         start, between = None, []
         for word in sentence:
             if word in self.connector_words:
@@ -313,8 +323,12 @@ class PhrasesTransformation:
             return PhrasedCorpus(self, sentence)
         scorer = self._scorer()
         if scorer is not None:
-            return scorer.analyze(sentence)
-        return [token for token, _ in self.analyze_sentence(sentence)]
+            sentence = sentence if isinstance(sentence, list) else list(sentence)
+            try:
+                return scorer.analyze(sentence)
+            except TypeError:  # a token that is not str: gensim's path copes
+                pass
+        return [token for token, _ in self._analyze_python(sentence)]
 
     def find_phrases(self, sentences) -> dict:
         """Every phrase detected in sentences, with its score."""
@@ -409,7 +423,7 @@ class PhrasesTransformation:
 def _from_file(header: dict, raw: bytes, path, scoring):
     cls = Phrases if header["kind"] == "phrases" else FrozenPhrases
     try:
-        table = PhraseTable.load(raw, cls._FLOAT, header["entries"])
+        table = PhraseTable.load(raw, cls._FLOAT, min(header["entries"], len(raw) // 12))  # 12+ bytes a key
     except ValueError:
         raise FormatError(path, "corrupt table (malformed records or a repeated key)") from None
     if len(table) != header["entries"]:
@@ -421,12 +435,26 @@ def _from_file(header: dict, raw: bytes, path, scoring):
         obj.connector_words = params.pop("connector_words")
         for name in cls._SAVED:
             setattr(obj, name, params[name])
-        if not isinstance(obj.delimiter, str):
-            raise TypeError("delimiter is not a string")
+        _check_saved(obj)
     except (KeyError, TypeError) as e:
         raise FormatError(path, f"bad or missing parameter in header: {e}") from None
     setattr(obj, cls._TABLE, table)
     return obj
+
+
+def _check_saved(model) -> None:
+    """TypeError unless the parameters read from a file have sane types."""
+    number = (int, float)
+    if not isinstance(model.delimiter, str):
+        raise TypeError("delimiter is not a string")
+    for name in ("min_count", "threshold"):
+        if not isinstance(getattr(model, name), number) or isinstance(getattr(model, name), bool):
+            raise TypeError(f"{name} is not a number")
+    for name in ("progress_per", "corpus_word_count", "min_reduce"):
+        if hasattr(model, name) and not isinstance(getattr(model, name), int):
+            raise TypeError(f"{name} is not an integer")
+    if getattr(model, "max_vocab_size", None) is not None and not isinstance(model.max_vocab_size, int):
+        raise TypeError("max_vocab_size is not an integer")
 
 
 def _unpickle(path):
@@ -467,6 +495,7 @@ class Phrases(PhrasesTransformation):
 
     _KIND = "phrases"
     _STR_EXTRA = ("max_vocab_size",)
+    workers: int | None = None  # threads for corpus_file (not saved: a setting of this machine)
     _SAVED = (
         "min_count",
         "threshold",
@@ -501,6 +530,8 @@ class Phrases(PhrasesTransformation):
             raise ValueError("threshold should be between -1 and 1 for npmi scoring")
         self.scoring = resolve_scoring(scoring)
         self.min_count, self.threshold, self.max_vocab_size = min_count, threshold, max_vocab_size
+        if not isinstance(delimiter, str):
+            raise TypeError(f"delimiter must be a str, got {delimiter!r}")
         self.delimiter, self.progress_per = delimiter, progress_per
         self.corpus_word_count, self.min_reduce, self.workers = 0, 1, workers
         self._table = PhraseTable(0)

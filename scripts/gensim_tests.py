@@ -43,6 +43,30 @@ def iter_tests(suite):
             yield item
 
 
+def run_module(module, verbose: bool = False, only: str | None = None) -> dict[str, int]:
+    """Run every test of an imported test module, one at a time, printing a
+    line per test that does not pass (every test with verbose). Returns the
+    counts {"passed", "failed", "skipped"}. Also used by gensim_phrases_tests.py."""
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for test in iter_tests(unittest.TestLoader().loadTestsFromModule(module)):
+        if only and only not in test.id():
+            continue
+        result = unittest.TestResult()
+        test.run(result)
+        problems = result.failures + result.errors
+        if problems:
+            counts["failed"] += 1
+            print(f"FAIL {test.id()}: {problems[0][1].strip().splitlines()[-1][:200]}")
+        elif result.skipped:
+            counts["skipped"] += 1
+            print(f"SKIP {test.id()}: {result.skipped[0][1]}")
+        else:
+            counts["passed"] += 1
+            if verbose:
+                print(f"ok   {test.id()}")
+    return counts
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min", type=int, default=0, help="fail (exit 1) when fewer tests pass")
@@ -57,29 +81,10 @@ def main(argv=None) -> int:
         return 2
     logging.basicConfig(level=logging.ERROR)
     swap_in_sgns()
-    loader = unittest.TestLoader()
-    totals: dict[str, dict[str, int]] = {}
-    failed: list[tuple[str, str]] = []
-    for name in SUITES:
-        module = importlib.import_module(name)
-        tests = [t for t in iter_tests(loader.loadTestsFromModule(module)) if not args.k or args.k in t.id()]
-        counts = totals.setdefault(name.rsplit(".", 1)[1], {"passed": 0, "failed": 0, "skipped": 0})
-        for test in tests:
-            result = unittest.TestResult()
-            test.run(result)
-            problems = result.failures + result.errors
-            if problems:
-                counts["failed"] += 1
-                message = problems[0][1].strip().splitlines()[-1]
-                failed.append((test.id(), message))
-                print(f"FAIL {test.id()}: {message[:200]}")
-            elif result.skipped:
-                counts["skipped"] += 1
-                print(f"SKIP {test.id()}: {result.skipped[0][1]}")
-            else:
-                counts["passed"] += 1
-                if args.verbose:
-                    print(f"ok   {test.id()}")
+    totals = {
+        name.rsplit(".", 1)[1]: run_module(importlib.import_module(name), args.verbose, args.k)
+        for name in SUITES
+    }
     passed = sum(c["passed"] for c in totals.values())
     total = sum(sum(c.values()) for c in totals.values())
     for name, c in totals.items():

@@ -454,15 +454,17 @@ double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
     /* h = sum (or mean) of the context vectors. */
     memset(h, 0, sizeof(float) * (size_t)d);
     for (i = 0; i < n_in; i++) ops->axpy(1.0f, in[i], h, d);
-    if (mean && n_in > 1)
+    if (mean == SG_CBOW_MEAN && n_in > 1)
         for (i = 0; i < d; i++) h[i] /= (float)n_in;
     ops->dots(h, out, n_out, d, f);
     coefficients(ops, f, label, weight, n_out, alpha, g);
     /* t = h + Σ g_j out_j (old rows); out_j += g_j h. */
     memcpy(t, h, sizeof(float) * (size_t)d);
     ops->pair_apply(t, out, n_out, g, d);
-    /* word2vec.c adds the whole error to every context word. */
+    /* word2vec.c adds the whole error to every context word; gensim 4 a share of a sum's. */
     for (i = 0; i < d; i++) t[i] -= h[i];
+    if (mean == SG_CBOW_SUM_SPLIT && n_in > 1)
+        for (i = 0; i < d; i++) t[i] /= (float)n_in;
     for (i = 0; i < n_in; i++) ops->axpy(1.0f, t, in[i], d);
     return want_loss ? logistic_loss(f, label, weight, n_out) : 0.0;
 }

@@ -89,9 +89,12 @@ double sg_batch_update(float *const *in, int n_in, float *const *out, const floa
                        const float *weight, int n_out, float alpha, int d,
                        float *scratch, int want_loss);
 
-/* word2vec.c's CBOW step: h = sum (mean if `mean`) of the input rows is
- * scored against the outputs; the outputs move along h and every input row
- * receives the whole error. Output rows must be distinct. work: 2*d floats. */
+/* The CBOW step: h = the sum of the input rows (their mean if mean ==
+ * SG_CBOW_MEAN) is scored against the outputs; the outputs move along h and
+ * every input row receives the whole error (word2vec.c), or with mean ==
+ * SG_CBOW_SUM_SPLIT (h the sum) the error divided by the number of inputs
+ * (gensim 4's cbow_mean=0). Output rows must be distinct. work: 2*d floats. */
+enum { SG_CBOW_SUM = 0, SG_CBOW_MEAN = 1, SG_CBOW_SUM_SPLIT = 2 };
 double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
                       const float *label, const float *weight, int n_out, float alpha,
                       int d, float *work, int want_loss);

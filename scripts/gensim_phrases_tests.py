@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import unittest
+
+from gensim_tests import run_module
 
 # Tests of gensim 4.4.0's test_phrases.py that pass with sgns's classes; CI
 # fails when the count drops below it. README ("Phrases") explains the rest.
@@ -34,16 +35,6 @@ def swap_in_sgns() -> None:
     gp.ENGLISH_CONNECTOR_WORDS = sp.ENGLISH_CONNECTOR_WORDS
 
 
-class Tally(unittest.TextTestResult):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.passed: list[str] = []
-
-    def addSuccess(self, test) -> None:
-        super().addSuccess(test)
-        self.passed.append(test.id())
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-pass", type=int, default=EXPECTED_PASSES)
@@ -57,12 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     if tests.Phrases is not sp.Phrases or tests.FrozenPhrases is not sp.FrozenPhrases:
         raise RuntimeError("gensim's test module was imported before the swap: it would test gensim")
 
-    suite = unittest.defaultTestLoader.loadTestsFromModule(tests)
-    runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2 if args.verbose else 1, resultclass=Tally)
-    result = runner.run(suite)
-    total = result.testsRun - len(result.skipped)
-    passed = len(result.passed)
-    print(f"gensim phrases tests: {passed} of {total} passed ({len(result.skipped)} skipped)")
+    counts = run_module(tests, args.verbose)  # the runner of gensim_tests.py, beside this script
+    passed = counts["passed"]
+    print(
+        f"gensim phrases tests: {passed} of {passed + counts['failed']} passed ({counts['skipped']} skipped)"
+    )
     if passed < args.min_pass:
         print(f"FAIL: fewer than the recorded {args.min_pass} pass", file=sys.stderr)
         return 1

@@ -33,7 +33,8 @@ CONFIGS = {
 
 def weights_digest(model) -> str:
     h = hashlib.sha256()
-    for arr in (model.wv.vectors, model.syn1neg, model.syn1):
+    # syn1's last row is gensim's unused one (the tree has V - 1 inner nodes)
+    for arr in (model.wv.vectors, model.syn1neg, model.syn1[: max(0, len(model.wv) - 1)]):
         h.update(arr.tobytes())
     return h.hexdigest()[:16]
 

@@ -18,6 +18,8 @@ cdef struct Config:
     int window
     int negative
     int shared_negatives     # 1: one set of negatives per window (batched)
+    int shrink_windows       # 1: radius drawn from 1..window per centre word; 0: always window
+    const float *lockf       # per-word factor on input-vector updates, NULL: all 1 (gensim's vectors_lockf)
     int want_loss
     int64_t max_sentence
     const uint32_t *keep     # subsampling thresholds, NULL for none
@@ -39,12 +41,17 @@ cdef struct Batch:
     int *n_outs              # per-pair: output rows of input i
     int32_t *out_id          # shared/CBOW: noise-word ids, to merge repeats
     float *weight            # shared/CBOW: multiplicity of each output
+    int n_locked             # inputs with a lock factor != 1, trained on a copy
+    float **lock_row         # their rows in syn0
+    float *lock_factor       # their factors
+    float *lock_buf          # per locked input: the copy trained, then the row as copied
 
 cdef struct Worker:
     uint64_t rng
     float alpha
     int64_t unsynced         # words read since the shared counter was updated
     int64_t words            # words read (in-vocabulary, before subsampling)
+    int64_t kept             # words kept by subsampling (gensim's "effective words")
     int64_t examples         # (input, output-set) updates done
     double loss
     int32_t *sentence

@@ -111,6 +111,31 @@ cdef inline int add_tree_path(const Config *c, float **out, float *label, int32_
     return n
 
 
+cdef inline void lock_input(const Config *c, Batch *b, int i, float factor) noexcept nogil:
+    """Train input i of the batch on a copy of its row; unlock_inputs then
+    adds factor x the copy's change to the row (gensim's vectors_lockf)."""
+    cdef float *copy = b.lock_buf + <size_t>b.n_locked * 2 * c.dim
+    memcpy(copy, b.inp[i], sizeof(float) * c.dim)
+    memcpy(copy + c.dim, b.inp[i], sizeof(float) * c.dim)
+    b.lock_row[b.n_locked] = b.inp[i]
+    b.lock_factor[b.n_locked] = factor
+    b.inp[i] = copy
+    b.n_locked += 1
+
+
+cdef inline void unlock_inputs(const Config *c, Batch *b) noexcept nogil:
+    cdef int k, d
+    cdef float *copy
+    cdef float *row
+    for k in range(b.n_locked):
+        copy = b.lock_buf + <size_t>k * 2 * c.dim
+        row = b.lock_row[k]
+        if b.lock_factor[k] != 0.0:
+            for d in range(c.dim):
+                row[d] += b.lock_factor[k] * (copy[d] - copy[c.dim + d])
+    b.n_locked = 0
+
+
 cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *sen,
                          int64_t n, int64_t pos) noexcept nogil:
     """Pick the window and the output rows of centre sen[pos] and prefetch
@@ -121,17 +146,21 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
     cdef float *centre_row = NULL
     cdef float **outs
     cdef float *labs
-    r = c.window - <int>sg_rng_below(&w.rng, <uint32_t>c.window)
+    r = c.window - <int>sg_rng_below(&w.rng, <uint32_t>c.window) if c.shrink_windows else c.window
     lo = pos - r if pos >= r else 0
     hi = pos + r + 1 if pos + r + 1 <= n else n
     if c.negative:
         centre_row = c.syn1neg + <size_t>centre * c.dim
         sg_prefetch_row(centre_row, c.dim)
     b.n_in = 0
+    b.n_locked = 0
     for j in range(lo, hi):
         if j != pos:
             b.inp[b.n_in] = c.syn0 + <size_t>sen[j] * c.dim
-            sg_prefetch_row(b.inp[b.n_in], c.dim)
+            if c.lockf != NULL and c.lockf[sen[j]] != 1.0:
+                lock_input(c, b, b.n_in, c.lockf[sen[j]])
+            else:
+                sg_prefetch_row(b.inp[b.n_in], c.dim)
             b.n_in += 1
     if c.shared_negatives or not c.sg:
         # One set of outputs for the whole window: the tree path, the centre
@@ -186,6 +215,12 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
 
 
 cdef inline void update(const Config *c, Worker *w, Batch *b) noexcept nogil:
+    update_rows(c, w, b)
+    if b.n_locked:
+        unlock_inputs(c, b)
+
+
+cdef inline void update_rows(const Config *c, Worker *w, Batch *b) noexcept nogil:
     cdef int i
     if b.n_in == 0:
         return
@@ -240,6 +275,7 @@ cdef int train_ids(const Config *c, Worker *w, const int32_t *ids, int64_t n) no
                     continue
             w.sentence[slen] = word
             slen += 1
+        w.kept += slen
         if w.unsynced >= SYNC_EVERY:
             sync_alpha(c, w)
         train_sentence(c, w, slen)
@@ -256,14 +292,20 @@ cdef int batch_init(const Config *c, Batch *b, int stride) noexcept nogil:
     b.weight = <float *>malloc(sizeof(float) * stride)
     b.n_in = 0
     b.n_out = 0
+    b.n_locked = 0
+    b.lock_row = <float **>malloc(sizeof(float *) * max_in)
+    b.lock_factor = <float *>malloc(sizeof(float) * max_in)
+    b.lock_buf = <float *>malloc(sizeof(float) * max_in * 2 * c.dim) if c.lockf != NULL else NULL
     if (b.inp == NULL or b.out == NULL or b.label == NULL or b.n_outs == NULL
-            or b.out_id == NULL or b.weight == NULL):
+            or b.out_id == NULL or b.weight == NULL or b.lock_row == NULL or b.lock_factor == NULL
+            or (c.lockf != NULL and b.lock_buf == NULL)):
         return -1
     return 0
 
 
 cdef void batch_free(Batch *b) noexcept nogil:
     free(b.inp); free(b.out); free(b.label); free(b.n_outs); free(b.out_id); free(b.weight)
+    free(b.lock_row); free(b.lock_factor); free(b.lock_buf)
 
 
 cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
@@ -271,6 +313,7 @@ cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
     w.rng = seed
     w.unsynced = 0
     w.words = 0
+    w.kept = 0
     w.examples = 0
     w.loss = 0.0
     w.stride = (c.max_codelen if c.hs else 0) + (c.negative + 1 if c.negative else 0)
@@ -308,11 +351,18 @@ cdef class Trainer:
                  int window, int negative, float alpha, float min_alpha, int64_t total_words,
                  syn1=None, huffman=None, bint sg=True, bint cbow_mean=True,
                  bint shared_negatives=False, bint compute_loss=False,
-                 int64_t max_sentence=10000, int64_t words_done=0):
+                 int64_t max_sentence=10000, int64_t words_done=0,
+                 bint shrink_windows=True, lockf=None, bint split_cbow_error=False):
         """syn0: input vectors (V x D, float32, C order), trained in place.
         syn1neg: output vectors for negative sampling (V x D) or None when
         negative == 0. syn1 + huffman=(offsets, points, codes) from
-        Vocabulary.huffman(): hierarchical softmax (syn1 is (V-1) x D)."""
+        Vocabulary.huffman(): hierarchical softmax (syn1 has V - 1 rows, or
+        more: the tree uses the first V - 1). shrink_windows=False: every
+        centre word uses the full window. lockf: None, or one float32 per word
+        scaling the updates of its input vector (0: frozen). split_cbow_error:
+        CBOW over the sum (cbow_mean=False) divides the error among the
+        context rows (gensim 4) instead of giving each the whole error (word2vec.c)."""
+        cdef float[::1] lock_view
         cdef float[:, ::1] neg_view
         cdef float[:, ::1] hs_view
         cdef int64_t[::1] off_view
@@ -353,8 +403,8 @@ cdef class Trainer:
             if huffman is None:
                 raise ValueError("hierarchical softmax needs the Huffman tree")
             hs_view = syn1
-            if hs_view.shape[0] != v - 1 or hs_view.shape[1] != d:
-                raise ValueError("syn1 must be (V - 1) x D")
+            if hs_view.shape[0] < v - 1 or hs_view.shape[1] != d:
+                raise ValueError("syn1 must have at least V - 1 rows of D values")
             offsets, points, codes = huffman
             offsets = np.ascontiguousarray(offsets, dtype=np.int64)
             points = np.ascontiguousarray(points, dtype=np.int32)
@@ -395,6 +445,17 @@ cdef class Trainer:
         self.c.sg = sg
         self.c.cbow_mean = cbow_mean
         self.c.shared_negatives = shared_negatives
+        self.c.shrink_windows = shrink_windows
+        if not cbow_mean and split_cbow_error:
+            self.c.cbow_mean = 2  # SG_CBOW_SUM_SPLIT
+        self.c.lockf = NULL
+        if lockf is not None:
+            lock_arr = np.ascontiguousarray(lockf, dtype=np.float32)
+            if lock_arr.shape != (v,):
+                raise ValueError("lockf must have one factor per word")
+            lock_view = lock_arr
+            self.c.lockf = &lock_view[0]
+            self._refs = self._refs + (lock_arr,)
         self.c.want_loss = compute_loss
         self.c.max_sentence = max_sentence
         self.c.vocab_size = <uint32_t>v
@@ -451,7 +512,7 @@ cdef class Trainer:
             worker_free(&w)
         if rc != 0:
             raise MemoryError("cannot allocate worker buffers")
-        return w.words, w.examples, w.loss, bool(stopped)
+        return w.words, w.examples, w.loss, bool(stopped), w.kept
 
     def train_file(self, path, int64_t start, int64_t end, WordHash vocab not None, uint64_t seed):
         """Read path[start:end), map tokens through vocab, train.
@@ -490,7 +551,7 @@ cdef class Trainer:
         if status == SG_TOK_ERROR:
             raise OSError(err, f"read error in corpus file: {strerror(err).decode()}",
                           os.fsdecode(p))
-        return w.words, w.examples, w.loss, bool(stopped)
+        return w.words, w.examples, w.loss, bool(stopped), w.kept
 
 
 def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,

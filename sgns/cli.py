@@ -31,6 +31,7 @@ Usage: sgns -train <file> -output <file> [options]     (word2vec.c flags)
        sgns distance VEC | sgns analogy VEC             (word2vec.c's distance / word-analogy)
        sgns accuracy VEC QUESTIONS [threshold]          (word2vec.c's compute-accuracy)
        sgns phrase -train <file> -output <file> [...]   (word2vec.c's word2phrase)
+       sgns projector VEC PREFIX                        (TensorBoard projector tensor.tsv + metadata.tsv)
 
 Training options (word2vec.c names and defaults, except -cbow 0 and -threads):
   -train <file>        text corpus, whitespace-separated words, one sentence a line
@@ -357,6 +358,7 @@ COMMANDS = {
     "analogy": tools.analogy_command,
     "accuracy": tools.accuracy_command,
     "phrase": phrase_command.phrase_command,
+    "projector": tools.projector_command,
 }
 
 

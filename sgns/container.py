@@ -337,7 +337,9 @@ def _not_ours(head: bytes) -> str:
     if head[:1] == b"\x80" or head[:2] in (b"(d", b"(l", b"cc"):
         return (
             "not an sgns model file: it looks like a Python pickle (gensim's save()). sgns "
-            "never loads pickles; in gensim, call model.wv.save_word2vec_format(path, binary=True) "
+            "never unpickles; sgns.gensim.Word2Vec.load(path) (or sgns.gensim.KeyedVectors.load) "
+            "converts it with gensim's help when gensim is installed; or, in gensim, call "
+            "model.wv.save_word2vec_format(path, binary=True) "
             "and load that with sgns.KeyedVectors.load_word2vec_format(path, binary=True)"
         )
     if head[:2] == b"PK" or head[:6] == b"\x93NUMPY":

@@ -72,10 +72,21 @@ def _tokens(data: bytes) -> list[str]:
     return tokens
 
 
-def _sentences(f: IO, max_len: int, lines: bool, limit: int | None) -> Iterator[list[str]]:
+def _str_split_tokens(data: bytes) -> list[str]:
+    """gensim's tokens: str.split() of the decoded text (Unicode whitespace
+    separates; no length cut)."""
+    return data.decode(ENCODING, ERRORS).split()
+
+
+def _sentences(
+    f: IO, max_len: int, lines: bool, limit: int | None, str_split: bool = False
+) -> Iterator[list[str]]:
     """Sentences of an open file: one per line (lines=True; empty lines give
     none) or one stream cut every max_len tokens (lines=False). At most
-    `limit` lines are read."""
+    `limit` lines are read. str_split: tokens as str.split() makes them
+    instead of as the C reader does."""
+    tokenize = _str_split_tokens if str_split else _tokens
+    max_word = float("inf") if str_split else MAX_WORD_BYTES
     read = f.readline if lines else f.read
     carry = b""  # a token cut by the block boundary
     skipping = False  # inside a token already longer than the C reader keeps
@@ -99,9 +110,9 @@ def _sentences(f: IO, max_len: int, lines: bool, limit: int | None) -> Iterator[
         if not end_of_line and data[-1] not in _WS and data[-1] != 0:
             cut = max(data.rfind(bytes([c])) for c in _WS + b"\0") + 1
             carry, data = data[cut:], data[:cut]
-            if len(carry) > MAX_WORD_BYTES:
+            if len(carry) > max_word:
                 carry, skipping = carry[: MAX_WORD_BYTES + 1], True
-        tokens = _tokens(data)
+        tokens = tokenize(data)
         if sentence:
             sentence.extend(tokens)
         else:
@@ -117,7 +128,7 @@ def _sentences(f: IO, max_len: int, lines: bool, limit: int | None) -> Iterator[
                 yield sentence
                 sentence = []
     if carry:
-        sentence.extend(_tokens(carry))
+        sentence.extend(tokenize(carry))
     for start in range(0, len(sentence), max_len):
         yield sentence[start : start + max_len]
 
@@ -133,6 +144,9 @@ class LineSentence:
     only the first `limit` lines (None: all). Empty lines yield nothing.
     Re-iterable: each iteration reads the source again.
     """
+
+    # True: split tokens as str.split() does (gensim's rule) instead of as the C reader.
+    str_split = False
 
     def __init__(self, source: Source, max_sentence_length: int = 10000, limit: int | None = None):
         if not isinstance(max_sentence_length, int) or max_sentence_length < 1:
@@ -154,7 +168,7 @@ class LineSentence:
         lines = self._lines_mode()
         if _is_path(self.source):
             with open_corpus(self.source) as f:
-                yield from _sentences(f, self.max_sentence_length, lines, self.limit)
+                yield from _sentences(f, self.max_sentence_length, lines, self.limit, self.str_split)
             return
         f = self.source
         if self._passes and not _seekable(f):
@@ -165,7 +179,7 @@ class LineSentence:
         self._passes += 1
         if _seekable(f):
             f.seek(0)
-        yield from _sentences(f, self.max_sentence_length, lines, self.limit)
+        yield from _sentences(f, self.max_sentence_length, lines, self.limit, self.str_split)
 
     def _lines_mode(self) -> bool:
         return True
@@ -194,6 +208,8 @@ class PathLineSentences:
     not entered. max_sentence_length and limit (lines per file) as in
     LineSentence. Re-iterable; the directory is listed once, here."""
 
+    line_sentence = LineSentence  # the reader of each file
+
     def __init__(self, source: str | os.PathLike, max_sentence_length: int = 10000, limit: int | None = None):
         path = os.fspath(source)
         self.source = path
@@ -209,14 +225,45 @@ class PathLineSentences:
         else:
             raise FileNotFoundError(f"corpus path not found: {os.fsdecode(path)!r}")
         # Validate the arguments once.
-        LineSentence(self.input_files[0], max_sentence_length, limit)
+        self.line_sentence(self.input_files[0], max_sentence_length, limit)
 
     def __iter__(self) -> Iterator[list[str]]:
         for path in self.input_files:
-            yield from LineSentence(path, self.max_sentence_length, self.limit)
+            yield from self.line_sentence(path, self.max_sentence_length, self.limit)
 
     def __repr__(self) -> str:
         return f"PathLineSentences({self.source!r}, {len(self.input_files)} files)"
+
+
+class BrownCorpus:
+    """The Brown corpus as distributed by NLTK: every file of a directory
+    (sorted names), one sentence per line of "word/tag" tokens. Yields, per
+    line with at least one, the tokens "word/TT" (word lower-cased, the tag's
+    first two characters), keeping only tokens with exactly one "/" and a
+    tag whose first two characters are letters."""
+
+    def __init__(self, dirname: str | os.PathLike):
+        self.dirname = os.fspath(dirname)
+        if not os.path.isdir(self.dirname):
+            raise NotADirectoryError(f"BrownCorpus needs a directory, got {os.fsdecode(self.dirname)!r}")
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for name in sorted(os.listdir(self.dirname)):
+            path = os.path.join(self.dirname, name)
+            if not os.path.isfile(path):
+                continue
+            with open_corpus(path) as f:
+                for raw in f:
+                    words = []
+                    for token in raw.decode(ENCODING, ERRORS).split():
+                        parts = token.split("/")
+                        if len(parts) == 2 and parts[1][:2].isalpha():
+                            words.append(f"{parts[0].lower()}/{parts[1][:2]}")
+                    if words:
+                        yield words
+
+    def __repr__(self) -> str:
+        return f"BrownCorpus({self.dirname!r})"
 
 
 def _is_path(source) -> bool:
@@ -230,4 +277,4 @@ def _seekable(f) -> bool:
         return hasattr(f, "seek")
 
 
-__all__ = ["LineSentence", "PathLineSentences", "Text8Corpus", "open_corpus"]
+__all__ = ["BrownCorpus", "LineSentence", "PathLineSentences", "Text8Corpus", "open_corpus"]

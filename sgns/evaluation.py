@@ -53,18 +53,18 @@ import math
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "evaluate_word_analogies",
-    "evaluate_word_pairs",
-    "compute_accuracy",
     "AccuracyResult",
     "AnalogySection",
+    "compute_accuracy",
+    "evaluate_word_analogies",
+    "evaluate_word_pairs",
     "pearson",
     "spearman",
 ]
@@ -135,6 +135,7 @@ def evaluate_word_analogies(
     restrict_vocab: int | None = 300000,
     case_insensitive: bool = True,
     dummy4unknown: bool = False,
+    similarity_function: str = "most_similar",
     *,
     block_size: int | None = None,
 ) -> tuple[float, list[dict[str, Any]]]:
@@ -151,11 +152,12 @@ def evaluate_word_analogies(
         of a word's first, most frequent, case variant is used.
     dummy4unknown: count questions with a word outside that vocabulary as
         incorrect instead of skipping them.
+    similarity_function: "most_similar" (3CosAdd) or "most_similar_cosmul" (3CosMul).
     block_size: questions per matrix product (default: up to 512, keeping
         the block's scores under 64 MB).
 
-    The answer is the candidate most cosine-similar to unit(b̂ + ĉ - â)
-    (unit-length inputs), excluding a, b and c (and their case variants).
+    The answer (3CosAdd) is the candidate most cosine-similar to
+    unit(b̂ + ĉ - â), excluding a, b and c (and their case variants).
 
     Returns (score, sections): score is the overall accuracy (0.0 when no
     question was evaluated); sections is a list of dicts
@@ -168,24 +170,35 @@ def evaluate_word_analogies(
     vectors = _vectors(kv)
     forms, ok_vocab = _ok_vocab(keys, restrict_vocab, case_insensitive)
     n_ok = len(forms)
-    variants = Counter(forms)
-    logger.info(
-        "Evaluating word analogies for top %s words in the model on %s",
-        restrict_vocab,
-        os.fspath(analogies_path),
-    )
+    _check_analogy_run(similarity_function, restrict_vocab, analogies_path)
 
     sections, items, quads, idx, oov, n_quadruplets = _read_analogies(
         analogies_path, ok_vocab, case_insensitive, dummy4unknown
     )
-    correct = _solve_gensim(vectors, keys, forms, variants, quads, idx, n_ok, case_insensitive, block_size)
-
+    if similarity_function == "most_similar_cosmul":
+        correct = _solve_cosmul(vectors, forms, quads, idx, n_ok, block_size)
+    else:
+        correct = _solve_gensim(
+            vectors, keys, forms, Counter(forms), quads, idx, n_ok, case_insensitive, block_size
+        )
     total = _fill_sections(sections, items, quads, correct)
     if n_quadruplets:
         logger.info("Quadruplets with out-of-vocabulary words: %.1f%%", 100.0 * oov / n_quadruplets)
     score = _section_score(total)
     sections.append(total)
     return score, sections
+
+
+def _check_analogy_run(similarity_function: str, restrict_vocab, analogies_path) -> None:
+    if similarity_function not in ("most_similar", "most_similar_cosmul"):
+        raise ValueError(
+            f"similarity_function must be 'most_similar' or 'most_similar_cosmul', got {similarity_function!r}"
+        )
+    logger.info(
+        "Evaluating word analogies for top %s words in the model on %s",
+        restrict_vocab,
+        os.fspath(analogies_path),
+    )
 
 
 def _read_analogies(analogies_path, ok_vocab: dict[str, int], case_insensitive: bool, dummy4unknown: bool):
@@ -307,6 +320,36 @@ def _solve_gensim(vectors, keys, forms, variants, quads, idx, n_ok, case_insensi
     return correct
 
 
+def _solve_cosmul(vectors, forms, quads, idx, n_ok, block_size) -> np.ndarray:
+    """3CosMul answers, a block of questions per matrix product: of the 8 best
+    candidates, inputs (by row) dropped, the first whose form is no input's."""
+    correct = np.zeros(len(quads), dtype=bool)
+    if not quads:
+        return correct
+    norms = np.linalg.norm(vectors, axis=1)
+    norms[norms == 0] = 1.0
+    units = vectors / norms[:, None]
+    cand = units[:n_ok]
+    step = _block_rows(n_ok, 3 * cand.dtype.itemsize, block_size)
+    rows = np.asarray(idx, dtype=np.intp)
+    for start in range(0, len(quads), step):
+        block = rows[start : start + step]
+        shifted = [(1.0 + units[block[:, k]] @ cand.T) / 2.0 for k in range(3)]
+        scores = shifted[1] * shifted[2] / (shifted[0] + 1e-6)
+        top = (
+            np.argpartition(-scores, 8, axis=1)[:, :8]
+            if n_ok > 8
+            else np.tile(np.arange(n_ok), (len(block), 1))
+        )
+        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(scores, top, 1), axis=1), 1)
+        for r, q in enumerate(range(start, start + len(block))):
+            inputs, ignore = set(idx[q]), set(quads[q][:3])
+            answers = [forms[i] for i in top[r] if i not in inputs]
+            predicted = next((a for a in answers if a not in ignore), answers[-1] if answers else None)
+            correct[q] = predicted == quads[q][3]
+    return correct
+
+
 def _gensim_one(vectors, norms, n_ok, forms, query, qidx, quad) -> bool:
     """One question with gensim's own arithmetic and selection: scores by a
     matrix-vector product, the top (5 + 3) by argpartition + argsort, inputs
@@ -405,16 +448,28 @@ def _average_ranks(x: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def pearson(x, y) -> tuple[float, float]:
+class Correlation(NamedTuple):
+    """A correlation and its two-sided p-value: a (statistic, pvalue) tuple
+    with scipy's attribute names."""
+
+    statistic: float
+    pvalue: float
+
+    @property
+    def correlation(self) -> float:
+        return self.statistic
+
+
+def pearson(x, y) -> Correlation:
     """Pearson's r and its two-sided p-value."""
     r = _pearson_r(x, y)
-    return r, _correlation_pvalue(r, len(x))
+    return Correlation(r, _correlation_pvalue(r, len(x)))
 
 
-def spearman(x, y) -> tuple[float, float]:
+def spearman(x, y) -> Correlation:
     """Spearman's rho (average ranks for ties) and its two-sided p-value."""
     rho = _pearson_r(_average_ranks(x), _average_ranks(y))
-    return rho, _correlation_pvalue(rho, len(x))
+    return Correlation(rho, _correlation_pvalue(rho, len(x)))
 
 
 def evaluate_word_pairs(

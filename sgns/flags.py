@@ -217,6 +217,13 @@ def parse_accuracy_args(argv: list[str]) -> tuple[tuple[str, str], int, bool | N
     return (args[0], args[1]), threshold, binary
 
 
+PROJECTOR_USAGE = (
+    "usage: sgns projector VECTORS PREFIX [-binary 0|1]\n"
+    "  writes PREFIXtensor.tsv (the vectors, tab-separated) and PREFIXmetadata.tsv (the words) "
+    "for the TensorBoard Embedding Projector; PREFIX may be a directory"
+)
+
+
 # ---- sgns plot -------------------------------------------------------------------------------
 
 PLOT_USAGE = """Usage: sgns plot VEC word... [-output words.png] [-binary 0|1] [-analogy a:b,c:d] [-raw 1]

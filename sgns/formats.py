@@ -16,11 +16,14 @@ Compressed text files (.gz, .bz2, .xz) are recognised by their extension.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
+import io
 import lzma
 import os
+import shutil
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO
 
 import numpy as np
@@ -46,6 +49,25 @@ class FormatError(ValueError):
         super().__init__(f"{self.path}{where}: {message}")
 
 
+class TruncatedFileError(FormatError, EOFError):
+    """A file that ends before the data its header declares (also an
+    EOFError, as gensim raises for it)."""
+
+
+class UndecodableWordError(UnicodeDecodeError, FormatError):
+    """A word that is not valid in the file's encoding (also the
+    UnicodeDecodeError gensim raises for it)."""
+
+    def __init__(self, path, error: UnicodeDecodeError, message: str, position: int, unit: str):
+        UnicodeDecodeError.__init__(self, error.encoding, error.object, error.start, error.end, error.reason)
+        self.path = os.fsdecode(path)
+        self.position = position
+        self.message = f"{self.path} at {unit} {position}: {message}"
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class TruncationWarning(UserWarning):
     """A file that loads but may have been cut short."""
 
@@ -53,10 +75,57 @@ class TruncationWarning(UserWarning):
 # ---- vectors ----------------------------------------------------------------
 
 
+# Writers of the compressed formats COMPRESSED_OPENERS reads, over an open binary file.
+_COMPRESSORS = {
+    ".gz": lambda raw: gzip.GzipFile(fileobj=raw, mode="wb"),
+    ".bz2": lambda raw: bz2.BZ2File(raw, "wb"),
+    ".xz": lambda raw: lzma.LZMAFile(raw, "wb"),  # noqa: SIM115 (entered by open_for_writing)
+}
+
+
+def compression_of(path) -> str | None:
+    """ ".gz", ".bz2" or ".xz" when path names a compressed file (by its suffix)."""
+    suffix = os.path.splitext(os.fsdecode(os.fspath(path)))[1].lower()
+    return suffix if suffix in _COMPRESSORS else None
+
+
+@contextlib.contextmanager
+def open_for_writing(path, append: bool = False) -> Iterator[IO]:
+    """atomic_write(path), compressing by suffix (.gz, .bz2, .xz). append=True
+    starts the new file with the old one's bytes (a compressed file gets a
+    second stream, which gzip and bzip2 readers concatenate)."""
+    with atomic_write(path) as raw:
+        if append and os.path.isfile(path):
+            with open(path, "rb") as old:
+                shutil.copyfileobj(old, raw, 1 << 20)
+        kind = compression_of(path)
+        if kind is None:
+            yield raw
+            return
+        with _COMPRESSORS[kind](raw) as f:
+            yield f
+
+
 def write_vectors(
-    path, words: Sequence[str], vectors: np.ndarray, binary: bool = False, encoding: str = "utf-8"
+    path,
+    words: Sequence[str],
+    vectors: np.ndarray,
+    binary: bool = False,
+    encoding: str = "utf-8",
+    *,
+    header: bool = True,
+    total_vec: int | None = None,
+    prefix: str = "",
+    append: bool = False,
+    float_format: str = "%f ",
 ) -> None:
-    """Write `vectors` (V x D) for `words` in word2vec.c's layout."""
+    """Write `vectors` (V x D) for `words` in word2vec.c's layout (compressed
+    when path ends in .gz, .bz2 or .xz).
+
+    header: write the "<V> <D>" line (total_vec instead of V if given).
+    prefix: written before every word. append: add to the end of an existing
+    file. float_format: how a text value is written ("%f " is word2vec.c's
+    six decimals; "%.9g " keeps every float32 bit)."""
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ValueError("vectors must be a (len(words), D) matrix")
@@ -64,28 +133,53 @@ def write_vectors(
     for w in words:
         if not w or any(c in w for c in " \t\n\r\v\f\x00"):
             raise ValueError(f"word {w!r} cannot be stored: empty or contains whitespace")
-    with atomic_write(path) as f:
-        f.write(f"{n} {dim}\n".encode())
-        if binary:
-            data = np.ascontiguousarray(vectors, dtype="<f4")
-            for start in range(0, n, 4096):
-                f.write(
-                    b"".join(
-                        words[i].encode(encoding, ERRORS) + b" " + data[i].tobytes() + b"\n"
-                        for i in range(start, min(n, start + 4096))
-                    )
-                )
-        else:
-            # word2vec.c: fprintf("%lf ") for every value, then "\n".
-            row_format = "%f " * dim + "\n"
-            for start in range(0, n, 4096):
-                stop = min(n, start + 4096)
-                block = vectors[start:stop].astype(np.float64).tolist()
-                f.write(
-                    "".join(
-                        words[i] + " " + row_format % tuple(block[i - start]) for i in range(start, stop)
-                    ).encode(encoding, ERRORS)
-                )
+    with open_for_writing(path, append) as f:
+        if header:
+            f.write(f"{n if total_vec is None else int(total_vec)} {dim}\n".encode())
+        rows = _binary_rows if binary else _text_rows
+        for start in range(0, n, 4096):
+            stop = min(n, start + 4096)
+            f.write(rows(words[start:stop], vectors[start:stop], prefix, encoding, float_format))
+
+
+def _binary_rows(words, block, prefix: str, encoding: str, float_format: str) -> bytes:
+    data = np.ascontiguousarray(block, dtype="<f4")
+    return b"".join(
+        (prefix + w).encode(encoding, ERRORS) + b" " + data[i].tobytes() + b"\n" for i, w in enumerate(words)
+    )
+
+
+def _text_rows(words, block, prefix: str, encoding: str, float_format: str) -> bytes:
+    # word2vec.c: fprintf("%lf ") for every value, then "\n".
+    row_format = float_format * block.shape[1]
+    values = block.astype(np.float64).tolist()
+    return "".join(prefix + w + " " + row_format % tuple(v) + "\n" for w, v in zip(words, values)).encode(
+        encoding, ERRORS
+    )
+
+
+def write_projector(prefix: str, words: Sequence[str], vectors: np.ndarray) -> tuple[str, str]:
+    """TensorBoard Embedding Projector files: prefix + "tensor.tsv" (one
+    vector per line, values tab-separated, every float32 digit) and prefix +
+    "metadata.tsv" (one word per line, no header: a single column); a
+    directory as prefix puts them inside it. A word holding a tab or newline
+    cannot be written. Returns the two paths."""
+    vectors = np.asarray(vectors)
+    if vectors.ndim != 2 or vectors.shape[0] != len(words):
+        raise ValueError("vectors must be a (len(words), D) matrix")
+    for w in words:
+        if any(c in w for c in "\t\n\r"):
+            raise ValueError(f"word {w!r} cannot be stored in metadata.tsv: it holds a tab or newline")
+    prefix = os.path.join(prefix, "") if os.path.isdir(prefix) else prefix
+    tensor_path, metadata_path = prefix + "tensor.tsv", prefix + "metadata.tsv"
+    row_format = "\t".join(["%.9g"] * vectors.shape[1]) + "\n"
+    with atomic_write(tensor_path) as f:
+        for start in range(0, len(words), 4096):
+            block = vectors[start : start + 4096].astype(np.float64).tolist()
+            f.write("".join(row_format % tuple(v) for v in block).encode())
+    with atomic_write(metadata_path) as f:
+        f.write("".join(w + "\n" for w in words).encode("utf-8", ERRORS))
+    return tensor_path, metadata_path
 
 
 def _parse_header(path, line: bytes) -> tuple[int, int]:
@@ -105,31 +199,37 @@ def read_vectors(
     unicode_errors: str = "strict",
     encoding: str = "utf-8",
     datatype=np.float32,
+    *,
+    no_header: bool = False,
 ) -> tuple[list[str], np.ndarray]:
-    """Read a word2vec-format file. Returns (words, vectors).
+    """Read a word2vec-format file (.gz/.bz2/.xz decompressed by suffix).
+    Returns (words, vectors).
 
     limit: read only the first `limit` vectors. unicode_errors: how to decode
     words that are not valid `encoding` ('strict', 'replace', 'ignore',
-    'surrogateescape'). Files with or without the newline after each binary
-    vector are accepted. Raises FormatError naming the file and position on
-    any inconsistency (truncation, bad numbers, NaN/inf, wrong counts).
+    'surrogateescape'). no_header: a text file without the "<V> <D>" line
+    (GloVe); V and D are taken from the rows. Files with or without the
+    newline after each binary vector are accepted. Raises FormatError naming
+    the file and position on any inconsistency (truncation: its subclass
+    TruncatedFileError; bad numbers, NaN/inf, wrong counts).
     """
     path = os.fspath(path)
     if os.path.isdir(path):
         raise IsADirectoryError(f"{os.fsdecode(path)}: is a directory, not a vector file")
-    with open(path, "rb") as f:
-        header = f.readline(_MAX_HEADER)
-        if not header:
-            raise FormatError(path, "empty file, expected a '<vocab size> <dimension>' header", 0)
-        if not header.endswith(b"\n"):
-            raise FormatError(path, "header line is not terminated", 0)
-        n, dim = _parse_header(path, header)
+    if no_header and binary:
+        raise NotImplementedError(
+            "no_header works for text files only: a binary row's length needs the header"
+        )
+    with _open_for_reading(path) as f:
+        size = f.seek(0, io.SEEK_END)
+        f.seek(0)
+        n, dim, header_len = _text_shape(path, f) if no_header else _read_header(path, f)
         declared = n
         if limit is not None:
             n = min(n, int(limit))
         # Never allocate more rows than the file can hold: a corrupt header
         # must not reserve terabytes (a short file then fails at its end).
-        remaining = os.fstat(f.fileno()).st_size - len(header)
+        remaining = size - header_len
         min_row = 4 * dim + 2 if binary else 2 * dim + 1  # word, separators, values
         capacity = min(n, remaining // min_row + 1)
         if n > 0 and min_row > remaining + 1:
@@ -139,23 +239,58 @@ def read_vectors(
                 f"has only {remaining} bytes after the header",
                 0,
             )
+        check_end = n == declared
         if binary:
             words, vectors = _read_binary(
-                path,
-                f,
-                len(header),
-                n,
-                dim,
-                unicode_errors,
-                encoding,
-                check_end=(n == declared),
-                capacity=capacity,
+                path, f, header_len, n, dim, unicode_errors, encoding, check_end, capacity
             )
         else:
+            first_line = 1 if no_header else 2
             words, vectors = _read_text(
-                path, f, n, dim, unicode_errors, encoding, capacity, check_end=(n == declared)
+                path, f, n, dim, unicode_errors, encoding, capacity, check_end, first_line
             )
     return words, vectors.astype(datatype, copy=False)
+
+
+@contextlib.contextmanager
+def _open_for_reading(path) -> Iterator[IO[bytes]]:
+    """The file, or for .gz/.bz2 its decompressed bytes in memory (the
+    binary reader holds the whole file in memory in either case)."""
+    opener = compressed_opener(path)
+    if opener is None:
+        with open(path, "rb") as f:
+            yield f
+        return
+    try:
+        with opener(path, "rb") as packed:
+            data = packed.read()
+    except (OSError, EOFError, ValueError, lzma.LZMAError) as e:
+        raise FormatError(path, f"cannot decompress ({compression_of(path)[1:]}): {e}") from None
+    yield io.BytesIO(data)
+
+
+def _read_header(path, f) -> tuple[int, int, int]:
+    """(V, D, header length in bytes) from the first line."""
+    header = f.readline(_MAX_HEADER)
+    if not header:
+        raise FormatError(path, "empty file, expected a '<vocab size> <dimension>' header", 0)
+    if not header.endswith(b"\n"):
+        raise FormatError(path, "header line is not terminated", 0)
+    n, dim = _parse_header(path, header)
+    return n, dim, len(header)
+
+
+def _text_shape(path, f) -> tuple[int, int, int]:
+    """(rows, D, 0) of a text file without a header: D from the first row,
+    the rows counted; the file is rewound."""
+    first = f.readline()
+    if not first.strip():
+        raise FormatError(path, "no vector on the first line of a file read with no_header=True", 1, "line")
+    rows = 1
+    while line := f.readline():
+        rows += bool(line.strip())
+    f.seek(0)
+    return rows, len(first.split()) - 1, 0
 
 
 def _first_nonfinite(vectors: np.ndarray) -> int:
@@ -168,8 +303,9 @@ def _decode(path, raw: bytes, errors: str, encoding: str, position: int, unit: s
     try:
         return raw.decode(encoding, errors)
     except UnicodeDecodeError as e:
-        raise FormatError(
+        raise UndecodableWordError(
             path,
+            e,
             f"word {raw!r} is not valid {encoding} ({e.reason}); "
             "pass unicode_errors='replace' or 'ignore' to load anyway",
             position,
@@ -201,7 +337,7 @@ def _read_binary(
         space = data.find(b" ", pos, pos + 100_000)
         if space < 0:
             if pos >= end:
-                raise FormatError(path, f"file ends after {i} of {n} vectors", offset + pos)
+                raise TruncatedFileError(path, f"file ends after {i} of {n} vectors", offset + pos)
             raise FormatError(path, f"vector {i}: no space after the word", offset + pos)
         if space == pos:
             raise FormatError(path, f"vector {i}: empty word", offset + pos)
@@ -215,13 +351,13 @@ def _read_binary(
         words.append(_decode(path, data[pos:space], errors, encoding, offset + pos, "byte"))
         pos = space + 1
         if pos + row_bytes > end:
-            raise FormatError(
+            raise TruncatedFileError(
                 path,
                 f"vector {i} ({words[-1]!r}) is truncated: {end - pos} of {row_bytes} bytes",
                 offset + pos,
             )
         if i >= len(vectors):
-            raise FormatError(path, f"file ends after {i} of {n} vectors", offset + pos)
+            raise TruncatedFileError(path, f"file ends after {i} of {n} vectors", offset + pos)
         vectors[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=pos)
         pos += row_bytes
     if check_end and data[pos:].strip():
@@ -233,17 +369,25 @@ def _read_binary(
 
 
 def _read_text(
-    path, f, n: int, dim: int, errors: str, encoding: str, capacity: int | None = None, check_end: bool = True
+    path,
+    f,
+    n: int,
+    dim: int,
+    errors: str,
+    encoding: str,
+    capacity: int | None = None,
+    check_end: bool = True,
+    first_line: int = 2,
 ):
     vectors = np.empty((n if capacity is None else capacity, dim), dtype=np.float32)
     words: list[str] = []
     max_row = 1024 + _MAX_TEXT_ROW_PER_DIM * dim
     line = b"\n"
     for i in range(n):
-        line_no = i + 2
+        line_no = i + first_line
         line = f.readline(max_row)
         if not line:
-            raise FormatError(path, f"file ends after {i} of {n} vectors", line_no, "line")
+            raise TruncatedFileError(path, f"file ends after {i} of {n} vectors", line_no, "line")
         if len(line) >= max_row and not line.endswith(b"\n"):
             raise FormatError(path, "row is too long to be a vector", line_no, "line")
         parts = line.split()
@@ -253,7 +397,7 @@ def _read_text(
             )
         words.append(_decode(path, parts[0], errors, encoding, line_no, "line"))
         if i >= len(vectors):
-            raise FormatError(path, f"file ends after {i} of {n} vectors", line_no, "line")
+            raise TruncatedFileError(path, f"file ends after {i} of {n} vectors", line_no, "line")
         try:
             vectors[i] = [float(x) for x in parts[1:]]
         except ValueError:
@@ -262,7 +406,9 @@ def _read_text(
             ) from None
     bad = _first_nonfinite(vectors[:n])
     if bad >= 0:
-        raise FormatError(path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity", bad + 2, "line")
+        raise FormatError(
+            path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity", bad + first_line, "line"
+        )
     if check_end:
         _check_text_end(path, f, n, max_row)
     if n and not line.endswith(b"\n"):
@@ -271,7 +417,7 @@ def _read_text(
         # number, which would still parse. Not an error: hand-made files
         # often lack the final newline.
         warnings.warn(
-            f"{os.fsdecode(path)} at line {n + 1}: the last row has no newline; if the "
+            f"{os.fsdecode(path)} at line {n + first_line - 1}: the last row has no newline; if the "
             "file was cut short, its last value may be incomplete",
             TruncationWarning,
             stacklevel=4,
@@ -294,28 +440,39 @@ def _check_text_end(path, f, n: int, max_row: int) -> None:
 # ---- vocabulary files ---------------------------------------------------------
 
 
-def write_vocab(path, words: Sequence[str], counts: Sequence[int], sentences: int = 0) -> None:
+def write_vocab(
+    path,
+    words: Sequence[str],
+    counts: Sequence[int],
+    sentences: int | None = 0,
+    prefix: str = "",
+    append: bool = False,
+) -> None:
     """word2vec.c -save-vocab layout. Its first entry is "</s>" (the newline
-    token, counted per sentence), which word2vec.c expects at index 0."""
-    with atomic_write(path) as f:
-        f.write(f"{SENTENCE_TOKEN} {int(sentences)}\n".encode())
+    token, counted per sentence), which word2vec.c expects at index 0;
+    sentences=None leaves it out (gensim's layout). prefix: written before
+    every word; append: add to an existing file (compressed by suffix)."""
+    with open_for_writing(path, append) as f:
+        if sentences is not None:
+            f.write(f"{SENTENCE_TOKEN} {int(sentences)}\n".encode())
         for start in range(0, len(words), 8192):
             f.write(
                 "".join(
-                    f"{w} {int(c)}\n"
+                    f"{prefix}{w} {int(c)}\n"
                     for w, c in zip(words[start : start + 8192], counts[start : start + 8192])
                 ).encode("utf-8", ERRORS)
             )
 
 
-def read_vocab(path) -> tuple[list[str], list[int], int]:
-    """Read a word2vec.c vocabulary file. Returns (words, counts, sentences),
-    "</s>" taken out as the sentence count. A word listed twice or a count
-    that does not fit in int64, or counts adding up past it, is a FormatError
-    naming the line."""
+def read_vocab(path, unicode_errors: str = ERRORS) -> tuple[list[str], list[int], int]:
+    """Read a word2vec.c vocabulary file (.gz/.bz2/.xz by suffix). Returns
+    (words, counts, sentences), "</s>" taken out as the sentence count. A
+    word listed twice or a count that does not fit in int64, or counts adding
+    up past it, is a FormatError naming the line. unicode_errors: how words
+    that are not UTF-8 are decoded."""
     words, counts, sentences, total = [], [], 0, 0
     first_seen: dict[bytes, int] = {}
-    with open(path, "rb") as f:
+    with _open_for_reading(path) as f:
         for line_no, line in enumerate(f, 1):
             parts = line.split()
             if not parts:
@@ -333,7 +490,7 @@ def read_vocab(path) -> tuple[list[str], list[int], int]:
                     path, f"word {raw!r} is listed twice (first at line {first_seen[raw]})", line_no, "line"
                 )
             first_seen[raw] = line_no
-            word = raw.decode("utf-8", ERRORS)
+            word = raw.decode("utf-8", unicode_errors)
             if word == SENTENCE_TOKEN:
                 sentences = count
                 continue
@@ -370,7 +527,7 @@ def is_binary_file(path) -> bool:
     of a binary row essentially never look like that (they would have to
     spell D decimal numbers separated by whitespace and end in a newline).
     """
-    with open(path, "rb") as f:
+    with open_maybe_compressed(path) as f:
         n, dim = _parse_header(path, f.readline(_MAX_HEADER))
         if n == 0:
             return False

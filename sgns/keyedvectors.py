@@ -9,7 +9,6 @@ quirk that would give a silently wrong answer):
 * most_similar_cosmul normalises vectors given as input (the formula is on
   cosines; gensim uses them unnormalised) and honours restrict_vocab (gensim
   ignores it).
-* n_similarity raises KeyError for a missing key (gensim 4 skips it silently).
 * add_vector returns the existing index for a key already present (gensim
   returns a wrong index).
 
@@ -74,14 +73,42 @@ class KeyedVectors:
     """
 
     def __init__(self, vector_size: int, count: int = 0, dtype=np.float32):
+        """An empty set of vectors, or (count > 0, gensim's preallocation)
+        count empty slots (key None, zero vector) that add_vector fills in order."""
         self.vector_size = int(vector_size)
-        self.index_to_key: list[Key] = []
+        self.index_to_key: list[Key] = [None] * int(count)
         self.key_to_index: dict[Key, int] = {}
+        self.next_index = 0  # the next preallocated slot add_vector fills
         self.vectors = np.zeros((count, self.vector_size), dtype=dtype)
         self.expandos: dict[str, np.ndarray] = {}
         self._norms: np.ndarray | None = None
         self._norms_lock = threading.Lock()
         self._changing = 0  # > 0 while someone changes `vectors` in place
+
+    def __getstate__(self) -> dict:
+        """Pickle support (copy.deepcopy too): everything but the lock and
+        the norms cache, which are rebuilt."""
+        state = self.__dict__.copy()
+        del state["_norms_lock"]
+        state["_norms"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("next_index", len(self.index_to_key))
+        self._norms_lock = threading.Lock()
+
+    def replace_contents(self, other: KeyedVectors) -> None:
+        """Take over other's keys, vectors and attributes, keeping this
+        object's identity (a model's `wv` stays the same object when its
+        vocabulary is rebuilt)."""
+        self.vector_size = other.vector_size
+        self.index_to_key = other.index_to_key
+        self.key_to_index = other.key_to_index
+        self.next_index = other.next_index
+        self.vectors = other.vectors
+        self.expandos = other.expandos
+        self.norms = None
 
     @classmethod
     def from_arrays(
@@ -90,7 +117,7 @@ class KeyedVectors:
         vectors: np.ndarray,
         counts: Sequence[int] | None = None,
         index: dict[Key, int] | None = None,
-    ) -> "KeyedVectors":
+    ) -> KeyedVectors:
         """Wrap a (len(keys), D) matrix without copying it. counts: optional
         per-key corpus counts (the "count" vecattr). index: keys' {key: row}
         if the caller has it (copied, which is faster and smaller than
@@ -101,6 +128,7 @@ class KeyedVectors:
         kv = cls(vectors.shape[1])
         kv.vectors = vectors
         kv.index_to_key = list(keys)
+        kv.next_index = len(kv.index_to_key)
         if index is not None and len(index) == len(keys):
             kv.key_to_index = dict(index)
         else:
@@ -169,9 +197,71 @@ class KeyedVectors:
         return self.expandos[attr][self.get_index(key)].item()
 
     def set_vecattr(self, key, attr: str, value) -> None:
-        if attr not in self.expandos:
-            self.expandos[attr] = np.zeros(len(self), dtype=np.asarray(value).dtype)
+        """Set a per-key attribute (its array is created, or grown to
+        len(self), on first use; None is stored as 0)."""
+        value = 0 if value is None else value
+        self.allocate_vecattrs([attr], [np.asarray(value).dtype])
         self.expandos[attr][self.get_index(key)] = value
+
+    def allocate_vecattrs(self, attrs=None, types=None) -> None:
+        """Make the arrays of attrs (default: every attribute) exactly
+        len(self) long, creating missing ones with the given dtypes."""
+        if attrs is None:
+            attrs = list(self.expandos)
+            types = [self.expandos[a].dtype for a in attrs]
+        for attr, dtype in zip(attrs, types):
+            dtype = np.int64 if dtype is int else dtype
+            old = self.expandos.get(attr)
+            if old is not None and len(old) == len(self):
+                continue
+            grown = np.zeros(len(self), dtype=dtype if old is None else old.dtype)
+            if old is not None:
+                grown[: min(len(old), len(self))] = old[: len(self)]
+            self.expandos[attr] = grown
+
+    def word_vec(self, key, norm: bool = False) -> np.ndarray:
+        """gensim 3 name of get_vector."""
+        return self.get_vector(key, norm=norm)
+
+    def vectors_for_all(
+        self, keys: Iterable[Key], allow_inference: bool = True, copy_vecattrs: bool = False
+    ) -> KeyedVectors:
+        """A new KeyedVectors holding the vectors of those keys that are
+        present (each once, first-seen order). copy_vecattrs: copy their
+        per-key attributes too; otherwise "count" is made up (len - row), as
+        for vector files without counts. allow_inference is accepted for
+        gensim's signature: plain word vectors cannot infer a missing key."""
+        chosen = list(dict.fromkeys(k for k in keys if self.has_index_for(k)))
+        rows = [self.get_index(k) for k in chosen]
+        counts = None if copy_vecattrs else np.arange(len(rows), 0, -1)
+        kv = type(self).from_arrays(chosen, np.array(self.vectors[rows]), counts)
+        if copy_vecattrs:
+            kv.expandos = {name: np.array(arr[rows]) for name, arr in self.expandos.items()}
+        return kv
+
+    def sort_by_descending_frequency(self) -> None:
+        """Reorder the keys (vectors and attributes with them) by descending
+        "count", ties keeping their order."""
+        if not len(self):
+            return
+        order = np.lexsort((np.arange(len(self)), -np.asarray(self.expandos["count"], dtype=np.int64)))
+        self.index_to_key = [self.index_to_key[i] for i in order]
+        self.key_to_index = {k: i for i, k in enumerate(self.index_to_key)}
+        self.expandos = {name: arr[order] for name, arr in self.expandos.items()}
+        if len(self.vectors):
+            self.vectors = self.vectors[order]
+        self.norms = None
+
+    def resize_vectors(self, seed: int = 0) -> np.ndarray:
+        """Make `vectors` one row per key: existing rows kept, new rows
+        uniform in ±1/vector_size from seed. Returns the rows that were added."""
+        n_old = min(len(self.vectors), len(self))
+        fresh = np.random.default_rng(seed).random((len(self) - n_old, self.vector_size), dtype=np.float32)
+        fresh = ((fresh * 2 - 1) / self.vector_size).astype(self.vectors.dtype)
+        self.vectors = np.vstack([self.vectors[:n_old], fresh])
+        self.allocate_vecattrs()
+        self.norms = None
+        return fresh
 
     # ---- adding vectors -----------------------------------------------------
 
@@ -182,7 +272,16 @@ class KeyedVectors:
         i = self.key_to_index.get(key)
         if i is not None:
             return i
+        slot = self.next_index
+        if slot < len(self) and self.index_to_key[slot] is None:  # a preallocated slot
+            self.index_to_key[slot] = key
+            self.key_to_index[key] = slot
+            self.vectors[slot] = np.asarray(vector).reshape(-1)
+            self.next_index = slot + 1
+            self.norms = None
+            return slot
         self.add_vectors([key], np.asarray(vector).reshape(1, -1))
+        self.next_index = len(self)
         return len(self) - 1
 
     def add_vectors(
@@ -361,11 +460,10 @@ class KeyedVectors:
         positive: PositiveNegative = None,
         negative: PositiveNegative = None,
         topn: int | None = 10,
-        restrict_vocab: int | None = None,
-        indexer=None,
-        *,
         clip_start: int = 0,
         clip_end: int | None = None,
+        restrict_vocab: int | None = None,
+        indexer=None,
     ) -> list[tuple[Key, float]] | np.ndarray:
         """Keys closest by cosine to the weighted mean of the inputs (3CosAdd).
 
@@ -375,7 +473,9 @@ class KeyedVectors:
         `negative`). Keys are unit-normalised first, vectors used as given.
         Input keys are left out of the answer. topn: number of results; 0 or
         less: []; None: the cosine to every key as an array.
-        restrict_vocab: search only the first N keys (the most frequent).
+        clip_start, clip_end: search only rows clip_start..clip_end-1.
+        restrict_vocab: search only the first N keys (the most frequent;
+        overrides the clip range).
         indexer: an object with most_similar(vector, topn) (e.g. an ANN index)
         that answers instead, as in gensim.
         """
@@ -445,12 +545,17 @@ class KeyedVectors:
         vecs, norms = self.vectors[start:stop], self._row_norms()[start:stop]
 
         def shifted(terms) -> np.ndarray:
-            if not terms:
-                return np.ones(stop - start)
-            cos = (vecs @ np.array([unit(t) for t in terms]).T) / norms[:, None]
-            return np.prod((1.0 + cos.astype(np.float64)) / 2.0, axis=1)
+            """prod over terms of (1 + cos) / 2, in the vectors' precision (as gensim)."""
+            product = None
+            for term in terms:  # one matrix-vector product per term: faster than one GEMM here
+                factor = vecs @ unit(term)
+                factor /= norms
+                factor += 1.0
+                factor *= 0.5
+                product = factor if product is None else product * factor
+            return product
 
-        sims = shifted(pos) / (shifted(neg) + 1e-6) if neg else shifted(pos) / (1.0 + 1e-6)
+        sims = shifted(pos) / ((shifted(neg) if neg else 1.0) + 1e-6)
         if not topn:
             return sims
         return self._top(sims, topn, exclude, start)
@@ -478,8 +583,12 @@ class KeyedVectors:
         return keys_list[int(np.argmax([self.similarity(key1, k) for k in keys_list]))]
 
     def similarity(self, w1: Key, w2: Key) -> float:
-        """Cosine similarity of two keys."""
-        return float(np.dot(self.get_vector(w1, norm=True), self.get_vector(w2, norm=True)))
+        """Cosine similarity of two keys (exactly 1.0 for a key with itself,
+        unless its vector is zero)."""
+        i1, i2 = self.get_index(w1), self.get_index(w2)
+        if i1 == i2 and self.vectors[i1].any():
+            return 1.0
+        return float(np.dot(self.get_vector(i1, norm=True), self.get_vector(i2, norm=True)))
 
     def distance(self, w1: Key, w2: Key) -> float:
         """Cosine distance, 1 - similarity(w1, w2)."""
@@ -487,12 +596,13 @@ class KeyedVectors:
 
     def n_similarity(self, ws1: Iterable[Key], ws2: Iterable[Key]) -> float:
         """Cosine between the means of the raw vectors of two key sets (gensim's
-        definition). KeyError for a missing key; ZeroDivisionError if a set is empty."""
+        definition). Missing keys are skipped, as in gensim; ZeroDivisionError
+        if a set is empty."""
         ws1, ws2 = list(ws1), list(ws2)
         if not ws1 or not ws2:
             raise ZeroDivisionError("At least one of the passed list is empty.")
-        a = self.get_mean_vector(ws1, pre_normalize=False, ignore_missing=False)
-        b = self.get_mean_vector(ws2, pre_normalize=False, ignore_missing=False)
+        a = self.get_mean_vector(ws1, pre_normalize=False)
+        b = self.get_mean_vector(ws2, pre_normalize=False)
         return float(np.dot(_unit(a), _unit(b)))
 
     @staticmethod
@@ -557,6 +667,40 @@ class KeyedVectors:
             raise ValueError("Cannot calculate relative cosine similarity without any similar words.")
         return self.similarity(wa, wb) / sum(s for _, s in sims)
 
+    def wmdistance(self, document1: Sequence[Key], document2: Sequence[Key], norm: bool = True) -> float:
+        """Word Mover's Distance (Kusner et al. 2015) between two token lists:
+        the least total Euclidean distance (between unit vectors if norm)
+        that moves one bag of words onto the other. Missing keys are dropped;
+        inf when a document has none left or every distance is zero, 0.0 when
+        both hold only one and the same word. Needs POT (pip install POT)."""
+        try:
+            from ot import emd2
+        except ImportError:
+            raise ImportError("wmdistance needs the POT package: pip install POT") from None
+        doc1 = [w for w in document1 if self.has_index_for(w)]
+        doc2 = [w for w in document2 if self.has_index_for(w)]
+        if not doc1 or not doc2:
+            logger.warning("wmdistance: a document has no word in the vocabulary")
+            return float("inf")
+        words = list(dict.fromkeys(doc1 + doc2))
+        if len(words) == 1:
+            return 0.0
+        column = {w: j for j, w in enumerate(words)}
+        vecs = np.array([self.get_vector(w, norm=norm) for w in words], dtype=np.float64)
+        cost = np.zeros((len(words), len(words)))
+        in1, in2 = sorted({column[w] for w in doc1}), sorted({column[w] for w in doc2})
+        cost[np.ix_(in1, in2)] = np.linalg.norm(vecs[in1][:, None, :] - vecs[in2][None, :, :], axis=2)
+        if abs(cost.sum()) < 1e-8:
+            return float("inf")
+
+        def bag(doc) -> np.ndarray:
+            weights = np.zeros(len(words))
+            for w in doc:
+                weights[column[w]] += 1.0 / len(doc)
+            return weights
+
+        return float(emd2(bag(doc1), bag(doc2), cost))
+
     # ---- evaluation (sgns.evaluation does the work, batched) ---------------
 
     def evaluate_word_analogies(
@@ -565,27 +709,29 @@ class KeyedVectors:
         restrict_vocab: int | None = 300000,
         case_insensitive: bool = True,
         dummy4unknown: bool = False,
+        similarity_function: str = "most_similar",
     ):
-        """gensim's analogy evaluation (3CosAdd, top-1). Returns (score, sections)."""
+        """gensim's analogy evaluation (top-1; similarity_function
+        "most_similar" is 3CosAdd, "most_similar_cosmul" 3CosMul). Returns
+        (score, sections)."""
         from sgns.evaluation import evaluate_word_analogies
 
         return evaluate_word_analogies(
-            self,
-            analogies,
-            restrict_vocab=restrict_vocab,
-            case_insensitive=case_insensitive,
-            dummy4unknown=dummy4unknown,
+            self, analogies, restrict_vocab, case_insensitive, dummy4unknown, similarity_function
         )
 
     def evaluate_word_pairs(
         self,
         pairs,
         delimiter: str = "\t",
+        encoding: str = "utf-8",
         restrict_vocab: int | None = 300000,
         case_insensitive: bool = True,
         dummy4unknown: bool = False,
     ):
-        """gensim's word-pair evaluation. Returns (pearson, spearman, oov_percent)."""
+        """gensim's word-pair evaluation. Returns (pearson, spearman,
+        oov_percent); the first two are (statistic, pvalue) tuples with those
+        attribute names, as scipy's results."""
         from sgns.evaluation import evaluate_word_pairs
 
         return evaluate_word_pairs(
@@ -595,6 +741,7 @@ class KeyedVectors:
             restrict_vocab=restrict_vocab,
             case_insensitive=case_insensitive,
             dummy4unknown=dummy4unknown,
+            encoding=encoding,
         )
 
     # ---- files --------------------------------------------------------------
@@ -605,30 +752,83 @@ class KeyedVectors:
         container.save_keyedvectors(self, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, mmap: str | None = None) -> "KeyedVectors":
+    def load(cls, path: str | os.PathLike, mmap: str | None = None) -> KeyedVectors:
         """Read a file written by KeyedVectors.save or Word2Vec.save (then its
         vectors). mmap='r' maps the vectors read-only instead of reading them
         (fast, shared between processes); 'c' maps them copy-on-write."""
         return container.load_keyedvectors(path, mmap, cls)
 
-    def save_word2vec_format(self, fname, binary: bool = False) -> None:
-        """Write the vectors in word2vec.c's text or binary format (atomic)."""
-        formats.write_vectors(fname, self.index_to_key, self.vectors, binary=binary)
+    # Text vectors: word2vec.c's "%f " (six decimals, byte-compatible). The
+    # gensim layer writes every float32 digit instead, as gensim does.
+    text_float_format = "%f "
+
+    def save_word2vec_format(
+        self,
+        fname,
+        fvocab=None,
+        binary: bool = False,
+        total_vec: int | None = None,
+        write_header: bool = True,
+        prefix: str = "",
+        append: bool = False,
+        sort_attr: str = "count",
+    ) -> None:
+        """Write the vectors in word2vec.c's text or binary format (atomic;
+        .gz/.bz2 compressed by name), in descending order of the per-key
+        attribute sort_attr when there is one (ties and otherwise: row order).
+
+        fvocab: also write "<word> <count>" lines (sort_attr's values) there.
+        total_vec: the count the header declares (default: the keys written).
+        write_header=False: no "<V> <D>" line (GloVe's layout). prefix: put
+        before every word. append: add to the end of existing files."""
+        order = np.arange(len(self))
+        attr = self.expandos.get(sort_attr)
+        if attr is not None:
+            order = np.argsort(-np.asarray(attr), kind="stable")
+        elif fvocab is not None:
+            raise ValueError(f"cannot write fvocab: there is no per-key attribute {sort_attr!r}")
+        keys = [self.index_to_key[i] for i in order]
+        vectors = self.vectors if attr is None or (order[1:] > order[:-1]).all() else self.vectors[order]
+        if fvocab is not None:
+            formats.write_vocab(fvocab, keys, attr[order], sentences=None, prefix=prefix, append=append)
+        formats.write_vectors(
+            fname,
+            keys,
+            vectors,
+            binary=binary,
+            header=write_header,
+            total_vec=total_vec,
+            prefix=prefix,
+            append=append,
+            float_format=self.text_float_format,
+        )
+
+    def save_projector(self, prefix) -> tuple[str, str]:
+        """Export for the TensorBoard Embedding Projector: `<prefix>tensor.tsv`
+        (one tab-separated vector per line) and `<prefix>metadata.tsv` (the
+        keys, one per line, in the same order). prefix may be a directory
+        ending in a separator. Returns the two paths."""
+        prefix = os.fspath(prefix)
+        return formats.write_projector(prefix, self.index_to_key, self.vectors)
 
     @classmethod
     def load_word2vec_format(
         cls,
         fname,
-        binary: bool = False,
-        limit: int | None = None,
-        unicode_errors: str = "strict",
-        encoding: str = "utf-8",
-        datatype=np.float32,
         fvocab=None,
-    ) -> "KeyedVectors":
-        """Load vectors written by word2vec.c, gensim, fastText (.vec) or sgns.
+        binary: bool = False,
+        encoding: str = "utf-8",
+        unicode_errors: str = "strict",
+        limit: int | None = None,
+        datatype=np.float32,
+        no_header: bool = False,
+    ) -> KeyedVectors:
+        """Load vectors written by word2vec.c, gensim, fastText (.vec) or sgns
+        (gensim's positional order; .gz/.bz2 decompressed by name).
 
-        fvocab: optional word2vec.c vocabulary file giving the counts."""
+        fvocab: word2vec.c vocabulary file giving the counts; without it, the
+        "count" attribute is made up as len - row (most frequent first, as
+        gensim does). no_header: a text file without the "<V> <D>" line."""
         words, vectors = formats.read_vectors(
             fname,
             binary=binary,
@@ -636,10 +836,11 @@ class KeyedVectors:
             unicode_errors=unicode_errors,
             encoding=encoding,
             datatype=datatype,
+            no_header=no_header,
         )
-        counts = None
+        counts = np.arange(len(words), 0, -1)
         if fvocab is not None:
-            vwords, vcounts, _ = formats.read_vocab(fvocab)
+            vwords, vcounts, _ = formats.read_vocab(fvocab, unicode_errors=unicode_errors)
             lookup = dict(zip(vwords, vcounts))
             counts = [lookup.get(w, 0) for w in words]
         try:

@@ -118,6 +118,11 @@ class Word2Vec:
             40000 / processes for more).
     """
 
+    keyed_vectors_class = KeyedVectors  # the class of model.wv
+    # CBOW over the sum (cbow_mean=0): each context row gets the whole error
+    # (word2vec.c) or a 1/n share (gensim 4: True).
+    split_cbow_error = False
+
     def __init__(
         self,
         sentences: Iterable[Sequence[str]] | None = None,
@@ -188,7 +193,7 @@ class Word2Vec:
     def _init_state(self) -> None:
         vector_size = self.vector_size
         self.vocab: Vocabulary | None = None
-        self.wv = KeyedVectors(vector_size)
+        self.wv = self.keyed_vectors_class(vector_size)
         self.syn1neg = np.zeros((0, vector_size), dtype=np.float32)  # negative-sampling outputs
         self.syn1 = np.zeros((0, vector_size), dtype=np.float32)  # hierarchical-softmax nodes
         self._huffman: tuple | None = None  # (tree, the vocabulary it was built for)
@@ -198,6 +203,7 @@ class Word2Vec:
         self.epoch_reports: list[EpochReport] = []
         self.interrupted = False
         self._watch = None  # while training: checks that the weights stay finite
+        self._raw_words_read = 0  # tokens the last epoch over sentences read
 
     # ---- validation ---------------------------------------------------------
 
@@ -268,7 +274,7 @@ class Word2Vec:
                 raise TypeError("update=True counts a corpus; it does not take vocab=")
             if self.vocab is None:
                 raise RuntimeError("update=True needs a model with a vocabulary; call build_vocab() first")
-            raw_words, counts, n_tokens, n_sentences = self._scan(corpus_iterable, corpus_file)
+            raw_words, counts, n_tokens, n_sentences = self.scan_corpus(corpus_iterable, corpus_file)
             extend_vocab(self, raw_words, counts, corpus_words=n_tokens, corpus_sentences=n_sentences)
             return self
         if vocab is None:
@@ -295,7 +301,7 @@ class Word2Vec:
         return self
 
     def _count_vocab(self, corpus_iterable, corpus_file) -> Vocabulary:
-        raw_words, counts, n_tokens, n_sentences = self._scan(
+        raw_words, counts, n_tokens, n_sentences = self.scan_corpus(
             corpus_iterable, corpus_file, min_count=self.min_count
         )
         if n_tokens == 0:
@@ -323,13 +329,16 @@ class Word2Vec:
         self._check_capacity(len(vocab), vocab.total_words)
         self.vocab = vocab
         syn0 = uniform_rows(np.random.default_rng(self.seed), len(vocab), self.vector_size)
-        self.wv = KeyedVectors.from_arrays(vocab.words, syn0, vocab.counts, index=vocab.index)
+        # The same wv object, refilled: references to model.wv stay valid.
+        self.wv.replace_contents(
+            self.keyed_vectors_class.from_arrays(vocab.words, syn0, vocab.counts, index=vocab.index)
+        )
         # np.zeros, not zeros_like: the zero pages are only mapped when training writes them.
         self.syn1neg = (
             np.zeros(syn0.shape, np.float32) if self.negative else np.zeros((0, self.vector_size), np.float32)
         )
-        self.syn1 = (
-            np.zeros((len(vocab) - 1, self.vector_size), dtype=np.float32)
+        self.syn1 = (  # V rows as gensim's (the tree uses V - 1)
+            np.zeros((len(vocab), self.vector_size), dtype=np.float32)
             if self.hs
             else np.zeros((0, self.vector_size), dtype=np.float32)
         )
@@ -359,6 +368,19 @@ class Word2Vec:
             self._huffman = (self.vocab.huffman(), self.vocab)
         return self._huffman[0]
 
+    def set_huffman_tree(self, tree) -> None:
+        """Train with another tree over the current vocabulary (a model
+        brought over from gensim keeps gensim's, so that syn1's rows keep
+        their meaning); replaced by the counts' tree when the vocabulary changes."""
+        offsets, points, codes = (np.asarray(a) for a in tree)
+        n = len(self.vocab)
+        if offsets.shape != (n + 1,) or points.shape != codes.shape or points.shape[0] != offsets[-1]:
+            raise ValueError("a Huffman tree needs offsets of len(vocab) + 1 and as many points as codes")
+        if points.size and (points.min() < 0 or points.max() >= n - 1):
+            raise ValueError(f"tree points must lie in 0..{n - 2}")
+        tree = (offsets.astype(np.int64), points.astype(np.int32), codes.astype(np.uint8))
+        self._huffman = (tree, self.vocab)
+
     def _backend(self, corpus_file):
         """The active training backend named by `distributed` (the MPI one
         when this process is one of 2+ ranks), or None: train here."""
@@ -378,9 +400,10 @@ class Word2Vec:
     def _describe(corpus_iterable, corpus_file) -> str:
         return repr(os.fspath(corpus_file)) if corpus_file is not None else "the sentences given"
 
-    def _scan(self, corpus_iterable, corpus_file, min_count: int = 1):
-        """(words, counts, tokens, sentences) of a corpus, words in first-seen
-        order. A corpus file's words may be limited to those counted at least
+    def scan_corpus(self, corpus_iterable=None, corpus_file=None, min_count: int = 1):
+        """Count the words of a corpus: (word types in first-seen order, their
+        counts, tokens, sentences); max_vocab_size prunes as it counts. A
+        corpus file's words may be limited to those counted at least
         min_count times (exact counts either way)."""
         if (corpus_iterable is None) == (corpus_file is None):
             raise TypeError("give exactly one of corpus_iterable (sentences) or corpus_file")
@@ -449,8 +472,9 @@ class Word2Vec:
         """Train on the corpus. Returns (examples trained, words read).
 
         The learning rate falls linearly from start_alpha (alpha) to end_alpha
-        (min_alpha) over epochs x total_words words (default: the
-        vocabulary's in-vocabulary word count). On Ctrl-C every worker stops
+        (min_alpha) over epochs x total_words in-vocabulary words, or over
+        epochs x total_examples sentences (see words_per_epoch); default: the
+        in-vocabulary words of the corpus last counted. On Ctrl-C every worker stops
         at its next sentence, the model stays consistent and usable, and
         KeyboardInterrupt is re-raised.
         """
@@ -473,7 +497,7 @@ class Word2Vec:
                 progress=progress,
             )
         plan = self.training_plan(
-            total_words, epochs, start_alpha, end_alpha, compute_loss, progress, callbacks
+            total_words, epochs, start_alpha, end_alpha, compute_loss, progress, callbacks, total_examples
         )
         self.total_train_words = plan.total_words
         self.interrupted = False
@@ -509,6 +533,7 @@ class Word2Vec:
         compute_loss: bool | None = None,
         progress=None,
         callbacks: Sequence = (),
+        total_examples: int | None = None,
     ) -> TrainingPlan:
         """train()'s arguments checked and resolved against the model's
         settings (None: the model's value). Used by every backend."""
@@ -520,9 +545,7 @@ class Word2Vec:
         guards.check_number("end_alpha", alpha1, 0, alpha0)
         if total_words is not None:
             guards.check_int("total_words", total_words, 0, guards.MAX_RUN_WORDS)
-        per_epoch = (
-            int(total_words) if total_words is not None else (self.epoch_words or self.vocab.total_words)
-        )
+        per_epoch = int(total_words) if total_words is not None else self.words_per_epoch(total_examples)
         guards.check_run_length(epochs, per_epoch)
         if not self.wv.vectors.flags.writeable:
             raise ValueError(
@@ -562,7 +585,30 @@ class Word2Vec:
             compute_loss=plan.compute_loss,
             max_sentence=self.max_sentence_length,
             words_done=words_done,
+            shrink_windows=getattr(self, "shrink_windows", True),
+            lockf=self._lock_factors(),
+            split_cbow_error=self.split_cbow_error,
         )
+
+    def words_per_epoch(self, total_examples: int | None = None, raw_words: int | None = None) -> int:
+        """In-vocabulary words (what the learning-rate schedule counts) in
+        total_examples sentences or in raw_words tokens, at the rate of the
+        corpus last counted; with neither, that corpus's in-vocabulary words."""
+        in_vocab = self.epoch_words or self.vocab.total_words
+        if raw_words is not None:
+            return max(1, round(int(raw_words) * in_vocab / max(1, self.corpus_total_words or in_vocab)))
+        if total_examples is not None and self.corpus_count:
+            return max(1, round(int(total_examples) * in_vocab / self.corpus_count))
+        return in_vocab
+
+    def _lock_factors(self) -> np.ndarray | None:
+        """wv.vectors_lockf (gensim's per-word factor on input-vector
+        updates, 0 freezes a word) when it is one value per word and not all
+        1; otherwise None (train every word)."""
+        lockf = getattr(self.wv, "vectors_lockf", None)
+        if lockf is None or np.ndim(lockf) != 1 or len(lockf) != len(self.wv) or np.all(lockf == 1):
+            return None
+        return np.asarray(lockf, dtype=np.float32)
 
     def _log_start(self, plan: TrainingPlan) -> None:
         logger.info(
@@ -695,18 +741,23 @@ class Word2Vec:
         self._run_threads(plan, tasks, trainer, epoch)
         if producer_error:
             raise producer_error[0]
-        return runtime.collect(epoch, results)
+        report = runtime.collect(epoch, results)
+        report.raw_words = self._raw_words_read
+        return report
 
     def _produce_chunks(self, corpus_iterable, jobs: queue.Queue, trainer) -> None:
-        """Put (chunk number, word ids with -1 after each sentence) on jobs."""
+        """Put (chunk number, word ids with -1 after each sentence) on jobs;
+        count the tokens read in self._raw_words_read."""
         index = self.vocab.index
         limit = self.max_sentence_length
         buf: list[int] = []
         chunk_no = 0
+        self._raw_words_read = 0
         for sentence in corpus_iterable:
             if trainer.stopped:
                 break
             runtime.check_sentence(sentence)
+            self._raw_words_read += len(sentence)
             ids = [i for i in map(index.get, sentence) if i is not None]
             # Cut long sentences where the C encoder cuts a file's lines.
             for start in range(0, max(len(ids), 1), limit):
@@ -744,6 +795,28 @@ class Word2Vec:
             ticker(epoch, trainer.words_done, trainer.alpha, force=True)
 
     # ---- persistence --------------------------------------------------------
+
+    def keyed_vectors(self, vectors: str = "in") -> KeyedVectors:
+        """The word vectors: "in" (wv, the input vectors), "out" (the
+        negative-sampling output vectors syn1neg) or "in+out" (their sum,
+        Levy, Goldberg & Dagan 2015's w+c), as KeyedVectors with the counts."""
+        if vectors == "in":
+            return self.wv
+        if vectors not in ("out", "in+out"):
+            raise ValueError(f"vectors must be 'in', 'out' or 'in+out', got {vectors!r}")
+        if not self.negative or len(self.syn1neg) != len(self.wv):
+            raise ValueError(
+                f"vectors={vectors!r} needs the output vectors of negative sampling (negative > 0)"
+            )
+        matrix = self.syn1neg if vectors == "out" else self.wv.vectors + self.syn1neg
+        kv = self.keyed_vectors_class.from_arrays(self.wv.index_to_key, matrix)
+        kv.expandos = {name: arr.copy() for name, arr in self.wv.expandos.items()}
+        return kv
+
+    def save_word2vec_format(self, fname, fvocab=None, binary: bool = False, vectors: str = "in", **kwargs):
+        """Write keyed_vectors(vectors) in word2vec.c's format; fvocab, binary
+        and kwargs as KeyedVectors.save_word2vec_format."""
+        self.keyed_vectors(vectors).save_word2vec_format(fname, fvocab, binary, **kwargs)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the whole model (both weight matrices, vocabulary with counts,

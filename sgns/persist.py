@@ -7,8 +7,10 @@ fields, "params" (constructor arguments), "vocab" {"corpus_words",
 "total_train_words", "epochs_done", "epoch_reports", "interrupted", ...}.
 Besides the keys, vectors and per-key attributes it holds the arrays
 "vocab.counts" (int64), "syn1neg" (V x D float32, negative sampling) and
-"syn1" (V - 1 x D float32, hierarchical softmax). The Huffman tree is a
-function of the counts: rebuilt, not stored.
+"syn1" (V x D float32, hierarchical softmax: V - 1 tree nodes and gensim's
+unused last row; files of sgns 0.1 hold V - 1 rows) and the Huffman tree
+"huffman.offsets", "huffman.points", "huffman.codes" (files without it get
+the tree the counts give; a tree from gensim need not be that one).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "MAGIC",
     "MODEL_CLASSES",
     "MODEL_MATRICES",
+    "WrongKindError",
     "load_keyedvectors",
     "load_model",
     "matrix_rows",
@@ -42,12 +45,16 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # Constructor arguments that are data or live objects, not settings.
-_NOT_PARAMS = {"self", "sentences", "corpus_file", "corpus_iterable", "callbacks", "progress"}
+_NOT_PARAMS = {
+    "self", "sentences", "corpus_file", "corpus_iterable", "callbacks", "progress", "hashfxn", "trim_rule"
+}  # fmt: skip
 # Output-layer matrices saved with a model when present: syn1neg has a row
-# per word (negative sampling), syn1 one per inner Huffman node (V - 1, hs).
+# per word (negative sampling), syn1 one per inner Huffman node (V - 1, hs)
+# and gensim's unused last row.
 MODEL_MATRICES = ("syn1neg", "syn1")
 # Training state: model attributes saved when present.
 _STATE = ("words_done", "total_train_words", "interrupted", "epoch_words")
+_TREE = ("huffman.offsets", "huffman.points", "huffman.codes")
 # The class load_model builds for a file's "kind" when not given one;
 # sgns.model registers Word2Vec.
 MODEL_CLASSES: dict[str, type] = {}
@@ -55,7 +62,12 @@ MODEL_CLASSES: dict[str, type] = {}
 
 def matrix_rows(name: str, vocab_size: int) -> int:
     """Rows of output matrix `name` for a vocabulary of vocab_size words."""
-    return max(vocab_size - 1, 0) if name == "syn1" else vocab_size
+    return vocab_size
+
+
+class WrongKindError(FormatError, AttributeError):
+    """An sgns file of another kind than asked for (vectors loaded as a
+    model); also the AttributeError gensim raises for it."""
 
 
 # ---- public API -------------------------------------------------------------------------------
@@ -101,6 +113,8 @@ def save_model(model, path: str | os.PathLike) -> None:
         m = getattr(model, name, None)
         if isinstance(m, np.ndarray) and m.ndim == 2:
             arrays[name] = m
+    if getattr(model, "hs", 0) and vocab is not None and len(vocab) > 1:
+        arrays.update(zip(_TREE, model.huffman_tree()))
     state: dict[str, Any] = {name: _jsonable(getattr(model, name)) for name in _STATE if hasattr(model, name)}
     reports = getattr(model, "epoch_reports", [])
     state["epochs_done"] = len(reports)
@@ -116,21 +130,31 @@ def load_model(path: str | os.PathLike, mmap: str | None = None, cls: type | Non
     (training works, the file is not changed)."""
     with Reader(path, mmap) as r:
         if r.header.get("kind") != "word2vec":
-            raise FormatError(
+            raise WrongKindError(
                 r.path,
                 f"the file holds {r.header.get('kind')!r}, not a Word2Vec model; use KeyedVectors.load()",
             )
         model = _new_model(r, MODEL_CLASSES["word2vec"] if cls is None else cls)
-        wv = container.read_kv(r, KeyedVectors)
+        wv = container.read_kv(r, getattr(model, "keyed_vectors_class", KeyedVectors))
         if "vocab.counts" in r.arrays:
             model.vocab = _read_vocab(r, wv)
         model.wv = wv
         for name in MODEL_MATRICES:
             if name in r.arrays:
                 setattr(model, name, _read_matrix(r, name, wv))
+        if model.vocab is not None and all(name in r.arrays for name in _TREE):
+            _read_tree(r, model)
         _read_state(r, model)
         wv.norms = None
         return model
+
+
+def _read_tree(r: Reader, model) -> None:
+    tree = tuple(r.array(name, mmap=False) for name in _TREE)
+    try:
+        model.set_huffman_tree(tree)
+    except ValueError as e:
+        raise FormatError(r.path, f"bad Huffman tree: {e}") from None
 
 
 def _new_model(r: Reader, cls: type):
@@ -168,6 +192,8 @@ def _read_vocab(r: Reader, wv: KeyedVectors) -> Vocabulary:
 def _read_matrix(r: Reader, name: str, wv: KeyedVectors) -> np.ndarray:
     m = r.array(name)
     rows = matrix_rows(name, len(wv))
+    if name == "syn1" and m.ndim == 2 and m.shape[0] == rows - 1 > 0:  # written by sgns 0.1
+        m = np.vstack([m, np.zeros((1, m.shape[1]), dtype=m.dtype)])
     if m.ndim != 2 or m.shape[1] != wv.vector_size or m.shape[0] not in (0, rows):
         raise FormatError(
             r.path,

@@ -47,6 +47,8 @@ class EpochReport:
     examples: int = 0
     loss: float = 0.0
     seconds: float = 0.0
+    effective_words: int = 0  # words kept by subsampling (gensim's "effective words")
+    raw_words: int = 0  # tokens read, in or out of the vocabulary (sentences only; 0 for files)
 
 
 @dataclass
@@ -263,16 +265,17 @@ def call_callbacks(model, callbacks, event: str) -> None:
 
 
 def collect(epoch: int, results) -> EpochReport:
-    """Sum the workers' (words, examples, loss, stopped) results into the
-    report of `epoch` (0-based); re-raise the first worker exception."""
+    """Sum the workers' (words, examples, loss, stopped, kept) results into
+    the report of `epoch` (0-based); re-raise the first worker exception."""
     report = EpochReport(epoch + 1)
     for r in results:
         if isinstance(r, BaseException):
             raise r
         if r is None:
             continue
-        words, examples, loss, _ = r
+        words, examples, loss, _, kept = r
         report.words += words
+        report.effective_words += kept
         report.examples += examples
         report.loss += loss  # Python floats: float64 sums of float64 partials
     return report
@@ -482,7 +485,7 @@ class FileShards:
         if self.cache is not None and self.cache[k] is None:
             self.cache[k] = self.encode_within(a, b, trainer.stop_flag, self.cache_bytes / self.threads)
             if self.cache[k] is None:  # stopped while encoding: nothing trained, nothing cached
-                return (0, 0, 0.0, True)
+                return (0, 0, 0.0, True, 0)
         if self.cache is None or self.cache[k] is STREAM:
             lo, hi = a + (b - a) * rnd // rounds, a + (b - a) * (rnd + 1) // rounds
             return trainer.train_file(self.path, lo, hi, self.vocab_table, seed)

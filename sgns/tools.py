@@ -55,7 +55,7 @@ import numpy as np
 
 from sgns import formats
 from sgns.evaluation import compute_accuracy
-from sgns.flags import parse_accuracy_args, parse_tool_args
+from sgns.flags import PROJECTOR_USAGE, parse_accuracy_args, parse_tool_args
 from sgns.formats import is_binary_file
 from sgns.outputs import scratch_copy
 from sgns.vocab import ENCODING, ERRORS
@@ -241,6 +241,17 @@ def run_accuracy(vectors_path, questions_path, threshold: int = 30000, binary: b
 
 
 # ---- command line ---------------------------------------------------------------
+
+
+def projector_command(argv: list[str], stdout: IO[bytes] | None = None) -> int:
+    """sgns projector VECTORS PREFIX [-binary 0|1]."""
+    (vectors_path, prefix), binary = parse_tool_args(argv, 2, 2, PROJECTOR_USAGE)
+    vectors = load_vectors(vectors_path, binary)
+    tensor, metadata = formats.write_projector(prefix, vectors.index_to_key, vectors.vectors)
+    _, stdout = _streams(None, stdout)
+    stdout.write(f"{tensor}\n{metadata}\n".encode(ENCODING, ERRORS))
+    stdout.flush()
+    return 0
 
 
 def _streams(stdin, stdout):

@@ -64,6 +64,17 @@ def check_total(counts: np.ndarray) -> int:
     return exact
 
 
+def keep_probabilities(counts: np.ndarray, sample: float, total: int | None = None) -> np.ndarray | None:
+    """Subsampling keep-probability of each count: sqrt(t/f) + t/f capped at
+    1, f = count / total (default: the sum of counts), t = sample. None if
+    sample <= 0."""
+    if sample <= 0 or len(counts) == 0:
+        return None
+    threshold = sample * float(np.sum(counts) if total is None else total)
+    c = np.asarray(counts, dtype=np.float64)
+    return np.minimum(1.0, (np.sqrt(c / threshold) + 1.0) * threshold / c)
+
+
 class Vocabulary:
     """Words sorted by descending count (ties keep first-seen order).
 
@@ -147,11 +158,7 @@ class Vocabulary:
     def keep_probabilities(self, sample: float) -> np.ndarray | None:
         """word2vec.c's subsampling: keep a word of frequency f = count/total
         with probability sqrt(t/f) + t/f (capped at 1). None if sample <= 0."""
-        if sample <= 0 or len(self) == 0:
-            return None
-        threshold = sample * self.total_words
-        c = self.counts.astype(np.float64)
-        return np.minimum(1.0, (np.sqrt(c / threshold) + 1.0) * threshold / c)
+        return keep_probabilities(self.counts, sample, self.total_words)
 
     def noise_weights(self, ns_exponent: float) -> np.ndarray:
         """Unnormalised noise distribution count^ns_exponent."""

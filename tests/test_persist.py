@@ -497,9 +497,9 @@ def test_extend_vocab_hierarchical_softmax(planted):
     except NotImplementedError as e:
         pytest.skip(str(e))
     extend_vocab(model, ["zz", "g0w0"], [7, 2], corpus_words=9, corpus_sentences=2)
-    assert model.syn1.shape == (len(model.wv) - 1, 8)
+    assert model.syn1.shape == (len(model.wv), 8)  # gensim's shape: V - 1 inner nodes and an unused row
     model.train([["zz", "g0w0", "zz"]] * 3, total_words=model.epoch_words, epochs=1)
-    assert model.syn1[-1].any()
+    assert model.syn1[-2].any()  # the root
 
 
 def test_untrained_model_and_non_contiguous_vectors(tmp_path):

@@ -233,9 +233,9 @@ static void finite_differences(const char *set, int kind, int d, int n_in, int n
     const char *what = kind == 0 ? "pair_update" : kind == 1 ? "batch_update" : "cbow_update";
     double L, got;
     int i, j;
-    p.n_in = n_in, p.n_out = n_out, p.d = d, p.cbow = kind == 2, p.mean = mean;
+    p.n_in = n_in, p.n_out = n_out, p.d = d, p.cbow = kind == 2, p.mean = mean == SG_CBOW_MEAN;
     fill(x, n_in, d), fill(u, n_out, d);
-    if (kind == 2 && !mean)
+    if (kind == 2 && mean != SG_CBOW_MEAN)
         for (i = 0; i < n_in * d; i++) x[i] *= 0.5f;
     for (i = 0; i < n_in * d; i++) p.x[i] = x[i];
     for (i = 0; i < n_out * d; i++) p.u[i] = u[i];
@@ -258,9 +258,12 @@ static void finite_differences(const char *set, int kind, int d, int n_in, int n
     check(close_to(got, L, 0, 1e-5), set, what, d, -1);
     /* CBOW: every input row receives the whole error, -alpha dL/dh (not
      * divided by the context size): the finite difference w.r.t. one x_i
-     * is dL/dh / n_in with the mean, dL/dh with the sum. */
+     * is dL/dh / n_in with the mean, dL/dh with the sum. SG_CBOW_SUM_SPLIT
+     * (a sum) divides the error: dL/dh / n_in. */
     for (i = 0; i < n_in * d; i++) {
-        double want = kind == 2 && mean ? gx[i] * n_in : gx[i];
+        double want = kind == 2 && mean == SG_CBOW_MEAN        ? gx[i] * n_in
+                      : kind == 2 && mean == SG_CBOW_SUM_SPLIT ? gx[i] / n_in
+                                                               : gx[i];
         check(close_to((x[i] - p.x[i]) / -alpha, want, 3e-5, 1e-4), set, what, d, i);
     }
     for (i = 0; i < n_out * d; i++) check(close_to((u[i] - p.u[i]) / -alpha, gu[i], 3e-5, 1e-4), set, what, d, i);
@@ -277,6 +280,7 @@ static void gradients(const char *set)
             finite_differences(set, 1, d, 1 + c % 3 + 2, n_out, labelled, 0, 0);
             finite_differences(set, 1, d, 4, n_out, labelled, 1, 0);
             finite_differences(set, 2, d, 4, n_out, labelled, 1, 1);
+            finite_differences(set, 2, d, 4, n_out, labelled, 1, SG_CBOW_SUM_SPLIT);
             finite_differences(set, 2, d, 3, n_out, labelled, 0, 0);
         }
     }

@@ -66,6 +66,9 @@ void sg_countfilter_merge(sg_countfilter *dst, const sg_countfilter *src)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(p) __builtin_prefetch((p), 1, 3)
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#include <xmmintrin.h>
+#define PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
 #else
 #define PREFETCH(p) ((void)(p))
 #endif

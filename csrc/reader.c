@@ -16,13 +16,18 @@ static const unsigned char SEP[256] = {
     [0] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
 };
 
-#if defined(_MSC_VER) && !defined(__clang__)
+/* Index of the lowest set bit of m != 0, and whether 8 loaded bytes have
+ * the first one in their low bits. */
+#if defined(__GNUC__) || defined(__clang__)
+#define lowest_bit(m) __builtin_ctzll(m)
+#define SG_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_ARM64))
 #include <intrin.h>
 static inline int lowest_bit(uint64_t m) { unsigned long i; _BitScanForward64(&i, m); return (int)i; }
 #define SG_LITTLE_ENDIAN 1
 #else
-#define lowest_bit(m) __builtin_ctzll(m)
-#define SG_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+static inline int lowest_bit(uint64_t m) { int i = 0; while (!(m & 1)) { m >>= 1; i++; } return i; }
+#define SG_LITTLE_ENDIAN 0  /* unknown byte order: the byte-by-byte loop */
 #endif
 
 /* The first separator in buf[e, lim), or lim. Eight bytes at a time: the

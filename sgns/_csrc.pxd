@@ -44,6 +44,7 @@ cdef extern from "reader.h" nogil:
     void sg_reader_close(sg_reader *r)
 
 cdef extern from "wordhash.h" nogil:
+    enum: SG_WORD_LEN_BITS
     ctypedef struct sg_wordhash:
         int64_t n
     int sg_wordhash_init(sg_wordhash *h, int64_t expected)

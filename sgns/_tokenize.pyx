@@ -10,7 +10,7 @@ from cpython.unicode cimport PyUnicode_Decode
 from libc.string cimport strerror
 
 from sgns._csrc cimport (
-    SG_MAX_WORD, SG_TOK_ERROR, SG_TOK_NEWLINE, SG_TOK_WORD, sg_countfilter,
+    SG_MAX_WORD, SG_TOK_ERROR, SG_WORD_LEN_BITS, SG_TOK_NEWLINE, SG_TOK_WORD, sg_countfilter,
     sg_countfilter_count, sg_countfilter_free, sg_countfilter_init, sg_countfilter_merge,
     sg_countfilter_pass, sg_huffman_lengths, sg_huffman_paths, sg_reader, sg_reader_close,
     sg_reader_next, sg_reader_open, sg_wordhash_add, sg_wordhash_count, sg_wordhash_find,
@@ -19,6 +19,18 @@ from sgns._csrc cimport (
 
 # Tokens longer than this many bytes are cut (csrc/reader.h).
 MAX_WORD_BYTES = SG_MAX_WORD
+
+
+# The longest word a table stores (csrc/wordhash.h); corpus files cut words at MAX_WORD_BYTES.
+MAX_TABLE_WORD_BYTES = (1 << SG_WORD_LEN_BITS) - 1
+
+
+cdef _check_storable(bytes word):
+    if len(word) > MAX_TABLE_WORD_BYTES:
+        raise ValueError(
+            f"a word of {len(word)} bytes ({word[:20]!r}...) is longer than the word table's "
+            f"limit of {MAX_TABLE_WORD_BYTES} bytes"
+        )
 
 
 cdef class WordHash:
@@ -39,14 +51,16 @@ cdef class WordHash:
         cdef WordHash t = WordHash(len(words))
         cdef bytes w
         for w in words:
+            _check_storable(w)
             if sg_wordhash_add(&t.h, w, len(w), 1) != t.h.n - 1:
-                raise ValueError(f"duplicate or unstorable word {w!r}")
+                raise ValueError(f"duplicate or unstorable word {w[:100]!r}")
         return t
 
     def __len__(self):
         return self.h.n
 
     def add(self, bytes word, int64_t count=1):
+        _check_storable(word)
         cdef int64_t i = sg_wordhash_add(&self.h, word, len(word), count)
         if i < 0:
             raise MemoryError("word table full")

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from sgns import _tokenize
+from sgns._tokenize import huffman as huffman_tree
 
 # Corpus files are bytes; words that are not valid UTF-8 keep their bytes
 # through surrogate escapes, so every file round-trips byte for byte.
@@ -174,7 +174,7 @@ class Vocabulary:
         """
         if len(self) < 2:
             raise ValueError("hierarchical softmax needs at least 2 words in the vocabulary")
-        return _tokenize.huffman(self.counts)
+        return huffman_tree(self.counts)
 
     def raw_words(self) -> list[bytes]:
         return [encode_word(w) for w in self.words]

@@ -155,6 +155,16 @@ def test_word_table_merge_prune_and_lookups():
     assert a.words_at(np.array([1, 0]), "utf-8") == [a.word(1).decode(), a.word(0).decode()]
 
 
+def test_word_table_refuses_words_beyond_its_limit():
+    t = _tokenize.WordHash()
+    longest = b"x" * _tokenize.MAX_TABLE_WORD_BYTES
+    assert t.add(longest) == 0 and t.find(longest) == 0
+    with pytest.raises(ValueError, match="longer than the word table's limit"):
+        t.add(longest + b"x")
+    with pytest.raises(ValueError, match="longer than the word table's limit"):
+        _tokenize.WordHash.from_words([b"a", longest + b"x"])
+
+
 def reference_huffman(counts):
     """word2vec.c's two-queue construction, written plainly."""
     v = len(counts)

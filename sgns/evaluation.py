@@ -228,7 +228,7 @@ def _read_analogies(analogies_path, ok_vocab: dict[str, int], case_insensitive: 
                 continue
             if case_insensitive:
                 words = [w.upper() for w in words]
-            quad = tuple(words)
+            quad = (words[0], words[1], words[2], words[3])
             n_quadruplets += 1
             if any(w not in ok_vocab for w in quad):
                 oov += 1
@@ -484,16 +484,22 @@ def evaluate_word_pairs(
     """Correlation of cosine similarities with human judgements, as gensim
     4.4's ``KeyedVectors.evaluate_word_pairs``.
 
-    pairs_path: lines "word1<delimiter>word2<delimiter>score"; lines starting
-        with '#' and lines that do not parse (such as a header) are skipped.
-    restrict_vocab, case_insensitive: as in evaluate_word_analogies.
-    dummy4unknown: give pairs with an unknown word similarity 0.0 instead of
-        skipping them.
+    Parameters
+    ----------
+    pairs_path
+        Lines "word1<delimiter>word2<delimiter>score"; lines starting with
+        '#' and lines that do not parse (such as a header) are skipped.
+    restrict_vocab, case_insensitive
+        As in evaluate_word_analogies.
+    dummy4unknown
+        Give pairs with an unknown word similarity 0.0 instead of skipping them.
 
-    Returns ``((pearson_r, p), (spearman_rho, p), oov_ratio)`` where
-    oov_ratio is the percentage of pairs with an unknown word (of the pairs
-    used, with dummy4unknown). p-values are two-sided (see the module
-    docstring). Raises ValueError if no pair could be used.
+    Returns
+    -------
+    ((pearson_r, p), (spearman_rho, p), oov_ratio)
+        oov_ratio is the percentage of pairs with an unknown word (of the
+        pairs used, with dummy4unknown). p-values are two-sided (see the
+        module docstring). Raises ValueError if no pair could be used.
     """
     keys = list(kv.index_to_key)
     vectors = _vectors(kv)
@@ -678,7 +684,7 @@ def _f32_pct(a: int, b: int) -> str:
     """compute-accuracy's `a / (float)b * 100` in float32, printed "%.2f"."""
     with np.errstate(divide="ignore", invalid="ignore"):
         x = np.float32(a) / np.float32(b) * np.float32(100)
-    return "-nan" if np.isnan(x) else "%.2f" % float(x)
+    return "-nan" if np.isnan(x) else f"{float(x):.2f}"
 
 
 def compute_accuracy(
@@ -736,6 +742,7 @@ def _read_questions(questions_path, lookup: dict[bytes, int], sections: list[Ana
         raw_tokens = f.read().split()  # C's isspace: bytes.split() splits on ASCII whitespace
     tokens = [t.upper() for t in raw_tokens]  # C's toupper: ASCII only, as bytes.upper()
     section = AnalogySection(name="", semantic=True)  # questions before any header
+    open_section = True  # False after a header with no name at the very end
     n_headers = 0
     quads: list[tuple[int, int, int, bytes]] = []
     owner: list[AnalogySection] = []
@@ -747,7 +754,7 @@ def _read_questions(questions_path, lookup: dict[bytes, int], sections: list[Ana
                 sections.append(section)
             n_headers += 1
             if pos + 1 >= n_tokens:
-                section = None
+                open_section = False
                 break
             section = AnalogySection(
                 name=raw_tokens[pos + 1].decode("utf-8", "replace"), semantic=n_headers <= _SEMANTIC_SECTIONS
@@ -766,7 +773,7 @@ def _read_questions(questions_path, lookup: dict[bytes, int], sections: list[Ana
         section.seen += 1
         quads.append((ia, ib, ic, d))
         owner.append(section)
-    if section is not None and (section.total or n_headers):
+    if open_section and (section.total or n_headers):
         sections.append(section)
     return quads, owner
 

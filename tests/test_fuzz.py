@@ -43,6 +43,7 @@ from sgns import FormatError, KeyedVectors, Word2Vec, _tokenize, formats  # noqa
 from sgns.persist import WrongKindError  # noqa: E402
 from sgns.persist import load_keyedvectors, load_model, save_keyedvectors, save_model  # noqa: E402
 from sgns.formats import TruncationWarning  # noqa: E402
+from sgns.persist import load_keyedvectors, load_model, save_keyedvectors, save_model  # noqa: E402
 
 SCALE = float(os.environ.get("SGNS_FUZZ_SCALE", "1"))
 

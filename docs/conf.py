@@ -28,6 +28,8 @@ napoleon_numpy_docstring = True
 napoleon_google_docstring = False
 # Annotations name numpy and typing objects that have no page here.
 nitpicky = False
+# sgns.KeyedVectors, sgns.keyedvectors.KeyedVectors and sgns.gensim.KeyedVectors share a name.
+suppress_warnings = ["ref.python"]
 
 html_theme = "alabaster"
 html_static_path: list[str] = []

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 MAX_WORD_BYTES: int
+MAX_TABLE_WORD_BYTES: int
 
 class WordHash:
     def __new__(cls, expected: int = 0) -> WordHash: ...

@@ -40,6 +40,9 @@ class Trainer:
         compute_loss: bool = False,
         max_sentence: int = 10000,
         words_done: int = 0,
+        shrink_windows: bool = True,
+        lockf: npt.NDArray[np.float32] | None = None,
+        split_cbow_error: bool = False,
     ) -> None: ...
     @property
     def words_done(self) -> int: ...

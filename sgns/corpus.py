@@ -266,7 +266,7 @@ class BrownCorpus:
         return f"BrownCorpus({self.dirname!r})"
 
 
-def _is_path(source) -> bool:
+def _is_path(source) -> TypeGuard[str | bytes | os.PathLike]:
     return isinstance(source, (str, bytes, os.PathLike))
 
 

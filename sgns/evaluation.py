@@ -139,32 +139,34 @@ def evaluate_word_analogies(
     *,
     block_size: int | None = None,
 ) -> tuple[float, list[dict[str, Any]]]:
-    """Top-1 3CosAdd accuracy on an analogy file, exactly as gensim 4.4's
-    ``KeyedVectors.evaluate_word_analogies`` (a batched reimplementation).
+    """Top-1 accuracy on an analogy file, exactly as gensim 4.4's
+    ``KeyedVectors.evaluate_word_analogies`` (batched): the answer (3CosAdd) is the
+    candidate most cosine-similar to unit(b̂ + ĉ - â), a, b, c (and case variants) excluded.
 
-    analogies_path: lines "a b c expected", grouped by ": section name" lines
-        (questions-words.txt). Lines without exactly four words are skipped;
-        a question before the first section line raises ValueError.
-    restrict_vocab: only the first restrict_vocab keys (the most frequent,
-        in a frequency-sorted model) are used, both for the four words of a
-        question and as candidate answers. None: all keys.
-    case_insensitive: compare upper-cased words (str.upper()); the vector
-        of a word's first, most frequent, case variant is used.
-    dummy4unknown: count questions with a word outside that vocabulary as
-        incorrect instead of skipping them.
-    similarity_function: "most_similar" (3CosAdd) or "most_similar_cosmul" (3CosMul).
-    block_size: questions per matrix product (default: up to 512, keeping
-        the block's scores under 64 MB).
+    Parameters
+    ----------
+    analogies_path
+        Lines "a b c expected", grouped by ": section name" lines (questions-words.txt).
+        Lines without exactly four words are skipped; a question before the first
+        section line raises ValueError.
+    restrict_vocab
+        Only the first (most frequent) keys are used, as words and answers. None: all.
+    case_insensitive
+        Compare upper-cased words (str.upper()); a word's first (most frequent) case
+        variant gives the vector.
+    dummy4unknown
+        Count questions with an unknown word as incorrect instead of skipping them.
+    similarity_function
+        "most_similar" (3CosAdd) or "most_similar_cosmul" (3CosMul).
+    block_size
+        Questions per matrix product (default: up to 512, the scores under 64 MB).
 
-    The answer (3CosAdd) is the candidate most cosine-similar to
-    unit(b̂ + ĉ - â), excluding a, b and c (and their case variants).
-
-    Returns (score, sections): score is the overall accuracy (0.0 when no
-    question was evaluated); sections is a list of dicts
-    ``{'section': name, 'correct': [(a, b, c, expected), ...], 'incorrect': [...]}``
-    in file order, with the words as compared (upper-cased when
-    case_insensitive), followed by a ``'Total accuracy'`` section that
-    concatenates them all.
+    Returns
+    -------
+    (score, sections)
+        The overall accuracy (0.0 when no question was evaluated) and, in file order,
+        dicts ``{'section': name, 'correct': [(a, b, c, expected), ...], 'incorrect':
+        [...]}`` with the words as compared, then a ``'Total accuracy'`` section.
     """
     keys = list(kv.index_to_key)
     vectors = _vectors(kv)
@@ -192,7 +194,8 @@ def evaluate_word_analogies(
 def _check_analogy_run(similarity_function: str, restrict_vocab, analogies_path) -> None:
     if similarity_function not in ("most_similar", "most_similar_cosmul"):
         raise ValueError(
-            f"similarity_function must be 'most_similar' or 'most_similar_cosmul', got {similarity_function!r}"
+            "similarity_function must be 'most_similar' or 'most_similar_cosmul', "
+            f"got {similarity_function!r}"
         )
     logger.info(
         "Evaluating word analogies for top %s words in the model on %s",

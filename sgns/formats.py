@@ -107,7 +107,7 @@ def open_for_writing(path, append: bool = False) -> Iterator[IO]:
             yield raw
             return
         with _COMPRESSORS[kind](raw) as f:
-            yield f
+            yield f  # type: ignore[misc]  # gzip/bz2/lzma files are binary streams
 
 
 def write_vectors(
@@ -269,7 +269,7 @@ def _open_for_reading(path) -> Iterator[IO[bytes]]:
         with opener(path, "rb") as packed:
             data = packed.read()
     except (OSError, EOFError, ValueError, lzma.LZMAError) as e:
-        raise FormatError(path, f"cannot decompress ({compression_of(path)[1:]}): {e}") from None
+        raise FormatError(path, f"cannot decompress ({(compression_of(path) or '')[1:]}): {e}") from None
     yield io.BytesIO(data)
 
 

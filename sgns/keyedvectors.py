@@ -75,7 +75,7 @@ class KeyedVectors:
         """An empty set of vectors, or (count > 0, gensim's preallocation)
         count empty slots (key None, zero vector) that add_vector fills in order."""
         self.vector_size = int(vector_size)
-        self.index_to_key: list[Key] = [None] * int(count)
+        self.index_to_key: list[Key] = [None] * int(count)  # type: ignore[list-item]  # empty slots
         self.key_to_index: dict[Key, int] = {}
         self.next_index = 0  # the next preallocated slot add_vector fills
         self.vectors = np.zeros((count, self.vector_size), dtype=dtype)
@@ -554,7 +554,7 @@ class KeyedVectors:
                 factor += 1.0
                 factor *= 0.5
                 product = factor if product is None else product * factor
-            return product
+            return product  # type: ignore[return-value]  # keys are never empty here
 
         sims = shifted(pos) / ((shifted(neg) if neg else 1.0) + 1e-6)
         if not topn:
@@ -791,7 +791,7 @@ class KeyedVectors:
         keys = [self.index_to_key[i] for i in order]
         vectors = self.vectors if attr is None or (order[1:] > order[:-1]).all() else self.vectors[order]
         if fvocab is not None:
-            formats.write_vocab(fvocab, keys, attr[order], sentences=None, prefix=prefix, append=append)
+            formats.write_vocab(fvocab, keys, attr[order], sentences=None, prefix=prefix, append=append)  # type: ignore[index,arg-type]
         formats.write_vectors(
             fname,
             keys,
@@ -843,7 +843,7 @@ class KeyedVectors:
         if fvocab is not None:
             vwords, vcounts, _ = formats.read_vocab(fvocab, unicode_errors=unicode_errors)
             lookup = dict(zip(vwords, vcounts))
-            counts = [lookup.get(w, 0) for w in words]
+            counts = [lookup.get(w, 0) for w in words]  # type: ignore[assignment]
         try:
             return cls.from_arrays(words, vectors, counts)
         except ValueError as e:

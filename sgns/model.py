@@ -228,7 +228,7 @@ class Word2Vec:
         self.total_train_words = 0  # words the schedule spans
         self.epoch_reports: list[EpochReport] = []
         self.interrupted = False
-        self._watch = None  # while training: checks that the weights stay finite
+        self._watch: Callable[..., None] | None = None  # while training: the weights stay finite
         self._raw_words_read = 0  # tokens the last epoch over sentences read
 
     # ---- validation ---------------------------------------------------------
@@ -405,7 +405,7 @@ class Word2Vec:
         brought over from gensim keeps gensim's, so that syn1's rows keep
         their meaning); replaced by the counts' tree when the vocabulary changes."""
         offsets, points, codes = (np.asarray(a) for a in tree)
-        n = len(self.vocab)
+        n = len(self.require_vocab())
         if offsets.shape != (n + 1,) or points.shape != codes.shape or points.shape[0] != offsets[-1]:
             raise ValueError("a Huffman tree needs offsets of len(vocab) + 1 and as many points as codes")
         if points.size and (points.min() < 0 or points.max() >= n - 1):
@@ -627,7 +627,7 @@ class Word2Vec:
         """In-vocabulary words (what the learning-rate schedule counts) in
         total_examples sentences or in raw_words tokens, at the rate of the
         corpus last counted; with neither, that corpus's in-vocabulary words."""
-        in_vocab = self.epoch_words or self.vocab.total_words
+        in_vocab = self.epoch_words or self.require_vocab().total_words
         if raw_words is not None:
             return max(1, round(int(raw_words) * in_vocab / max(1, self.corpus_total_words or in_vocab)))
         if total_examples is not None and self.corpus_count:
@@ -781,7 +781,7 @@ class Word2Vec:
     def _produce_chunks(self, corpus_iterable, jobs: queue.Queue, trainer) -> None:
         """Put (chunk number, word ids with -1 after each sentence) on jobs;
         count the tokens read in self._raw_words_read."""
-        index = self.vocab.index
+        index = self.require_vocab().index
         limit = self.max_sentence_length
         buf: list[int] = []
         chunk_no = 0

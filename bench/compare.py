@@ -51,10 +51,10 @@ except ImportError:  # not installed: use the source tree (built in place)
     sys.path.insert(0, str(REPO))
     import sgns
 
-import numpy as np
+import numpy as np  # noqa: E402
 
-from sgns import evaluation
-from sgns.keyedvectors import KeyedVectors
+from sgns import evaluation  # noqa: E402
+from sgns.keyedvectors import KeyedVectors  # noqa: E402
 
 TRAINERS = ("sgns", "sgns-shared", "gensim", "word2vec", "fasttext")
 

@@ -269,6 +269,7 @@ def sweep(args) -> None:
 def allreduce_child(args) -> None:
     import numpy as np
     from mpi4py import MPI
+
     from sgns import distributed
 
     comm = MPI.COMM_WORLD

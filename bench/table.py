@@ -42,10 +42,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import compare  # noqa: E402  (bench/compare.py: the measuring, evaluating and finding)
-from compare import log  # noqa: E402
+import compare
+from compare import log
 
-from sgns import _train  # noqa: E402
+from sgns import _train
 
 MODELS = ("sg", "cbow", "sg-hs")
 SGNS_SCRIPT = r"""

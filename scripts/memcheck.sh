@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory-safety checks for sgns's C and Cython code (issue 6, item 9).
+# Memory-safety checks for sgns's C and Cython code.
 #
 #   scripts/memcheck.sh [--quick] [--no-asan] [--no-valgrind] [--keep]
 #

@@ -11,7 +11,7 @@ from libc.string cimport memcpy, strerror
 
 from sgns._csrc cimport (
     SP_EFORMAT, SP_EIO, SP_ENOMEM, SP_ESTOP, SP_SCORE_DEFAULT, SP_SCORE_NPMI, sp_analyze,
-    sp_candidates, sp_count_batch, sp_count_end, sp_count_file, sp_counter, sp_counter_free,
+    sp_candidates, sp_count_batch, sp_count_file, sp_counter, sp_counter_free,
     sp_counter_init, sp_dump, sp_dump_size, sp_find, sp_free, sp_init, sp_insert, sp_key, sp_len,
     sp_load, sp_merge, sp_model, sp_next, sp_prune, sp_score, sp_table, sp_transform_file, sp_value,
     sp_w2p_learn, sp_w2p_transform,

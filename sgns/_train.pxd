@@ -9,7 +9,7 @@ cdef struct Config:
     float *syn1              # inner-node vectors for hierarchical softmax (NULL if hs == 0)
     const int64_t *code_offsets   # word i's tree path: [code_offsets[i], code_offsets[i+1])
     const int32_t *points    # inner-node index at each step of a path
-    const float *code_labels # 1 - code at each step: the target of that node
+    const float *code_labels  # 1 - code at each step: the target of that node
     int max_codelen
     int sg                   # 1 skip-gram, 0 CBOW
     int cbow_mean            # CBOW: mean (1) or sum (0) of the context vectors

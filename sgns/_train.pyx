@@ -14,7 +14,8 @@ from sgns._csrc cimport (
     SG_MAX_IN, SG_MAX_NEGATIVE, SG_MAX_OUT, SG_TOK_ERROR, SG_TOK_STOP, sg_active_name, sg_alias_build,
     sg_alias_draw, sg_alias_entry, sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_batch_update,
     sg_cbow_update, sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_prefetch_row, sg_reader,
-    sg_kernel_name, sg_reader_close, sg_reader_open, sg_rng_below, sg_rng_next, sg_select, sg_sigmoid, sg_supported,
+    sg_kernel_name, sg_reader_close, sg_reader_open, sg_rng_below, sg_rng_next, sg_select, sg_sigmoid,
+    sg_supported,
 )
 from sgns._tokenize cimport WordHash
 
@@ -667,7 +668,7 @@ def batch_update(float[:, ::1] inp not None, float[:, ::1] out not None, float a
     cdef float[::1] lv
     if out.shape[1] != d or not 1 <= n_out <= SG_MAX_OUT or not 1 <= n_in <= SG_MAX_IN:
         raise ValueError(f"inp must be (1..{SG_MAX_IN}, d) and out (1..{SG_MAX_OUT}, d)")
-    wt = np.ones(n_out, dtype=np.float32) if weight is None else np.ascontiguousarray(weight, dtype=np.float32)
+    wt = np.ones(n_out, dtype=np.float32) if weight is None else np.ascontiguousarray(weight, np.float32)
     if wt.shape != (n_out,):
         raise ValueError("one weight per output row")
     cdef float[::1] wv = wt

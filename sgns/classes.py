@@ -29,9 +29,8 @@ import os
 import numpy as np
 
 from sgns import formats
-from sgns.vocab import ENCODING, ERRORS
 
-__all__ = ["word_classes", "write_classes", "read_classes"]
+__all__ = ["read_classes", "word_classes", "write_classes"]
 
 # Bytes of the (words x classes) score block held at once.
 _BLOCK_BYTES = 64 << 20
@@ -78,31 +77,14 @@ def word_classes(kv, k: int, iterations: int = 10) -> np.ndarray:
 
 def write_classes(path: str | os.PathLike, kv, classes: np.ndarray) -> None:
     """Write ``"<word> <class>\\n"`` per word of kv.index_to_key, in order,
-    atomically (sgns.formats.atomic_write)."""
+    atomically (sgns.formats.write_classes)."""
     words = list(kv.index_to_key)
     classes = np.asarray(classes)
     if classes.shape != (len(words),):
         raise ValueError(f"need one class per word: {len(words)} words, classes of shape {classes.shape}")
-    with formats.atomic_write(path) as f:
-        for start in range(0, len(words), 8192):
-            stop = min(len(words), start + 8192)
-            f.write(
-                "".join(f"{words[i]} {int(classes[i])}\n" for i in range(start, stop)).encode(
-                    ENCODING, ERRORS
-                )
-            )
+    formats.write_classes(path, words, classes)
 
 
 def read_classes(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     """Read a classes file (sgns's or word2vec.c's). Returns (words, classes)."""
-    words, classes = [], []
-    with open(path, "rb") as f:
-        for line_no, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 2 or not parts[1].isdigit():
-                raise formats.FormatError(path, "expected '<word> <class>'", line_no, "line")
-            words.append(parts[0].decode(ENCODING, ERRORS))
-            classes.append(int(parts[1]))
-    return words, np.asarray(classes, dtype=np.int32)
+    return formats.read_classes(path)

@@ -104,7 +104,7 @@ def _have_tqdm() -> bool:
     return True
 
 
-def model_from_flags(opts: dict) -> "Word2Vec":
+def model_from_flags(opts: dict) -> Word2Vec:
     """The untrained Word2Vec that parsed word2vec.c flags describe."""
     threads = opts["threads"] or os.cpu_count() or 1
     # word2vec.c: CBOW's default learning rate is 0.05, skip-gram's 0.025.
@@ -174,7 +174,7 @@ class _Ranks(_OneProcess):
         self.comm = comm
         self.ranks = comm.Get_size()
         self.root = comm.Get_rank() == 0
-        super().__init__(sys.stderr if self.root else open(os.devnull, "w"))
+        super().__init__(sys.stderr if self.root else open(os.devnull, "w"))  # noqa: SIM115 (closed by train_command)
 
     def parse(self, argv: list[str]) -> dict:
         return parse_train_flags(argv, mpi=True)
@@ -257,7 +257,7 @@ def _train(run: _OneProcess, argv: list[str]) -> int:
     if debug > 0:
         err.write(f"Starting training using file {opts['train']}{run.where(model)}\n")
     run.build_vocab(model, opts)
-    vocab = model.vocab
+    vocab = model.require_vocab()
     if debug > 0:
         err.write(f"Vocab size: {len(vocab)}\nWords in train file: {vocab.total_words}\n")
     if opts["classes"] > len(vocab):

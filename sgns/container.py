@@ -2,7 +2,7 @@
 one file, no pickle. sgns.persist stores whole models in it; KeyedVectors.save
 stores vectors.
 
-Layout of format version 1 (integers little-endian):
+Layout of format version 1 (integers little-endian)::
 
     offset  size  field
     0       8     magic b"\\x89SGNS\\r\\n\\x1a"  (a high-bit byte and CR LF catch
@@ -94,7 +94,11 @@ def kv_arrays(kv) -> dict[str, np.ndarray]:
     vectors = np.asarray(kv.vectors)
     if vectors.ndim != 2 or vectors.shape[0] != len(keys):
         raise ValueError("kv.vectors must be a (len(index_to_key), D) matrix")
-    arrays = {"keys.utf8": np.frombuffer(blob, dtype=np.uint8), "keys.offsets": offsets, "vectors": vectors}
+    arrays: dict[str, np.ndarray] = {
+        "keys.utf8": np.frombuffer(blob, dtype=np.uint8),
+        "keys.offsets": offsets,
+        "vectors": vectors,
+    }
     for name, values in kv.expandos.items():
         values = np.asarray(values)
         if values.dtype.kind not in "biuf" or values.shape[:1] != (len(keys),):
@@ -173,7 +177,7 @@ def write_file(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
 def _bytes_view(arr: np.ndarray) -> memoryview:
     if arr.size == 0:
         return memoryview(b"")
-    return memoryview(arr.reshape(-1)).cast("B")
+    return memoryview(arr.reshape(-1)).cast("B")  # type: ignore[arg-type]  # numpy arrays are buffers
 
 
 def _crc32(raw: memoryview) -> int:
@@ -205,14 +209,14 @@ class Reader:
         self.mmap = mmap
         if os.path.isdir(self.path):
             raise IsADirectoryError(f"{self.path}: is a directory, not an sgns model file")
-        self.f = open(self.path, "rb")
+        self.f = open(self.path, "rb")  # noqa: SIM115 (closed by __exit__)
         try:
             self._read_header()
         except BaseException:
             self.f.close()
             raise
 
-    def __enter__(self) -> "Reader":
+    def __enter__(self) -> Reader:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -304,7 +308,7 @@ class Reader:
         dtype, shape, offset, nbytes, crc = self.arrays[name]
         where = self.data_start + offset
         if mmap and self.mmap is not None and nbytes > 0:
-            return np.memmap(self.path, dtype=dtype, mode=self.mmap, offset=where, shape=shape)
+            return np.memmap(self.path, dtype=dtype, mode=self.mmap, offset=where, shape=shape)  # type: ignore[call-overload]
         out = np.empty(shape, dtype=dtype)
         view = _bytes_view(out)
         self.f.seek(where)

@@ -19,13 +19,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from typing import IO, Union
+from typing import IO, TypeGuard, cast
 
 from sgns._tokenize import MAX_WORD_BYTES
 from sgns.formats import open_maybe_compressed
 from sgns.vocab import ENCODING, ERRORS
 
-Source = Union[str, os.PathLike, IO]
+Source = str | os.PathLike | IO
 
 _BLOCK = 1 << 20
 _WS = b" \t\n\v\f\r"  # bytes.split() separators; NUL is mapped to a space
@@ -34,7 +34,7 @@ _ASCII_OTHER_SPACE = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 _UNICODE_SPACE = re.compile("[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 
 
-def open_corpus(path: str | os.PathLike) -> IO[bytes]:
+def open_corpus(path: str | bytes | os.PathLike) -> IO[bytes]:
     """Open a corpus file for binary reading; .gz, .bz2 and .xz are
     decompressed on the fly (by extension)."""
     return open_maybe_compressed(path)
@@ -170,7 +170,7 @@ class LineSentence:
             with open_corpus(self.source) as f:
                 yield from _sentences(f, self.max_sentence_length, lines, self.limit, self.str_split)
             return
-        f = self.source
+        f = cast(IO, self.source)  # not a path: a file object
         if self._passes and not _seekable(f):
             raise TypeError(
                 "this file object cannot be rewound (not seekable), so it can be read "
@@ -266,7 +266,7 @@ class BrownCorpus:
         return f"BrownCorpus({self.dirname!r})"
 
 
-def _is_path(source) -> bool:
+def _is_path(source) -> TypeGuard[str | bytes | os.PathLike]:
     return isinstance(source, (str, bytes, os.PathLike))
 
 

@@ -253,7 +253,7 @@ def _agree(comm, error: BaseException | None) -> None:
                 kind = RuntimeError
             try:
                 exc = kind(f"rank {r}: {message}" if r != comm.Get_rank() or error is None else message)
-            except Exception:
+            except Exception:  # noqa: BLE001 (a kind that cannot be rebuilt from its message)
                 exc = RuntimeError(f"rank {r}: {message}")
             raise _Agreed(exc)
 
@@ -291,7 +291,7 @@ def _check_corpus(comm, corpus_file) -> str:
                 f"decompress {os.fsdecode(path)!r} first"
             )
         size = os.path.getsize(path)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 (raised on every rank by _agree)
         error = e
     _agree(comm, error)
     sizes = comm.allgather(size)
@@ -408,9 +408,10 @@ def _merge_and_filter(model, path, size, parts):
     if len(vocab) == 0:
         return (
             "error",
-            f"empty vocabulary: no word occurs at least min_count="
-            f"{vocab.effective_min_count} times (the corpus has {tokens} words); "
-            f"lower min_count",
+            (
+                f"empty vocabulary: no word occurs at least min_count="
+                f"{vocab.effective_min_count} times (the corpus has {tokens} words); lower min_count"
+            ),
         )
     return (
         "ok",
@@ -504,7 +505,7 @@ class _Sync:
                 _allreduce_sum(self.comm, block)
                 block *= np.float32(1.0 / self.n)
             else:
-                snap = self.snapshots[i]
+                snap = self.snapshots[i]  # type: ignore[index]  # set for mode "sum"
                 base = snap[:rows] if end == "head" else snap[v - rows :]
                 block -= base  # this rank's update since the last sync
                 _allreduce_sum(self.comm, block)
@@ -814,7 +815,7 @@ def fit(
     hot_rows: int | None = None,
     **kwargs,
 ):
-    """Word2Vec(corpus_file=..., **kwargs) trained across the MPI ranks of
+    """``Word2Vec(corpus_file=..., **kwargs)`` trained across the MPI ranks of
     comm (default COMM_WORLD); every rank returns the same model. Outside an
     MPI launch it is plain single-process Word2Vec."""
     if comm is None and get_comm() is None:

@@ -139,32 +139,34 @@ def evaluate_word_analogies(
     *,
     block_size: int | None = None,
 ) -> tuple[float, list[dict[str, Any]]]:
-    """Top-1 3CosAdd accuracy on an analogy file, exactly as gensim 4.4's
-    ``KeyedVectors.evaluate_word_analogies`` (a batched reimplementation).
+    """Top-1 accuracy on an analogy file, exactly as gensim 4.4's
+    ``KeyedVectors.evaluate_word_analogies`` (batched): the answer (3CosAdd) is the
+    candidate most cosine-similar to unit(b̂ + ĉ - â), a, b, c (and case variants) excluded.
 
-    analogies_path: lines "a b c expected", grouped by ": section name" lines
-        (questions-words.txt). Lines without exactly four words are skipped;
-        a question before the first section line raises ValueError.
-    restrict_vocab: only the first restrict_vocab keys (the most frequent,
-        in a frequency-sorted model) are used, both for the four words of a
-        question and as candidate answers. None: all keys.
-    case_insensitive: compare upper-cased words (str.upper()); the vector
-        of a word's first, most frequent, case variant is used.
-    dummy4unknown: count questions with a word outside that vocabulary as
-        incorrect instead of skipping them.
-    similarity_function: "most_similar" (3CosAdd) or "most_similar_cosmul" (3CosMul).
-    block_size: questions per matrix product (default: up to 512, keeping
-        the block's scores under 64 MB).
+    Parameters
+    ----------
+    analogies_path
+        Lines "a b c expected", grouped by ": section name" lines (questions-words.txt).
+        Lines without exactly four words are skipped; a question before the first
+        section line raises ValueError.
+    restrict_vocab
+        Only the first (most frequent) keys are used, as words and answers. None: all.
+    case_insensitive
+        Compare upper-cased words (str.upper()); a word's first (most frequent) case
+        variant gives the vector.
+    dummy4unknown
+        Count questions with an unknown word as incorrect instead of skipping them.
+    similarity_function
+        "most_similar" (3CosAdd) or "most_similar_cosmul" (3CosMul).
+    block_size
+        Questions per matrix product (default: up to 512, the scores under 64 MB).
 
-    The answer (3CosAdd) is the candidate most cosine-similar to
-    unit(b̂ + ĉ - â), excluding a, b and c (and their case variants).
-
-    Returns (score, sections): score is the overall accuracy (0.0 when no
-    question was evaluated); sections is a list of dicts
-    ``{'section': name, 'correct': [(a, b, c, expected), ...], 'incorrect': [...]}``
-    in file order, with the words as compared (upper-cased when
-    case_insensitive), followed by a ``'Total accuracy'`` section that
-    concatenates them all.
+    Returns
+    -------
+    (score, sections)
+        The overall accuracy (0.0 when no question was evaluated) and, in file order,
+        dicts ``{'section': name, 'correct': [(a, b, c, expected), ...], 'incorrect':
+        [...]}`` with the words as compared, then a ``'Total accuracy'`` section.
     """
     keys = list(kv.index_to_key)
     vectors = _vectors(kv)
@@ -192,7 +194,8 @@ def evaluate_word_analogies(
 def _check_analogy_run(similarity_function: str, restrict_vocab, analogies_path) -> None:
     if similarity_function not in ("most_similar", "most_similar_cosmul"):
         raise ValueError(
-            f"similarity_function must be 'most_similar' or 'most_similar_cosmul', got {similarity_function!r}"
+            "similarity_function must be 'most_similar' or 'most_similar_cosmul', "
+            f"got {similarity_function!r}"
         )
     logger.info(
         "Evaluating word analogies for top %s words in the model on %s",
@@ -228,7 +231,7 @@ def _read_analogies(analogies_path, ok_vocab: dict[str, int], case_insensitive: 
                 continue
             if case_insensitive:
                 words = [w.upper() for w in words]
-            quad = tuple(words)
+            quad = (words[0], words[1], words[2], words[3])
             n_quadruplets += 1
             if any(w not in ok_vocab for w in quad):
                 oov += 1
@@ -484,16 +487,22 @@ def evaluate_word_pairs(
     """Correlation of cosine similarities with human judgements, as gensim
     4.4's ``KeyedVectors.evaluate_word_pairs``.
 
-    pairs_path: lines "word1<delimiter>word2<delimiter>score"; lines starting
-        with '#' and lines that do not parse (such as a header) are skipped.
-    restrict_vocab, case_insensitive: as in evaluate_word_analogies.
-    dummy4unknown: give pairs with an unknown word similarity 0.0 instead of
-        skipping them.
+    Parameters
+    ----------
+    pairs_path
+        Lines "word1<delimiter>word2<delimiter>score"; lines starting with
+        '#' and lines that do not parse (such as a header) are skipped.
+    restrict_vocab, case_insensitive
+        As in evaluate_word_analogies.
+    dummy4unknown
+        Give pairs with an unknown word similarity 0.0 instead of skipping them.
 
-    Returns ``((pearson_r, p), (spearman_rho, p), oov_ratio)`` where
-    oov_ratio is the percentage of pairs with an unknown word (of the pairs
-    used, with dummy4unknown). p-values are two-sided (see the module
-    docstring). Raises ValueError if no pair could be used.
+    Returns
+    -------
+    ((pearson_r, p), (spearman_rho, p), oov_ratio)
+        oov_ratio is the percentage of pairs with an unknown word (of the
+        pairs used, with dummy4unknown). p-values are two-sided (see the
+        module docstring). Raises ValueError if no pair could be used.
     """
     keys = list(kv.index_to_key)
     vectors = _vectors(kv)
@@ -678,7 +687,7 @@ def _f32_pct(a: int, b: int) -> str:
     """compute-accuracy's `a / (float)b * 100` in float32, printed "%.2f"."""
     with np.errstate(divide="ignore", invalid="ignore"):
         x = np.float32(a) / np.float32(b) * np.float32(100)
-    return "-nan" if np.isnan(x) else "%.2f" % float(x)
+    return "-nan" if np.isnan(x) else f"{float(x):.2f}"
 
 
 def compute_accuracy(
@@ -736,6 +745,7 @@ def _read_questions(questions_path, lookup: dict[bytes, int], sections: list[Ana
         raw_tokens = f.read().split()  # C's isspace: bytes.split() splits on ASCII whitespace
     tokens = [t.upper() for t in raw_tokens]  # C's toupper: ASCII only, as bytes.upper()
     section = AnalogySection(name="", semantic=True)  # questions before any header
+    open_section = True  # False after a header with no name at the very end
     n_headers = 0
     quads: list[tuple[int, int, int, bytes]] = []
     owner: list[AnalogySection] = []
@@ -747,7 +757,7 @@ def _read_questions(questions_path, lookup: dict[bytes, int], sections: list[Ana
                 sections.append(section)
             n_headers += 1
             if pos + 1 >= n_tokens:
-                section = None
+                open_section = False
                 break
             section = AnalogySection(
                 name=raw_tokens[pos + 1].decode("utf-8", "replace"), semantic=n_headers <= _SEMANTIC_SECTIONS
@@ -766,7 +776,7 @@ def _read_questions(questions_path, lookup: dict[bytes, int], sections: list[Ana
         section.seen += 1
         quads.append((ia, ib, ic, d))
         owner.append(section)
-    if section is not None and (section.total or n_headers):
+    if open_section and (section.total or n_headers):
         sections.append(section)
     return quads, owner
 

@@ -1,15 +1,19 @@
-"""word2vec.c file formats: vectors (text and binary) and vocabulary files.
+"""word2vec.c file formats: vectors (text and binary), vocabulary and word
+classes files.
 
 The only module that knows their byte layout. Every write goes through
 sgns.outputs.atomic_write: a regular file is replaced atomically (a crash or a
 full disk never leaves a half-written file in place of a good one); devices,
 FIFOs and /dev/stdout are written directly.
 
-Vector files (word2vec.c, gensim, fastText .vec):
+Vector files (word2vec.c, gensim, fastText .vec)::
+
     header  b"<vocab size> <dimension>\\n"
     text    b"<word> <v1> <v2> ... <vD>\\n"   (word2vec.c writes "%lf " per value)
     binary  b"<word> " + D little-endian float32 + b"\\n"
+
 Vocabulary files (word2vec.c -save-vocab): b"<word> <count>\\n" per word.
+Word classes files (word2vec.c -classes): b"<word> <class>\\n" per word.
 Compressed text files (.gz, .bz2, .xz) are recognised by their extension.
 """
 
@@ -103,7 +107,7 @@ def open_for_writing(path, append: bool = False) -> Iterator[IO]:
             yield raw
             return
         with _COMPRESSORS[kind](raw) as f:
-            yield f
+            yield f  # type: ignore[misc]  # gzip/bz2/lzma files are binary streams
 
 
 def write_vectors(
@@ -265,7 +269,7 @@ def _open_for_reading(path) -> Iterator[IO[bytes]]:
         with opener(path, "rb") as packed:
             data = packed.read()
     except (OSError, EOFError, ValueError, lzma.LZMAError) as e:
-        raise FormatError(path, f"cannot decompress ({compression_of(path)[1:]}): {e}") from None
+        raise FormatError(path, f"cannot decompress ({(compression_of(path) or '')[1:]}): {e}") from None
     yield io.BytesIO(data)
 
 
@@ -455,13 +459,7 @@ def write_vocab(
     with open_for_writing(path, append) as f:
         if sentences is not None:
             f.write(f"{SENTENCE_TOKEN} {int(sentences)}\n".encode())
-        for start in range(0, len(words), 8192):
-            f.write(
-                "".join(
-                    f"{prefix}{w} {int(c)}\n"
-                    for w, c in zip(words[start : start + 8192], counts[start : start + 8192])
-                ).encode("utf-8", ERRORS)
-            )
+        _write_word_ints(f, words, counts, prefix)
 
 
 def read_vocab(path, unicode_errors: str = ERRORS) -> tuple[list[str], list[int], int]:
@@ -472,31 +470,65 @@ def read_vocab(path, unicode_errors: str = ERRORS) -> tuple[list[str], list[int]
     that are not UTF-8 are decoded."""
     words, counts, sentences, total = [], [], 0, 0
     first_seen: dict[bytes, int] = {}
+    for line_no, raw, count in _word_int_rows(path, "count"):
+        if count > MAX_COUNT:
+            raise FormatError(path, f"count {count} of {raw!r} does not fit in 64 bits", line_no, "line")
+        total += count
+        if total > MAX_COUNT:
+            raise FormatError(path, "the counts add up to more than 2**63 - 1 (64 bits)", line_no, "line")
+        if raw in first_seen:
+            raise FormatError(
+                path, f"word {raw!r} is listed twice (first at line {first_seen[raw]})", line_no, "line"
+            )
+        first_seen[raw] = line_no
+        word = raw.decode("utf-8", unicode_errors)
+        if word == SENTENCE_TOKEN:
+            sentences = count
+            continue
+        words.append(word)
+        counts.append(count)
+    return words, counts, sentences
+
+
+# ---- word classes files (word2vec.c -classes) -----------------------------------
+
+
+def write_classes(path, words: Sequence[str], classes: Sequence[int] | np.ndarray) -> None:
+    """``"<word> <class>\\n"`` per word, in order, atomically."""
+    with atomic_write(path) as f:
+        _write_word_ints(f, words, classes)
+
+
+def read_classes(path) -> tuple[list[str], np.ndarray]:
+    """Read a classes file (sgns's or word2vec.c's). Returns (words, int32 classes)."""
+    words, classes = [], []
+    for _, raw, value in _word_int_rows(path, "class"):
+        words.append(raw.decode("utf-8", ERRORS))
+        classes.append(value)
+    return words, np.asarray(classes, dtype=np.int32)
+
+
+def _write_word_ints(f, words: Sequence[str], values, prefix: str = "") -> None:
+    for start in range(0, len(words), 8192):
+        f.write(
+            "".join(
+                f"{prefix}{w} {int(v)}\n"
+                for w, v in zip(words[start : start + 8192], values[start : start + 8192])
+            ).encode("utf-8", ERRORS)
+        )
+
+
+def _word_int_rows(path, what: str) -> Iterator[tuple[int, bytes, int]]:
+    """(line number, word, value) of each non-empty "<word> <what>" line
+    (.gz/.bz2/.xz by suffix)."""
     with _open_for_reading(path) as f:
         for line_no, line in enumerate(f, 1):
             parts = line.split()
             if not parts:
                 continue
             if len(parts) != 2 or not parts[1].isdigit():
-                raise FormatError(path, "expected '<word> <count>'", line_no, "line")
-            raw, count = parts[0], int(parts[1])
-            if count > MAX_COUNT:
-                raise FormatError(path, f"count {count} of {raw!r} does not fit in 64 bits", line_no, "line")
-            total += count
-            if total > MAX_COUNT:
-                raise FormatError(path, "the counts add up to more than 2**63 - 1 (64 bits)", line_no, "line")
-            if raw in first_seen:
-                raise FormatError(
-                    path, f"word {raw!r} is listed twice (first at line {first_seen[raw]})", line_no, "line"
-                )
-            first_seen[raw] = line_no
-            word = raw.decode("utf-8", unicode_errors)
-            if word == SENTENCE_TOKEN:
-                sentences = count
-                continue
-            words.append(word)
-            counts.append(count)
-    return words, counts, sentences
+                raise FormatError(path, f"expected '<word> <{what}>'", line_no, "line")
+            yield line_no, parts[0], int(parts[1])
 
 
 # ---- compressed files --------------------------------------------------------

@@ -125,7 +125,7 @@ class KeyedVectors(_Lifecycle, keyedvectors.KeyedVectors):
         gensim installed, by gensim's KeyedVectors.save (converted)."""
         if migrate.is_pickle(fname):
             return migrate.keyed_vectors(migrate.load_gensim(fname, "KeyedVectors", mmap), cls)
-        return keyedvectors.KeyedVectors.load.__func__(cls, fname, mmap=mmap)
+        return keyedvectors.KeyedVectors.load.__func__(cls, fname, mmap=mmap)  # type: ignore[attr-defined]
 
     load = _ClassOnly(_load)
 
@@ -176,7 +176,7 @@ class Word2Vec(_Lifecycle, core.Word2Vec):
         self.running_training_loss = 0.0
         self.min_alpha_yet_reached = float(alpha)
         self.train_count = 0
-        self._raw = None
+        self._raw: tuple | None = None
         self._corpus_stats: tuple = (0, 0)
         super().__init__(
             vector_size=vector_size, alpha=alpha, window=window, min_count=min_count,
@@ -382,8 +382,8 @@ class Word2Vec(_Lifecycle, core.Word2Vec):
         self._after_vocab()
 
     def _after_vocab(self) -> None:
-        self.wv.vectors_lockf = np.ones(1, dtype=np.float32)
-        self.wv.huffman_tree = self.huffman_tree() if self.hs and self.vocab is not None else None
+        self.wv.vectors_lockf = np.ones(1, dtype=np.float32)  # type: ignore[attr-defined]  # gensim's
+        self.wv.huffman_tree = self.huffman_tree() if self.hs and self.vocab is not None else None  # type: ignore[attr-defined]
 
     def estimate_memory(self, vocab_size: int | None = None, report: dict | None = None) -> dict[str, int]:
         """Bytes the model needs for vocab_size words (default: its own):
@@ -554,7 +554,7 @@ class Word2Vec(_Lifecycle, core.Word2Vec):
         if migrate.is_pickle(fname):
             model = migrate.word2vec(migrate.load_gensim(fname, "Word2Vec", mmap), cls)
         else:
-            model = core.Word2Vec.load.__func__(cls, fname, mmap=mmap)
+            model = core.Word2Vec.load.__func__(cls, fname, mmap=mmap)  # type: ignore[attr-defined]
             if model.vocab is not None:
                 model.corpus_count = model.vocab.corpus_sentences
                 model.corpus_total_words = model.vocab.corpus_words
@@ -574,7 +574,7 @@ def _split_string_sentences(corpus_iterable):
     except TypeError:
         raise TypeError(
             f"the corpus must be an iterable of token lists, got {type(corpus_iterable).__name__}"
-        )
+        ) from None
     if not isinstance(first, str):
         return corpus_iterable
     logger.warning(

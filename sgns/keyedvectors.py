@@ -27,7 +27,6 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from numbers import Integral, Real
-from typing import Union
 
 import numpy as np
 
@@ -37,9 +36,9 @@ logger = logging.getLogger(__name__)
 
 Key = str
 _KEY_TYPES = (str, int, np.integer)
-Item = Union[Key, int, np.ndarray]
-WeightedItem = Union[Item, tuple[Item, float]]
-PositiveNegative = Union[Item, Sequence[WeightedItem], np.ndarray, None]
+Item = Key | int | np.ndarray
+WeightedItem = Item | tuple[Item, float]
+PositiveNegative = Item | Sequence[WeightedItem] | np.ndarray | None
 
 
 def _as_items(value) -> list:
@@ -76,7 +75,7 @@ class KeyedVectors:
         """An empty set of vectors, or (count > 0, gensim's preallocation)
         count empty slots (key None, zero vector) that add_vector fills in order."""
         self.vector_size = int(vector_size)
-        self.index_to_key: list[Key] = [None] * int(count)
+        self.index_to_key: list[Key] = [None] * int(count)  # type: ignore[list-item]  # empty slots
         self.key_to_index: dict[Key, int] = {}
         self.next_index = 0  # the next preallocated slot add_vector fills
         self.vectors = np.zeros((count, self.vector_size), dtype=dtype)
@@ -115,7 +114,7 @@ class KeyedVectors:
         cls,
         keys: Sequence[Key],
         vectors: np.ndarray,
-        counts: Sequence[int] | None = None,
+        counts: Sequence[int] | np.ndarray | None = None,
         index: dict[Key, int] | None = None,
     ) -> KeyedVectors:
         """Wrap a (len(keys), D) matrix without copying it. counts: optional
@@ -136,10 +135,10 @@ class KeyedVectors:
         if len(kv.key_to_index) != len(kv.index_to_key):
             raise ValueError("duplicate keys")
         if counts is not None:
-            counts = np.asarray(counts, dtype=np.int64)
-            if counts.shape != (len(keys),):
+            count_array = np.asarray(counts, dtype=np.int64)
+            if count_array.shape != (len(keys),):
                 raise ValueError("counts must have one entry per key")
-            kv.expandos["count"] = counts
+            kv.expandos["count"] = count_array
         return kv
 
     def __repr__(self) -> str:
@@ -160,7 +159,9 @@ class KeyedVectors:
     def get_index(self, key, default: int | None = None) -> int:
         """Row of key. As in gensim, an int that is not itself a key is taken
         as a row number if it is in range. Missing: default, else KeyError."""
-        i = self.key_to_index.get(key, -1) if isinstance(key, (str, int, np.integer)) else -1
+        # An int key is looked up too (gensim allows int keys), then taken as a row number.
+        lookup: dict = self.key_to_index
+        i = lookup.get(key, -1) if isinstance(key, (str, int, np.integer)) else -1
         if i >= 0:
             return i
         if isinstance(key, (int, np.integer)) and not isinstance(key, bool) and 0 <= key < len(self):
@@ -350,7 +351,7 @@ class KeyedVectors:
             self._norms = None if value is None else np.asarray(value)
 
     @contextmanager
-    def changing(self) -> Iterator["KeyedVectors"]:
+    def changing(self) -> Iterator[KeyedVectors]:
         """While the block runs (e.g. training, which writes `vectors` in
         place from other threads), queries compute the norms afresh instead
         of caching them; the cache is dropped at both ends."""
@@ -420,7 +421,7 @@ class KeyedVectors:
         post_normalize: bool = False,
         ignore_missing: bool = True,
     ) -> np.ndarray:
-        """Weighted mean sum(w_i x_i) / sum(|w_i|) of the vectors of keys
+        """Weighted mean ``sum(w_i x_i) / sum(|w_i|)`` of the vectors of keys
         (unit length first if pre_normalize; arrays given in keys are used as
         they are), unit length at the end if post_normalize. Missing keys are
         skipped unless ignore_missing=False (then KeyError)."""
@@ -553,7 +554,7 @@ class KeyedVectors:
                 factor += 1.0
                 factor *= 0.5
                 product = factor if product is None else product * factor
-            return product
+            return product  # type: ignore[return-value]  # keys are never empty here
 
         sims = shifted(pos) / ((shifted(neg) if neg else 1.0) + 1e-6)
         if not topn:
@@ -790,7 +791,7 @@ class KeyedVectors:
         keys = [self.index_to_key[i] for i in order]
         vectors = self.vectors if attr is None or (order[1:] > order[:-1]).all() else self.vectors[order]
         if fvocab is not None:
-            formats.write_vocab(fvocab, keys, attr[order], sentences=None, prefix=prefix, append=append)
+            formats.write_vocab(fvocab, keys, attr[order], sentences=None, prefix=prefix, append=append)  # type: ignore[index,arg-type]
         formats.write_vectors(
             fname,
             keys,
@@ -842,7 +843,7 @@ class KeyedVectors:
         if fvocab is not None:
             vwords, vcounts, _ = formats.read_vocab(fvocab, unicode_errors=unicode_errors)
             lookup = dict(zip(vwords, vcounts))
-            counts = [lookup.get(w, 0) for w in words]
+            counts = [lookup.get(w, 0) for w in words]  # type: ignore[assignment]
         try:
             return cls.from_arrays(words, vectors, counts)
         except ValueError as e:

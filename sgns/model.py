@@ -27,7 +27,7 @@ from sgns.vocab import ENCODING, ERRORS, SENTENCE_TOKEN, Vocabulary, check_keys
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Word2Vec", "EpochReport", "Progress", "TrainingPlan", "extend_vocab", "uniform_rows"]
+__all__ = ["EpochReport", "Progress", "TrainingPlan", "Word2Vec", "extend_vocab", "uniform_rows"]
 
 # Chunk of sentence ids handed to a worker in iterable mode.
 _ITER_CHUNK = 1 << 16
@@ -61,7 +61,7 @@ class TrainingPlan:
     callbacks: list = field(default_factory=list)
     keep: np.ndarray | None = None
     alpha_param: str = "alpha"  # the argument that set alpha0, named when training diverges
-    noise: np.ndarray | None = None
+    noise: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def total_words(self) -> int:
@@ -75,47 +75,73 @@ class Word2Vec:
     CBOW (cbow_mean=1: mean of the context vectors, 0: their sum); hs=1 adds
     hierarchical softmax over word2vec.c's Huffman tree (alone with
     negative=0, or together with negative sampling, as word2vec.c allows).
+    The parameters have gensim's names and word2vec.c's meaning.
 
-    Main parameters (gensim's names, word2vec.c's meaning):
-        sentences / corpus_iterable: re-iterable of token lists.
-        corpus_file: path to a whitespace-tokenised text file, one sentence a
-            line (the fast path: read and tokenised in C; .gz/.bz2/.xz are
-            decompressed to a temporary file first).
-        vector_size: dimensions. window: maximum context radius (the radius
-            is drawn uniformly from 1..window for each word, as word2vec.c).
-        min_count: drop words rarer than this. max_final_vocab: raise
-            min_count until at most this many words remain.
-        max_vocab_size: bound the word table while counting (gensim-style
-            pruning of rare words), None for no bound.
-        sample: subsampling threshold t; a word of frequency f is kept with
-            probability sqrt(t/f) + t/f. 0 disables.
-        negative: noise words per positive pair, drawn from unigram^ns_exponent.
-        alpha, min_alpha: learning rate, decayed linearly over all epochs by a
-            word counter shared by all threads.
-        epochs: passes over the corpus. workers: threads (default: CPUs).
-        seed: random seed; with workers=1 training is bit-for-bit repeatable.
-        shared_negatives: True (default): draw one set of negatives per centre
-            word and update all its context words against it in one dense
-            block (pWord2Vec's "HogBatch"): about 2x faster, and on the
-            benchmark corpus as good as or better than the per-pair update.
-            False: word2vec.c's update, fresh negatives for every pair.
-            Negative sampling only: with hs=1 every pair is updated on its
-            own, as word2vec.c does (sharing the window's update cost SG+HS
-            about 0.02 analogy accuracy on the benchmark corpus).
-        compute_loss: accumulate the SGNS loss per epoch (float64).
-        max_sentence_length: longer sentences are cut into pieces (10000).
-        corpus_cache_mb: a corpus_file whose word ids (4 bytes a word) fit in
-            this many MB is read once and kept in memory as ids; a larger one
-            is streamed from disk every epoch in bounded memory. 0: always stream.
-        callbacks: objects with optional on_train_begin(model),
-            on_epoch_begin(model), on_epoch_end(model), on_train_end(model).
-        distributed: "mpi" trains a corpus_file across the processes of an
-            MPI launch (mpirun -np N python ...; needs mpi4py: sgns[mpi]);
-            every rank returns the same model. Outside mpirun, or without
-            mpi4py, training is single-process as usual. See sgns.distributed.
-        sync_words: with distributed="mpi", words each process trains
-            between synchronisations (default: 100000 for 2 processes,
-            40000 / processes for more).
+    Parameters
+    ----------
+    sentences, corpus_iterable
+        A re-iterable of token lists.
+    corpus_file
+        Path to a whitespace-tokenised text file, one sentence a line (the
+        fast path: read and tokenised in C; .gz/.bz2/.xz are decompressed to
+        a temporary file first).
+    vector_size
+        Dimensions.
+    window
+        Maximum context radius (the radius is drawn uniformly from
+        1..window for each word, as word2vec.c).
+    min_count
+        Drop words rarer than this.
+    max_final_vocab
+        Raise min_count until at most this many words remain.
+    max_vocab_size
+        Bound the word table while counting (gensim-style pruning of rare
+        words), None for no bound.
+    sample
+        Subsampling threshold t; a word of frequency f is kept with
+        probability sqrt(t/f) + t/f. 0 disables.
+    negative
+        Noise words per positive pair, drawn from unigram^ns_exponent.
+    alpha, min_alpha
+        Learning rate, decayed linearly over all epochs by a word counter
+        shared by all threads.
+    epochs
+        Passes over the corpus.
+    workers
+        Threads (default: the number of CPUs).
+    seed
+        Random seed; with workers=1 training is bit-for-bit repeatable.
+    shared_negatives
+        True (default): draw one set of negatives per centre word and update
+        all its context words against it in one dense block (pWord2Vec's
+        "HogBatch"): about 2x faster, and on the benchmark corpus as good as
+        or better than the per-pair update. False: word2vec.c's update, fresh
+        negatives for every pair. Negative sampling only: with hs=1 every
+        pair is updated on its own, as word2vec.c does (sharing the window's
+        update cost SG+HS about 0.02 analogy accuracy on the benchmark corpus).
+    compute_loss
+        Accumulate the SGNS loss per epoch (float64).
+    max_sentence_length
+        Longer sentences are cut into pieces (10000).
+    corpus_cache_mb
+        A corpus_file whose word ids (4 bytes a word) fit in this many MB is
+        read once and kept in memory as ids; a larger one is streamed from
+        disk every epoch in bounded memory. 0: always stream.
+    callbacks
+        Objects with optional on_train_begin(model), on_epoch_begin(model),
+        on_epoch_end(model), on_train_end(model).
+    progress
+        True for a tqdm bar, or a callable receiving a Progress about twice
+        a second.
+    distributed
+        "mpi" trains a corpus_file across the processes of an MPI launch
+        (mpirun -np N python ...; needs mpi4py: sgns[mpi]); every rank
+        returns the same model. Outside mpirun, or without mpi4py, training
+        is single-process as usual. See sgns.distributed.
+    sync_words
+        With distributed="mpi", words each process trains between
+        synchronisations (default: 100000 for 2 processes, 40000 / processes
+        for more).
     """
 
     keyed_vectors_class = KeyedVectors  # the class of model.wv
@@ -202,7 +228,7 @@ class Word2Vec:
         self.total_train_words = 0  # words the schedule spans
         self.epoch_reports: list[EpochReport] = []
         self.interrupted = False
-        self._watch = None  # while training: checks that the weights stay finite
+        self._watch: Callable[..., None] | None = None  # while training: the weights stay finite
         self._raw_words_read = 0  # tokens the last epoch over sentences read
 
     # ---- validation ---------------------------------------------------------
@@ -249,9 +275,9 @@ class Word2Vec:
     # ---- vocabulary ---------------------------------------------------------
 
     @property
-    def window_batched(self) -> bool:
-        """Whether skip-gram updates a centre word's window as one block with
-        shared negatives: shared_negatives with negative sampling alone
+    def negatives_shared(self) -> bool:
+        """shared_negatives as training applies it: True when shared_negatives
+        is asked for and negative sampling is the only output layer
         (hierarchical softmax is always updated per pair, measured better)."""
         return self.shared_negatives and self.negative > 0 and not self.hs
 
@@ -262,7 +288,7 @@ class Word2Vec:
         *,
         vocab: Vocabulary | None = None,
         update: bool = False,
-    ) -> "Word2Vec":
+    ) -> Word2Vec:
         """Count the corpus (or take `vocab`), sort and filter the words, and
         initialise the weights: input vectors uniform in ±1/vector_size (see
         uniform_rows), output vectors zero.
@@ -360,12 +386,18 @@ class Word2Vec:
         )
         guards.check_run_length(self.epochs, words_per_epoch)
 
+    def require_vocab(self) -> Vocabulary:
+        """The vocabulary; RuntimeError if build_vocab() has not run."""
+        if self.vocab is None:
+            raise RuntimeError("the model has no vocabulary: call build_vocab() first")
+        return self.vocab
+
     def huffman_tree(self):
         """word2vec.c's Huffman tree of the vocabulary for hierarchical softmax,
         (offsets, points, codes) of Vocabulary.huffman(): a function of the
         counts, built when first needed after the vocabulary changes."""
         if self._huffman is None or self._huffman[1] is not self.vocab:
-            self._huffman = (self.vocab.huffman(), self.vocab)
+            self._huffman = (self.require_vocab().huffman(), self.vocab)
         return self._huffman[0]
 
     def set_huffman_tree(self, tree) -> None:
@@ -373,7 +405,7 @@ class Word2Vec:
         brought over from gensim keeps gensim's, so that syn1's rows keep
         their meaning); replaced by the counts' tree when the vocabulary changes."""
         offsets, points, codes = (np.asarray(a) for a in tree)
-        n = len(self.vocab)
+        n = len(self.require_vocab())
         if offsets.shape != (n + 1,) or points.shape != codes.shape or points.shape[0] != offsets[-1]:
             raise ValueError("a Huffman tree needs offsets of len(vocab) + 1 and as many points as codes")
         if points.size and (points.min() < 0 or points.max() >= n - 1):
@@ -537,6 +569,7 @@ class Word2Vec:
     ) -> TrainingPlan:
         """train()'s arguments checked and resolved against the model's
         settings (None: the model's value). Used by every backend."""
+        vocab = self.require_vocab()
         epochs = self.epochs if epochs is None else epochs
         guards.check_int("epochs", epochs, 1, guards.MAX_EPOCHS)
         alpha0 = self.alpha if start_alpha is None else start_alpha
@@ -560,8 +593,8 @@ class Word2Vec:
             compute_loss=self.compute_loss if compute_loss is None else compute_loss,
             progress=self.progress if progress is None else progress,
             callbacks=self.callbacks + list(callbacks),
-            keep=self.vocab.keep_probabilities(self.sample),
-            noise=self.vocab.noise_weights(self.ns_exponent),
+            keep=vocab.keep_probabilities(self.sample),
+            noise=vocab.noise_weights(self.ns_exponent),
         )
 
     def make_trainer(self, plan: TrainingPlan, total_words: int, words_done: int = 0):
@@ -581,7 +614,7 @@ class Word2Vec:
             huffman=self.huffman_tree() if self.hs else None,
             sg=bool(self.sg),
             cbow_mean=bool(self.cbow_mean),
-            shared_negatives=self.window_batched,
+            shared_negatives=self.negatives_shared,
             compute_loss=plan.compute_loss,
             max_sentence=self.max_sentence_length,
             words_done=words_done,
@@ -594,7 +627,7 @@ class Word2Vec:
         """In-vocabulary words (what the learning-rate schedule counts) in
         total_examples sentences or in raw_words tokens, at the rate of the
         corpus last counted; with neither, that corpus's in-vocabulary words."""
-        in_vocab = self.epoch_words or self.vocab.total_words
+        in_vocab = self.epoch_words or self.require_vocab().total_words
         if raw_words is not None:
             return max(1, round(int(raw_words) * in_vocab / max(1, self.corpus_total_words or in_vocab)))
         if total_examples is not None and self.corpus_count:
@@ -624,7 +657,7 @@ class Word2Vec:
             self.window,
             self.sample,
             plan.alpha0,
-            ", shared negatives" if self.window_batched and self.sg else "",
+            ", shared negatives" if self.negatives_shared and self.sg else "",
         )
 
     def _run_epochs(self, plan: TrainingPlan, trainer, corpus_iterable, corpus_file) -> tuple[int, int]:
@@ -637,7 +670,7 @@ class Word2Vec:
             contextlib.nullcontext() if corpus_file is None else runtime.plain_file(corpus_file) as path,
             self.wv.changing(),  # queries from callbacks see the vectors as they are
         ):
-            vocab_table = WordHash.from_words(self.vocab.raw_words()) if path else None
+            vocab_table = WordHash.from_words(self.require_vocab().raw_words()) if path else None
             cache = self._shard_cache(plan, path)
             try:
                 for epoch in range(plan.epochs):
@@ -675,7 +708,7 @@ class Word2Vec:
         while within corpus_cache_mb: FileShards enforces the bound on the
         ids actually read; the vocabulary's estimate only skips a doomed
         attempt. None: stream every epoch."""
-        ids_bytes = 4 * (plan.per_epoch + self.vocab.corpus_sentences)
+        ids_bytes = 4 * (plan.per_epoch + self.require_vocab().corpus_sentences)
         if path is None or plan.epochs < 2 or not 0 < ids_bytes <= self.corpus_cache_mb * 2**20:
             return None
         return [None] * self.workers
@@ -716,7 +749,7 @@ class Word2Vec:
         def produce() -> None:
             try:
                 self._produce_chunks(corpus_iterable, jobs, trainer)
-            except BaseException as e:
+            except BaseException as e:  # noqa: BLE001 (re-raised by the main thread)
                 producer_error.append(e)
                 trainer.request_stop()
             finally:
@@ -731,7 +764,7 @@ class Word2Vec:
                 chunk_no, ids = job
                 try:
                     r = trainer.train_ids(ids, runtime.part_seed(self.seed, epoch, chunk_no))
-                except BaseException as e:
+                except BaseException as e:  # noqa: BLE001 (re-raised by runtime.collect)
                     r = e
                     trainer.request_stop()
                 with lock:
@@ -748,7 +781,7 @@ class Word2Vec:
     def _produce_chunks(self, corpus_iterable, jobs: queue.Queue, trainer) -> None:
         """Put (chunk number, word ids with -1 after each sentence) on jobs;
         count the tokens read in self._raw_words_read."""
-        index = self.vocab.index
+        index = self.require_vocab().index
         limit = self.max_sentence_length
         buf: list[int] = []
         chunk_no = 0
@@ -825,7 +858,7 @@ class Word2Vec:
         persist.save_model(self, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, mmap: str | None = None) -> "Word2Vec":
+    def load(cls, path: str | os.PathLike, mmap: str | None = None) -> Word2Vec:
         """Read a model written by save(). mmap='r': read-only weights
         (queries only); 'c': copy-on-write."""
         return persist.load_model(path, mmap=mmap, cls=cls)

@@ -91,7 +91,9 @@ def terminate_raises() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def scratch_copy(open_source: Callable[[], IO[bytes]], prefix: str) -> Iterator[str]:
+def scratch_copy(
+    open_source: Callable[[], contextlib.AbstractContextManager[IO[bytes]]], prefix: str
+) -> Iterator[str]:
     """Copy the stream open_source() returns to a temporary file in $TMPDIR and
     yield its path. The file is removed when the block is left in any way:
     normally, by an error, by Ctrl-C, or by SIGTERM (terminate_raises)."""
@@ -271,7 +273,8 @@ def _rename_or_copy(tmp: str, target: OutputTarget) -> None:
 
 def _warn_in_place(target: OutputTarget, why: str) -> None:
     warnings.warn(
-        f"{target.path}: {why}; writing the file in place (not atomic: an interrupted write leaves it cut short)",
+        f"{target.path}: {why}; writing the file in place "
+        "(not atomic: an interrupted write leaves it cut short)",
         NotAtomicWarning,
         stacklevel=5,
     )

@@ -227,7 +227,7 @@ def _param_names(cls) -> set[str]:
 
 
 def _params(model) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for name in _param_names(type(model)):
         if not hasattr(model, name):
             continue

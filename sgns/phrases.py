@@ -25,6 +25,7 @@ import os
 import pickle
 import time
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sgns import phrasecount, phrasefile
 from sgns._phrases import SCORE_DEFAULT, SCORE_NPMI, Counter, PhraseTable, Scorer
@@ -242,6 +243,11 @@ class PhrasesTransformation:
     _KIND = ""
     _NOUN = "vocab"  # what the table holds, for str()
     _STR_EXTRA: tuple[str, ...] = ()
+    # Set by each subclass's constructor.
+    min_count: float
+    threshold: float
+    delimiter: str
+    scoring: Any
 
     def __init__(self, connector_words: Iterable[str] = frozenset()):
         self.connector_words = connector_words

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 Pair = tuple[str, str]
 
 
-def _figure(width: float, height: float) -> "Figure":
+def _figure(width: float, height: float) -> Figure:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -73,7 +73,7 @@ def plot_words(
     norm: bool = True,
     title: str | None = None,
     size: tuple[float, float] = (8.0, 6.5),
-) -> "Figure":
+) -> Figure:
     """Scatter plot of words in the plane of their first two principal
     components, each point labelled, with an arrow a -> b for every analogy
     pair (e.g. [("man", "woman"), ("king", "queen")]; their words are added
@@ -127,7 +127,7 @@ def plot_loss(
     *,
     title: str | None = None,
     size: tuple[float, float] = (7.0, 4.5),
-) -> "Figure":
+) -> Figure:
     """Line plot of the training loss per epoch: of a model trained with
     compute_loss=True (its loss_history) or of a list of per-epoch losses.
     Saves a PNG to path if given (atomically); returns the Figure."""
@@ -182,4 +182,4 @@ def _load_vectors(path: str, binary: bool | None) -> KeyedVectors:
     return KeyedVectors.load_word2vec_format(path, binary=binary)
 
 
-__all__ = ["plot_words", "plot_loss", "pca_2d", "plot_command"]
+__all__ = ["pca_2d", "plot_command", "plot_loss", "plot_words"]

@@ -438,7 +438,7 @@ def _in_ranges(count: Callable, n: int) -> list:
     def work(k: int) -> None:
         try:
             results[k] = count(k, stop)
-        except BaseException as e:  # re-raised below
+        except BaseException as e:  # noqa: BLE001 (re-raised below)
             results[k] = e
 
     tasks = [(f"sgns-count-{k}", functools.partial(work, k)) for k in range(n)]
@@ -524,7 +524,7 @@ class FileShards:
         def work(k: int) -> None:
             try:
                 results[k] = self.train(trainer, k, seed_of(k), rnd, rounds)
-            except BaseException as e:  # reported by the main thread
+            except BaseException as e:  # noqa: BLE001 (re-raised by collect in the main thread)
                 results[k] = e
                 trainer.request_stop()
 

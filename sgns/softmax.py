@@ -143,23 +143,35 @@ def memory_bytes(n_words: int, vector_size: int, batch_size: int, itemsize: int 
 class SoftmaxSkipGram:
     """Skip-gram with a full softmax output layer, trained by minibatch SGD.
 
-    Parameters (units and defaults):
-        sentences: optional re-iterable of token lists; given, the model is
-            built and trained at once (as Word2Vec).
-        vector_size: dimensions D (100). window: maximum radius (5), reduced
-            per centre word as in word2vec.c. min_count: drop rarer words (5).
-        epochs: passes over the corpus (5). alpha, min_alpha: learning rate
-            per pair, linear decay over all epochs (0.025 -> 0.0001).
-        batch_size: pairs per SGD step (128). seed: RNG seed (1); training is
-            deterministic for a given seed.
-        dtype: float32 (default, fast) or float64.
-        max_vocab: refuse vocabularies larger than this (50,000); None: no
-            limit.
-
     After training: `wv` (KeyedVectors of the input vectors, most frequent
     word first), `output_vectors` (V x D), `vocab` (Vocabulary),
     `loss_history` (mean cross-entropy per pair of each epoch, float64, in
     nats, each pair's loss taken before its step) and `pairs_trained`.
+
+    Parameters
+    ----------
+    sentences
+        Optional re-iterable of token lists; given, the model is built and
+        trained at once (as Word2Vec).
+    vector_size
+        Dimensions D (100).
+    window
+        Maximum radius (5), reduced per centre word as in word2vec.c.
+    min_count
+        Drop rarer words (5).
+    epochs
+        Passes over the corpus (5).
+    alpha, min_alpha
+        Learning rate per pair, linear decay over all epochs (0.025 -> 0.0001).
+    batch_size
+        Pairs per SGD step (128).
+    seed
+        RNG seed (1); training is deterministic for a given seed.
+    dtype
+        float32 (default, fast) or float64.
+    max_vocab
+        Refuse vocabularies larger than this (50,000); None: no limit.
+
     """
 
     def __init__(
@@ -216,7 +228,7 @@ class SoftmaxSkipGram:
 
     def build_vocab(
         self, sentences: Iterable[Sequence[str]] | None = None, *, vocab: Vocabulary | None = None
-    ) -> "SoftmaxSkipGram":
+    ) -> SoftmaxSkipGram:
         """Count the sentences (or take `vocab`) and initialise the weights:
         input vectors uniform in ±1/D (as sgns.Word2Vec), outputs zero."""
         if vocab is None:
@@ -265,7 +277,7 @@ class SoftmaxSkipGram:
         if self.vocab is None:
             raise RuntimeError("build_vocab() first")
         index = self.vocab.index
-        parts = []
+        parts: list[int] = []
         for sentence in sentences:
             if isinstance(sentence, str):
                 raise TypeError("sentences must be lists of tokens, not strings")
@@ -281,7 +293,7 @@ class SoftmaxSkipGram:
         *,
         ids: np.ndarray | None = None,
         epochs: int | None = None,
-    ) -> "SoftmaxSkipGram":
+    ) -> SoftmaxSkipGram:
         """Train on sentences (token lists) or on `ids`, a 1-D array of this
         model's vocabulary ids with -1 between sentences. Appends one mean
         loss per epoch to loss_history."""
@@ -291,13 +303,14 @@ class SoftmaxSkipGram:
             self.build_vocab(sentences)
         if (sentences is None) == (ids is None):
             raise TypeError("give exactly one of sentences or ids")
-        if ids is None:
+        if sentences is not None:
             ids = self.encode(sentences)
         ids = np.asarray(ids)
         if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
             raise ValueError("ids must be a 1-D integer array")
-        if len(ids) and (ids.min() < -1 or ids.max() >= len(self.vocab)):
-            raise ValueError(f"ids must be in -1..{len(self.vocab) - 1}")
+        n_words = len(self.vocab) if self.vocab is not None else 0
+        if len(ids) and (ids.min() < -1 or ids.max() >= n_words):
+            raise ValueError(f"ids must be in -1..{n_words - 1}")
         epochs = self.epochs if epochs is None else int(epochs)
         vin, out = self.wv.vectors, self.output_vectors
         n = len(ids)
@@ -346,7 +359,7 @@ class SoftmaxSkipGram:
         of pairs drawn from the corpus (reduced window with `seed`), no update."""
         if (sentences is None) == (ids is None):
             raise TypeError("give exactly one of sentences or ids")
-        ids = self.encode(sentences) if ids is None else np.asarray(ids)
+        ids = self.encode(sentences) if sentences is not None else np.asarray(ids)
         centres, contexts = skipgram_pairs(ids, self.window, np.random.default_rng(seed))
         total = 0.0
         for b in range(0, len(centres), self.batch_size):

@@ -61,13 +61,13 @@ from sgns.outputs import scratch_copy
 from sgns.vocab import ENCODING, ERRORS
 
 __all__ = [
-    "load_vectors",
-    "is_binary_file",
-    "Vectors",
-    "distance_command",
-    "analogy_command",
-    "accuracy_command",
     "TOP_N",
+    "Vectors",
+    "accuracy_command",
+    "analogy_command",
+    "distance_command",
+    "is_binary_file",
+    "load_vectors",
 ]
 
 TOP_N = 40
@@ -278,38 +278,33 @@ def _quiet_broken_pipe(command):
     return run
 
 
+def _query_command(argv, stdin, stdout, usage: str, run) -> int:
+    """Load VECTORS, then answer the query lines of stdin with run(vec, stdin, stdout)."""
+    (path,), binary = parse_tool_args(argv, 1, 1, usage)
+    vec = load_vectors(path, binary=binary)
+    stdin, stdout = _streams(stdin, stdout)
+    run(vec, stdin, stdout)
+    stdout.flush()
+    return 0
+
+
 @_quiet_broken_pipe
 def distance_command(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
     """sgns distance VECTORS [-binary 0|1]: nearest words to a word or sentence."""
-    (path,), binary = parse_tool_args(
-        argv,
-        1,
-        1,
+    usage = (
         "usage: sgns distance VECTORS [-binary 0|1]\n"
-        "  nearest words (cosine) to each query line's words; EXIT ends",
+        "  nearest words (cosine) to each query line's words; EXIT ends"
     )
-    vec = load_vectors(path, binary=binary)
-    stdin, stdout = _streams(stdin, stdout)
-    run_distance(vec, stdin, stdout)
-    stdout.flush()
-    return 0
+    return _query_command(argv, stdin, stdout, usage, run_distance)
 
 
 @_quiet_broken_pipe
 def analogy_command(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
     """sgns analogy VECTORS [-binary 0|1]: "a b c" -> words closest to b - a + c."""
-    (path,), binary = parse_tool_args(
-        argv,
-        1,
-        1,
-        "usage: sgns analogy VECTORS [-binary 0|1]\n"
-        "  query lines 'a b c' (a is to b as c is to ?); EXIT ends",
+    usage = (
+        "usage: sgns analogy VECTORS [-binary 0|1]\n  query lines 'a b c' (a is to b as c is to ?); EXIT ends"
     )
-    vec = load_vectors(path, binary=binary)
-    stdin, stdout = _streams(stdin, stdout)
-    run_analogy(vec, stdin, stdout)
-    stdout.flush()
-    return 0
+    return _query_command(argv, stdin, stdout, usage, run_analogy)
 
 
 @_quiet_broken_pipe

@@ -118,7 +118,7 @@ class Vocabulary:
         max_final_vocab: int | None = None,
         corpus_words: int | None = None,
         corpus_sentences: int = 0,
-    ) -> "Vocabulary":
+    ) -> Vocabulary:
         """Sort and filter raw counts given in first-seen order.
 
         max_final_vocab raises min_count (as gensim does) until at most that

@@ -18,18 +18,17 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import Planted
 
 import sgns
 from sgns import Word2Vec, distributed
-
-from conftest import Planted
 
 # ---- the corpus: planted groups, with noise so that quality is not saturated --------
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-
 import stat
 
 import numpy as np
@@ -44,7 +43,7 @@ def test_binary_layout(tmp_path):
     kv.save_word2vec_format(path, binary=True)
     expected = (
         b"2 2\n"
-        + b"ab "
+        b"ab "
         + np.array([1.0, -2.0], "<f4").tobytes()
         + b"\n"
         + "ç".encode()

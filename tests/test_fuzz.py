@@ -40,9 +40,14 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from sgns import FormatError, KeyedVectors, Word2Vec, _tokenize, formats  # noqa: E402
-from sgns.persist import WrongKindError  # noqa: E402
-from sgns.persist import load_keyedvectors, load_model, save_keyedvectors, save_model  # noqa: E402
 from sgns.formats import TruncationWarning  # noqa: E402
+from sgns.persist import (  # noqa: E402
+    WrongKindError,
+    load_keyedvectors,
+    load_model,
+    save_keyedvectors,
+    save_model,
+)
 
 SCALE = float(os.environ.get("SGNS_FUZZ_SCALE", "1"))
 
@@ -151,7 +156,8 @@ def mutate(data: bytes, ops) -> bytes:
 
 
 def _format_error_ok(err: FormatError, path) -> None:
-    # FormatError itself, or its subclasses that are also gensim's EOFError, UnicodeDecodeError, AttributeError
+    # FormatError itself, or its subclasses that are also gensim's EOFError,
+    # UnicodeDecodeError, AttributeError
     assert type(err) in (
         FormatError,
         formats.TruncatedFileError,

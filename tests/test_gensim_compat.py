@@ -25,8 +25,8 @@ import sgns.gensim as sg
 from sgns import formats
 
 gensim = pytest.importorskip("gensim")
-from gensim.models import keyedvectors as g_kv
-from gensim.models import word2vec as g_w2v
+from gensim.models import keyedvectors as g_kv  # noqa: E402
+from gensim.models import word2vec as g_w2v  # noqa: E402
 
 TEXTS = [
     ["human", "interface", "computer"],
@@ -313,10 +313,15 @@ def test_vectors_lockf_freezes_words():
 
 
 def test_trim_rule_keep_raw_vocab_null_word_sorted_vocab():
-    rule = lambda word, count, min_count: sg.RULE_DISCARD if word == "system" else sg.RULE_DEFAULT
+    def rule(word, count, min_count):
+        return sg.RULE_DISCARD if word == "system" else sg.RULE_DEFAULT
+
     model = sg.Word2Vec(TEXTS, min_count=1, trim_rule=rule, vector_size=8)
     assert "system" not in model.wv and "graph" in model.wv
-    keep = lambda word, count, min_count: sg.RULE_KEEP if word == "minors" else sg.RULE_DEFAULT
+
+    def keep(word, count, min_count):
+        return sg.RULE_KEEP if word == "minors" else sg.RULE_DEFAULT
+
     model = sg.Word2Vec(vector_size=8, min_count=3)
     model.build_vocab(TEXTS, trim_rule=keep, keep_raw_vocab=True)
     assert "minors" in model.wv and "trees" in model.wv and "eps" not in model.wv

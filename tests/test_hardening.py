@@ -26,7 +26,7 @@ LINUX = sys.platform.startswith("linux")
 
 
 def sgns_process(*argv, cwd, env=None, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: PLW1510 (the return code is asserted)
+    return subprocess.run(
         [sys.executable, "-m", "sgns", *map(str, argv)],
         cwd=cwd,
         env=env or child_env(),
@@ -301,7 +301,7 @@ def test_sgns_kernels_variable_never_breaks_import(tmp_path, value, restore_kern
     if value in _train.supported_kernels() and value != "generic":
         pytest.skip(f"this CPU runs {value}: nothing to fall back from")
     best = _train.select_kernels("auto")
-    proc = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
+    proc = subprocess.run(
         [sys.executable, "-c", "import sgns, sgns._train as t; print(t.active_kernels())"],
         cwd=tmp_path,
         env=child_env(SGNS_KERNELS=value),
@@ -417,7 +417,7 @@ def test_cli_keeps_training_when_stderr_is_closed(tmp_path, small_corpus):
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        proc = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
+        proc = subprocess.run(
             [sys.executable, "-m", "sgns", "-train", small_corpus, "-output", out, "-size", "12"],
             cwd=tmp_path,
             env=child_env(),
@@ -437,7 +437,7 @@ def test_cli_runs_with_stderr_closed(tmp_path, small_corpus):
     """`sgns ... 2>&-`: no descriptor 2 at all (sys.stderr is None)."""
     out = tmp_path / "vec.txt"
     script = 'exec "$0" -m sgns -train "$1" -output "$2" -size 12 2>&-'
-    proc = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
+    proc = subprocess.run(
         ["sh", "-c", script, sys.executable, str(small_corpus), str(out)],
         cwd=tmp_path,
         env=child_env(),
@@ -453,7 +453,7 @@ class SharedHandle:
     """__iter__ reads one shared file handle: the second pass yields nothing."""
 
     def __init__(self, path):
-        self.f = open(path, encoding="utf-8")  # noqa: SIM115 (shared on purpose)
+        self.f = open(path, encoding="utf-8")
 
     def __iter__(self):
         return (line.split() for line in self.f)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import os
 import signal
-import sys
 import threading
 import time
 from collections import Counter
@@ -23,10 +22,10 @@ except ImportError:
 else:
     HAVE_HYPOTHESIS = True
 
+from conftest import SMALL8 as _SMALL8
+
 import sgns
 from sgns import Word2Vec, _tokenize
-
-from conftest import SMALL8 as _SMALL8
 
 SMALL8 = str(_SMALL8)
 
@@ -120,13 +119,13 @@ def test_hierarchical_softmax_is_always_updated_per_pair(planted, negative):
     kw = dict(FAST, epochs=2, workers=1, sample=1e-2, seed=3, hs=1, negative=negative)
     a = Word2Vec(corpus_file=planted.path, shared_negatives=True, **kw)
     b = Word2Vec(corpus_file=planted.path, shared_negatives=False, **kw)
-    assert not a.window_batched and not b.window_batched
+    assert not a.negatives_shared and not b.negatives_shared
     assert np.array_equal(a.wv.vectors, b.wv.vectors)
     assert np.array_equal(a.syn1, b.syn1)
     kw.update(hs=0, negative=3)
     c = Word2Vec(corpus_file=planted.path, shared_negatives=True, **kw)
     d = Word2Vec(corpus_file=planted.path, shared_negatives=False, **kw)
-    assert c.window_batched and not d.window_batched
+    assert c.negatives_shared and not d.negatives_shared
     assert not np.array_equal(c.wv.vectors, d.wv.vectors)
 
 
@@ -647,8 +646,8 @@ def test_words_done_counts_only_in_vocabulary_words(tmp_path):
 #
 # The first two tests deliver SIGINT while the main thread runs the
 # progress callable inside train()'s wait loop: the handled path,
-# deterministic. The two xfail tests after them deliver it at the other
-# moments a real Ctrl-C can land, where train() currently misbehaves.
+# deterministic. The two regression tests after them deliver it at the other
+# moments a real Ctrl-C can land, where train() once misbehaved.
 
 
 def _workers_alive():
@@ -768,7 +767,7 @@ def test_ctrl_c_just_after_workers_started(monkeypatch):
         calls.append(1)
         if len(calls) == 1:  # epoch 1, workers just started
             raise KeyboardInterrupt
-        return None
+        return
 
     m = Word2Vec(vector_size=100, workers=2, epochs=5, min_count=5, seed=1)
     m.build_vocab(corpus_file=SMALL8)

@@ -1,4 +1,4 @@
-"""Robustness: bad input gets a clear error and loses nothing (issue 6, items 4-9).
+"""Robustness: bad input gets a clear error and loses nothing.
 
 What is tried and what happens is summarised in docs/robustness.md. Sections:
 
@@ -13,9 +13,8 @@ What is tried and what happens is summarised in docs/robustness.md. Sections:
 3. faults: SIGKILL during a save, a full disk (RLIMIT_FSIZE), Ctrl-C.
 4. concurrency (most_similar from 8 threads is in test_keyedvectors.py).
 
-Tests marked xfail(strict=True, reason="BUG: ...") pin down bugs found here
-in library files; each reason names the cause. When a bug is fixed the test
-XPASSes and fails (strict): remove the marker then.
+Every bug these tests found in the library is fixed; each test fails if
+its bug comes back.
 
 The fuzz tests (hypothesis) are in test_fuzz.py. scripts/memcheck.sh runs
 these tests against a bounds-checked, AddressSanitizer build.

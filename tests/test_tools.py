@@ -7,12 +7,12 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from conftest import QUESTIONS, find_tool
 
 from sgns import Word2Vec, formats
 from sgns.cli import main
@@ -25,8 +25,6 @@ from sgns.tools import (
     is_binary_file,
     load_vectors,
 )
-
-from conftest import QUESTIONS, find_tool
 
 
 def find_c_tool(name: str) -> str | None:

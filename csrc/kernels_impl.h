@@ -17,6 +17,8 @@
  *   SG_FMA(a, b, c)    a * b + c, lane by lane (fused where the ISA has it)
  *   SG_ADD(a, b)       a + b, lane by lane
  *   SG_HSUM(v)         the sum of v's lanes, a float
+ * Optional (else four SG_HSUMs):
+ *   SG_HSUM4(a, b, c, e, res)  res[0..3] = the lane sums of a, b, c, e
  * Optional, for a masked tail of 0 < n < SG_W floats (without them tails
  * are plain C):
  *   SG_LOADN(p, n)     n floats from p, the other lanes 0
@@ -44,6 +46,19 @@
 #error "kernels_impl.h: SG_POW2I needs SG_SUB, SG_MUL, SG_DIV, SG_MIN and SG_MAX"
 #endif
 
+#if SG_VEC && !defined(SG_HSUM4)
+#define SG_HSUM4(a, b, c, e, res) \
+    ((res)[0] = SG_HSUM(a), (res)[1] = SG_HSUM(b), (res)[2] = SG_HSUM(c), (res)[3] = SG_HSUM(e))
+#endif
+/* Unroll the loops over a block's outputs completely (GCC 12 stops short at
+ * -O3, leaving the output slices in memory instead of registers; Clang
+ * unrolls them by itself). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define SG_UNROLL _Pragma("GCC unroll 8")
+#else
+#define SG_UNROLL
+#endif
+
 #define SG_CAT2(a, b) a##_##b
 #define SG_CAT(a, b) SG_CAT2(a, b)
 #define SG_FN(name) SG_CAT(name, SG_SUFFIX)
@@ -53,7 +68,23 @@ SG_ATTR static float SG_FN(dot)(const float *a, const float *b, int d)
     int i = 0;
     float s;
 #if SG_VEC
+    /* Enough independent sums to cover the FMA latency: 4-lane sets (NEON,
+     * generic) need eight, the wider ones reach the tail sooner with four. */
     SG_T s0 = SG_ZERO, s1 = SG_ZERO, s2 = SG_ZERO, s3 = SG_ZERO;
+#if SG_W <= 4
+    SG_T s4 = SG_ZERO, s5 = SG_ZERO, s6 = SG_ZERO, s7 = SG_ZERO;
+    for (; i + 8 * SG_W <= d; i += 8 * SG_W) {
+        s0 = SG_FMA(SG_LOAD(a + i), SG_LOAD(b + i), s0);
+        s1 = SG_FMA(SG_LOAD(a + i + SG_W), SG_LOAD(b + i + SG_W), s1);
+        s2 = SG_FMA(SG_LOAD(a + i + 2 * SG_W), SG_LOAD(b + i + 2 * SG_W), s2);
+        s3 = SG_FMA(SG_LOAD(a + i + 3 * SG_W), SG_LOAD(b + i + 3 * SG_W), s3);
+        s4 = SG_FMA(SG_LOAD(a + i + 4 * SG_W), SG_LOAD(b + i + 4 * SG_W), s4);
+        s5 = SG_FMA(SG_LOAD(a + i + 5 * SG_W), SG_LOAD(b + i + 5 * SG_W), s5);
+        s6 = SG_FMA(SG_LOAD(a + i + 6 * SG_W), SG_LOAD(b + i + 6 * SG_W), s6);
+        s7 = SG_FMA(SG_LOAD(a + i + 7 * SG_W), SG_LOAD(b + i + 7 * SG_W), s7);
+    }
+    s0 = SG_ADD(s0, s4), s1 = SG_ADD(s1, s5), s2 = SG_ADD(s2, s6), s3 = SG_ADD(s3, s7);
+#endif
     for (; i + 4 * SG_W <= d; i += 4 * SG_W) {
         s0 = SG_FMA(SG_LOAD(a + i), SG_LOAD(b + i), s0);
         s1 = SG_FMA(SG_LOAD(a + i + SG_W), SG_LOAD(b + i + SG_W), s1);
@@ -144,10 +175,7 @@ SG_ATTR static void SG_FN(dots)(const float *v, float *const *rows, int n, int d
             k = d;
         }
 #endif
-        res[j] = SG_HSUM(s0);
-        res[j + 1] = SG_HSUM(s1);
-        res[j + 2] = SG_HSUM(s2);
-        res[j + 3] = SG_HSUM(s3);
+        SG_HSUM4(s0, s1, s2, s3, res + j);
         for (; k < d; k++) {
             res[j] += v[k] * r0[k];
             res[j + 1] += v[k] * r1[k];
@@ -230,6 +258,89 @@ SG_ATTR static void SG_FN(pair_apply)(float *v, float *const *out, int n, const 
     }
 }
 
+#if SG_VEC
+/* Two inputs x0, x1 against the rows r[0..M) (M = 2 or 4): 2M independent
+ * sums, each row slice loaded once for both inputs. The sums go to
+ * G0[0..m) and G1[0..m) (m <= M: the rows past m repeat the last one). */
+#define SG_DOTS_2xM(M)                                                         \
+    SG_ATTR static void SG_FN(dots_2x##M)(const float *x0, const float *x1,   \
+                                          float *const *r, int m,             \
+                                          int d, float *G0, float *G1)        \
+    {                                                                          \
+        SG_T a[M], b[M];                                                       \
+        float res[8];                                                          \
+        int j, k = 0;                                                          \
+        SG_UNROLL                                                              \
+        for (j = 0; j < (M); j++) a[j] = b[j] = SG_ZERO;                       \
+        for (; k + SG_W <= d; k += SG_W) {                                     \
+            SG_T u = SG_LOAD(x0 + k), v = SG_LOAD(x1 + k);                     \
+            SG_UNROLL                                                          \
+            for (j = 0; j < (M); j++) {                                        \
+                SG_T o = SG_LOAD(r[j] + k);                                    \
+                a[j] = SG_FMA(u, o, a[j]);                                     \
+                b[j] = SG_FMA(v, o, b[j]);                                     \
+            }                                                                  \
+        }                                                                      \
+        SG_DOTS_TAIL(M)                                                        \
+        if ((M) == 4) {                                                        \
+            SG_HSUM4(a[0], a[1], a[2], a[3], res);                             \
+            SG_HSUM4(b[0], b[1], b[2], b[3], res + 4);                         \
+        } else {                                                               \
+            SG_HSUM4(a[0], a[1], b[0], b[1], res);                             \
+            res[4] = res[2], res[5] = res[3], res[2] = res[3] = 0.f;            \
+        }                                                                      \
+        for (j = 0; j < m; j++) {                                              \
+            float s0 = res[j], s1 = res[4 + j];                                \
+            for (int kk = k; kk < d; kk++) {                                   \
+                s0 += x0[kk] * r[j][kk];                                       \
+                s1 += x1[kk] * r[j][kk];                                       \
+            }                                                                  \
+            G0[j] = s0, G1[j] = s1;                                            \
+        }                                                                      \
+    }
+#ifdef SG_LOADN
+#define SG_DOTS_TAIL(M)                                                        \
+    if (k < d) {                                                               \
+        SG_T u = SG_LOADN(x0 + k, d - k), v = SG_LOADN(x1 + k, d - k);         \
+        SG_UNROLL                                                              \
+        for (j = 0; j < (M); j++) {                                            \
+            SG_T o = SG_LOADN(r[j] + k, d - k);                                \
+            a[j] = SG_FMA(u, o, a[j]);                                         \
+            b[j] = SG_FMA(v, o, b[j]);                                         \
+        }                                                                      \
+        k = d;                                                                 \
+    }
+#else
+#define SG_DOTS_TAIL(M)
+#endif
+SG_DOTS_2xM(2)
+SG_DOTS_2xM(4)
+#undef SG_DOTS_2xM
+#undef SG_DOTS_TAIL
+#endif
+
+/* G[i * n_out + j] = in[i] . out[j] for every pair: inputs two at a time
+ * against outputs four at a time (the last group of 1-3 outputs two at a
+ * time, repeating a row where one is missing). */
+SG_ATTR static void SG_FN(block_dots)(float *const *in, int n_in, float *const *out, int n_out, int d,
+                                      float *G)
+{
+    int i = 0;
+#if SG_VEC
+    for (; i + 2 <= n_in; i += 2) {
+        float *G0 = G + (long)i * n_out, *G1 = G0 + n_out;
+        int j = 0;
+        for (; j + 4 <= n_out; j += 4) SG_FN(dots_2x4)(in[i], in[i + 1], out + j, 4, d, G0 + j, G1 + j);
+        for (; j < n_out; j += 2) {
+            float *r[2];
+            r[0] = out[j], r[1] = out[j + 1 < n_out ? j + 1 : j];
+            SG_FN(dots_2x2)(in[i], in[i + 1], r, n_out - j < 2 ? 1 : 2, d, G0 + j, G1 + j);
+        }
+    }
+#endif
+    for (; i < n_in; i++) SG_FN(dots)(in[i], out, n_out, d, G + (long)i * n_out);
+}
+
 #ifdef SG_POW2I
 /* σ(x) = 1 / (1 + e^-x) on SG_W lanes: sg_exp's steps in vector form. */
 SG_ATTR static SG_T SG_FN(sigmoid_lanes)(SG_T x)
@@ -268,23 +379,31 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
  * in[i] itself when delta is NULL (it starts from the input), else row i of
  * delta (it starts from what earlier groups of outputs left there, and the
  * inputs are only changed at the end, so every group reads the old inputs).
- * T, LD, ST, SET1 and FMA are the vector operations (full slices, masked
+ * Each input's change sums in two halves (even and odd outputs), halving
+ * the chain of dependent FMAs.
+ * T, LD, ST, SET1, FMA and ADD are the vector operations (full slices, masked
  * tails) or the scalar ones (plain-C tails); CAP is the arrays' size. */
-#define SG_SLICE(T, N, CAP, LD, ST, SET1, FMA)                                 \
+#define SG_SLICE(T, N, CAP, LD, ST, SET1, FMA, ADD)                               \
     {                                                                          \
         T o_old[CAP], o_new[CAP];                                              \
+        SG_UNROLL                                                              \
         for (j = 0; j < (N); j++) o_new[j] = o_old[j] = LD(out[j] + k);        \
         for (i = 0; i < n_in; i++) {                                           \
             const float *Gi = G + (long)i * ldg;                               \
             float *acc_at = (delta ? delta + (long)i * d : in[i]) + k;         \
-            T x = LD(in[i] + k), acc = LD(acc_at);                             \
+            T x = LD(in[i] + k), acc = LD(acc_at), acc2 = SET1(0.0f);          \
+            SG_UNROLL                                                          \
             for (j = 0; j < (N); j++) {                                        \
                 T gij = SET1(Gi[j]);                                           \
-                acc = FMA(gij, o_old[j], acc);                                 \
+                if (j & 1)                                                     \
+                    acc2 = FMA(gij, o_old[j], acc2);                           \
+                else                                                           \
+                    acc = FMA(gij, o_old[j], acc);                             \
                 o_new[j] = FMA(gij, x, o_new[j]);                              \
             }                                                                  \
-            ST(acc_at, acc);                                                   \
+            ST(acc_at, ADD(acc, acc2));                                        \
         }                                                                      \
+        SG_UNROLL                                                              \
         for (j = 0; j < (N); j++) ST(out[j] + k, o_new[j]);                    \
     }
 /* The scalar operations for SG_SLICE. */
@@ -292,12 +411,13 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
 #define SG_ST1(p, v) (*(p) = (v))
 #define SG_SET11(x) (x)
 #define SG_FMA1(a, b, c) ((a) * (b) + (c))
+#define SG_ADD1(a, b) ((a) + (b))
 
 #if SG_VEC
 #ifdef SG_LOADN
 #define SG_LD_TAIL(p) SG_LOADN(p, d - k)
 #define SG_ST_TAIL(p, v) SG_STOREN(p, v, d - k)
-#define SG_SLICE_TAIL(N) if (k < d) { SG_SLICE(SG_T, N, N, SG_LD_TAIL, SG_ST_TAIL, SG_SET1, SG_FMA) k = d; }
+#define SG_SLICE_TAIL(N) if (k < d) { SG_SLICE(SG_T, N, N, SG_LD_TAIL, SG_ST_TAIL, SG_SET1, SG_FMA, SG_ADD) k = d; }
 #else
 #define SG_SLICE_TAIL(N)
 #endif
@@ -311,7 +431,7 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
     {                                                                          \
         int i, j, k = 0;                                                       \
         for (; k + SG_W <= d; k += SG_W)                                       \
-            SG_SLICE(SG_T, N, N, SG_LOAD, SG_STORE, SG_SET1, SG_FMA)           \
+            SG_SLICE(SG_T, N, N, SG_LOAD, SG_STORE, SG_SET1, SG_FMA, SG_ADD)        \
         SG_SLICE_TAIL(N)                                                       \
         return k;                                                              \
     }
@@ -370,7 +490,7 @@ SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const
 #else
     delta = NULL;
 #endif
-    for (; k < d; k++) SG_SLICE(float, n_out, SG_MAX_OUT, SG_LD1, SG_ST1, SG_SET11, SG_FMA1)
+    for (; k < d; k++) SG_SLICE(float, n_out, SG_MAX_OUT, SG_LD1, SG_ST1, SG_SET11, SG_FMA1, SG_ADD1)
     if (delta)
         for (i = 0; i < n_in; i++) SG_FN(axpy)(1.0f, delta + (long)i * d, in[i], d);
 }
@@ -379,13 +499,16 @@ SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const
 #undef SG_ST1
 #undef SG_SET11
 #undef SG_FMA1
+#undef SG_ADD1
 
 static const sg_ops SG_FN(ops) = {
     SG_STR(SG_SUFFIX), SG_FN(dot), SG_FN(axpy), SG_FN(grad_step), SG_FN(block_update),
-    SG_FN(dots), SG_FN(pair_apply), SG_FN(sigmoids),
+    SG_FN(dots), SG_FN(block_dots), SG_FN(pair_apply), SG_FN(sigmoids),
 };
 
 #undef SG_FN
+#undef SG_UNROLL
+#undef SG_HSUM4
 #undef SG_CAT
 #undef SG_CAT2
 

@@ -142,6 +142,21 @@ static void operations(const char *set)
             for (k = 0; k < d; k++) check(close_to(c[k], ref_in[k], 1e-6, 1e-5), set, "pair_apply v", d, n);
             for (k = 0; k < n * d; k++) check(close_to(b[k], ref_out[k], 1e-6, 1e-5), set, "pair_apply out", d, n);
         }
+        /* block_dots: every (n_in, n_out) up to 5 x 9 (odd inputs, partial output groups) */
+        for (n = 1; n <= 9; n++) {
+            int n_in;
+            fill(b, n, d);
+            for (j = 0; j < n; j++) outs[j] = b + j * d;
+            for (n_in = 1; n_in <= 5; n_in++) {
+                fill(a, n_in, d);
+                for (i = 0; i < n_in; i++) rows[i] = a + i * d;
+                sg_active->block_dots(rows, n_in, outs, n, d, G);
+                for (i = 0; i < n_in; i++)
+                    for (j = 0; j < n; j++)
+                        check(close_to(G[i * n + j], dot64(rows[i], outs[j], d), tol, 1e-5), set, "block_dots", d,
+                              n_in * 10 + n);
+            }
+        }
         /* block_update: every (n_in, n_out), in place up to 8 outputs, grouped above */
         for (n = 1; n <= 20; n += (n < 10 ? 1 : 7)) {
             int n_in = 1 + (n + d) % 5;

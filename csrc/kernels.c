@@ -404,13 +404,29 @@ static double logistic_loss(const float *f, const float *label, const float *wei
     return loss;
 }
 
-/* 1 if two of the n row pointers are equal. */
+/* 1 if two of the n row pointers are equal. Pairwise for a few rows; a
+ * hierarchical-softmax path (~20 rows, every call) goes through a small
+ * open-addressing set instead of ~n^2/2 comparisons. */
 static int has_repeats(float *const *rows, int n)
 {
+    const float *seen[2 * SG_MAX_OUT];
     int i, j;
-    for (i = 1; i < n; i++)
-        for (j = 0; j < i; j++)
-            if (rows[i] == rows[j]) return 1;
+    if (n <= 10) {
+        for (i = 1; i < n; i++)
+            for (j = 0; j < i; j++)
+                if (rows[i] == rows[j]) return 1;
+        return 0;
+    }
+    memset(seen, 0, sizeof seen);
+    for (i = 0; i < n; i++) {
+        unsigned h = (unsigned)((((uint64_t)(uintptr_t)rows[i] >> 4) * 0x9E3779B97F4A7C15ULL) >> 32) %
+                     (2 * SG_MAX_OUT);
+        while (seen[h] != NULL) {
+            if (seen[h] == rows[i]) return 1;
+            h = (h + 1) & (2 * SG_MAX_OUT - 1);
+        }
+        seen[h] = rows[i];
+    }
     return 0;
 }
 

@@ -410,20 +410,21 @@ static double logistic_loss(const float *f, const float *label, const float *wei
 static int has_repeats(float *const *rows, int n)
 {
     const float *seen[2 * SG_MAX_OUT];
-    int i, j;
+    int i, j, size = 32;
     if (n <= 10) {
         for (i = 1; i < n; i++)
             for (j = 0; j < i; j++)
                 if (rows[i] == rows[j]) return 1;
         return 0;
     }
-    memset(seen, 0, sizeof seen);
+    while (size < 2 * n) size *= 2; /* at most half full; n <= SG_MAX_OUT */
+    memset(seen, 0, sizeof(seen[0]) * (size_t)size);
     for (i = 0; i < n; i++) {
-        unsigned h = (unsigned)((((uint64_t)(uintptr_t)rows[i] >> 4) * 0x9E3779B97F4A7C15ULL) >> 32) %
-                     (2 * SG_MAX_OUT);
+        unsigned h = (unsigned)((((uint64_t)(uintptr_t)rows[i] >> 4) * 0x9E3779B97F4A7C15ULL) >> 32) &
+                     (unsigned)(size - 1);
         while (seen[h] != NULL) {
             if (seen[h] == rows[i]) return 1;
-            h = (h + 1) & (2 * SG_MAX_OUT - 1);
+            h = (h + 1) & (unsigned)(size - 1);
         }
         seen[h] = rows[i];
     }

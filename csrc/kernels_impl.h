@@ -407,13 +407,17 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
             float *acc_at = (delta ? delta + (long)i * d : in[i]) + k;         \
             T x = LD(in[i] + k), acc = LD(acc_at), acc2 = SET1(0.0f);          \
             SG_UNROLL                                                          \
-            for (j = 0; j < (N); j++) {                                        \
-                T gij = SET1(Gi[j]);                                           \
-                if (j & 1)                                                     \
-                    acc2 = FMA(gij, o_old[j], acc2);                           \
-                else                                                           \
-                    acc = FMA(gij, o_old[j], acc);                             \
-                o_new[j] = FMA(gij, x, o_new[j]);                              \
+            for (j = 0; j + 1 < (N); j += 2) {                                 \
+                T g0 = SET1(Gi[j]), g1 = SET1(Gi[j + 1]);                      \
+                acc = FMA(g0, o_old[j], acc);                                  \
+                acc2 = FMA(g1, o_old[j + 1], acc2);                            \
+                o_new[j] = FMA(g0, x, o_new[j]);                               \
+                o_new[j + 1] = FMA(g1, x, o_new[j + 1]);                       \
+            }                                                                  \
+            if (j < (N)) {                                                     \
+                T g0 = SET1(Gi[j]);                                            \
+                acc = FMA(g0, o_old[j], acc);                                  \
+                o_new[j] = FMA(g0, x, o_new[j]);                               \
             }                                                                  \
             ST(acc_at, ADD(acc, acc2));                                        \
         }                                                                      \

@@ -92,6 +92,11 @@ def mul_adds(loop: list[str]) -> int:
     return sum(1 for line in loop if re.match(r"^\s*mulps\s", line))
 
 
+def masked(loop: list[str]) -> bool:
+    """A loop of masked loads or stores (AVX2 vmaskmov, AVX-512 {k} masks)."""
+    return any("vmaskmov" in line or "{%k" in line for line in loop)
+
+
 def mca_cycles(mca: str, triple: str, cpu: str, loop: list[str]) -> float:
     text = "\n".join(loop) + "\n"
     with tempfile.NamedTemporaryFile("w", suffix=".s") as f:
@@ -133,7 +138,9 @@ def main(argv: list[str]) -> int:
             if not scored or max(s for s, _ in scored) == 0:
                 print(f"{label:24s} {'-':15s} {fn:13s} no vector loop found")
                 continue
-            fmas, loop = max(scored, key=lambda t: t[0])
+            # The full-width slices are the hot loop; a masked tail loop
+            # (one per row) may have as many FMAs.
+            fmas, loop = max(scored, key=lambda t: (t[0], not masked(t[1])))
             flop = 2 * lanes * fmas
             for cpu in cpus:
                 cyc = mca_cycles(args.mca, triple, cpu, loop)

@@ -140,6 +140,15 @@ SG_TARGET("avx2,fma") static inline __m256 sg_pow2i256(__m256 n)
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
 }
 #endif
+/* res[0..3] = the lane sums of a, b, c, e (pairwise sums, then the halves). */
+SG_TARGET("avx2,fma") static inline void sg_hsum4_256(__m256 a, __m256 b, __m256 c, __m256 e, float *res)
+{
+    __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, e));
+    _mm_storeu_ps(res, _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
+}
+/* Lanes 0..n-1 of a masked load or store (0 < n < 8). */
+static const int32_t sg_mask8[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+#define SG_MASK8(n) _mm256_loadu_si256((const __m256i *)(sg_mask8 + 8 - (n)))
 #define SG_SUFFIX avx2
 #define SG_ATTR SG_TARGET("avx2,fma")
 #define SG_VEC 1
@@ -152,6 +161,9 @@ SG_TARGET("avx2,fma") static inline __m256 sg_pow2i256(__m256 n)
 #define SG_FMA _mm256_fmadd_ps
 #define SG_ADD _mm256_add_ps
 #define SG_HSUM sg_hsum256
+#define SG_HSUM4 sg_hsum4_256
+#define SG_LOADN(p, n) _mm256_maskload_ps((p), SG_MASK8(n))
+#define SG_STOREN(p, v, n) _mm256_maskstore_ps((p), SG_MASK8(n), (v))
 #ifdef SG_X86_VECTOR_SIGMOID
 #define SG_SUB _mm256_sub_ps
 #define SG_MUL _mm256_mul_ps
@@ -176,6 +188,18 @@ SG_TARGET("avx512f") static inline __m512 sg_pow2i512(__m512 n)
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
 }
 #endif
+/* res[0..3] = the lane sums of a, b, c, e: 512 -> 4 x 128 bits by lane
+ * shuffles, then each 128-bit lane summed in place and the four gathered. */
+SG_TARGET("avx512f") static inline void sg_hsum4_512(__m512 a, __m512 b, __m512 c, __m512 e, float *res)
+{
+    __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+    __m512 ce = _mm512_add_ps(_mm512_shuffle_f32x4(c, e, 0x44), _mm512_shuffle_f32x4(c, e, 0xEE));
+    __m512 t = _mm512_add_ps(_mm512_shuffle_f32x4(ab, ce, 0x88), _mm512_shuffle_f32x4(ab, ce, 0xDD));
+    t = _mm512_add_ps(t, _mm512_permute_ps(t, 0x4E));
+    t = _mm512_add_ps(t, _mm512_permute_ps(t, 0xB1));
+    t = _mm512_permutexvar_ps(_mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0), t);
+    _mm_storeu_ps(res, _mm512_castps512_ps128(t));
+}
 #define SG_SUFFIX avx512
 #define SG_ATTR SG_TARGET("avx512f")
 #define SG_VEC 1
@@ -188,6 +212,7 @@ SG_TARGET("avx512f") static inline __m512 sg_pow2i512(__m512 n)
 #define SG_FMA _mm512_fmadd_ps
 #define SG_ADD _mm512_add_ps
 #define SG_HSUM sg_hsum512
+#define SG_HSUM4 sg_hsum4_512
 #define SG_LOADN(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), (p))
 #define SG_STOREN(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1u), (v))
 #ifdef SG_X86_VECTOR_SIGMOID
@@ -266,6 +291,7 @@ static int sg_x86_level(void)
 #define SG_FMA(a, b, c) vfmaq_f32((c), (a), (b))
 #define SG_ADD vaddq_f32
 #define SG_HSUM vaddvq_f32
+#define SG_HSUM4(a, b, c, e, res) vst1q_f32((res), vpaddq_f32(vpaddq_f32((a), (b)), vpaddq_f32((c), (e))))
 #define SG_SUB vsubq_f32
 #define SG_MUL vmulq_f32
 #define SG_DIV vdivq_f32
@@ -378,13 +404,30 @@ static double logistic_loss(const float *f, const float *label, const float *wei
     return loss;
 }
 
-/* 1 if two of the n row pointers are equal. */
+/* 1 if two of the n row pointers are equal. Pairwise for a few rows; a
+ * hierarchical-softmax path (~20 rows, every call) goes through a small
+ * open-addressing set instead of ~n^2/2 comparisons. */
 static int has_repeats(float *const *rows, int n)
 {
-    int i, j;
-    for (i = 1; i < n; i++)
-        for (j = 0; j < i; j++)
-            if (rows[i] == rows[j]) return 1;
+    const float *seen[2 * SG_MAX_OUT];
+    int i, j, size = 32;
+    if (n <= 10) {
+        for (i = 1; i < n; i++)
+            for (j = 0; j < i; j++)
+                if (rows[i] == rows[j]) return 1;
+        return 0;
+    }
+    while (size < 2 * n) size *= 2; /* at most half full; n <= SG_MAX_OUT */
+    memset(seen, 0, sizeof(seen[0]) * (size_t)size);
+    for (i = 0; i < n; i++) {
+        unsigned h = (unsigned)((((uint64_t)(uintptr_t)rows[i] >> 4) * 0x9E3779B97F4A7C15ULL) >> 32) &
+                     (unsigned)(size - 1);
+        while (seen[h] != NULL) {
+            if (seen[h] == rows[i]) return 1;
+            h = (h + 1) & (unsigned)(size - 1);
+        }
+        seen[h] = rows[i];
+    }
     return 0;
 }
 
@@ -423,20 +466,20 @@ double sg_batch_update(float *const *in, int n_in, float *const *out, const floa
     double loss = 0.0;
     int i;
     float *delta = scratch + (long)n_in * n_out;
-    for (i = 0; i < n_in; i++) {
-        float *Gi = scratch + (long)i * n_out;
-        ops->dots(in[i], out, n_out, d, Gi);
-        if (want_loss) loss += logistic_loss(Gi, label, weight, n_out);
-    }
+    float lab[SG_MAX_OUT], scale[SG_MAX_OUT];
+    int j;
+    ops->block_dots(in, n_in, out, n_out, d, scratch);
+    if (want_loss)
+        for (i = 0; i < n_in; i++) loss += logistic_loss(scratch + (long)i * n_out, label, weight, n_out);
     /* One vectorised pass of sigmoids over the whole block, then labels. */
     ops->sigmoids(scratch, scratch, n_in * n_out);
+    for (j = 0; j < n_out; j++) {
+        lab[j] = label ? label[j] : (j == 0 ? 1.0f : 0.0f);
+        scale[j] = alpha * (weight ? weight[j] : 1.0f);
+    }
     for (i = 0; i < n_in; i++) {
         float *Gi = scratch + (long)i * n_out;
-        int j;
-        for (j = 0; j < n_out; j++) {
-            float lab = label ? label[j] : (j == 0 ? 1.0f : 0.0f);
-            Gi[j] = (lab - Gi[j]) * alpha * (weight ? weight[j] : 1.0f);
-        }
+        for (j = 0; j < n_out; j++) Gi[j] = (lab[j] - Gi[j]) * scale[j];
     }
     ops->block_update(in, n_in, out, n_out, scratch, d, delta);
     return loss;

@@ -45,6 +45,8 @@ typedef struct {
                          const float *G, int d, float *delta);
     /* res[j] = v . rows[j], j < n */
     void (*dots)(const float *v, float *const *rows, int n, int d, float *res);
+    /* G[i*n_out + j] = in[i] . out[j], i < n_in, j < n_out */
+    void (*block_dots)(float *const *in, int n_in, float *const *out, int n_out, int d, float *G);
     /* v += sum_j g[j] out[j] (old out); out[j] += g[j] v (old v): distinct rows */
     void (*pair_apply)(float *v, float *const *out, int n, const float *g, int d);
     /* y[i] = σ(x[i]) */

@@ -17,6 +17,8 @@
  *   SG_FMA(a, b, c)    a * b + c, lane by lane (fused where the ISA has it)
  *   SG_ADD(a, b)       a + b, lane by lane
  *   SG_HSUM(v)         the sum of v's lanes, a float
+ * Optional (else four SG_HSUMs):
+ *   SG_HSUM4(a, b, c, e, res)  res[0..3] = the lane sums of a, b, c, e
  * Optional, for a masked tail of 0 < n < SG_W floats (without them tails
  * are plain C):
  *   SG_LOADN(p, n)     n floats from p, the other lanes 0
@@ -44,6 +46,19 @@
 #error "kernels_impl.h: SG_POW2I needs SG_SUB, SG_MUL, SG_DIV, SG_MIN and SG_MAX"
 #endif
 
+#if SG_VEC && !defined(SG_HSUM4)
+#define SG_HSUM4(a, b, c, e, res) \
+    ((res)[0] = SG_HSUM(a), (res)[1] = SG_HSUM(b), (res)[2] = SG_HSUM(c), (res)[3] = SG_HSUM(e))
+#endif
+/* Unroll the loops over a block's outputs completely (GCC 12 stops short at
+ * -O3, leaving the output slices in memory instead of registers; Clang
+ * unrolls them by itself). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define SG_UNROLL _Pragma("GCC unroll 8")
+#else
+#define SG_UNROLL
+#endif
+
 #define SG_CAT2(a, b) a##_##b
 #define SG_CAT(a, b) SG_CAT2(a, b)
 #define SG_FN(name) SG_CAT(name, SG_SUFFIX)
@@ -53,7 +68,23 @@ SG_ATTR static float SG_FN(dot)(const float *a, const float *b, int d)
     int i = 0;
     float s;
 #if SG_VEC
+    /* Enough independent sums to cover the FMA latency: 4-lane sets (NEON,
+     * generic) need eight, the wider ones reach the tail sooner with four. */
     SG_T s0 = SG_ZERO, s1 = SG_ZERO, s2 = SG_ZERO, s3 = SG_ZERO;
+#if SG_W <= 4
+    SG_T s4 = SG_ZERO, s5 = SG_ZERO, s6 = SG_ZERO, s7 = SG_ZERO;
+    for (; i + 8 * SG_W <= d; i += 8 * SG_W) {
+        s0 = SG_FMA(SG_LOAD(a + i), SG_LOAD(b + i), s0);
+        s1 = SG_FMA(SG_LOAD(a + i + SG_W), SG_LOAD(b + i + SG_W), s1);
+        s2 = SG_FMA(SG_LOAD(a + i + 2 * SG_W), SG_LOAD(b + i + 2 * SG_W), s2);
+        s3 = SG_FMA(SG_LOAD(a + i + 3 * SG_W), SG_LOAD(b + i + 3 * SG_W), s3);
+        s4 = SG_FMA(SG_LOAD(a + i + 4 * SG_W), SG_LOAD(b + i + 4 * SG_W), s4);
+        s5 = SG_FMA(SG_LOAD(a + i + 5 * SG_W), SG_LOAD(b + i + 5 * SG_W), s5);
+        s6 = SG_FMA(SG_LOAD(a + i + 6 * SG_W), SG_LOAD(b + i + 6 * SG_W), s6);
+        s7 = SG_FMA(SG_LOAD(a + i + 7 * SG_W), SG_LOAD(b + i + 7 * SG_W), s7);
+    }
+    s0 = SG_ADD(s0, s4), s1 = SG_ADD(s1, s5), s2 = SG_ADD(s2, s6), s3 = SG_ADD(s3, s7);
+#endif
     for (; i + 4 * SG_W <= d; i += 4 * SG_W) {
         s0 = SG_FMA(SG_LOAD(a + i), SG_LOAD(b + i), s0);
         s1 = SG_FMA(SG_LOAD(a + i + SG_W), SG_LOAD(b + i + SG_W), s1);
@@ -144,10 +175,7 @@ SG_ATTR static void SG_FN(dots)(const float *v, float *const *rows, int n, int d
             k = d;
         }
 #endif
-        res[j] = SG_HSUM(s0);
-        res[j + 1] = SG_HSUM(s1);
-        res[j + 2] = SG_HSUM(s2);
-        res[j + 3] = SG_HSUM(s3);
+        SG_HSUM4(s0, s1, s2, s3, res + j);
         for (; k < d; k++) {
             res[j] += v[k] * r0[k];
             res[j + 1] += v[k] * r1[k];
@@ -230,6 +258,103 @@ SG_ATTR static void SG_FN(pair_apply)(float *v, float *const *out, int n, const 
     }
 }
 
+#if SG_VEC
+/* NI inputs x[0..NI) against the rows r[0..M) (M = 2 or 4): NI*M
+ * independent sums, each row slice loaded once for all the inputs. Row i of
+ * the result goes to G + i * ldg, m (<= M) sums of it: the rows past m
+ * repeat the last one. */
+#define SG_DOTS_NxM(NI, M)                                                     \
+    SG_ATTR static void SG_FN(dots_##NI##x##M)(float *const *x, float *const *r, int m, int d, \
+                                               float *G, int ldg)              \
+    {                                                                          \
+        SG_T acc[NI][M];                                                       \
+        float res[4];                                                          \
+        int i, j, k = 0;                                                       \
+        SG_UNROLL                                                              \
+        for (i = 0; i < (NI); i++)                                             \
+            SG_UNROLL                                                          \
+            for (j = 0; j < (M); j++) acc[i][j] = SG_ZERO;                     \
+        for (; k + SG_W <= d; k += SG_W) {                                     \
+            SG_T u[NI];                                                        \
+            SG_UNROLL                                                          \
+            for (i = 0; i < (NI); i++) u[i] = SG_LOAD(x[i] + k);               \
+            SG_UNROLL                                                          \
+            for (j = 0; j < (M); j++) {                                        \
+                SG_T o = SG_LOAD(r[j] + k);                                    \
+                SG_UNROLL                                                      \
+                for (i = 0; i < (NI); i++) acc[i][j] = SG_FMA(u[i], o, acc[i][j]); \
+            }                                                                  \
+        }                                                                      \
+        SG_DOTS_TAIL(NI, M)                                                    \
+        for (i = 0; i < (NI); i++) {                                           \
+            float *Gi = G + (long)i * ldg;                                     \
+            if ((M) == 4)                                                      \
+                SG_HSUM4(acc[i][0], acc[i][1 % (M)], acc[i][2 % (M)], acc[i][3 % (M)], res); \
+            else                                                               \
+                SG_HSUM4(acc[i][0], acc[i][1 % (M)], acc[i][0], acc[i][1 % (M)], res); \
+            for (j = 0; j < m; j++) {                                          \
+                float t = res[j];                                              \
+                int kk;                                                        \
+                for (kk = k; kk < d; kk++) t += x[i][kk] * r[j][kk];           \
+                Gi[j] = t;                                                     \
+            }                                                                  \
+        }                                                                      \
+    }
+#ifdef SG_LOADN
+#define SG_DOTS_TAIL(NI, M)                                                    \
+    if (k < d) {                                                               \
+        SG_T u[NI];                                                            \
+        SG_UNROLL                                                              \
+        for (i = 0; i < (NI); i++) u[i] = SG_LOADN(x[i] + k, d - k);           \
+        SG_UNROLL                                                              \
+        for (j = 0; j < (M); j++) {                                            \
+            SG_T o = SG_LOADN(r[j] + k, d - k);                                \
+            SG_UNROLL                                                          \
+            for (i = 0; i < (NI); i++) acc[i][j] = SG_FMA(u[i], o, acc[i][j]); \
+        }                                                                      \
+        k = d;                                                                 \
+    }
+#else
+#define SG_DOTS_TAIL(NI, M)
+#endif
+SG_DOTS_NxM(2, 2)
+SG_DOTS_NxM(2, 4)
+SG_DOTS_NxM(3, 2)
+SG_DOTS_NxM(3, 4)
+#undef SG_DOTS_NxM
+#undef SG_DOTS_TAIL
+#endif
+
+/* G[i * n_out + j] = in[i] . out[j] for every pair: inputs three or two
+ * at a time against outputs four at a time (the last group of 1-3 outputs
+ * two at a time, repeating a row where one is missing). */
+SG_ATTR static void SG_FN(block_dots)(float *const *in, int n_in, float *const *out, int n_out, int d,
+                                      float *G)
+{
+    int i = 0;
+#if SG_VEC
+    while (n_in - i >= 2) {
+        /* Three inputs share each row slice where that measured faster
+         * (AVX2: 12 sums in 16 registers); AVX-512 keeps two. */
+        int three = SG_W <= 8 && n_in - i != 2 && n_in - i != 4, j = 0;
+        float *Gi = G + (long)i * n_out;
+        for (; j + 4 <= n_out; j += 4) {
+            if (three) SG_FN(dots_3x4)(in + i, out + j, 4, d, Gi + j, n_out);
+            else SG_FN(dots_2x4)(in + i, out + j, 4, d, Gi + j, n_out);
+        }
+        for (; j < n_out; j += 2) {
+            float *r[2];
+            int m = n_out - j < 2 ? 1 : 2;
+            r[0] = out[j], r[1] = out[j + m - 1];
+            if (three) SG_FN(dots_3x2)(in + i, r, m, d, Gi + j, n_out);
+            else SG_FN(dots_2x2)(in + i, r, m, d, Gi + j, n_out);
+        }
+        i += three ? 3 : 2;
+    }
+#endif
+    for (; i < n_in; i++) SG_FN(dots)(in[i], out, n_out, d, G + (long)i * n_out);
+}
+
 #ifdef SG_POW2I
 /* σ(x) = 1 / (1 + e^-x) on SG_W lanes: sg_exp's steps in vector form. */
 SG_ATTR static SG_T SG_FN(sigmoid_lanes)(SG_T x)
@@ -268,23 +393,35 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
  * in[i] itself when delta is NULL (it starts from the input), else row i of
  * delta (it starts from what earlier groups of outputs left there, and the
  * inputs are only changed at the end, so every group reads the old inputs).
- * T, LD, ST, SET1 and FMA are the vector operations (full slices, masked
+ * Each input's change sums in two halves (even and odd outputs), halving
+ * the chain of dependent FMAs.
+ * T, LD, ST, SET1, FMA and ADD are the vector operations (full slices, masked
  * tails) or the scalar ones (plain-C tails); CAP is the arrays' size. */
-#define SG_SLICE(T, N, CAP, LD, ST, SET1, FMA)                                 \
+#define SG_SLICE(T, N, CAP, LD, ST, SET1, FMA, ADD)                               \
     {                                                                          \
         T o_old[CAP], o_new[CAP];                                              \
+        SG_UNROLL                                                              \
         for (j = 0; j < (N); j++) o_new[j] = o_old[j] = LD(out[j] + k);        \
         for (i = 0; i < n_in; i++) {                                           \
             const float *Gi = G + (long)i * ldg;                               \
             float *acc_at = (delta ? delta + (long)i * d : in[i]) + k;         \
-            T x = LD(in[i] + k), acc = LD(acc_at);                             \
-            for (j = 0; j < (N); j++) {                                        \
-                T gij = SET1(Gi[j]);                                           \
-                acc = FMA(gij, o_old[j], acc);                                 \
-                o_new[j] = FMA(gij, x, o_new[j]);                              \
+            T x = LD(in[i] + k), acc = LD(acc_at), acc2 = SET1(0.0f);          \
+            SG_UNROLL                                                          \
+            for (j = 0; j + 1 < (N); j += 2) {                                 \
+                T g0 = SET1(Gi[j]), g1 = SET1(Gi[j + 1]);                      \
+                acc = FMA(g0, o_old[j], acc);                                  \
+                acc2 = FMA(g1, o_old[j + 1], acc2);                            \
+                o_new[j] = FMA(g0, x, o_new[j]);                               \
+                o_new[j + 1] = FMA(g1, x, o_new[j + 1]);                       \
             }                                                                  \
-            ST(acc_at, acc);                                                   \
+            if (j < (N)) {                                                     \
+                T g0 = SET1(Gi[j]);                                            \
+                acc = FMA(g0, o_old[j], acc);                                  \
+                o_new[j] = FMA(g0, x, o_new[j]);                               \
+            }                                                                  \
+            ST(acc_at, ADD(acc, acc2));                                        \
         }                                                                      \
+        SG_UNROLL                                                              \
         for (j = 0; j < (N); j++) ST(out[j] + k, o_new[j]);                    \
     }
 /* The scalar operations for SG_SLICE. */
@@ -292,12 +429,13 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
 #define SG_ST1(p, v) (*(p) = (v))
 #define SG_SET11(x) (x)
 #define SG_FMA1(a, b, c) ((a) * (b) + (c))
+#define SG_ADD1(a, b) ((a) + (b))
 
 #if SG_VEC
 #ifdef SG_LOADN
 #define SG_LD_TAIL(p) SG_LOADN(p, d - k)
 #define SG_ST_TAIL(p, v) SG_STOREN(p, v, d - k)
-#define SG_SLICE_TAIL(N) if (k < d) { SG_SLICE(SG_T, N, N, SG_LD_TAIL, SG_ST_TAIL, SG_SET1, SG_FMA) k = d; }
+#define SG_SLICE_TAIL(N) if (k < d) { SG_SLICE(SG_T, N, N, SG_LD_TAIL, SG_ST_TAIL, SG_SET1, SG_FMA, SG_ADD) k = d; }
 #else
 #define SG_SLICE_TAIL(N)
 #endif
@@ -311,7 +449,7 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
     {                                                                          \
         int i, j, k = 0;                                                       \
         for (; k + SG_W <= d; k += SG_W)                                       \
-            SG_SLICE(SG_T, N, N, SG_LOAD, SG_STORE, SG_SET1, SG_FMA)           \
+            SG_SLICE(SG_T, N, N, SG_LOAD, SG_STORE, SG_SET1, SG_FMA, SG_ADD)        \
         SG_SLICE_TAIL(N)                                                       \
         return k;                                                              \
     }
@@ -370,7 +508,7 @@ SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const
 #else
     delta = NULL;
 #endif
-    for (; k < d; k++) SG_SLICE(float, n_out, SG_MAX_OUT, SG_LD1, SG_ST1, SG_SET11, SG_FMA1)
+    for (; k < d; k++) SG_SLICE(float, n_out, SG_MAX_OUT, SG_LD1, SG_ST1, SG_SET11, SG_FMA1, SG_ADD1)
     if (delta)
         for (i = 0; i < n_in; i++) SG_FN(axpy)(1.0f, delta + (long)i * d, in[i], d);
 }
@@ -379,13 +517,16 @@ SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const
 #undef SG_ST1
 #undef SG_SET11
 #undef SG_FMA1
+#undef SG_ADD1
 
 static const sg_ops SG_FN(ops) = {
     SG_STR(SG_SUFFIX), SG_FN(dot), SG_FN(axpy), SG_FN(grad_step), SG_FN(block_update),
-    SG_FN(dots), SG_FN(pair_apply), SG_FN(sigmoids),
+    SG_FN(dots), SG_FN(block_dots), SG_FN(pair_apply), SG_FN(sigmoids),
 };
 
 #undef SG_FN
+#undef SG_UNROLL
+#undef SG_HSUM4
 #undef SG_CAT
 #undef SG_CAT2
 

@@ -142,6 +142,21 @@ static void operations(const char *set)
             for (k = 0; k < d; k++) check(close_to(c[k], ref_in[k], 1e-6, 1e-5), set, "pair_apply v", d, n);
             for (k = 0; k < n * d; k++) check(close_to(b[k], ref_out[k], 1e-6, 1e-5), set, "pair_apply out", d, n);
         }
+        /* block_dots: every (n_in, n_out) up to 5 x 9 (odd inputs, partial output groups) */
+        for (n = 1; n <= 9; n++) {
+            int n_in;
+            fill(b, n, d);
+            for (j = 0; j < n; j++) outs[j] = b + j * d;
+            for (n_in = 1; n_in <= 5; n_in++) {
+                fill(a, n_in, d);
+                for (i = 0; i < n_in; i++) rows[i] = a + i * d;
+                sg_active->block_dots(rows, n_in, outs, n, d, G);
+                for (i = 0; i < n_in; i++)
+                    for (j = 0; j < n; j++)
+                        check(close_to(G[i * n + j], dot64(rows[i], outs[j], d), tol, 1e-5), set, "block_dots", d,
+                              n_in * 10 + n);
+            }
+        }
         /* block_update: every (n_in, n_out), in place up to 8 outputs, grouped above */
         for (n = 1; n <= 20; n += (n < 10 ? 1 : 7)) {
             int n_in = 1 + (n + d) % 5;
@@ -269,6 +284,36 @@ static void finite_differences(const char *set, int kind, int d, int n_in, int n
     for (i = 0; i < n_out * d; i++) check(close_to((u[i] - p.u[i]) / -alpha, gu[i], 3e-5, 1e-4), set, what, d, i);
 }
 
+/* A row given twice (a noise word drawn twice) is word2vec.c's sequential
+ * step: the second use sees the first update. Short lists and long ones
+ * (a tree path) find the repeat by different means. */
+static void repeated_rows(const char *set)
+{
+    static const int NS[] = {3, 6, 11, 20, 40};
+    static float v[MAXD], u[64 * MAXD], work[MAXD];
+    static double rv[MAXD], ru[64 * MAXD], acc[MAXD];
+    float *outs[64], lab[64];
+    const float alpha = 0.05f;
+    int c, i, j, k, d = 37;
+    for (c = 0; c < 5; c++) {
+        int n = NS[c];
+        fill(v, 1, d), fill(u, n - 1, d);
+        for (j = 0; j < n - 1; j++) outs[j] = u + j * d, lab[j] = (float)(j % 3 == 0);
+        outs[n - 1] = outs[n / 2], lab[n - 1] = 0.0f;
+        for (k = 0; k < d; k++) rv[k] = v[k], acc[k] = 0.0;
+        for (k = 0; k < (n - 1) * d; k++) ru[k] = u[k];
+        for (j = 0; j < n; j++) {
+            double f = 0.0, g, *o = ru + (outs[j] - u);
+            for (k = 0; k < d; k++) f += rv[k] * o[k];
+            g = (lab[j] - sigma(f)) * alpha;
+            for (k = 0; k < d; k++) acc[k] += g * o[k], o[k] += g * rv[k];
+        }
+        sg_pair_update(v, outs, lab, n, alpha, d, work, 0);
+        for (k = 0; k < d; k++) check(close_to(v[k], rv[k] + acc[k], 1e-6, 1e-5), set, "repeated rows v", n, k);
+        for (i = 0; i < (n - 1) * d; i++) check(close_to(u[i], ru[i], 1e-6, 1e-5), set, "repeated rows out", n, i);
+    }
+}
+
 static void gradients(const char *set)
 {
     static const int DK[][2] = {{16, 3}, {37, 4}, {100, 5}, {19, 12}};
@@ -321,6 +366,7 @@ int main(void)
         worked_example(set);
         operations(set);
         gradients(set);
+        repeated_rows(set);
         printf("[%s] %d checks, %d failed\n", set, passed + failed - checks, failed - before);
         ran++;
     }

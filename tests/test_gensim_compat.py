@@ -564,6 +564,7 @@ def test_projector_export_python_and_cli(tmp_path):
         capture_output=True,
         text=True,
         env=child_env(),
+        cwd=tmp_path,
     )
     assert bad.returncode == 2 and bad.stderr.startswith("sgns: usage")
 

@@ -164,7 +164,11 @@ def test_max_vocab_size_bounds_memory(tmp_path):
 
     def run(bound):
         out = subprocess.run(
-            [sys.executable, "-c", code, str(path), str(bound)], check=False, capture_output=True, text=True
+            [sys.executable, "-c", code, str(path), str(bound)],
+            check=False,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,  # not the source tree: it would import the uncompiled package
         )
         assert out.returncode == 0, out.stderr
         return [int(x) for x in out.stdout.split()]

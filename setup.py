@@ -2,7 +2,7 @@
 
 Portable flags only: the SIMD kernels are compiled with per-function target
 attributes (GCC/Clang) or plain intrinsics (MSVC) and picked at run time, so a
-wheel runs on any CPU of its architecture; never -march=native. Set
+wheel runs on any CPU of its architecture (no host-specific -march flag). Set
 SGNS_DEBUG=1 to build with Cython bounds checks and -O0 -g.
 
 Layout: C files used by more than one extension go into one static library

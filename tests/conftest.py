@@ -10,11 +10,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import textwrap
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,4 +190,30 @@ def run_child(code: str, *args, cwd, timeout: float = 120, **kw) -> subprocess.C
         text=True,
         timeout=timeout,
         **kw,
+    )
+
+
+# ---- sgns model files --------------------------------------------------------
+
+
+def repack_sgns_header(data: bytes, header: dict, fix_size: bool = True) -> bytes:
+    """The sgns file `data` with `header` as its JSON header (and its CRC32),
+    the arrays moved to the new 64-byte-aligned start and, with fix_size,
+    file_size updated to match: what a consistent writer would produce, so the
+    reader gets past its size check to the field under test."""
+    hlen = struct.unpack_from("<Q", data, 16)[0]
+    start = -(-(24 + hlen) // 64) * 64
+    while True:
+        text = json.dumps(header, separators=(",", ":")).encode()
+        new_start = -(-(24 + len(text)) // 64) * 64
+        size = new_start + len(data) - start
+        if not fix_size or header.get("file_size") == size:
+            break
+        header["file_size"] = size
+    return (
+        data[:12]
+        + struct.pack("<IQ", zlib.crc32(text), len(text))
+        + text
+        + b"\0" * (new_start - 24 - len(text))
+        + data[start:]
     )

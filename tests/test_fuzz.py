@@ -29,13 +29,13 @@ import os
 import re
 import struct
 import warnings
-import zlib
 from collections import Counter
 
 import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
+from conftest import repack_sgns_header  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -284,28 +284,6 @@ def _paths(node, prefix=()):
             yield from _paths(v, prefix + (i,))
 
 
-def _repack(data: bytes, header: dict, fix_size: bool = True) -> bytes:
-    """The file with `header` as its JSON header, the data moved to the new
-    aligned start and (fix_size) file_size updated to match: what a
-    consistent writer would produce, so the reader gets past its size check."""
-    hlen = struct.unpack_from("<Q", data, 16)[0]
-    start = -(-(24 + hlen) // 64) * 64
-    while True:
-        text = json.dumps(header, separators=(",", ":")).encode()
-        new_start = -(-(24 + len(text)) // 64) * 64
-        size = new_start + len(data) - start
-        if not fix_size or header.get("file_size") == size:
-            break
-        header["file_size"] = size
-    return (
-        data[:12]
-        + struct.pack("<IQ", zlib.crc32(text), len(text))
-        + text
-        + b"\0" * (new_start - 24 - len(text))
-        + data[start:]
-    )
-
-
 @fuzz("persist_header_json")
 @given(
     kind=st.sampled_from(["model", "kv"]),
@@ -328,7 +306,7 @@ def test_persist_header_fields_replaced(scratch, seeds, kind, which, value, dele
         del parent[path[-1]]
     else:
         parent[path[-1]] = value
-    scratch.write_bytes(_repack(data, header, fix_size=path != ("file_size",)))
+    scratch.write_bytes(repack_sgns_header(data, header, fix_size=path != ("file_size",)))
     load_persist_or_format_error(scratch, "model" if kind == "model" else "kv", None)
 
 

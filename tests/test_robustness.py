@@ -33,12 +33,11 @@ import sys
 import threading
 import time
 import warnings
-import zlib
 from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import child_env, run_child
+from conftest import child_env, repack_sgns_header, run_child
 
 from sgns import FormatError, KeyedVectors, Word2Vec, _tokenize, formats
 from sgns.persist import load_keyedvectors, load_model, save_keyedvectors, save_model
@@ -634,26 +633,6 @@ def test_persist_header_crc_mismatch_and_legacy_zero(tmp_path, tiny_model):
     assert load_model(path).window == tiny_model.window
 
 
-def _repack(data: bytes, header: dict) -> bytes:
-    """data with `header` as its JSON header, the arrays moved to the new
-    aligned start and file_size updated (what a consistent writer writes)."""
-    hlen, _, start = _layout(data)
-    while True:
-        text = json.dumps(header, separators=(",", ":")).encode()
-        new_start = -(-(24 + len(text)) // 64) * 64
-        size = new_start + len(data) - start
-        if header.get("file_size") == size:
-            break
-        header["file_size"] = size
-    return (
-        data[:12]
-        + struct.pack("<IQ", zlib.crc32(text), len(text))
-        + text
-        + b"\0" * (new_start - 24 - len(text))
-        + data[start:]
-    )
-
-
 @pytest.mark.parametrize(
     "mutate",
     [
@@ -670,7 +649,7 @@ def test_persist_header_with_wrong_json_types(tmp_path, tiny_model, mutate):
     data = path.read_bytes()
     _, header, _ = _layout(data)
     mutate(header)
-    path.write_bytes(_repack(data, header))
+    path.write_bytes(repack_sgns_header(data, header))
     expect_format_error(path, load_model, path, position=False)
 
 

@@ -2,14 +2,12 @@
 # word2phrase's and gensim's counting, scoring and rewriting, in C.
 
 import os
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
-
 _Path: TypeAlias = str | bytes | os.PathLike[str] | os.PathLike[bytes]
-_Stop: TypeAlias = npt.NDArray[np.int32]
+_Stop: TypeAlias = array[int]  # one int32 (typecode 'i'); a buffer of int32 works too
 
 SCORE_DEFAULT: int
 SCORE_NPMI: int

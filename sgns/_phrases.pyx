@@ -2,8 +2,7 @@
 # Tokens cross into C as UTF-8 bytes (surrogate escapes kept); no Python
 # object is made per counted token, and the GIL is released while C works.
 import os
-
-import numpy as np
+from array import array
 
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
@@ -317,15 +316,12 @@ cdef class Scorer:
 
     def candidates(self, bint scored):
         """Keys that split into a first and last part with counts (gensim's
-        export_phrases): (keys as bytes, count of first part, of last part,
+        export_phrases): (keys as bytes, then arrays: count of first part, of last part,
         of the key, scores). scored: only keys whose built-in score passes
         the threshold, with their scores."""
         cdef int64_t k = sp_candidates(&self.m, scored, NULL, NULL, NULL, NULL), i
-        offs = np.empty(k, dtype=np.int64)
-        ca = np.empty(k, dtype=np.int64)
-        cb = np.empty(k, dtype=np.int64)
-        cab = np.empty(k, dtype=np.int64)
-        scores = np.zeros(k, dtype=np.float64)
+        offs, ca, cb, cab = (array("q", bytes(8 * k)) for _ in range(4))
+        scores = array("d", bytes(8 * k))
         cdef int64_t[::1] ov = offs, av = ca, bv = cb, abv = cab
         cdef double[::1] sv = scores
         if k:

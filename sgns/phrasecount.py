@@ -12,13 +12,13 @@ Two rule sets share the C table:
 from __future__ import annotations
 
 import os
+from array import array
 from dataclasses import dataclass
-
-import numpy as np
 
 from sgns._phrases import Counter, Interrupted, PhraseTable, w2p_learn, w2p_transform
 from sgns.outputs import atomic_write
-from sgns.runtime import plain_file, run_in_threads, split_range
+from sgns.textfiles import plain_file
+from sgns.threads import run_in_threads, split_range
 
 # word2phrase prunes when its table passes 0.7 x its 500M hash slots.
 WORD2PHRASE_MAX_VOCAB = 350_000_000
@@ -50,10 +50,10 @@ def initial_keys(range_bytes: int, bound: int) -> int:
 
 
 def run_parallel(jobs) -> None:
-    """Run each job(stop) on its own thread; stop is an int32 flag the C scans
-    poll. Ctrl-C raises it, waits for every thread and raises
+    """Run each job(stop) on its own thread; stop is an int32 flag (array of one
+    'i') the C scans poll. Ctrl-C raises it, waits for every thread and raises
     KeyboardInterrupt; the first error of a job is re-raised here."""
-    stop = np.zeros(1, dtype=np.int32)
+    stop = array("i", [0])
     errors: list[BaseException | None] = [None] * len(jobs)
 
     def task(k: int):
@@ -66,7 +66,11 @@ def run_parallel(jobs) -> None:
         return run
 
     tasks = [(f"sgns-phrases-{k}", task(k)) for k in range(len(jobs))]
-    if run_in_threads(tasks, on_interrupt=lambda: stop.fill(1)):
+
+    def raise_stop() -> None:
+        stop[0] = 1
+
+    if run_in_threads(tasks, on_interrupt=raise_stop):
         raise KeyboardInterrupt
     for e in errors:
         if isinstance(e, Interrupted):

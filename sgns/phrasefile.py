@@ -28,7 +28,7 @@ import json
 import struct
 import zlib
 
-from sgns.formats import FormatError
+from sgns.errors import FormatError
 from sgns.outputs import atomic_write
 
 MAGIC = b"\x89SGNSPH\n"

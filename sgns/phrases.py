@@ -29,10 +29,9 @@ from typing import Any
 
 from sgns import phrasecount, phrasefile
 from sgns._phrases import SCORE_DEFAULT, SCORE_NPMI, Counter, PhraseTable, Scorer
-from sgns.corpus import LineSentence
-from sgns.formats import FormatError
+from sgns.errors import FormatError
 from sgns.outputs import atomic_write
-from sgns.vocab import ENCODING, ERRORS
+from sgns.textfiles import ENCODING, ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -352,6 +351,8 @@ class PhrasesTransformation:
         if scorer is not None:
             phrasecount.rewrite_file(scorer, src, dst)
             return
+        from sgns.corpus import LineSentence  # here: the corpus readers load NumPy, the C path needs neither
+
         with atomic_write(dst) as f:
             for sentence in LineSentence(src, max_sentence_length=2**62):
                 f.write(" ".join(self[sentence]).encode(ENCODING, ERRORS) + b"\n")

@@ -337,22 +337,27 @@ int sp_load(sp_table *t, const unsigned char *buf, uint64_t len)
 /* ---- buffered output to a descriptor -------------------------------------- */
 
 typedef struct {
-    FILE *f;
+    FILE *f;            /* NULL: the text goes to mem */
+    sp_text *mem;
     char *buf;
     size_t len;
     int err;
 } sp_out;
 
-static int out_open(sp_out *o, int fd)
+/* Output to descriptor fd, or with fd < 0 appended to *mem. */
+static int out_open(sp_out *o, int fd, sp_text *mem)
 {
-    int d = sp_dup(fd);
     memset(o, 0, sizeof(*o));
-    if (d < 0) return errno ? errno : EBADF;
-    o->f = sp_fdopen(d, "wb");
+    o->mem = mem;
+    if (fd >= 0) {
+        int d = sp_dup(fd);
+        if (d < 0) return errno ? errno : EBADF;
+        o->f = sp_fdopen(d, "wb");
+        if (!o->f) return errno ? errno : ENOMEM;
+    }
     o->buf = (char *)malloc(SP_BUF);
-    if (!o->f || !o->buf) {
+    if (!o->buf) {
         if (o->f) fclose(o->f);
-        free(o->buf);
         return ENOMEM;
     }
     return 0;
@@ -360,7 +365,29 @@ static int out_open(sp_out *o, int fd)
 
 static void out_flush(sp_out *o)
 {
-    if (o->len && !o->err && fwrite(o->buf, 1, o->len, o->f) != o->len) o->err = errno ? errno : EIO;
+    if (!o->len || o->err) {
+        o->len = 0;
+        return;
+    }
+    if (o->f) {
+        if (fwrite(o->buf, 1, o->len, o->f) != o->len) o->err = errno ? errno : EIO;
+    } else {
+        sp_text *t = o->mem;
+        if (t->len + o->len > t->cap) {
+            size_t cap = t->cap ? t->cap : SP_BUF;
+            char *p;
+            while (cap < t->len + o->len) cap *= 2;
+            if (!(p = (char *)realloc(t->p, cap))) {
+                o->err = ENOMEM;
+                o->len = 0;
+                return;
+            }
+            t->p = p;
+            t->cap = cap;
+        }
+        memcpy(t->p + t->len, o->buf, o->len);
+        t->len += o->len;
+    }
     o->len = 0;
 }
 
@@ -379,10 +406,27 @@ static void out_put(sp_out *o, const char *p, size_t n)
 static int out_close(sp_out *o)
 {
     out_flush(o);
-    if (fflush(o->f) != 0 && !o->err) o->err = errno ? errno : EIO;
-    fclose(o->f);
+    if (o->f) {
+        if (fflush(o->f) != 0 && !o->err) o->err = errno ? errno : EIO;
+        fclose(o->f);
+    }
     free(o->buf);
     return o->err;
+}
+
+void sp_text_free(sp_text *t)
+{
+    free(t->p);
+    memset(t, 0, sizeof(*t));
+}
+
+int sp_text_write(int fd, const sp_text *t)
+{
+    sp_out o;
+    int e = out_open(&o, fd, NULL);
+    if (e) return e;
+    if (t->len && fwrite(t->p, 1, t->len, o.f) != t->len) o.err = errno ? errno : EIO;
+    return out_close(&o);
 }
 
 /* ---- gensim's scoring, learning and analysis ------------------------------ */
@@ -690,7 +734,8 @@ static void emit_text(void *ctx, int64_t s, int64_t e, double score, const char 
     o->at_start = 0;
 }
 
-int sp_transform_file(const sp_model *m, const char *path, int fd, const int32_t *stop, int *err)
+int sp_transform_file(const sp_model *m, const char *path, int64_t start, int64_t end, int fd, sp_text *mem,
+                      const int32_t *stop, int *err)
 {
     sg_reader r;
     sp_out out;
@@ -700,8 +745,8 @@ int sp_transform_file(const sp_model *m, const char *path, int fd, const int32_t
     size_t n;
     int t, rc = SP_OK;
     int64_t i = 0;
-    if ((*err = sg_reader_open(&r, path, 0, -1)) != 0) return SP_EIO;
-    if ((*err = out_open(&out, fd)) != 0) { sg_reader_close(&r); return SP_EIO; }
+    if ((*err = sg_reader_open(&r, path, start, end)) != 0) return SP_EIO;
+    if ((*err = out_open(&out, fd, mem)) != 0) { sg_reader_close(&r); return SP_EIO; }
     r.stop = stop;
     analyzer_init(&a, m);
     o.out = &out;
@@ -966,7 +1011,7 @@ int sp_w2p_transform(const sp_table *t, const char *path, int fd, int64_t min_co
     int64_t pa = 0, pb = 0, pab = 0, off;
     int k, rc, prev_found = 0;
     if ((*err = w2p_open(&r, path, 0, -1, stop)) != 0) return SP_EIO;
-    if ((*err = out_open(&out, fd)) != 0) { w2p_close(&r); return SP_EIO; }
+    if ((*err = out_open(&out, fd, NULL)) != 0) { w2p_close(&r); return SP_EIO; }
     while ((k = w2p_next(&r, word, &n)) != W2P_END) {
         int oov = 0, found;
         float score = 0;

@@ -131,9 +131,19 @@ int sp_count_file(sp_counter *c, const char *path, int64_t start, int64_t end, i
  * phrase scored score[k]. s, e, score have room for n. Returns the count. */
 int64_t sp_analyze(const sp_model *m, const char *arena, const int64_t *lens, int64_t n, int64_t *s,
                    int64_t *e, double *score);
-/* Rewrite path into the open descriptor fd: a line per line, tokens joined by
- * single spaces, phrases by the delimiter. */
-int sp_transform_file(const sp_model *m, const char *path, int fd, const int32_t *stop, int *err);
+/* Text made in memory (a part of a file rewritten by one of several workers). */
+typedef struct {
+    char *p;
+    size_t len, cap;
+} sp_text;
+void sp_text_free(sp_text *t);
+/* Write all of t to descriptor fd: 0 or an errno. */
+int sp_text_write(int fd, const sp_text *t);
+/* Rewrite path[start:end) (end < 0: to the end of the file; both at the start
+ * of a line) into the open descriptor fd, or with fd < 0 append it to *mem:
+ * a line per line, tokens joined by single spaces, phrases by the delimiter. */
+int sp_transform_file(const sp_model *m, const char *path, int64_t start, int64_t end, int fd, sp_text *mem,
+                      const int32_t *stop, int *err);
 /* Records of m->vocab that contain the delimiter and whose first and last
  * parts are counted (gensim's export_phrases): their offsets, part counts and
  * (scored: only those that pass m's threshold) scores. offs NULL: count only. */

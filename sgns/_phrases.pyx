@@ -12,7 +12,8 @@ from sgns._csrc cimport (
     SP_EFORMAT, SP_EIO, SP_ENOMEM, SP_ESTOP, SP_SCORE_DEFAULT, SP_SCORE_NPMI, sp_analyze,
     sp_candidates, sp_count_batch, sp_count_file, sp_counter, sp_counter_free,
     sp_counter_init, sp_dump, sp_dump_size, sp_find, sp_free, sp_init, sp_insert, sp_key, sp_len,
-    sp_load, sp_merge, sp_model, sp_next, sp_prune, sp_score, sp_table, sp_transform_file, sp_value,
+    sp_load, sp_merge, sp_model, sp_next, sp_prune, sp_score, sp_table, sp_text, sp_text_free,
+    sp_text_write, sp_transform_file, sp_value,
     sp_w2p_learn, sp_w2p_transform,
 )
 
@@ -236,6 +237,27 @@ cdef class Counter:
         raise_for(rc, err, path)
 
 
+cdef class Text:
+    """Rewritten text held in memory (a worker's part of a file) until written."""
+
+    cdef sp_text t
+
+    def __dealloc__(self):
+        sp_text_free(&self.t)
+
+    def __len__(self):
+        return self.t.len
+
+    def write_to(self, int fd):
+        """Write the text to descriptor fd and free it."""
+        cdef int e
+        with nogil:
+            e = sp_text_write(fd, &self.t)
+        sp_text_free(&self.t)
+        if e:
+            raise OSError(e, strerror(e).decode())
+
+
 cdef class Scorer:
     """A model's scoring setup for analysing sentences and rewriting files."""
 
@@ -305,13 +327,19 @@ cdef class Scorer:
             free(sc)
             free(text)
 
-    def transform_file(self, path, int fd, stop):
+    def transform_file(self, path, int fd, stop, int64_t start=0, int64_t end=-1, Text into=None):
+        """Rewrite path[start:end) (end -1: to the end; both at line starts)
+        into descriptor fd, or into a Text held in memory."""
         cdef bytes p = os.fsencode(path)
         cdef const char *cpath = p
         cdef int32_t[::1] flag = stop
         cdef int rc, err = 0
+        cdef sp_text *mem = NULL
+        if into is not None:
+            mem = &into.t
+            fd = -1
         with nogil:
-            rc = sp_transform_file(&self.m, cpath, fd, &flag[0], &err)
+            rc = sp_transform_file(&self.m, cpath, start, end, fd, mem, &flag[0], &err)
         raise_for(rc, err, path)
 
     def candidates(self, bint scored):

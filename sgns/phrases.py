@@ -242,6 +242,9 @@ class PhrasesTransformation:
     _KIND = ""
     _NOUN = "vocab"  # what the table holds, for str()
     _STR_EXTRA: tuple[str, ...] = ()
+    # Threads that count a corpus_file and rewrite files (None: one per CPU, at
+    # most 8). Not saved: a setting of this machine.
+    workers: int | None = None
     # Set by each subclass's constructor.
     min_count: float
     threshold: float
@@ -346,10 +349,12 @@ class PhrasesTransformation:
 
     def transform_file(self, src, dst) -> None:
         """Write src phrased to dst (atomically): one line per line, tokens
-        split as Word2Vec(corpus_file=...) splits them, joined by spaces."""
+        split as Word2Vec(corpus_file=...) splits them, joined by spaces; in C
+        on `workers` threads (parts of the file, each from a line start) when
+        the model scores with a built-in scorer."""
         scorer = self._scorer()
         if scorer is not None:
-            phrasecount.rewrite_file(scorer, src, dst)
+            phrasecount.rewrite_file(scorer, src, dst, self.workers)
             return
         from sgns.corpus import LineSentence  # here: the corpus readers load NumPy, the C path needs neither
 
@@ -502,7 +507,6 @@ class Phrases(PhrasesTransformation):
 
     _KIND = "phrases"
     _STR_EXTRA = ("max_vocab_size",)
-    workers: int | None = None  # threads for corpus_file (not saved: a setting of this machine)
     _SAVED = (
         "min_count",
         "threshold",
@@ -696,6 +700,7 @@ class FrozenPhrases(PhrasesTransformation):
         super().__init__(phrases_model.connector_words)
         self.threshold, self.min_count = phrases_model.threshold, phrases_model.min_count
         self.delimiter, self.scoring = phrases_model.delimiter, phrases_model.scoring
+        self.workers = phrases_model.workers
         logger.info("exporting phrases from %s", phrases_model)
         start = time.perf_counter()
         self._grams = _table_from(phrases_model.export_phrases(), True)

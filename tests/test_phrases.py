@@ -141,6 +141,30 @@ def test_transform_file_matches_sentences(tmp_path):
         assert "holy_ghost" in want
 
 
+def test_transform_file_in_parts_on_threads(tmp_path, monkeypatch):
+    """Rewriting in many line-aligned parts (several rounds of 3 threads, two
+    held in memory each round) writes what one pass writes, byte for byte."""
+    path = write_corpus(tmp_path / "c.txt", SENTENCES)
+    with open(path, "ab") as f:
+        f.write(b"\n\n  holy \t ghost   w1\nholy ghost")  # empty lines, odd spacing, no final newline
+    model = sgns.Phrases(corpus_file=path, min_count=2, threshold=5.0, connector_words={"of", "the"}).freeze()
+    whole = tmp_path / "whole.txt"
+    model.transform_file(path, whole)
+    monkeypatch.setattr(phrasecount, "MIN_RANGE_BYTES", 1)
+    monkeypatch.setattr(phrasecount, "ROUND_BYTES", 997)
+    rounds = phrasecount.rewrite_rounds(path, 3)
+    assert len(rounds) > 10 and all(len(r) == 3 for r in rounds[:-1])
+    ranges = [r for rnd in rounds for r in rnd]
+    assert ranges[0][0] == 0 and ranges[-1][1] == os.path.getsize(path)
+    data = open(path, "rb").read()
+    assert all(a == b_prev and data[a - 1 : a] == b"\n" for (_, b_prev), (a, _) in zip(ranges, ranges[1:]))
+    model.workers = 3
+    parts = tmp_path / "parts.txt"
+    model.transform_file(path, parts)
+    assert parts.read_bytes() == whole.read_bytes()
+    assert parts.read_bytes().endswith(b"holy_ghost w1\nholy_ghost\n")
+
+
 def test_max_vocab_size_bounds_memory(tmp_path):
     """Peak memory of counting a corpus of many distinct pairs, with and
     without a small max_vocab_size (a fresh process each)."""

@@ -334,6 +334,92 @@ int sp_load(sp_table *t, const unsigned char *buf, uint64_t len)
     return SP_OK;
 }
 
+static int little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+/* A record's value and length between host order and little-endian (a no-op
+ * on little-endian hosts); `native` says which order a's lengths are in now. */
+static void swap_records(unsigned char *a, uint64_t used, int native)
+{
+    uint64_t off = 0;
+    if (little_endian()) return;
+    while (off + 12 <= used) {
+        uint64_t v;
+        uint32_t n;
+        memcpy(&v, a + off, 8);
+        memcpy(&n, a + off + 8, 4);
+        if (!native) n = (uint32_t)get_le(a + off + 8, 4);
+        put_le(a + off, v, 8);
+        if (native) put_le(a + off + 8, n, 4);
+        else memcpy(a + off + 8, &n, 4);
+        if (n > used - off - 12) return; /* malformed: the caller's walk refuses it */
+        off += rec_size(n);
+    }
+}
+
+void sp_dump_arena(const sp_table *t, unsigned char *out)
+{
+    memcpy(out, t->arena, (size_t)t->used);
+    swap_records(out, t->used, 1);
+}
+
+/* The slot of each record of t->arena from byte `from` on (records checked
+ * first); new keys only. */
+static int index_records(sp_table *t, uint64_t len)
+{
+    uint64_t from = t->used, off[SP_BATCH], h[SP_BATCH];
+    while (from < len) {
+        int k, count = 0;
+        for (; count < SP_BATCH && from < len; count++) {
+            uint32_t n;
+            uint64_t rs, i;
+            if (len - from < 12) return SP_EFORMAT;
+            memcpy(&n, t->arena + from + 8, 4);
+            if (n > len - from - 12 || (rs = rec_size(n)) > len - from) return SP_EFORMAT;
+            for (i = 12 + n; i < rs; i++)
+                if (t->arena[from + i]) return SP_EFORMAT;
+            off[count] = from;
+            h[count] = sp_hash(sp_key(t, (int64_t)from), n);
+            SP_PREFETCH(&t->slots[h[count] & (t->cap - 1)]);
+            from += rs;
+        }
+        for (k = 0; k < count; k++) {
+            uint64_t slot;
+            if (probe(t, sp_key(t, (int64_t)off[k]), sp_len(t, (int64_t)off[k]), h[k], &slot) >= 0) return SP_EFORMAT;
+            t->slots[slot] = (h[k] >> 32) << 32 | (off[k] / 8 + 1);
+            t->n++;
+            t->used = off[k] + rec_size(sp_len(t, (int64_t)off[k]));
+            if ((uint64_t)t->n * 5 > t->cap * 3 && rehash(t, t->cap * 2)) return SP_ENOMEM;
+        }
+    }
+    return SP_OK;
+}
+
+int sp_load_arena(sp_table *t, const unsigned char *buf, uint64_t len)
+{
+    int rc;
+    if (t->n || len % 8) return SP_EFORMAT;
+    if (len > SP_MAX_ARENA) return SP_ENOMEM;
+    if (len > t->size) {
+        unsigned char *a = (unsigned char *)realloc(t->arena, (size_t)len);
+        if (!a) return SP_ENOMEM;
+        t->arena = a;
+        t->size = len;
+    }
+    memcpy(t->arena, buf, (size_t)len);
+    swap_records(t->arena, len, 0);
+    rc = index_records(t, len);
+    if (rc) { /* leave an empty table */
+        memset(t->slots, 0, (size_t)t->cap * sizeof(uint64_t));
+        t->n = 0;
+        t->used = 0;
+    }
+    return rc;
+}
+
 /* ---- buffered output to a descriptor -------------------------------------- */
 
 typedef struct {
@@ -805,7 +891,15 @@ static int split_record(const sp_model *m, int64_t off, sp_split *c)
     return 1;
 }
 
-int64_t sp_candidates(const sp_model *m, int scored, int64_t *offs, int64_t *ca, int64_t *cb, double *scores)
+/* Prefetch the record the first slot for hash h names, if its fingerprint matches. */
+static void prefetch_record(const sp_table *t, uint64_t h)
+{
+    uint64_t e = t->slots[h & (t->cap - 1)];
+    if (e && (uint32_t)(e >> 32) == (uint32_t)(h >> 32)) SP_PREFETCH(t->arena + ((e & 0xffffffffu) - 1) * 8);
+}
+
+int64_t sp_candidates(const sp_model *m, int scored, int64_t cap, int64_t *offs, int64_t *ca, int64_t *cb,
+                      double *scores)
 {
     const sp_table *t = m->vocab;
     sp_split c[SP_BATCH];
@@ -817,14 +911,18 @@ int64_t sp_candidates(const sp_model *m, int scored, int64_t *offs, int64_t *ca,
             off = sp_next(t, off);
             if (count < SP_BATCH && off >= 0) continue;
         }
-        for (j = 0; j < count; j++) { /* the parts' slots were prefetched */
+        for (j = 0; j < count; j++) { /* the parts' slots were prefetched: now their records */
+            prefetch_record(t, c[j].ha);
+            prefetch_record(t, c[j].hb);
+        }
+        for (j = 0; j < count; j++) {
             uint64_t slot;
             int64_t fa = probe(t, c[j].a, c[j].an, c[j].ha, &slot), fb, a, b;
             double score = 0;
             fb = probe(t, c[j].b, c[j].bn, c[j].hb, &slot);
             if (fa < 0 || fb < 0 || (a = *sp_value(t, fa)) <= 0 || (b = *sp_value(t, fb)) <= 0) continue;
             if (scored && (score = sp_score(m, a, b, *sp_value(t, c[j].off))) <= m->threshold) continue;
-            if (offs) {
+            if (k < cap) {
                 offs[k] = c[j].off;
                 ca[k] = a;
                 cb[k] = b;

@@ -381,7 +381,7 @@ class PhrasesTransformation:
         sgns.phrasefile), atomically. gensim's extra save() arguments are
         accepted and ignored."""
         table = self._table_obj()
-        phrasefile.write(fname, self._KIND, self._params(), len(table), table.dump())
+        phrasefile.write(fname, self._KIND, self._params(), len(table), table.arena())
 
     @classmethod
     def load(cls, fname, scoring=None):
@@ -397,12 +397,14 @@ class PhrasesTransformation:
     def __getstate__(self) -> dict:
         state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
         state["connector_words"] = self.connector_words
-        state["sgns_table"] = self._table_obj().dump()
+        state["sgns_arena"] = self._table_obj().arena()
         return state
 
     def __setstate__(self, state: dict) -> None:
         state = dict(state)
-        if "sgns_table" in state:
+        if "sgns_arena" in state:
+            table = PhraseTable.from_arena(state.pop("sgns_arena"), self._FLOAT)
+        elif "sgns_table" in state:  # pickled by sgns before the arena layout
             table = PhraseTable.load(state.pop("sgns_table"), self._FLOAT)
         else:
             table = self._upgrade(state)
@@ -435,7 +437,8 @@ class PhrasesTransformation:
 def _from_file(header: dict, raw: bytes, path, scoring):
     cls = Phrases if header["kind"] == "phrases" else FrozenPhrases
     try:
-        table = PhraseTable.load(raw, cls._FLOAT, min(header["entries"], len(raw) // 12))  # 12+ bytes a key
+        load = PhraseTable.from_arena if header["version"] == 2 else PhraseTable.load
+        table = load(raw, cls._FLOAT, min(header["entries"], len(raw) // 12))  # 12+ bytes a key
     except ValueError:
         raise FormatError(path, "corrupt table (malformed records or a repeated key)") from None
     if len(table) != header["entries"]:

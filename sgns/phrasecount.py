@@ -116,9 +116,11 @@ def rewrite_file(scorer, src, dst, workers: int | None = None) -> None:
     with plain_file(src) as plain, atomic_write(dst) as f:
         fd = f.fileno()
         for parts in rewrite_rounds(plain, workers):
-            texts = [None] + [Text() for _ in parts[1:]]
-            run_parallel([rewrite_job(scorer, plain, fd, part, text) for part, text in zip(parts, texts)])
-            for text in texts[1:]:
+            texts = [Text() for _ in parts[1:]]
+            run_parallel(
+                [rewrite_job(scorer, plain, fd, part, text) for part, text in zip(parts, [None, *texts])]
+            )
+            for text in texts:
                 text.write_to(fd)
 
 

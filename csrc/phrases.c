@@ -334,25 +334,116 @@ int sp_load(sp_table *t, const unsigned char *buf, uint64_t len)
     return SP_OK;
 }
 
+static int little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+/* A record's value and length between host order and little-endian (a no-op
+ * on little-endian hosts); `native` says which order a's lengths are in now. */
+static void swap_records(unsigned char *a, uint64_t used, int native)
+{
+    uint64_t off = 0;
+    if (little_endian()) return;
+    while (off + 12 <= used) {
+        uint64_t v;
+        uint32_t n;
+        memcpy(&v, a + off, 8);
+        memcpy(&n, a + off + 8, 4);
+        if (!native) n = (uint32_t)get_le(a + off + 8, 4);
+        put_le(a + off, v, 8);
+        if (native) put_le(a + off + 8, n, 4);
+        else memcpy(a + off + 8, &n, 4);
+        if (n > used - off - 12) return; /* malformed: the caller's walk refuses it */
+        off += rec_size(n);
+    }
+}
+
+void sp_dump_arena(const sp_table *t, unsigned char *out)
+{
+    memcpy(out, t->arena, (size_t)t->used);
+    swap_records(out, t->used, 1);
+}
+
+/* The slot of each record of t->arena from byte `from` on (records checked
+ * first); new keys only. */
+static int index_records(sp_table *t, uint64_t len)
+{
+    uint64_t from = t->used, off[SP_BATCH], h[SP_BATCH];
+    while (from < len) {
+        int k, count = 0;
+        for (; count < SP_BATCH && from < len; count++) {
+            uint32_t n;
+            uint64_t rs, i;
+            if (len - from < 12) return SP_EFORMAT;
+            memcpy(&n, t->arena + from + 8, 4);
+            if (n > len - from - 12 || (rs = rec_size(n)) > len - from) return SP_EFORMAT;
+            for (i = 12 + n; i < rs; i++)
+                if (t->arena[from + i]) return SP_EFORMAT;
+            off[count] = from;
+            h[count] = sp_hash(sp_key(t, (int64_t)from), n);
+            SP_PREFETCH(&t->slots[h[count] & (t->cap - 1)]);
+            from += rs;
+        }
+        for (k = 0; k < count; k++) {
+            uint64_t slot;
+            if (probe(t, sp_key(t, (int64_t)off[k]), sp_len(t, (int64_t)off[k]), h[k], &slot) >= 0) return SP_EFORMAT;
+            t->slots[slot] = (h[k] >> 32) << 32 | (off[k] / 8 + 1);
+            t->n++;
+            t->used = off[k] + rec_size(sp_len(t, (int64_t)off[k]));
+            if ((uint64_t)t->n * 5 > t->cap * 3 && rehash(t, t->cap * 2)) return SP_ENOMEM;
+        }
+    }
+    return SP_OK;
+}
+
+int sp_load_arena(sp_table *t, const unsigned char *buf, uint64_t len)
+{
+    int rc;
+    if (t->n || len % 8) return SP_EFORMAT;
+    if (len > SP_MAX_ARENA) return SP_ENOMEM;
+    if (len > t->size) {
+        unsigned char *a = (unsigned char *)realloc(t->arena, (size_t)len);
+        if (!a) return SP_ENOMEM;
+        t->arena = a;
+        t->size = len;
+    }
+    memcpy(t->arena, buf, (size_t)len);
+    swap_records(t->arena, len, 0);
+    rc = index_records(t, len);
+    if (rc) { /* leave an empty table */
+        memset(t->slots, 0, (size_t)t->cap * sizeof(uint64_t));
+        t->n = 0;
+        t->used = 0;
+    }
+    return rc;
+}
+
 /* ---- buffered output to a descriptor -------------------------------------- */
 
 typedef struct {
-    FILE *f;
+    FILE *f;            /* NULL: the text goes to mem */
+    sp_text *mem;
     char *buf;
     size_t len;
     int err;
 } sp_out;
 
-static int out_open(sp_out *o, int fd)
+/* Output to descriptor fd, or with fd < 0 appended to *mem. */
+static int out_open(sp_out *o, int fd, sp_text *mem)
 {
-    int d = sp_dup(fd);
     memset(o, 0, sizeof(*o));
-    if (d < 0) return errno ? errno : EBADF;
-    o->f = sp_fdopen(d, "wb");
+    o->mem = mem;
+    if (fd >= 0) {
+        int d = sp_dup(fd);
+        if (d < 0) return errno ? errno : EBADF;
+        o->f = sp_fdopen(d, "wb");
+        if (!o->f) return errno ? errno : ENOMEM;
+    }
     o->buf = (char *)malloc(SP_BUF);
-    if (!o->f || !o->buf) {
+    if (!o->buf) {
         if (o->f) fclose(o->f);
-        free(o->buf);
         return ENOMEM;
     }
     return 0;
@@ -360,7 +451,29 @@ static int out_open(sp_out *o, int fd)
 
 static void out_flush(sp_out *o)
 {
-    if (o->len && !o->err && fwrite(o->buf, 1, o->len, o->f) != o->len) o->err = errno ? errno : EIO;
+    if (!o->len || o->err) {
+        o->len = 0;
+        return;
+    }
+    if (o->f) {
+        if (fwrite(o->buf, 1, o->len, o->f) != o->len) o->err = errno ? errno : EIO;
+    } else {
+        sp_text *t = o->mem;
+        if (t->len + o->len > t->cap) {
+            size_t cap = t->cap ? t->cap : SP_BUF;
+            char *p;
+            while (cap < t->len + o->len) cap *= 2;
+            if (!(p = (char *)realloc(t->p, cap))) {
+                o->err = ENOMEM;
+                o->len = 0;
+                return;
+            }
+            t->p = p;
+            t->cap = cap;
+        }
+        memcpy(t->p + t->len, o->buf, o->len);
+        t->len += o->len;
+    }
     o->len = 0;
 }
 
@@ -379,10 +492,27 @@ static void out_put(sp_out *o, const char *p, size_t n)
 static int out_close(sp_out *o)
 {
     out_flush(o);
-    if (fflush(o->f) != 0 && !o->err) o->err = errno ? errno : EIO;
-    fclose(o->f);
+    if (o->f) {
+        if (fflush(o->f) != 0 && !o->err) o->err = errno ? errno : EIO;
+        fclose(o->f);
+    }
     free(o->buf);
     return o->err;
+}
+
+void sp_text_free(sp_text *t)
+{
+    free(t->p);
+    memset(t, 0, sizeof(*t));
+}
+
+int sp_text_write(int fd, const sp_text *t)
+{
+    sp_out o;
+    int e = out_open(&o, fd, NULL);
+    if (e) return e;
+    if (t->len && fwrite(t->p, 1, t->len, o.f) != t->len) o.err = errno ? errno : EIO;
+    return out_close(&o);
 }
 
 /* ---- gensim's scoring, learning and analysis ------------------------------ */
@@ -690,7 +820,8 @@ static void emit_text(void *ctx, int64_t s, int64_t e, double score, const char 
     o->at_start = 0;
 }
 
-int sp_transform_file(const sp_model *m, const char *path, int fd, const int32_t *stop, int *err)
+int sp_transform_file(const sp_model *m, const char *path, int64_t start, int64_t end, int fd, sp_text *mem,
+                      const int32_t *stop, int *err)
 {
     sg_reader r;
     sp_out out;
@@ -700,8 +831,8 @@ int sp_transform_file(const sp_model *m, const char *path, int fd, const int32_t
     size_t n;
     int t, rc = SP_OK;
     int64_t i = 0;
-    if ((*err = sg_reader_open(&r, path, 0, -1)) != 0) return SP_EIO;
-    if ((*err = out_open(&out, fd)) != 0) { sg_reader_close(&r); return SP_EIO; }
+    if ((*err = sg_reader_open(&r, path, start, end)) != 0) return SP_EIO;
+    if ((*err = out_open(&out, fd, mem)) != 0) { sg_reader_close(&r); return SP_EIO; }
     r.stop = stop;
     analyzer_init(&a, m);
     o.out = &out;
@@ -760,7 +891,15 @@ static int split_record(const sp_model *m, int64_t off, sp_split *c)
     return 1;
 }
 
-int64_t sp_candidates(const sp_model *m, int scored, int64_t *offs, int64_t *ca, int64_t *cb, double *scores)
+/* Prefetch the record the first slot for hash h names, if its fingerprint matches. */
+static void prefetch_record(const sp_table *t, uint64_t h)
+{
+    uint64_t e = t->slots[h & (t->cap - 1)];
+    if (e && (uint32_t)(e >> 32) == (uint32_t)(h >> 32)) SP_PREFETCH(t->arena + ((e & 0xffffffffu) - 1) * 8);
+}
+
+int64_t sp_candidates(const sp_model *m, int scored, int64_t cap, int64_t *offs, int64_t *ca, int64_t *cb,
+                      double *scores)
 {
     const sp_table *t = m->vocab;
     sp_split c[SP_BATCH];
@@ -772,14 +911,18 @@ int64_t sp_candidates(const sp_model *m, int scored, int64_t *offs, int64_t *ca,
             off = sp_next(t, off);
             if (count < SP_BATCH && off >= 0) continue;
         }
-        for (j = 0; j < count; j++) { /* the parts' slots were prefetched */
+        for (j = 0; j < count; j++) { /* the parts' slots were prefetched: now their records */
+            prefetch_record(t, c[j].ha);
+            prefetch_record(t, c[j].hb);
+        }
+        for (j = 0; j < count; j++) {
             uint64_t slot;
             int64_t fa = probe(t, c[j].a, c[j].an, c[j].ha, &slot), fb, a, b;
             double score = 0;
             fb = probe(t, c[j].b, c[j].bn, c[j].hb, &slot);
             if (fa < 0 || fb < 0 || (a = *sp_value(t, fa)) <= 0 || (b = *sp_value(t, fb)) <= 0) continue;
             if (scored && (score = sp_score(m, a, b, *sp_value(t, c[j].off))) <= m->threshold) continue;
-            if (offs) {
+            if (k < cap) {
                 offs[k] = c[j].off;
                 ca[k] = a;
                 cb[k] = b;
@@ -966,7 +1109,7 @@ int sp_w2p_transform(const sp_table *t, const char *path, int fd, int64_t min_co
     int64_t pa = 0, pb = 0, pab = 0, off;
     int k, rc, prev_found = 0;
     if ((*err = w2p_open(&r, path, 0, -1, stop)) != 0) return SP_EIO;
-    if ((*err = out_open(&out, fd)) != 0) { w2p_close(&r); return SP_EIO; }
+    if ((*err = out_open(&out, fd, NULL)) != 0) { w2p_close(&r); return SP_EIO; }
     while ((k = w2p_next(&r, word, &n)) != W2P_END) {
         int oov = 0, found;
         float score = 0;

@@ -80,6 +80,12 @@ uint64_t sp_dump_size(const sp_table *t);
 void sp_dump(const sp_table *t, unsigned char *out);
 /* SP_EFORMAT on a malformed buffer or a repeated key. */
 int sp_load(sp_table *t, const unsigned char *buf, uint64_t len);
+/* The records as they lie in memory (t->used bytes): per record int64 value,
+ * uint32 length (both little-endian), bytes, zero padding to 8 bytes. */
+void sp_dump_arena(const sp_table *t, unsigned char *out);
+/* Fill an empty table from sp_dump_arena's bytes: one copy, then the slots.
+ * SP_EFORMAT on a malformed buffer (bad length or padding) or a repeated key. */
+int sp_load_arena(sp_table *t, const unsigned char *buf, uint64_t len);
 
 /* ---- gensim's Phrases ---------------------------------------------------- */
 enum { SP_SCORE_DEFAULT = 0, SP_SCORE_NPMI = 1 };
@@ -131,13 +137,25 @@ int sp_count_file(sp_counter *c, const char *path, int64_t start, int64_t end, i
  * phrase scored score[k]. s, e, score have room for n. Returns the count. */
 int64_t sp_analyze(const sp_model *m, const char *arena, const int64_t *lens, int64_t n, int64_t *s,
                    int64_t *e, double *score);
-/* Rewrite path into the open descriptor fd: a line per line, tokens joined by
- * single spaces, phrases by the delimiter. */
-int sp_transform_file(const sp_model *m, const char *path, int fd, const int32_t *stop, int *err);
+/* Text made in memory (a part of a file rewritten by one of several workers). */
+typedef struct {
+    char *p;
+    size_t len, cap;
+} sp_text;
+void sp_text_free(sp_text *t);
+/* Write all of t to descriptor fd: 0 or an errno. */
+int sp_text_write(int fd, const sp_text *t);
+/* Rewrite path[start:end) (end < 0: to the end of the file; both at the start
+ * of a line) into the open descriptor fd, or with fd < 0 append it to *mem:
+ * a line per line, tokens joined by single spaces, phrases by the delimiter. */
+int sp_transform_file(const sp_model *m, const char *path, int64_t start, int64_t end, int fd, sp_text *mem,
+                      const int32_t *stop, int *err);
 /* Records of m->vocab that contain the delimiter and whose first and last
  * parts are counted (gensim's export_phrases): their offsets, part counts and
- * (scored: only those that pass m's threshold) scores. offs NULL: count only. */
-int64_t sp_candidates(const sp_model *m, int scored, int64_t *offs, int64_t *ca, int64_t *cb, double *scores);
+ * (scored: only those that pass m's threshold) scores, for the first `cap` of
+ * them. Returns how many there are (call again with room for all if > cap). */
+int64_t sp_candidates(const sp_model *m, int scored, int64_t cap, int64_t *offs, int64_t *ca, int64_t *cb,
+                      double *scores);
 
 /* ---- word2phrase --------------------------------------------------------- */
 /* Count unigrams and joined pairs of path[start:end) by word2phrase's rules

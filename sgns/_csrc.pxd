@@ -100,6 +100,8 @@ cdef extern from "phrases.h" nogil:
     uint64_t sp_dump_size(const sp_table *t)
     void sp_dump(const sp_table *t, unsigned char *out)
     int sp_load(sp_table *t, const unsigned char *buf, uint64_t len)
+    void sp_dump_arena(const sp_table *t, unsigned char *out)
+    int sp_load_arena(sp_table *t, const unsigned char *buf, uint64_t len)
     ctypedef struct sp_model:
         const sp_table *vocab
         const sp_table *connectors
@@ -122,9 +124,15 @@ cdef extern from "phrases.h" nogil:
                       const int32_t *stop, int *err)
     int64_t sp_analyze(const sp_model *m, const char *arena, const int64_t *lens, int64_t n, int64_t *s,
                        int64_t *e, double *score)
-    int sp_transform_file(const sp_model *m, const char *path, int fd, const int32_t *stop, int *err)
-    int64_t sp_candidates(const sp_model *m, int scored, int64_t *offs, int64_t *ca, int64_t *cb,
-                          double *scores)
+    ctypedef struct sp_text:
+        char *p
+        size_t len
+    void sp_text_free(sp_text *t)
+    int sp_text_write(int fd, const sp_text *t)
+    int sp_transform_file(const sp_model *m, const char *path, int64_t start, int64_t end, int fd,
+                          sp_text *mem, const int32_t *stop, int *err)
+    int64_t sp_candidates(const sp_model *m, int scored, int64_t cap, int64_t *offs, int64_t *ca,
+                          int64_t *cb, double *scores)
     int sp_w2p_learn(sp_table *t, const char *path, int64_t start, int64_t end, int peek, int64_t bound,
                      int64_t *min_reduce, int64_t *words, const int32_t *stop, int *err)
     int sp_w2p_transform(const sp_table *t, const char *path, int fd, int64_t min_count, float threshold,

@@ -2,14 +2,12 @@
 # word2phrase's and gensim's counting, scoring and rewriting, in C.
 
 import os
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
-
 _Path: TypeAlias = str | bytes | os.PathLike[str] | os.PathLike[bytes]
-_Stop: TypeAlias = npt.NDArray[np.int32]
+_Stop: TypeAlias = array[int]  # one int32 (typecode 'i'); a buffer of int32 works too
 
 SCORE_DEFAULT: int
 SCORE_NPMI: int
@@ -28,6 +26,11 @@ class PhraseTable:
     def merge(self, other: PhraseTable) -> None: ...
     def nbytes(self) -> int: ...
     def dump(self) -> bytes: ...
+    def arena(self) -> bytes: ...
+    @staticmethod
+    def from_arena(
+        data: bytes | bytearray | memoryview, as_float: bool = False, expected: int = 0
+    ) -> PhraseTable: ...
     @staticmethod
     def load(
         data: bytes | bytearray | memoryview, as_float: bool = False, expected: int = 0
@@ -46,6 +49,10 @@ class Counter:
     ) -> int: ...
     def count_file(self, path: _Path, start: int, end: int, peek: bool, stop: _Stop) -> Any: ...
 
+class Text:
+    def __len__(self) -> int: ...
+    def write_to(self, fd: int) -> Any: ...
+
 class Scorer:
     def __new__(
         cls,
@@ -60,7 +67,9 @@ class Scorer:
     ) -> Scorer: ...
     def score(self, ca: int, cb: int, cab: int) -> float: ...
     def analyze(self, sentence: Iterable[str], with_scores: bool = False) -> Any: ...
-    def transform_file(self, path: _Path, fd: int, stop: _Stop) -> Any: ...
+    def transform_file(
+        self, path: _Path, fd: int, stop: _Stop, start: int = 0, end: int = -1, into: Text | None = None
+    ) -> Any: ...
     def candidates(self, scored: bool) -> Any: ...
 
 def w2p_learn(

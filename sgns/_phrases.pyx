@@ -2,8 +2,7 @@
 # Tokens cross into C as UTF-8 bytes (surrogate escapes kept); no Python
 # object is made per counted token, and the GIL is released while C works.
 import os
-
-import numpy as np
+from array import array
 
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
@@ -13,7 +12,8 @@ from sgns._csrc cimport (
     SP_EFORMAT, SP_EIO, SP_ENOMEM, SP_ESTOP, SP_SCORE_DEFAULT, SP_SCORE_NPMI, sp_analyze,
     sp_candidates, sp_count_batch, sp_count_file, sp_counter, sp_counter_free,
     sp_counter_init, sp_dump, sp_dump_size, sp_find, sp_free, sp_init, sp_insert, sp_key, sp_len,
-    sp_load, sp_merge, sp_model, sp_next, sp_prune, sp_score, sp_table, sp_transform_file, sp_value,
+    sp_dump_arena, sp_load, sp_load_arena, sp_merge, sp_model, sp_next, sp_prune, sp_score, sp_table,
+    sp_text, sp_text_free, sp_text_write, sp_transform_file, sp_value,
     sp_w2p_learn, sp_w2p_transform,
 )
 
@@ -134,6 +134,25 @@ cdef class PhraseTable:
             sp_dump(&self.t, <unsigned char *>PyBytes_AS_STRING(out))
         return out
 
+    def arena(self):
+        """The records as they lie in memory (sgns.phrasefile's version 2 layout):
+        per key int64 value, uint32 length (little-endian), bytes, zero padding to 8."""
+        cdef bytes out = PyBytes_FromStringAndSize(NULL, self.t.used)
+        if self.t.used:
+            sp_dump_arena(&self.t, <unsigned char *>PyBytes_AS_STRING(out))
+        return out
+
+    @staticmethod
+    def from_arena(const unsigned char[::1] data, bint as_float=False, int64_t expected=0):
+        """A table from arena() bytes; ValueError if they are malformed."""
+        cdef PhraseTable t = PhraseTable(expected, as_float)
+        cdef int rc = 0
+        if data.shape[0]:
+            with nogil:
+                rc = sp_load_arena(&t.t, &data[0], data.shape[0])
+        raise_for(rc, 0, None)
+        return t
+
     @staticmethod
     def load(const unsigned char[::1] data, bint as_float=False, int64_t expected=0):
         cdef PhraseTable t = PhraseTable(expected, as_float)
@@ -237,6 +256,27 @@ cdef class Counter:
         raise_for(rc, err, path)
 
 
+cdef class Text:
+    """Rewritten text held in memory (a worker's part of a file) until written."""
+
+    cdef sp_text t
+
+    def __dealloc__(self):
+        sp_text_free(&self.t)
+
+    def __len__(self):
+        return self.t.len
+
+    def write_to(self, int fd):
+        """Write the text to descriptor fd and free it."""
+        cdef int e
+        with nogil:
+            e = sp_text_write(fd, &self.t)
+        sp_text_free(&self.t)
+        if e:
+            raise OSError(e, strerror(e).decode())
+
+
 cdef class Scorer:
     """A model's scoring setup for analysing sentences and rewriting files."""
 
@@ -306,34 +346,43 @@ cdef class Scorer:
             free(sc)
             free(text)
 
-    def transform_file(self, path, int fd, stop):
+    def transform_file(self, path, int fd, stop, int64_t start=0, int64_t end=-1, Text into=None):
+        """Rewrite path[start:end) (end -1: to the end; both at line starts)
+        into descriptor fd, or into a Text held in memory."""
         cdef bytes p = os.fsencode(path)
         cdef const char *cpath = p
         cdef int32_t[::1] flag = stop
         cdef int rc, err = 0
+        cdef sp_text *mem = NULL
+        if into is not None:
+            mem = &into.t
+            fd = -1
         with nogil:
-            rc = sp_transform_file(&self.m, cpath, fd, &flag[0], &err)
+            rc = sp_transform_file(&self.m, cpath, start, end, fd, mem, &flag[0], &err)
         raise_for(rc, err, path)
 
     def candidates(self, bint scored):
         """Keys that split into a first and last part with counts (gensim's
-        export_phrases): (keys as bytes, count of first part, of last part,
+        export_phrases): (keys as bytes, then arrays: count of first part, of last part,
         of the key, scores). scored: only keys whose built-in score passes
         the threshold, with their scores."""
-        cdef int64_t k = sp_candidates(&self.m, scored, NULL, NULL, NULL, NULL), i
-        offs = np.empty(k, dtype=np.int64)
-        ca = np.empty(k, dtype=np.int64)
-        cb = np.empty(k, dtype=np.int64)
-        cab = np.empty(k, dtype=np.int64)
-        scores = np.zeros(k, dtype=np.float64)
-        cdef int64_t[::1] ov = offs, av = ca, bv = cb, abv = cab
-        cdef double[::1] sv = scores
-        if k:
-            sp_candidates(&self.m, scored, &ov[0], &av[0], &bv[0], &sv[0])
+        cdef int64_t cap = 1 << 14, k, i
+        cdef int64_t[::1] ov, av, bv, abv
+        cdef double[::1] sv
+        while True:  # once, unless there are more than cap (then again with room for all)
+            offs, ca, cb, cab = (array("q", bytes(8 * cap)) for _ in range(4))
+            scores = array("d", bytes(8 * cap))
+            ov, av, bv, abv, sv = offs, ca, cb, cab, scores
+            with nogil:
+                k = sp_candidates(&self.m, scored, cap, &ov[0], &av[0], &bv[0], &sv[0])
+            if k <= cap:
+                break
+            cap = k
         keys = []
         for i in range(k):
             keys.append(sp_key(&self.vocab.t, ov[i])[:sp_len(&self.vocab.t, ov[i])])
             abv[i] = sp_value(&self.vocab.t, ov[i])[0]
+        ca, cb, cab, scores = ca[:k], cb[:k], cab[:k], scores[:k]
         return keys, ca, cb, cab, scores
 
 

@@ -19,7 +19,7 @@ from sgns import distributed, formats, phrase_command, plot, tools
 from sgns.classes import word_classes, write_classes
 from sgns.flags import DEMO_FLAGS, UsageError, error_text, parse_flags, parse_train_flags
 from sgns.model import Word2Vec
-from sgns.runtime import check_corpus_path
+from sgns.textfiles import check_corpus_path
 from sgns.version import __version__
 from sgns.vocab import Vocabulary
 

@@ -46,10 +46,10 @@ import zlib
 
 import numpy as np
 
-from sgns.formats import FormatError
+from sgns.errors import FormatError
 from sgns.outputs import atomic_write
+from sgns.textfiles import ENCODING, ERRORS
 from sgns.version import __version__
-from sgns.vocab import ENCODING, ERRORS
 
 MAGIC = b"\x89SGNS\r\n\x1a"
 VERSION = 1

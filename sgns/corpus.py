@@ -6,7 +6,7 @@ built from LineSentence(path) has the same vocabulary as one built from
 corpus_file=path: tokens are maximal runs of bytes other than ASCII
 whitespace (space, \\t, \\n, \\v, \\f, \\r) and NUL; a token longer than 1000
 bytes keeps its first 1000 (cut back to a UTF-8 character boundary); bytes
-are decoded as UTF-8 with surrogate escapes (sgns.vocab.ENCODING/ERRORS), so
+are decoded as UTF-8 with surrogate escapes (sgns.textfiles.ENCODING/ERRORS), so
 invalid bytes survive as '\\udcXX' characters. Unicode spaces such as U+00A0
 are part of a token, as in the C reader.
 
@@ -22,8 +22,7 @@ from collections.abc import Iterator
 from typing import IO, TypeGuard, cast
 
 from sgns._tokenize import MAX_WORD_BYTES
-from sgns.formats import open_maybe_compressed
-from sgns.vocab import ENCODING, ERRORS
+from sgns.textfiles import ENCODING, ERRORS, open_maybe_compressed
 
 Source = str | os.PathLike | IO
 

@@ -66,9 +66,10 @@ import numpy as np
 
 from sgns import guards, runtime
 from sgns._tokenize import WordHash
-from sgns.formats import compressed_opener
 from sgns.model import TrainingPlan, Word2Vec
 from sgns.runtime import EpochReport
+from sgns.textfiles import check_corpus_path, compressed_opener
+from sgns.threads import run_in_threads, split_range
 from sgns.vocab import Vocabulary
 
 logger = logging.getLogger(__name__)
@@ -284,7 +285,7 @@ def _check_corpus(comm, corpus_file) -> str:
     error = None
     size = -1
     try:
-        runtime.check_corpus_path(path)
+        check_corpus_path(path)
         if compressed_opener(path) is not None:
             raise ValueError(
                 f"distributed training reads byte ranges of a plain text file; "
@@ -653,7 +654,7 @@ class _Run:
         self.shards = runtime.FileShards(
             path,
             WordHash.from_words(model.vocab.raw_words()),
-            runtime.split_range(start, end, threads),
+            split_range(start, end, threads),
             model.max_sentence_length,
             [None] * threads if cached else None,
             model.corpus_cache_mb * 2**20,
@@ -762,7 +763,7 @@ class _Run:
         # The counter holds global/N + this rank's words of the round; the other
         # ranks go about as fast. A Ctrl-C lands here only when no handler could
         # be installed (not the main thread).
-        runtime.run_in_threads(
+        run_in_threads(
             tasks,
             tick=lambda: self.tick(epoch, self.n * trainer.words_done, trainer.alpha),
             on_interrupt=trainer.request_stop,

@@ -32,25 +32,14 @@ from typing import IO
 
 import numpy as np
 
+from sgns.errors import FormatError
 from sgns.outputs import atomic_write
-from sgns.vocab import ERRORS, MAX_COUNT, SENTENCE_TOKEN
+from sgns.textfiles import ERRORS, compressed_opener, open_maybe_compressed
+from sgns.vocab import MAX_COUNT, SENTENCE_TOKEN
 
 # A header or text row longer than this is corrupt, not a vector.
 _MAX_HEADER = 1 << 10
 _MAX_TEXT_ROW_PER_DIM = 64
-
-
-class FormatError(ValueError):
-    """A vector or vocabulary file that does not follow the format.
-
-    Attributes: path, position (byte offset or 1-based line, see `unit`).
-    """
-
-    def __init__(self, path, message: str, position: int | None = None, unit: str = "byte"):
-        self.path = os.fsdecode(path)
-        self.position = position
-        where = f" at {unit} {position}" if position is not None else ""
-        super().__init__(f"{self.path}{where}: {message}")
 
 
 class TruncatedFileError(FormatError, EOFError):
@@ -529,23 +518,6 @@ def _word_int_rows(path, what: str) -> Iterator[tuple[int, bytes, int]]:
             if len(parts) != 2 or not parts[1].isdigit():
                 raise FormatError(path, f"expected '<word> <{what}>'", line_no, "line")
             yield line_no, parts[0], int(parts[1])
-
-
-# ---- compressed files --------------------------------------------------------
-
-# The one table of compressed formats the corpus readers and the trainer accept.
-COMPRESSED_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-
-
-def compressed_opener(path):
-    """The function that opens `path` decompressed (gzip.open, ...), or None
-    for a plain file; by extension, case-insensitive."""
-    return COMPRESSED_OPENERS.get(os.path.splitext(os.fsdecode(os.fspath(path)))[1].lower())
-
-
-def open_maybe_compressed(path) -> IO[bytes]:
-    """Open `path` for binary reading, decompressing .gz, .bz2 and .xz."""
-    return (compressed_opener(path) or open)(path, "rb")
 
 
 # ---- format detection --------------------------------------------------------

@@ -23,7 +23,9 @@ from sgns._tokenize import WordHash
 from sgns._train import MAX_NEGATIVE, Trainer, active_kernels
 from sgns.keyedvectors import KeyedVectors
 from sgns.runtime import EpochReport, Progress
-from sgns.vocab import ENCODING, ERRORS, SENTENCE_TOKEN, Vocabulary, check_keys
+from sgns.textfiles import ENCODING, ERRORS, plain_file
+from sgns.threads import run_in_threads, split_range
+from sgns.vocab import SENTENCE_TOKEN, Vocabulary, check_keys
 
 logger = logging.getLogger(__name__)
 
@@ -418,7 +420,7 @@ class Word2Vec:
         when this process is one of 2+ ranks), or None: train here."""
         if getattr(self, "distributed", None) is None:
             return None
-        backend = runtime.BACKENDS.get(self.distributed)
+        backend = runtime.backend(self.distributed)
         if backend is None or not backend.active():
             return None
         if corpus_file is None:
@@ -463,7 +465,7 @@ class Word2Vec:
         )
 
     def _scan_file(self, corpus_file, min_count: int):
-        with runtime.plain_file(corpus_file) as path:
+        with plain_file(corpus_file) as path:
             t0 = time.perf_counter()
             table, tokens, lines, _ = runtime.count_file_parallel(
                 path, self.workers, self.max_vocab_size or 0, min_count=min_count
@@ -667,7 +669,7 @@ class Word2Vec:
             guards.check_finite_weights, self.weight_matrices(), plan.alpha_param, plan.alpha0
         )
         with (
-            contextlib.nullcontext() if corpus_file is None else runtime.plain_file(corpus_file) as path,
+            contextlib.nullcontext() if corpus_file is None else plain_file(corpus_file) as path,
             self.wv.changing(),  # queries from callbacks see the vectors as they are
         ):
             vocab_table = WordHash.from_words(self.require_vocab().raw_words()) if path else None
@@ -729,7 +731,7 @@ class Word2Vec:
         shards = runtime.FileShards(
             path,
             vocab_table,
-            runtime.split_range(0, size, n),
+            split_range(0, size, n),
             self.max_sentence_length,
             cache,
             self.corpus_cache_mb * 2**20,
@@ -824,7 +826,7 @@ class Word2Vec:
                 self._watch(epoch + 1, rows=_WATCHED_ROWS)
             ticker(epoch, trainer.words_done, trainer.alpha)
 
-        if not runtime.run_in_threads(tasks, tick=tick, on_interrupt=stop, before=start):
+        if not run_in_threads(tasks, tick=tick, on_interrupt=stop, before=start):
             ticker(epoch, trainer.words_done, trainer.alpha, force=True)
 
     # ---- persistence --------------------------------------------------------

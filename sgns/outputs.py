@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import shutil
 import signal
 import stat
@@ -298,7 +297,7 @@ def _create_temporary(directory: str) -> tuple[int, str]:
     os.umask can only do by changing it for every thread for a moment."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        name = os.path.join(directory, f".sgns-{secrets.token_hex(8)}.tmp")
+        name = os.path.join(directory, f".sgns-{os.urandom(8).hex()}.tmp")
         try:
             return os.open(name, flags, 0o666), name
         except FileExistsError:

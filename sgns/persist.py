@@ -25,7 +25,7 @@ import numpy as np
 
 from sgns import container
 from sgns.container import MAGIC, Reader, header_dict
-from sgns.formats import FormatError
+from sgns.errors import FormatError
 from sgns.keyedvectors import KeyedVectors
 from sgns.runtime import EpochReport
 from sgns.vocab import Vocabulary

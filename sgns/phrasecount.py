@@ -12,17 +12,18 @@ Two rule sets share the C table:
 from __future__ import annotations
 
 import os
+from array import array
 from dataclasses import dataclass
 
-import numpy as np
-
-from sgns._phrases import Counter, Interrupted, PhraseTable, w2p_learn, w2p_transform
+from sgns._phrases import Counter, Interrupted, PhraseTable, Text, w2p_learn, w2p_transform
 from sgns.outputs import atomic_write
-from sgns.runtime import plain_file, run_in_threads, split_range
+from sgns.textfiles import plain_file
+from sgns.threads import run_in_threads, split_range
 
 # word2phrase prunes when its table passes 0.7 x its 500M hash slots.
 WORD2PHRASE_MAX_VOCAB = 350_000_000
 MIN_RANGE_BYTES = 4 << 20  # a smaller file (or part) is counted by one thread
+ROUND_BYTES = 16 << 20  # text a rewriting thread takes at a time (held in memory until written)
 
 
 @dataclass
@@ -50,10 +51,10 @@ def initial_keys(range_bytes: int, bound: int) -> int:
 
 
 def run_parallel(jobs) -> None:
-    """Run each job(stop) on its own thread; stop is an int32 flag the C scans
-    poll. Ctrl-C raises it, waits for every thread and raises
+    """Run each job(stop) on its own thread; stop is an int32 flag (array of one
+    'i') the C scans poll. Ctrl-C raises it, waits for every thread and raises
     KeyboardInterrupt; the first error of a job is re-raised here."""
-    stop = np.zeros(1, dtype=np.int32)
+    stop = array("i", [0])
     errors: list[BaseException | None] = [None] * len(jobs)
 
     def task(k: int):
@@ -66,7 +67,11 @@ def run_parallel(jobs) -> None:
         return run
 
     tasks = [(f"sgns-phrases-{k}", task(k)) for k in range(len(jobs))]
-    if run_in_threads(tasks, on_interrupt=lambda: stop.fill(1)):
+
+    def raise_stop() -> None:
+        stop[0] = 1
+
+    if run_in_threads(tasks, on_interrupt=raise_stop):
         raise KeyboardInterrupt
     for e in errors:
         if isinstance(e, Interrupted):
@@ -104,10 +109,54 @@ def _count_plain(path, connectors, delimiter: bytes, max_vocab_size: int, worker
     return Counts(tables[0], sum(c.words for c in counters), min_reduce)
 
 
-def rewrite_file(scorer, src, dst) -> None:
-    """Rewrite src into dst with a model's analysis (atomically)."""
+def rewrite_file(scorer, src, dst, workers: int | None = None) -> None:
+    """Rewrite src into dst with a model's analysis (atomically), on up to
+    `workers` threads: each round, the first thread writes its part of the
+    file to dst and the others hold theirs in memory until it is done."""
     with plain_file(src) as plain, atomic_write(dst) as f:
-        run_parallel([lambda stop: scorer.transform_file(plain, f.fileno(), stop)])
+        fd = f.fileno()
+        for parts in rewrite_rounds(plain, workers):
+            texts = [Text() for _ in parts[1:]]
+            run_parallel(
+                [rewrite_job(scorer, plain, fd, part, text) for part, text in zip(parts, [None, *texts])]
+            )
+            for text in texts:
+                text.write_to(fd)
+
+
+def rewrite_job(scorer, path, fd: int, part: tuple[int, int], into):
+    """A thread's rewriting of path[part] to fd, or into a Text when one is given."""
+    return lambda stop: scorer.transform_file(path, fd, stop, part[0], part[1], into)
+
+
+def rewrite_rounds(path, workers: int | None) -> list[list[tuple[int, int]]]:
+    """The byte ranges the rewriting threads take, up to `workers` a round
+    and at most ROUND_BYTES each (the text held in memory), every range from
+    the start of a line (a sentence is never split) to the next one's start."""
+    size = os.path.getsize(path)
+    threads = max(1, min(workers or os.cpu_count() or 1, 8, size // MIN_RANGE_BYTES or 1))
+    step = max(1, min(ROUND_BYTES, -(-size // threads)))
+    starts = [0]
+    with open(path, "rb") as f:
+        for point in range(step, size, step):
+            if point > starts[-1]:
+                starts.append(next_line_start(f, point, size))
+    ranges = [(a, b) for a, b in zip(starts, [*starts[1:], size]) if a < b] or [(0, size)]
+    return [ranges[k : k + threads] for k in range(0, len(ranges), threads)]
+
+
+def next_line_start(f, pos: int, size: int) -> int:
+    """The first offset >= pos that starts a line (follows a newline), or size."""
+    f.seek(pos - 1)
+    while pos < size:
+        block = f.read(min(1 << 16, size - pos + 1))
+        newline = block.find(b"\n")
+        if newline >= 0:
+            return pos + newline
+        if not block:
+            break
+        pos += len(block)
+    return size
 
 
 def learn_word2phrase(

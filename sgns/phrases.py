@@ -29,10 +29,9 @@ from typing import Any
 
 from sgns import phrasecount, phrasefile
 from sgns._phrases import SCORE_DEFAULT, SCORE_NPMI, Counter, PhraseTable, Scorer
-from sgns.corpus import LineSentence
-from sgns.formats import FormatError
+from sgns.errors import FormatError
 from sgns.outputs import atomic_write
-from sgns.vocab import ENCODING, ERRORS
+from sgns.textfiles import ENCODING, ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -243,6 +242,9 @@ class PhrasesTransformation:
     _KIND = ""
     _NOUN = "vocab"  # what the table holds, for str()
     _STR_EXTRA: tuple[str, ...] = ()
+    # Threads that count a corpus_file and rewrite files (None: one per CPU, at
+    # most 8). Not saved: a setting of this machine.
+    workers: int | None = None
     # Set by each subclass's constructor.
     min_count: float
     threshold: float
@@ -347,11 +349,15 @@ class PhrasesTransformation:
 
     def transform_file(self, src, dst) -> None:
         """Write src phrased to dst (atomically): one line per line, tokens
-        split as Word2Vec(corpus_file=...) splits them, joined by spaces."""
+        split as Word2Vec(corpus_file=...) splits them, joined by spaces; in C
+        on `workers` threads (parts of the file, each from a line start) when
+        the model scores with a built-in scorer."""
         scorer = self._scorer()
         if scorer is not None:
-            phrasecount.rewrite_file(scorer, src, dst)
+            phrasecount.rewrite_file(scorer, src, dst, self.workers)
             return
+        from sgns.corpus import LineSentence  # here: the corpus readers load NumPy, the C path needs neither
+
         with atomic_write(dst) as f:
             for sentence in LineSentence(src, max_sentence_length=2**62):
                 f.write(" ".join(self[sentence]).encode(ENCODING, ERRORS) + b"\n")
@@ -375,7 +381,7 @@ class PhrasesTransformation:
         sgns.phrasefile), atomically. gensim's extra save() arguments are
         accepted and ignored."""
         table = self._table_obj()
-        phrasefile.write(fname, self._KIND, self._params(), len(table), table.dump())
+        phrasefile.write(fname, self._KIND, self._params(), len(table), table.arena())
 
     @classmethod
     def load(cls, fname, scoring=None):
@@ -391,12 +397,14 @@ class PhrasesTransformation:
     def __getstate__(self) -> dict:
         state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
         state["connector_words"] = self.connector_words
-        state["sgns_table"] = self._table_obj().dump()
+        state["sgns_arena"] = self._table_obj().arena()
         return state
 
     def __setstate__(self, state: dict) -> None:
         state = dict(state)
-        if "sgns_table" in state:
+        if "sgns_arena" in state:
+            table = PhraseTable.from_arena(state.pop("sgns_arena"), self._FLOAT)
+        elif "sgns_table" in state:  # pickled by sgns before the arena layout
             table = PhraseTable.load(state.pop("sgns_table"), self._FLOAT)
         else:
             table = self._upgrade(state)
@@ -429,7 +437,8 @@ class PhrasesTransformation:
 def _from_file(header: dict, raw: bytes, path, scoring):
     cls = Phrases if header["kind"] == "phrases" else FrozenPhrases
     try:
-        table = PhraseTable.load(raw, cls._FLOAT, min(header["entries"], len(raw) // 12))  # 12+ bytes a key
+        load = PhraseTable.from_arena if header["version"] == 2 else PhraseTable.load
+        table = load(raw, cls._FLOAT, min(header["entries"], len(raw) // 12))  # 12+ bytes a key
     except ValueError:
         raise FormatError(path, "corrupt table (malformed records or a repeated key)") from None
     if len(table) != header["entries"]:
@@ -501,7 +510,6 @@ class Phrases(PhrasesTransformation):
 
     _KIND = "phrases"
     _STR_EXTRA = ("max_vocab_size",)
-    workers: int | None = None  # threads for corpus_file (not saved: a setting of this machine)
     _SAVED = (
         "min_count",
         "threshold",
@@ -695,6 +703,7 @@ class FrozenPhrases(PhrasesTransformation):
         super().__init__(phrases_model.connector_words)
         self.threshold, self.min_count = phrases_model.threshold, phrases_model.min_count
         self.delimiter, self.scoring = phrases_model.delimiter, phrases_model.scoring
+        self.workers = phrases_model.workers
         logger.info("exporting phrases from %s", phrases_model)
         start = time.perf_counter()
         self._grams = _table_from(phrases_model.export_phrases(), True)

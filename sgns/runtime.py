@@ -10,15 +10,13 @@ callables they work on.
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import math
 import os
 import queue
-import stat
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +24,8 @@ import numpy as np
 
 from sgns._tokenize import CountFilter, count_file, count_filtered, filter_file
 from sgns._train import encode_file
-from sgns.formats import compressed_opener
-from sgns.outputs import scratch_copy
-from sgns.vocab import ENCODING, ERRORS, decode_word
+from sgns.textfiles import ENCODING, ERRORS, decode_word
+from sgns.threads import run_in_threads, split_range
 
 logger = logging.getLogger(__name__)
 
@@ -75,61 +72,6 @@ def part_seed(seed: int, epoch: int, part: int) -> int:
 
 
 # ---- threads and Ctrl-C -----------------------------------------------------------
-
-
-def run_in_threads(tasks, tick=None, on_interrupt=None, before=None) -> bool:
-    """Run each (name, fn) of tasks in its own daemon thread and wait until
-    all have returned, calling tick() every 0.1 s meanwhile (before() first,
-    inside the same Ctrl-C guard). Returns False, or True after a Ctrl-C:
-    then on_interrupt() is called (it should make the threads return) and
-    every started thread is waited for, so none still writes shared state.
-    An exception from before() or tick() (a progress callable, a log
-    handler, a divergence check) does the same, then propagates.
-
-    Completion is tracked with an Event set in each thread's `finally` (not
-    Thread.join, which CPython <= 3.12 can report as finished once a
-    KeyboardInterrupt has interrupted it)."""
-    started: list[threading.Event] = []
-
-    def signalling(fn, event):
-        def run():
-            try:
-                fn()
-            finally:
-                event.set()
-
-        return run
-
-    try:
-        if before is not None:
-            before()
-        for name, fn in tasks:
-            event = threading.Event()
-            threading.Thread(target=signalling(fn, event), daemon=True, name=name).start()
-            started.append(event)
-        for event in started:
-            while not event.wait(0.1):
-                if tick is not None:
-                    tick()
-    except BaseException as e:
-        if on_interrupt is not None:
-            on_interrupt()
-        _wait_all(started, timeout=60.0)
-        if isinstance(e, KeyboardInterrupt):
-            return True
-        raise
-    return False
-
-
-def _wait_all(events, timeout: float) -> None:
-    """Wait until every event is set (or timeout s), riding out further Ctrl-C."""
-    deadline = time.perf_counter() + timeout
-    for event in events:
-        while not event.is_set() and time.perf_counter() < deadline:
-            try:
-                event.wait(0.1)
-            except KeyboardInterrupt:
-                pass
 
 
 def put_job(q: queue.Queue, item, trainer, force: bool = False) -> None:
@@ -303,42 +245,6 @@ def log_done(words: int, elapsed: float) -> None:
 # ---- corpus files ---------------------------------------------------------------------
 
 
-def check_corpus_path(path) -> None:
-    """FileNotFoundError / IsADirectoryError / ValueError naming a corpus path
-    that is not a regular file. A corpus is read once to count it, then once
-    per epoch, in byte ranges per thread: a FIFO, pipe, socket or device
-    cannot be (and opening a FIFO without a writer blocks for ever), so it
-    is refused before anything opens it."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"corpus file not found: {os.fsdecode(path)!r}")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"corpus path is a directory: {os.fsdecode(path)!r}")
-    mode = os.stat(path).st_mode
-    if stat.S_ISREG(mode):
-        return
-    kinds = [(stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")]
-    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
-    raise ValueError(
-        f"corpus {os.fsdecode(path)!r} is {kind}: training needs a regular file (it is read once "
-        "to count the words, then once per epoch, in byte ranges per thread); save the stream to "
-        "a file first (e.g. cat > corpus.txt)"
-    )
-
-
-@contextmanager
-def plain_file(corpus_file) -> Iterator[str | bytes]:
-    """Yield a path the C reader can read: the file itself, or a temporary
-    decompressed copy of a .gz/.bz2/.xz file."""
-    path = os.fspath(corpus_file)
-    check_corpus_path(path)
-    opener = compressed_opener(path)
-    if opener is None:
-        yield path
-        return
-    with scratch_copy(lambda: opener(path, "rb"), prefix="sgns-corpus-") as tmp:
-        yield tmp
-
-
 def sentence_count(path, size: int, lines: int) -> int:
     """Sentences of a file of `size` bytes with `lines` newlines: a last
     line without "\\n" is still a sentence."""
@@ -450,11 +356,6 @@ def _in_ranges(count: Callable, n: int) -> list:
     return results
 
 
-def split_range(start: int, end: int, parts: int) -> list[int]:
-    """parts + 1 boundaries cutting [start, end) into equal byte ranges."""
-    return [start + (end - start) * k // parts for k in range(parts + 1)]
-
-
 # A shard's cache entry once its ids outgrew its share of the budget: the
 # shard is streamed from the file every epoch instead.
 STREAM = "stream"
@@ -537,7 +438,17 @@ class FileShards:
 # (name -> object with active(), build_vocab(model, corpus_file) and
 # train(model, corpus_file, **train_arguments)); sgns.distributed adds "mpi".
 BACKENDS: dict[str, Any] = {}
+# The module that registers a backend, imported when the backend is first
+# asked for (so `import sgns` does not load the MPI code).
+BACKEND_MODULES = {"mpi": "sgns.distributed"}
 
 
 def register_backend(name: str, backend) -> None:
     BACKENDS[name] = backend
+
+
+def backend(name: str):
+    """The backend registered as `name`, or None."""
+    if name not in BACKENDS and name in BACKEND_MODULES:
+        importlib.import_module(BACKEND_MODULES[name])
+    return BACKENDS.get(name)

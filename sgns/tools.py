@@ -58,7 +58,7 @@ from sgns.evaluation import compute_accuracy
 from sgns.flags import PROJECTOR_USAGE, parse_accuracy_args, parse_tool_args
 from sgns.formats import is_binary_file
 from sgns.outputs import scratch_copy
-from sgns.vocab import ENCODING, ERRORS
+from sgns.textfiles import ENCODING, ERRORS
 
 __all__ = [
     "TOP_N",

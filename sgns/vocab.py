@@ -10,25 +10,14 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from sgns._tokenize import huffman as huffman_tree
+from sgns.textfiles import decode_word, encode_word
 
-# Corpus files are bytes; words that are not valid UTF-8 keep their bytes
-# through surrogate escapes, so every file round-trips byte for byte.
-ENCODING = "utf-8"
-ERRORS = "surrogateescape"
 # word2vec.c's sentence token: the first entry of a vocabulary file, counting
 # sentences. It is never a vocabulary word (a literal "</s>" in a corpus is
 # skipped), so a saved vocabulary file always reads back.
 SENTENCE_TOKEN = "</s>"
 # Counts and their sum live in int64 (the trainer's word counter too).
 MAX_COUNT = 2**63 - 1
-
-
-def encode_word(word: str) -> bytes:
-    return word.encode(ENCODING, ERRORS)
-
-
-def decode_word(raw: bytes) -> str:
-    return raw.decode(ENCODING, ERRORS)
 
 
 def check_keys(words: Iterable) -> None:

@@ -3,12 +3,15 @@ same counts, same scores, same phrased text; files, pickles, bounds."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import pickle
 import random
+import struct
 import subprocess
 import sys
+import zlib
 
 import pytest
 
@@ -141,6 +144,30 @@ def test_transform_file_matches_sentences(tmp_path):
         assert "holy_ghost" in want
 
 
+def test_transform_file_in_parts_on_threads(tmp_path, monkeypatch):
+    """Rewriting in many line-aligned parts (several rounds of 3 threads, two
+    held in memory each round) writes what one pass writes, byte for byte."""
+    path = write_corpus(tmp_path / "c.txt", SENTENCES)
+    with open(path, "ab") as f:
+        f.write(b"\n\n  holy \t ghost   w1\nholy ghost")  # empty lines, odd spacing, no final newline
+    model = sgns.Phrases(corpus_file=path, min_count=2, threshold=5.0, connector_words={"of", "the"}).freeze()
+    whole = tmp_path / "whole.txt"
+    model.transform_file(path, whole)
+    monkeypatch.setattr(phrasecount, "MIN_RANGE_BYTES", 1)
+    monkeypatch.setattr(phrasecount, "ROUND_BYTES", 997)
+    rounds = phrasecount.rewrite_rounds(path, 3)
+    assert len(rounds) > 10 and all(len(r) == 3 for r in rounds[:-1])
+    ranges = [r for rnd in rounds for r in rnd]
+    assert ranges[0][0] == 0 and ranges[-1][1] == os.path.getsize(path)
+    data = open(path, "rb").read()
+    assert all(a == b_prev and data[a - 1 : a] == b"\n" for (_, b_prev), (a, _) in zip(ranges, ranges[1:]))
+    model.workers = 3
+    parts = tmp_path / "parts.txt"
+    model.transform_file(path, parts)
+    assert parts.read_bytes() == whole.read_bytes()
+    assert parts.read_bytes().endswith(b"holy_ghost w1\nholy_ghost\n")
+
+
 def test_max_vocab_size_bounds_memory(tmp_path):
     """Peak memory of counting a corpus of many distinct pairs, with and
     without a small max_vocab_size (a fresh process each)."""
@@ -246,11 +273,16 @@ def test_surrogate_tokens_round_trip():
     assert model[[bad, "x"]] == [bad + "_x"]
 
 
+RECORD_A = b"\x03" + b"\x00" * 7 + b"\x01\x00\x00\x00" + b"a\x00\x00\x00"  # value 3, length 1, "a", padding
+
+
 @pytest.mark.parametrize(
     "table",
     [
-        b"\x01\x00\x00\x00a\x03\x00\x00\x00\x00\x00\x00\x00" * 2,  # the same key twice
-        b"\x09\x00\x00\x00a\x03\x00\x00\x00\x00\x00\x00\x00",  # a key running past the end
+        RECORD_A * 2,  # the same key twice
+        RECORD_A[:8] + b"\x09" + RECORD_A[9:],  # a key running past the end
+        RECORD_A[:-1] + b"x",  # padding that is not zero
+        RECORD_A[:-4],  # not a multiple of 8 bytes
     ],
 )
 def test_checksummed_but_malformed_table_is_format_error(tmp_path, table):
@@ -260,6 +292,37 @@ def test_checksummed_but_malformed_table_is_format_error(tmp_path, table):
     phrasefile.write(path, header["kind"], header["params"], 2, table)
     with pytest.raises(FormatError, match="corrupt table"):
         sgns.Phrases.load(path)
+    phrasefile.write(path, header["kind"], header["params"], 1, RECORD_A)
+    assert dict(sgns.Phrases.load(path).vocab) == {"a": 3}
+
+
+def test_version_1_files_and_pickles_still_load(tmp_path):
+    """Files (and pickles) written before the table was stored as it lies in
+    memory: per key uint32 length, bytes, int64 value."""
+    model = sgns.Phrases(SENTENCES, min_count=2, threshold=5.0, connector_words={"of"})
+    for m in (model, model.freeze()):
+        path = tmp_path / "v1.phrases"
+        table = m._table_obj().dump()
+        header = {
+            "format": phrasefile.FORMAT,
+            "version": 1,
+            "kind": m._KIND,
+            "entries": len(m._table_obj()),
+            "table_bytes": len(table),
+            "table_crc32": zlib.crc32(table),
+            "params": m._params(),
+        }
+        text = json.dumps(header).encode()
+        preamble = struct.pack("<8sIIQ", phrasefile.MAGIC, 1, zlib.crc32(text), len(text))
+        path.write_bytes(preamble + text + table)
+        loaded = type(m).load(path)
+        assert list(loaded._table_obj().items()) == list(m._table_obj().items())
+        state = m.__getstate__()
+        del state["sgns_arena"]
+        state["sgns_table"] = table
+        old = type(m).__new__(type(m))
+        old.__setstate__(state)
+        assert [old[s] for s in SENTENCES[:200]] == [m[s] for s in SENTENCES[:200]]
 
 
 def test_scores_follow_the_formulas():

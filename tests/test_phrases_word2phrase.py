@@ -115,23 +115,26 @@ def test_raised_stop_flag_interrupts_every_scan(tmp_path):
     """Ctrl-C raises the stop flag that the C scans poll at each buffer
     refill: each scan (counting or rewriting) then ends with Interrupted, and
     run_parallel raises KeyboardInterrupt."""
-    import numpy as np
+    from array import array
 
     from sgns import _phrases
 
     src = tmp_path / "t.txt"
     src.write_bytes(messy_text(3))
     size = src.stat().st_size
-    raised = np.ones(1, dtype=np.int32)
+    raised = array("i", [1])
     with pytest.raises(_phrases.Interrupted):
         _phrases.w2p_learn(_phrases.PhraseTable(0), str(src), 0, size, False, 0, raised)
     with pytest.raises(_phrases.Interrupted):
         _phrases.Counter(_phrases.PhraseTable(0), None, b"_", 0).count_file(str(src), 0, size, False, raised)
     counts = phrasecount.learn_word2phrase(src, 5, 1)
+
+    def stopped_learn(stop):
+        stop[0] = 1
+        _phrases.w2p_learn(counts.table, str(src), 0, size, False, 0, stop)
+
     with pytest.raises(KeyboardInterrupt):
-        phrasecount.run_parallel(
-            [lambda stop: (stop.fill(1), _phrases.w2p_learn(counts.table, str(src), 0, size, False, 0, stop))]
-        )
+        phrasecount.run_parallel([stopped_learn])
     out = tmp_path / "out.txt"
     with pytest.raises(_phrases.Interrupted), open(out, "wb") as f:
         _phrases.w2p_transform(counts.table, str(src), f.fileno(), 5, 100.0, counts.words, raised)

@@ -361,6 +361,7 @@ HUGE_HEADERS = [
 _HUGE_CHILD = r"""
 import json, os, resource, sys
 import sgns
+sgns.KeyedVectors  # loaded before the baseline below (sgns imports its modules on first use)
 # Allow 512 MiB of address space beyond what the interpreter already maps.
 vm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmSize:")][0] * 1024
 resource.setrlimit(resource.RLIMIT_AS, (vm + (512 << 20), resource.RLIM_INFINITY))
@@ -776,6 +777,7 @@ _RSS_CHILD = r"""
 import json, resource, sys, time
 import sgns
 from sgns import _tokenize
+sgns.Word2Vec  # loaded before the baseline (sgns imports its modules on first use)
 path = sys.argv[1]
 def peak():
     # Peak RSS of this process in MiB. VmHWM, not getrusage's ru_maxrss:

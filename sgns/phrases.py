@@ -381,7 +381,8 @@ class PhrasesTransformation:
         sgns.phrasefile), atomically. gensim's extra save() arguments are
         accepted and ignored."""
         table = self._table_obj()
-        phrasefile.write(fname, self._KIND, self._params(), len(table), table.arena())
+        with table.stored() as records:
+            phrasefile.write(fname, self._KIND, self._params(), len(table), records)
 
     @classmethod
     def load(cls, fname, scoring=None):

@@ -307,6 +307,7 @@ def test_saving_view_blocks_changes_to_the_table():
             table.add(b"new", 1)
         with pytest.raises(BufferError):
             model.add_vocab(SENTENCES[:5])
+    assert model.corpus_word_count == sum(map(len, SENTENCES[:50]))  # the refused merge changed nothing
     table.add(b"new", 1)
     assert model.vocab["new"] == 1
 

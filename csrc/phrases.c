@@ -205,7 +205,7 @@ static int64_t insert_hashed(sp_table *t, const char *w, size_t n, uint64_t h)
 
 int64_t sp_insert(sp_table *t, const char *w, size_t n) { return insert_hashed(t, w, n, sp_hash(w, n)); }
 
-/* Add v[i] to key i (p[i], n[i]) for i < count <= SP_BATCH, misses overlapped:
+/* Add v[i] (v NULL: 1) to key i (p[i], n[i]) for i < count <= SP_BATCH, misses overlapped:
  * every slot is prefetched, then a few keys ahead the record a slot names. */
 static int add_many(sp_table *t, const char *const *p, const uint32_t *n, const int64_t *v, int count)
 {
@@ -223,22 +223,17 @@ static int add_many(sp_table *t, const char *const *p, const uint32_t *n, const 
         }
         off = insert_hashed(t, p[i], n[i], h[i]);
         if (off < 0) return SP_ENOMEM;
-        *sp_value(t, off) += v[i];
+        *sp_value(t, off) += v ? v[i] : 1;
     }
     return SP_OK;
 }
-
-static const int64_t ONES[SP_BATCH] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-};
 
 int sp_batch_flush(sp_table *t, sp_batch *b)
 {
     const char *p[SP_BATCH];
     int i, rc;
     for (i = 0; i < b->count; i++) p[i] = b->buf + b->off[i];
-    rc = add_many(t, p, b->n, ONES, b->count);
+    rc = add_many(t, p, b->n, NULL, b->count);
     b->count = 0;
     b->len = 0;
     return rc;

@@ -34,7 +34,17 @@
 
 /* ---- the table ----------------------------------------------------------- */
 
-/* Multiply-xorshift over 8-byte blocks: cheap for short words, well mixed. */
+static uint32_t load32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Multiply-xorshift over 8-byte blocks: cheap for short words, well mixed.
+ * A tail of 1-7 bytes is read as two overlapping 4-byte loads (or 3 single
+ * bytes), without a call to memcpy. Hashes live only in memory (files hold
+ * records; tables are re-indexed on load), so this may change freely. */
 static uint64_t sp_hash(const char *p, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)n * 0xff51afd7ed558ccdULL);
@@ -47,8 +57,9 @@ static uint64_t sp_hash(const char *p, size_t n)
         n -= 8;
     }
     if (n) {
-        uint64_t k = 0;
-        memcpy(&k, p, n);
+        uint64_t k;
+        if (n >= 4) k = (uint64_t)load32(p) | (uint64_t)load32(p + n - 4) << 32;
+        else k = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 | (uint64_t)(unsigned char)p[n - 1] << 16;
         h = (h ^ k) * 0x94d049bb133111ebULL;
         h ^= h >> 29;
     }
@@ -70,6 +81,29 @@ static void want_huge_pages(void *p, size_t n)
 #endif
 }
 
+static uint64_t load64(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* memcmp(a, b, n) == 0 inlined for short keys: 8-byte words, the last one
+ * overlapping; never reads outside either key. */
+static int same_bytes(const char *a, const char *b, size_t n)
+{
+    size_t i;
+    if (n >= 8) {
+        for (i = 0; i + 8 < n; i += 8)
+            if (load64(a + i) != load64(b + i)) return 0;
+        return load64(a + n - 8) == load64(b + n - 8);
+    }
+    if (n >= 4) return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+    for (i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
 static size_t rec_size(size_t n) { return (12 + n + 7) & ~(size_t)7; }
 
 static int64_t probe(const sp_table *t, const char *w, size_t n, uint64_t h, uint64_t *slot)
@@ -81,7 +115,7 @@ static int64_t probe(const sp_table *t, const char *w, size_t n, uint64_t h, uin
         if (!e) { *slot = s; return -1; }
         if ((uint32_t)(e >> 32) == fp) {
             int64_t off = (int64_t)(((e & 0xffffffffu) - 1) * 8);
-            if (sp_len(t, off) == n && memcmp(sp_key(t, off), w, n) == 0) { *slot = s; return off; }
+            if (sp_len(t, off) == n && same_bytes(sp_key(t, off), w, n)) { *slot = s; return off; }
         }
         s = (s + 1) & mask;
     }
@@ -171,7 +205,7 @@ static int64_t insert_hashed(sp_table *t, const char *w, size_t n, uint64_t h)
 
 int64_t sp_insert(sp_table *t, const char *w, size_t n) { return insert_hashed(t, w, n, sp_hash(w, n)); }
 
-/* Add v[i] to key i (p[i], n[i]) for i < count <= SP_BATCH, misses overlapped:
+/* Add v[i] (v NULL: 1) to key i (p[i], n[i]) for i < count <= SP_BATCH, misses overlapped:
  * every slot is prefetched, then a few keys ahead the record a slot names. */
 static int add_many(sp_table *t, const char *const *p, const uint32_t *n, const int64_t *v, int count)
 {
@@ -189,22 +223,17 @@ static int add_many(sp_table *t, const char *const *p, const uint32_t *n, const 
         }
         off = insert_hashed(t, p[i], n[i], h[i]);
         if (off < 0) return SP_ENOMEM;
-        *sp_value(t, off) += v[i];
+        *sp_value(t, off) += v ? v[i] : 1;
     }
     return SP_OK;
 }
-
-static const int64_t ONES[SP_BATCH] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-};
 
 int sp_batch_flush(sp_table *t, sp_batch *b)
 {
     const char *p[SP_BATCH];
     int i, rc;
     for (i = 0; i < b->count; i++) p[i] = b->buf + b->off[i];
-    rc = add_many(t, p, b->n, ONES, b->count);
+    rc = add_many(t, p, b->n, NULL, b->count);
     b->count = 0;
     b->len = 0;
     return rc;

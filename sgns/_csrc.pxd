@@ -87,6 +87,7 @@ cdef extern from "phrases.h" nogil:
     ctypedef struct sp_table:
         int64_t n
         uint64_t cap, used, size
+        unsigned char *arena
     int sp_init(sp_table *t, int64_t expected)
     void sp_free(sp_table *t)
     int64_t sp_insert(sp_table *t, const char *w, size_t n)

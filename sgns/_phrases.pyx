@@ -2,11 +2,13 @@
 # Tokens cross into C as UTF-8 bytes (surrogate escapes kept); no Python
 # object is made per counted token, and the GIL is released while C works.
 import os
+import sys
 from array import array
 
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, strerror
+from cpython.buffer cimport PyBuffer_FillInfo
 
 from sgns._csrc cimport (
     SP_EFORMAT, SP_EIO, SP_ENOMEM, SP_ESTOP, SP_SCORE_DEFAULT, SP_SCORE_NPMI, sp_analyze,
@@ -22,6 +24,7 @@ cdef extern from "Python.h":
     bytes PyBytes_FromStringAndSize(const char *v, Py_ssize_t n)
     char *PyBytes_AS_STRING(object b)
 
+LITTLE_ENDIAN = sys.byteorder == "little"
 SCORE_DEFAULT = SP_SCORE_DEFAULT
 SCORE_NPMI = SP_SCORE_NPMI
 _BATCH_BYTES = 1 << 22  # a batch of sentences is counted once it holds this much text
@@ -64,6 +67,12 @@ cdef class PhraseTable:
     cdef sp_table t
     cdef bint ready
     cdef public bint as_float
+    cdef Py_ssize_t views  # read-only views of the memory held (stored()): it must not move
+
+    cdef int changing(self) except -1:
+        if self.views:
+            raise BufferError("the phrase table is being saved (a view of its memory is held)")
+        return 0
 
     def __cinit__(self, int64_t expected=0, bint as_float=False):
         if sp_init(&self.t, expected) != 0:
@@ -90,6 +99,7 @@ cdef class PhraseTable:
         return default if off < 0 else self._value(off)
 
     def set(self, bytes key, value):
+        self.changing()
         cdef int64_t off = sp_insert(&self.t, key, len(key))
         cdef double d
         if off < 0:
@@ -101,6 +111,7 @@ cdef class PhraseTable:
             sp_value(&self.t, off)[0] = value
 
     def add(self, bytes key, int64_t count):
+        self.changing()
         cdef int64_t off = sp_insert(&self.t, key, len(key))
         if off < 0:
             raise MemoryError("phrase table full")
@@ -115,10 +126,12 @@ cdef class PhraseTable:
 
     def prune(self, int64_t below):
         """Drop every key whose value is below `below`."""
+        self.changing()
         if sp_prune(&self.t, below) != 0:
             raise MemoryError("cannot rebuild the phrase table")
 
     def merge(self, PhraseTable other not None):
+        self.changing()
         if sp_merge(&self.t, &other.t) != 0:
             raise MemoryError("phrase table full")
 
@@ -133,6 +146,19 @@ cdef class PhraseTable:
         if n:
             sp_dump(&self.t, <unsigned char *>PyBytes_AS_STRING(out))
         return out
+
+    def __getbuffer__(self, Py_buffer *view, int flags):
+        PyBuffer_FillInfo(view, self, <void *>self.t.arena, <Py_ssize_t>self.t.used, 1, flags)
+        self.views += 1
+
+    def __releasebuffer__(self, Py_buffer *view):
+        self.views -= 1
+
+    def stored(self):
+        """A memoryview of the bytes arena() returns: the table's memory itself
+        (no copy; the table cannot change until the view is released) where
+        that is already the stored layout (little-endian hosts), else a copy."""
+        return memoryview(self if LITTLE_ENDIAN else self.arena())
 
     def arena(self):
         """The records as they lie in memory (sgns.phrasefile's version 2 layout):
@@ -215,6 +241,7 @@ cdef class Counter:
         return 0
 
     cdef flush(self):
+        self.table.changing()
         cdef int rc
         with nogil:
             rc = sp_count_batch(&self.c, self.arena, self.lens, self.nlens)
@@ -251,6 +278,7 @@ cdef class Counter:
         cdef const char *cpath = p
         cdef int32_t[::1] flag = stop
         cdef int rc, err = 0
+        self.table.changing()
         with nogil:
             rc = sp_count_file(&self.c, cpath, start, end, peek, &flag[0], &err)
         raise_for(rc, err, path)
@@ -393,6 +421,7 @@ def w2p_learn(PhraseTable table not None, path, int64_t start, int64_t end, bint
     cdef int32_t[::1] flag = stop
     cdef int rc, err = 0
     cdef int64_t words = 0, min_reduce = 1
+    table.changing()
     with nogil:
         rc = sp_w2p_learn(&table.t, cpath, start, end, peek, bound, &min_reduce, &words, &flag[0], &err)
     raise_for(rc, err, path)

@@ -49,7 +49,7 @@ def is_phrases_file(path) -> bool:
         return f.read(len(MAGIC)) == MAGIC
 
 
-def write(path, kind: str, params: dict, entries: int, table: bytes) -> None:
+def write(path, kind: str, params: dict, entries: int, table: bytes | memoryview) -> None:
     header = {
         "format": FORMAT,
         "version": VERSION,

@@ -381,7 +381,8 @@ class PhrasesTransformation:
         sgns.phrasefile), atomically. gensim's extra save() arguments are
         accepted and ignored."""
         table = self._table_obj()
-        phrasefile.write(fname, self._KIND, self._params(), len(table), table.arena())
+        with table.stored() as records:
+            phrasefile.write(fname, self._KIND, self._params(), len(table), records)
 
     @classmethod
     def load(cls, fname, scoring=None):
@@ -586,15 +587,15 @@ class Phrases(PhrasesTransformation):
         gensim, they are counted apart, then merged, then pruned once if the
         table passed max_vocab_size."""
         counts = self._learn(sentences, corpus_file)
-        self.corpus_word_count += counts.words
         if len(self._table):
-            self.min_reduce = max(self.min_reduce, counts.min_reduce)
             self._table.merge(counts.table)
+            self.min_reduce = max(self.min_reduce, counts.min_reduce)
             if self.max_vocab_size and len(self._table) > self.max_vocab_size:
                 self._table.prune(self.min_reduce)
                 self.min_reduce += 1
         else:
             self._table = counts.table
+        self.corpus_word_count += counts.words
 
     def _c_scorer(self, code: int) -> Scorer:
         return Scorer(

@@ -296,6 +296,22 @@ def test_checksummed_but_malformed_table_is_format_error(tmp_path, table):
     assert dict(sgns.Phrases.load(path).vocab) == {"a": 3}
 
 
+def test_saving_view_blocks_changes_to_the_table():
+    """save() writes the table's memory through a view; while one is held the
+    table refuses changes (they could move the memory under the view)."""
+    model = sgns.Phrases(SENTENCES[:50], min_count=1)
+    table = model._table_obj()
+    with table.stored() as view:
+        assert bytes(view) == table.arena() and len(view) > 0
+        with pytest.raises(BufferError):
+            table.add(b"new", 1)
+        with pytest.raises(BufferError):
+            model.add_vocab(SENTENCES[:5])
+    assert model.corpus_word_count == sum(map(len, SENTENCES[:50]))  # the refused merge changed nothing
+    table.add(b"new", 1)
+    assert model.vocab["new"] == 1
+
+
 def test_version_1_files_and_pickles_still_load(tmp_path):
     """Files (and pickles) written before the table was stored as it lies in
     memory: per key uint32 length, bytes, int64 value."""

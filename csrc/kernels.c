@@ -117,7 +117,9 @@ static inline sg_v4f sg_v4_pow2i(sg_v4f n) { return (sg_v4f)((__builtin_convertv
 #endif
 /* GCC and Clang vectorise the plain loop of sigmoids for these sets
  * themselves; MSVC does not, so it gets the explicit vector form (which a
- * test build forces with -DSG_X86_VECTOR_SIGMOID). */
+ * test build forces with -DSG_X86_VECTOR_SIGMOID). The exact step's few
+ * sigmoids always take the vector form (SG_SIGMOIDS_PLAIN only concerns the
+ * sigmoids operation). */
 #if defined(SG_MSVC) && !defined(SG_X86_VECTOR_SIGMOID)
 #define SG_X86_VECTOR_SIGMOID 1
 #endif
@@ -134,12 +136,10 @@ SG_TARGET("avx2,fma") static inline float sg_hsum256(__m256 v)
 {
     return sg_hsum128(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)));
 }
-#ifdef SG_X86_VECTOR_SIGMOID
 SG_TARGET("avx2,fma") static inline __m256 sg_pow2i256(__m256 n)
 {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
 }
-#endif
 /* res[0..3] = the lane sums of a, b, c, e (pairwise sums, then the halves). */
 SG_TARGET("avx2,fma") static inline void sg_hsum4_256(__m256 a, __m256 b, __m256 c, __m256 e, float *res)
 {
@@ -164,13 +164,14 @@ static const int32_t sg_mask8[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0,
 #define SG_HSUM4 sg_hsum4_256
 #define SG_LOADN(p, n) _mm256_maskload_ps((p), SG_MASK8(n))
 #define SG_STOREN(p, v, n) _mm256_maskstore_ps((p), SG_MASK8(n), (v))
-#ifdef SG_X86_VECTOR_SIGMOID
 #define SG_SUB _mm256_sub_ps
 #define SG_MUL _mm256_mul_ps
 #define SG_DIV _mm256_div_ps
 #define SG_MIN _mm256_min_ps
 #define SG_MAX _mm256_max_ps
 #define SG_POW2I sg_pow2i256
+#ifndef SG_X86_VECTOR_SIGMOID
+#define SG_SIGMOIDS_PLAIN 1
 #endif
 #include "kernels_impl.h"
 
@@ -182,12 +183,10 @@ SG_TARGET("avx512f") static inline float sg_hsum512(__m512 v)
     __m256 s = _mm256_add_ps(lo, hi);
     return sg_hsum128(_mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1)));
 }
-#ifdef SG_X86_VECTOR_SIGMOID
 SG_TARGET("avx512f") static inline __m512 sg_pow2i512(__m512 n)
 {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
 }
-#endif
 /* res[0..3] = the lane sums of a, b, c, e: 512 -> 4 x 128 bits by lane
  * shuffles, then each 128-bit lane summed in place and the four gathered. */
 SG_TARGET("avx512f") static inline void sg_hsum4_512(__m512 a, __m512 b, __m512 c, __m512 e, float *res)
@@ -215,13 +214,14 @@ SG_TARGET("avx512f") static inline void sg_hsum4_512(__m512 a, __m512 b, __m512 
 #define SG_HSUM4 sg_hsum4_512
 #define SG_LOADN(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), (p))
 #define SG_STOREN(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1u), (v))
-#ifdef SG_X86_VECTOR_SIGMOID
 #define SG_SUB _mm512_sub_ps
 #define SG_MUL _mm512_mul_ps
 #define SG_DIV _mm512_div_ps
 #define SG_MIN _mm512_min_ps
 #define SG_MAX _mm512_max_ps
 #define SG_POW2I sg_pow2i512
+#ifndef SG_X86_VECTOR_SIGMOID
+#define SG_SIGMOIDS_PLAIN 1
 #endif
 #include "kernels_impl.h"
 
@@ -434,19 +434,24 @@ static int has_repeats(float *const *rows, int n)
 double sg_pair_update(float *v, float *const *out, const float *label, int n_out, float alpha,
                       int d, float *work, int want_loss)
 {
+    return sg_pair_update_ahead(v, out, label, n_out, alpha, d, work, want_loss, NULL, 0);
+}
+
+double sg_pair_update_ahead(float *v, float *const *out, const float *label, int n_out, float alpha,
+                            int d, float *work, int want_loss, float *const *ahead, int n_ahead)
+{
     const sg_ops *ops = sg_active;
-    float f[SG_MAX_OUT], g[SG_MAX_OUT];
+    float f[SG_PAIR_F], g[SG_MAX_OUT];
     int j;
     if (!has_repeats(out, n_out)) {
         /* Distinct rows: word2vec.c's sequential loop reads every output row
          * before it writes it and v only at the end, so all dot products can
          * be taken first and all updates applied in one pass. */
-        ops->dots(v, out, n_out, d, f);
-        coefficients(ops, f, label, NULL, n_out, alpha, g);
-        ops->pair_apply(v, out, n_out, g, d);
+        ops->pair_step(v, out, label, n_out, alpha, d, f, ahead, n_ahead);
         return want_loss ? logistic_loss(f, label, NULL, n_out) : 0.0;
     }
     /* A noise word drawn twice: its second use sees the first update. */
+    for (j = 0; j < n_ahead; j++) sg_prefetch_row(ahead[j], d);
     memset(work, 0, sizeof(float) * (size_t)d);
     for (j = 0; j < n_out; j++) {
         float lab = label ? label[j] : (j == 0 ? 1.0f : 0.0f);

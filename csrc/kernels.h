@@ -28,6 +28,8 @@ extern "C" {
  * Python module take (their row pointers live on the stack). The trainer's
  * updates have 2 * window inputs and no such limit. */
 #define SG_MAX_IN 256
+/* Room pair_step needs for its dot products (n, padded for vector loads). */
+#define SG_PAIR_F (SG_MAX_OUT + 32)
 
 typedef struct {
     const char *name;
@@ -51,6 +53,13 @@ typedef struct {
     void (*pair_apply)(float *v, float *const *out, int n, const float *g, int d);
     /* y[i] = σ(x[i]) */
     void (*sigmoids)(const float *x, float *y, int n);
+    /* word2vec.c's step for v against n distinct outputs (label NULL: out[0]
+     * positive): f[j] = v . out[j], g[j] = alpha (label[j] - σ(f[j])),
+     * out[j] += g[j] v, v += Σ g[j] out[j] (old values). f: SG_PAIR_F floats.
+     * The n_ahead rows ahead[] (a later pair's) are prefetched into L1 during
+     * the update pass, spread over its slices. */
+    void (*pair_step)(float *v, float *const *out, const float *label, int n, float alpha, int d,
+                      float *f, float *const *ahead, int n_ahead);
 } sg_ops;
 
 /* Currently selected kernels. */
@@ -82,6 +91,13 @@ double sg_log_sigmoid(double x);
  * updated with the old v, v with the old rows. work: d floats. */
 double sg_pair_update(float *v, float *const *out, const float *label, int n_out, float alpha,
                       int d, float *work, int want_loss);
+/* The same step, prefetching the rows ahead[0..n_ahead) of a pair a few
+ * pairs later while it updates: the exact mode is bound by the misses on
+ * random noise rows, and prefetches spread over the update pass (not issued
+ * in a burst, where they queue behind and delay the current pair's own
+ * misses) overlap them with the arithmetic. */
+double sg_pair_update_ahead(float *v, float *const *out, const float *label, int n_out, float alpha,
+                            int d, float *work, int want_loss, float *const *ahead, int n_ahead);
 
 /* The same step for n_in input rows against shared outputs, all gradients
  * from the old values (one dense block). weight[j] (NULL: 1) multiplies
@@ -104,9 +120,13 @@ double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
 /* Ask the cache for a row we will need soon (no-op where unsupported). */
 #if defined(__GNUC__) || defined(__clang__)
 #define SG_PREFETCH(p) __builtin_prefetch((p), 0, 2)
+#define SG_PREFETCH_L1(p) __builtin_prefetch((p), 0, 3)
 #elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
 #include <xmmintrin.h>
 #define SG_PREFETCH(p) _mm_prefetch((p), _MM_HINT_T1)
+#define SG_PREFETCH_L1(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
+#else
+#define SG_PREFETCH_L1(p) ((void)(p))
 #endif
 static inline void sg_prefetch_row(const float *row, int d)
 {

@@ -28,6 +28,9 @@
  *   SG_SUB(a, b), SG_MUL(a, b), SG_DIV(a, b), SG_MIN(a, b), SG_MAX(a, b)
  *                      lane by lane
  *   SG_POW2I(n)        2^n for lanes holding integers n in [-126, 127]
+ *   SG_SIGMOIDS_PLAIN  defined: the sigmoids operation stays a plain loop
+ *                      (the compiler vectorises it), only the exact step
+ *                      uses the vector form
  * Each function gives the plain-C result up to float rounding (summation
  * order differs). */
 #if !defined(SG_SUFFIX) || !defined(SG_ATTR) || !defined(SG_VEC)
@@ -380,10 +383,148 @@ SG_ATTR static SG_T SG_FN(sigmoid_lanes)(SG_T x)
 SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
 {
     int i = 0;
-#ifdef SG_POW2I
+#if defined(SG_POW2I) && !defined(SG_SIGMOIDS_PLAIN)
     for (; i + SG_W <= n; i += SG_W) SG_STORE(y + i, SG_FN(sigmoid_lanes)(SG_LOAD(x + i)));
 #endif
     for (; i < n; i++) y[i] = 1.0f / (1.0f + sg_exp(-x[i]));
+}
+
+/* ---- the exact step: one input against a few distinct outputs -------------
+ * word2vec.c's skip-gram step for input v and N distinct output rows (N
+ * fixed at compile time, so the row pointers and coefficients stay in
+ * registers), in two passes over the rows:
+ *   f[j] = v . out[j];  g[j] = alpha (label[j] - σ(f[j]))
+ *   out[j] += g[j] v (old v);  v += Σ_j g[j] out[j] (old rows)
+ * label NULL: the SGNS layout (out[0] positive). f receives the dots.
+ * v's change sums in two halves (even and odd outputs), halving its chain.
+ * Each slice of the update pass also prefetches the same slice of the rows
+ * ahead[0..n_ahead) (a later pair's; the row's last line after the loop). */
+#if SG_VEC
+#ifdef SG_LOADN
+#define SG_PAIR_DOTS_TAIL(N)                                                   \
+    if (k < d) {                                                               \
+        SG_T x = SG_LOADN(v + k, d - k);                                       \
+        SG_UNROLL                                                              \
+        for (j = 0; j < (N); j++) acc[j] = SG_FMA(x, SG_LOADN(o[j] + k, d - k), acc[j]); \
+        tail = d;                                                              \
+    }
+#define SG_PAIR_APPLY_TAIL(N)                                                  \
+    if (k < d) {                                                               \
+        SG_T x = SG_LOADN(v + k, d - k), a0 = x, a1 = SG_ZERO;                 \
+        SG_UNROLL                                                              \
+        for (j = 0; j < (N); j++) {                                            \
+            SG_T u = SG_LOADN(o[j] + k, d - k);                                \
+            if (j % 2) a1 = SG_FMA(gv[j], u, a1);                              \
+            else a0 = SG_FMA(gv[j], u, a0);                                    \
+            SG_STOREN(o[j] + k, SG_FMA(gv[j], x, u), d - k);                   \
+        }                                                                      \
+        SG_STOREN(v + k, SG_ADD(a0, a1), d - k);                               \
+        k = d;                                                                 \
+    }
+#else
+#define SG_PAIR_DOTS_TAIL(N)
+#define SG_PAIR_APPLY_TAIL(N)
+#endif
+#ifdef SG_POW2I
+#define SG_PAIR_SIGMOIDS(N)                                                    \
+    for (j = (N); j < 8 + SG_W; j++) f[j] = 0.0f;                              \
+    for (j = 0; j < (N); j += SG_W) SG_STORE(s + j, SG_FN(sigmoid_lanes)(SG_LOAD(f + j)));
+#else
+#define SG_PAIR_SIGMOIDS(N) SG_FN(sigmoids)(f, s, (N));
+#endif
+#define SG_PAIR_N(N)                                                           \
+    SG_ATTR static void SG_FN(pair_##N)(float *v, float *const *out, const float *label, \
+                                        float alpha, int d, float *f,          \
+                                        float *const *ahead, int n_ahead)      \
+    {                                                                          \
+        float *o[N], s[8 + SG_W], g[N];                                        \
+        SG_T acc[N], gv[N];                                                    \
+        int j, k = 0, tail;                                                    \
+        SG_UNROLL                                                              \
+        for (j = 0; j < (N); j++) o[j] = out[j], acc[j] = SG_ZERO;             \
+        for (; k + SG_W <= d; k += SG_W) {                                     \
+            SG_T x = SG_LOAD(v + k);                                           \
+            SG_UNROLL                                                          \
+            for (j = 0; j < (N); j++) acc[j] = SG_FMA(x, SG_LOAD(o[j] + k), acc[j]); \
+        }                                                                      \
+        tail = k;                                                              \
+        SG_PAIR_DOTS_TAIL(N)                                                   \
+        SG_UNROLL                                                              \
+        for (j = 0; j < (N); j += 4)                                           \
+            SG_HSUM4(acc[j], acc[j + 1 < (N) ? j + 1 : j], acc[j + 2 < (N) ? j + 2 : j], \
+                     acc[j + 3 < (N) ? j + 3 : j], f + j);                     \
+        for (; tail < d; tail++)                                               \
+            for (j = 0; j < (N); j++) f[j] += v[tail] * o[j][tail];            \
+        SG_PAIR_SIGMOIDS(N)                                                    \
+        SG_UNROLL                                                              \
+        for (j = 0; j < (N); j++) {                                            \
+            g[j] = ((label ? label[j] : (j == 0 ? 1.0f : 0.0f)) - s[j]) * alpha; \
+            gv[j] = SG_SET1(g[j]);                                             \
+        }                                                                      \
+        for (k = 0; k + SG_W <= d; k += SG_W) {                                \
+            SG_T x = SG_LOAD(v + k), a0 = x, a1 = SG_ZERO;                     \
+            for (j = 0; j < n_ahead; j++) SG_PREFETCH_L1(ahead[j] + k);        \
+            SG_UNROLL                                                          \
+            for (j = 0; j < (N); j++) {                                        \
+                SG_T u = SG_LOAD(o[j] + k);                                    \
+                if (j % 2) a1 = SG_FMA(gv[j], u, a1);                          \
+                else a0 = SG_FMA(gv[j], u, a0);                                \
+                SG_STORE(o[j] + k, SG_FMA(gv[j], x, u));                       \
+            }                                                                  \
+            SG_STORE(v + k, SG_ADD(a0, a1));                                   \
+        }                                                                      \
+        for (j = 0; j < n_ahead; j++) SG_PREFETCH_L1(ahead[j] + d - 1);        \
+        SG_PAIR_APPLY_TAIL(N)                                                  \
+        for (; k < d; k++) {                                                   \
+            float x = v[k], a = x;                                             \
+            for (j = 0; j < (N); j++) {                                        \
+                float u = o[j][k];                                             \
+                a += g[j] * u;                                                 \
+                o[j][k] = u + g[j] * x;                                        \
+            }                                                                  \
+            v[k] = a;                                                          \
+        }                                                                      \
+    }
+SG_PAIR_N(1)
+SG_PAIR_N(2)
+SG_PAIR_N(3)
+SG_PAIR_N(4)
+SG_PAIR_N(5)
+SG_PAIR_N(6)
+SG_PAIR_N(7)
+SG_PAIR_N(8)
+#undef SG_PAIR_N
+#undef SG_PAIR_DOTS_TAIL
+#undef SG_PAIR_APPLY_TAIL
+#undef SG_PAIR_SIGMOIDS
+#endif
+
+/* The exact step for n distinct outputs (any n <= SG_MAX_OUT): the unrolled
+ * kernel for up to 8, else dots, sigmoids and pair_apply. f: n + 8 + SG_W floats
+ * of room (SG_MAX_OUT + 32 is always enough); f[0..n) receives the dots. */
+SG_ATTR static void SG_FN(pair_step)(float *v, float *const *out, const float *label, int n, float alpha,
+                                     int d, float *f, float *const *ahead, int n_ahead)
+{
+    float g[SG_MAX_OUT];
+    int j;
+#if SG_VEC
+    switch (n) {
+    case 1: SG_FN(pair_1)(v, out, label, alpha, d, f, ahead, n_ahead); return;
+    case 2: SG_FN(pair_2)(v, out, label, alpha, d, f, ahead, n_ahead); return;
+    case 3: SG_FN(pair_3)(v, out, label, alpha, d, f, ahead, n_ahead); return;
+    case 4: SG_FN(pair_4)(v, out, label, alpha, d, f, ahead, n_ahead); return;
+    case 5: SG_FN(pair_5)(v, out, label, alpha, d, f, ahead, n_ahead); return;
+    case 6: SG_FN(pair_6)(v, out, label, alpha, d, f, ahead, n_ahead); return;
+    case 7: SG_FN(pair_7)(v, out, label, alpha, d, f, ahead, n_ahead); return;
+    case 8: SG_FN(pair_8)(v, out, label, alpha, d, f, ahead, n_ahead); return;
+    default: break;
+    }
+#endif
+    for (j = 0; j < n_ahead; j++) sg_prefetch_row(ahead[j], d);
+    SG_FN(dots)(v, out, n, d, f);
+    SG_FN(sigmoids)(f, g, n);
+    for (j = 0; j < n; j++) g[j] = ((label ? label[j] : (j == 0 ? 1.0f : 0.0f)) - g[j]) * alpha;
+    SG_FN(pair_apply)(v, out, n, g, d);
 }
 
 /* ---- block update: one slice, written once ---------------------------------
@@ -521,7 +662,7 @@ SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const
 
 static const sg_ops SG_FN(ops) = {
     SG_STR(SG_SUFFIX), SG_FN(dot), SG_FN(axpy), SG_FN(grad_step), SG_FN(block_update),
-    SG_FN(dots), SG_FN(block_dots), SG_FN(pair_apply), SG_FN(sigmoids),
+    SG_FN(dots), SG_FN(block_dots), SG_FN(pair_apply), SG_FN(sigmoids), SG_FN(pair_step),
 };
 
 #undef SG_FN
@@ -551,3 +692,4 @@ static const sg_ops SG_FN(ops) = {
 #undef SG_MIN
 #undef SG_MAX
 #undef SG_POW2I
+#undef SG_SIGMOIDS_PLAIN

@@ -13,7 +13,8 @@ from libc.string cimport strerror
 from sgns._csrc cimport (
     SG_MAX_IN, SG_MAX_NEGATIVE, SG_MAX_OUT, SG_TOK_ERROR, SG_TOK_STOP, sg_active_name, sg_alias_build,
     sg_alias_draw, sg_alias_entry, sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_batch_update,
-    sg_cbow_update, sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_prefetch_row, sg_reader,
+    sg_cbow_update, sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_pair_update_ahead,
+    sg_prefetch_row, sg_reader,
     sg_kernel_name, sg_reader_close, sg_reader_open, sg_rng_below, sg_rng_next, sg_select, sg_sigmoid,
     sg_supported,
 )
@@ -26,6 +27,11 @@ cdef int64_t CHUNK_IDS = 1 << 20
 # table loads that the CPU overlaps, instead of one cache miss per draw.
 cdef enum:
     NOISE_BATCH = 2048
+# The exact mode prefetches the noise rows of the pair this many pairs ahead
+# while it updates (measured best at D = 100 and 300: nearer arrives late,
+# farther is evicted or crowds the current pair's own misses).
+cdef enum:
+    PAIRS_AHEAD = 3
 
 
 cdef tuple _kernel_names():
@@ -140,7 +146,9 @@ cdef inline void unlock_inputs(const Config *c, Batch *b) noexcept nogil:
 cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *sen,
                          int64_t n, int64_t pos) noexcept nogil:
     """Pick the window and the output rows of centre sen[pos] and prefetch
-    every row it will touch, one centre word ahead of the arithmetic."""
+    its rows one centre word ahead of the arithmetic (the per-pair mode only
+    its positive row: update_rows prefetches its noise rows a few pairs
+    ahead, and its context rows are warm from the previous centres)."""
     cdef int64_t j, lo, hi
     cdef int r, k, m, n_out, ns_start, _draw
     cdef int32_t t, centre = sen[pos]
@@ -160,7 +168,7 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
             b.inp[b.n_in] = c.syn0 + <size_t>sen[j] * c.dim
             if c.lockf != NULL and c.lockf[sen[j]] != 1.0:
                 lock_input(c, b, b.n_in, c.lockf[sen[j]])
-            else:
+            elif c.shared_negatives or not c.sg:
                 sg_prefetch_row(b.inp[b.n_in], c.dim)
             b.n_in += 1
     if c.shared_negatives or not c.sg:
@@ -210,19 +218,34 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
                         continue
                     outs[n_out] = c.syn1neg + <size_t>t * c.dim
                     labs[n_out] = 0.0
-                    sg_prefetch_row(outs[n_out], c.dim)
                     n_out += 1
             b.n_outs[j] = n_out
 
 
-cdef inline void update(const Config *c, Worker *w, Batch *b) noexcept nogil:
-    update_rows(c, w, b)
+cdef inline void update(const Config *c, Worker *w, Batch *b, const Batch *nxt) noexcept nogil:
+    update_rows(c, w, b, nxt)
     if b.n_locked:
         unlock_inputs(c, b)
 
 
-cdef inline void update_rows(const Config *c, Worker *w, Batch *b) noexcept nogil:
-    cdef int i
+cdef inline int rows_ahead(const Config *c, const Worker *w, const Batch *b, const Batch *nxt, int i,
+                           float ***rows) noexcept nogil:
+    """The output rows of pair i in the order of b's pairs then nxt's, less
+    the centre's positive row (warm from that centre's earlier pairs) when it
+    comes first. Returns how many (0 past nxt's last pair)."""
+    cdef int skip = 0 if c.hs else 1
+    if i >= b.n_in:
+        i -= b.n_in
+        b = nxt
+        if i >= b.n_in:
+            return 0
+    rows[0] = b.out + i * w.stride + skip
+    return b.n_outs[i] - skip
+
+
+cdef inline void update_rows(const Config *c, Worker *w, Batch *b, const Batch *nxt) noexcept nogil:
+    cdef int i, n_ahead
+    cdef float **ahead = NULL
     if b.n_in == 0:
         return
     if not c.sg:
@@ -235,8 +258,10 @@ cdef inline void update_rows(const Config *c, Worker *w, Batch *b) noexcept nogi
                                   c.dim, w.scratch, c.want_loss)
     else:
         for i in range(b.n_in):
-            w.loss += sg_pair_update(b.inp[i], b.out + i * w.stride, b.label + i * w.stride,
-                                     b.n_outs[i], w.alpha, c.dim, w.work, c.want_loss)
+            n_ahead = rows_ahead(c, w, b, nxt, i + PAIRS_AHEAD, &ahead)
+            w.loss += sg_pair_update_ahead(b.inp[i], b.out + i * w.stride, b.label + i * w.stride,
+                                           b.n_outs[i], w.alpha, c.dim, w.work, c.want_loss,
+                                           ahead, n_ahead)
     w.examples += b.n_in
 
 
@@ -249,9 +274,10 @@ cdef void train_sentence(const Config *c, Worker *w, int64_t n) noexcept nogil:
         return
     prepare(c, w, cur, w.sentence, n, 0)
     for pos in range(n):
+        nxt.n_in = 0
         if pos + 1 < n:
             prepare(c, w, nxt, w.sentence, n, pos + 1)
-        update(c, w, cur)
+        update(c, w, cur, nxt)
         tmp = cur
         cur = nxt
         nxt = tmp

@@ -142,6 +142,36 @@ static void operations(const char *set)
             for (k = 0; k < d; k++) check(close_to(c[k], ref_in[k], 1e-6, 1e-5), set, "pair_apply v", d, n);
             for (k = 0; k < n * d; k++) check(close_to(b[k], ref_out[k], 1e-6, 1e-5), set, "pair_apply out", d, n);
         }
+        /* pair_step: the exact step, unrolled for 1..8 outputs, general above;
+         * labelled (a tree path) or the SGNS layout; rows ahead untouched */
+        for (n = 1; n <= 10; n++) {
+            int labelled;
+            for (labelled = 0; labelled <= 1; labelled++) {
+                float lab[MAXN], f[SG_PAIR_F], *ahead[2];
+                const float alpha = 0.1f;
+                fill(a, 1, d), fill(b, n, d), fill(c, 2, d);
+                memcpy(delta, c, sizeof(float) * 2 * d);
+                ahead[0] = c, ahead[1] = c + d;
+                for (j = 0; j < n; j++) {
+                    double fj = dot64(a, b + j * d, d);
+                    lab[j] = labelled ? (float)((j * 5 + n) % 3 == 0) : (float)(j == 0);
+                    G[j] = (float)(alpha * (lab[j] - sigma(fj)));
+                    res[j] = (float)fj;
+                    rows[j] = b + j * d;
+                }
+                for (k = 0; k < d; k++) {
+                    ref_in[k] = a[k];
+                    for (j = 0; j < n; j++) ref_in[k] += (double)G[j] * b[j * d + k];
+                    for (j = 0; j < n; j++) ref_out[j * d + k] = b[j * d + k] + (double)G[j] * a[k];
+                }
+                sg_active->pair_step(a, rows, labelled ? lab : NULL, n, alpha, d, f, ahead, 2);
+                for (j = 0; j < n; j++) check(close_to(f[j], res[j], tol, 1e-5), set, "pair_step dots", d, n);
+                for (k = 0; k < d; k++) check(close_to(a[k], ref_in[k], 1e-6, 1e-4), set, "pair_step v", d, n);
+                for (k = 0; k < n * d; k++)
+                    check(close_to(b[k], ref_out[k], 1e-6, 1e-4), set, "pair_step out", d, n);
+                check(memcmp(c, delta, sizeof(float) * 2 * d) == 0, set, "pair_step ahead", d, n);
+            }
+        }
         /* block_dots: every (n_in, n_out) up to 5 x 9 (odd inputs, partial output groups) */
         for (n = 1; n <= 9; n++) {
             int n_in;

@@ -154,7 +154,8 @@ def test_transform_file_with_words_holding_the_delimiter(tmp_path, delimiter):
     pool = [[joined, "city"], ["new", "york"], ["holy", "ghost"], ["of"], [f"w{rng.randrange(50)}"]]
     sentences = [[w for _ in range(rng.randint(1, 12)) for w in rng.choice(pool)] for _ in range(2000)]
     path = write_corpus(tmp_path / "c.txt", sentences)
-    phrases = sgns.Phrases(sentences, min_count=2, threshold=0.01, delimiter=delimiter, connector_words={"of"})
+    settings = {"min_count": 2, "threshold": 0.01, "delimiter": delimiter, "connector_words": {"of"}}
+    phrases = sgns.Phrases(sentences, **settings)
     frozen = phrases.freeze()
     assert delimiter.join([joined, "city"]) in frozen.phrasegrams
     for m in (phrases, frozen):

@@ -59,7 +59,8 @@ static uint64_t sp_hash(const char *p, size_t n)
     if (n) {
         uint64_t k;
         if (n >= 4) k = (uint64_t)load32(p) | (uint64_t)load32(p + n - 4) << 32;
-        else k = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 | (uint64_t)(unsigned char)p[n - 1] << 16;
+        else k = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+                 (uint64_t)(unsigned char)p[n - 1] << 16;
         h = (h ^ k) * 0x94d049bb133111ebULL;
         h ^= h >> 29;
     }
@@ -727,14 +728,16 @@ typedef struct {
 
 static void starts_add(sp_starts *f, uint64_t h)
 {
-    f->bits[(h & f->mask) >> 6] |= (uint64_t)1 << (h & 63);
-    f->bits[((h >> 32) & f->mask) >> 6] |= (uint64_t)1 << ((h >> 32) & 63);
+    uint64_t a = h & f->mask, b = (h >> 32) & f->mask;
+    f->bits[a >> 6] |= (uint64_t)1 << (a & 63);
+    f->bits[b >> 6] |= (uint64_t)1 << (b & 63);
 }
 
 static int starts_may_hold(const sp_starts *f, const char *w, size_t n)
 {
     uint64_t h = sp_hash(w, n);
-    return (f->bits[(h & f->mask) >> 6] >> (h & 63) & 1) && (f->bits[((h >> 32) & f->mask) >> 6] >> ((h >> 32) & 63) & 1);
+    uint64_t a = h & f->mask, b = (h >> 32) & f->mask;
+    return (f->bits[a >> 6] >> (a & 63) & 1) && (f->bits[b >> 6] >> (b & 63) & 1);
 }
 
 static int starts_build(sp_starts *f, const sp_model *m)

@@ -59,7 +59,8 @@ static uint64_t sp_hash(const char *p, size_t n)
     if (n) {
         uint64_t k;
         if (n >= 4) k = (uint64_t)load32(p) | (uint64_t)load32(p + n - 4) << 32;
-        else k = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 | (uint64_t)(unsigned char)p[n - 1] << 16;
+        else k = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+                 (uint64_t)(unsigned char)p[n - 1] << 16;
         h = (h ^ k) * 0x94d049bb133111ebULL;
         h ^= h >> 29;
     }
@@ -716,11 +717,53 @@ static int score_phrase(const sp_model *m, const char *a, size_t an, const char 
     return !(*score <= m->threshold);
 }
 
+/* The words a frozen model's phrases can start with, as a Bloom filter: every
+ * prefix of a phrase that a delimiter follows. A candidate whose first word
+ * is not in it cannot be a phrase, so rewriting skips joining and looking it
+ * up (most words start no phrase). */
+typedef struct {
+    uint64_t *bits;
+    uint64_t mask; /* bits - 1, a power of two minus one */
+} sp_starts;
+
+static void starts_add(sp_starts *f, uint64_t h)
+{
+    uint64_t a = h & f->mask, b = (h >> 32) & f->mask;
+    f->bits[a >> 6] |= (uint64_t)1 << (a & 63);
+    f->bits[b >> 6] |= (uint64_t)1 << (b & 63);
+}
+
+static int starts_may_hold(const sp_starts *f, const char *w, size_t n)
+{
+    uint64_t h = sp_hash(w, n);
+    uint64_t a = h & f->mask, b = (h >> 32) & f->mask;
+    return (f->bits[a >> 6] >> (a & 63) & 1) && (f->bits[b >> 6] >> (b & 63) & 1);
+}
+
+static int starts_build(sp_starts *f, const sp_model *m)
+{
+    const sp_table *t = m->vocab;
+    uint64_t nbits = 1 << 12;
+    int64_t off;
+    while (nbits < (uint64_t)t->n * 16) nbits *= 2; /* ~16 bits a phrase: few false positives */
+    f->mask = nbits - 1;
+    f->bits = (uint64_t *)calloc((size_t)(nbits / 64), sizeof(uint64_t));
+    if (!f->bits) return SP_ENOMEM;
+    for (off = t->n ? 0 : -1; off >= 0; off = sp_next(t, off)) {
+        const char *w = sp_key(t, off);
+        size_t n = sp_len(t, off), i;
+        for (i = 1; i + m->dlen <= n; i++)
+            if (memcmp(w + i, m->delim, m->dlen) == 0) starts_add(f, sp_hash(w, i));
+    }
+    return SP_OK;
+}
+
 /* gensim's analysis as a state machine over tokens: a candidate starts at a
  * non-empty non-connector word, takes connectors, and ends at the next
  * non-connector word, which either completes a phrase or starts anew. */
 typedef struct {
     const sp_model *m;
+    const sp_starts *starts; /* NULL: try every candidate */
     char *buf;          /* the candidate joined so far */
     size_t len, cap, start_len;
     int64_t first, count; /* its first token's index; tokens in it */
@@ -768,7 +811,9 @@ static int analyze_word(sp_analyzer *a, int64_t i, const char *w, size_t n)
         a->emit(a->ctx, i, i + 1, NAN, w, n);
         return SP_OK;
     }
-    if (a->count) {
+    if (a->count && a->starts && !starts_may_hold(a->starts, a->buf, (size_t)a->piece[1])) {
+        dissolve(a); /* no phrase starts with this candidate's first word */
+    } else if (a->count) {
         size_t before = a->len;
         int64_t pieces = a->count;
         if (push_piece(a, w, n)) return SP_ENOMEM;
@@ -855,15 +900,18 @@ int sp_transform_file(const sp_model *m, const char *path, int64_t start, int64_
     sg_reader r;
     sp_out out;
     sp_analyzer a;
+    sp_starts starts = {NULL, 0};
     text_sink o;
     const char *tok;
     size_t n;
     int t, rc = SP_OK;
     int64_t i = 0;
-    if ((*err = sg_reader_open(&r, path, start, end)) != 0) return SP_EIO;
-    if ((*err = out_open(&out, fd, mem)) != 0) { sg_reader_close(&r); return SP_EIO; }
+    if (m->frozen && starts_build(&starts, m)) return SP_ENOMEM;
+    if ((*err = sg_reader_open(&r, path, start, end)) != 0) { free(starts.bits); return SP_EIO; }
+    if ((*err = out_open(&out, fd, mem)) != 0) { sg_reader_close(&r); free(starts.bits); return SP_EIO; }
     r.stop = stop;
     analyzer_init(&a, m);
+    a.starts = m->frozen ? &starts : NULL;
     o.out = &out;
     o.at_start = 1;
     a.emit = emit_text;
@@ -882,6 +930,7 @@ int sp_transform_file(const sp_model *m, const char *path, int64_t start, int64_
     dissolve(&a);
     if (!o.at_start) out_put(&out, "\n", 1); /* a last line without newline gets one */
     analyzer_free(&a);
+    free(starts.bits);
     sg_reader_close(&r);
     if ((t = out_close(&out)) != 0 && rc == SP_OK) { *err = t; rc = SP_EIO; }
     return rc;

@@ -144,6 +144,26 @@ def test_transform_file_matches_sentences(tmp_path):
         assert "holy_ghost" in want
 
 
+@pytest.mark.parametrize("delimiter", ["_", "::"])
+def test_transform_file_with_words_holding_the_delimiter(tmp_path, delimiter):
+    """A frozen model's rewriting skips candidates whose first word starts no
+    phrase; a first word that itself holds the delimiter ("new_york" of
+    "new_york_city") must still be tried, as phrases[sentence] does."""
+    rng = random.Random(5)
+    joined = delimiter.join(["new", "york"])
+    pool = [[joined, "city"], ["new", "york"], ["holy", "ghost"], ["of"], [f"w{rng.randrange(50)}"]]
+    sentences = [[w for _ in range(rng.randint(1, 12)) for w in rng.choice(pool)] for _ in range(2000)]
+    path = write_corpus(tmp_path / "c.txt", sentences)
+    settings = {"min_count": 2, "threshold": 0.01, "delimiter": delimiter, "connector_words": {"of"}}
+    phrases = sgns.Phrases(sentences, **settings)
+    frozen = phrases.freeze()
+    assert delimiter.join([joined, "city"]) in frozen.phrasegrams
+    for m in (phrases, frozen):
+        out = tmp_path / "out.txt"
+        m.transform_file(path, out)
+        assert out.read_text() == "".join(" ".join(m[s]) + "\n" for s in sentences)
+
+
 def test_transform_file_in_parts_on_threads(tmp_path, monkeypatch):
     """Rewriting in many line-aligned parts (several rounds of 3 threads, two
     held in memory each round) writes what one pass writes, byte for byte."""

@@ -28,10 +28,10 @@ cdef int64_t CHUNK_IDS = 1 << 20
 cdef enum:
     NOISE_BATCH = 2048
 # The exact mode prefetches the noise rows of the pair this many pairs ahead
-# while it updates (measured best at D = 100 and 300: nearer arrives late,
-# farther is evicted or crowds the current pair's own misses).
+# while it updates (measured best of 2-5 at D = 100 and 300: farther is
+# evicted or crowds the nearer pairs' own misses).
 cdef enum:
-    PAIRS_AHEAD = 3
+    PAIRS_AHEAD = 2
 
 
 cdef tuple _kernel_names():
@@ -229,23 +229,29 @@ cdef inline void update(const Config *c, Worker *w, Batch *b, const Batch *nxt) 
 
 
 cdef inline int rows_ahead(const Config *c, const Worker *w, const Batch *b, const Batch *nxt, int i,
-                           float ***rows) noexcept nogil:
-    """The output rows of pair i in the order of b's pairs then nxt's, less
-    the centre's positive row (warm from that centre's earlier pairs) when it
-    comes first. Returns how many (0 past nxt's last pair)."""
-    cdef int skip = 0 if c.hs else 1
+                           float **rows) noexcept nogil:
+    """Into rows: the input row and output rows of pair i in the order of b's
+    pairs then nxt's, less the centre's positive row (warm from that
+    centre's earlier pairs) when it comes first. Returns how many (0 past
+    nxt's last pair)."""
+    cdef int j, n = 1, skip = 0 if c.hs else 1
+    cdef float **outs
     if i >= b.n_in:
         i -= b.n_in
         b = nxt
         if i >= b.n_in:
             return 0
-    rows[0] = b.out + i * w.stride + skip
-    return b.n_outs[i] - skip
+    rows[0] = b.inp[i]
+    outs = b.out + i * w.stride
+    for j in range(skip, b.n_outs[i]):
+        rows[n] = outs[j]
+        n += 1
+    return n
 
 
 cdef inline void update_rows(const Config *c, Worker *w, Batch *b, const Batch *nxt) noexcept nogil:
     cdef int i, n_ahead
-    cdef float **ahead = NULL
+    cdef float *ahead[SG_MAX_OUT + 1]
     if b.n_in == 0:
         return
     if not c.sg:
@@ -258,7 +264,7 @@ cdef inline void update_rows(const Config *c, Worker *w, Batch *b, const Batch *
                                   c.dim, w.scratch, c.want_loss)
     else:
         for i in range(b.n_in):
-            n_ahead = rows_ahead(c, w, b, nxt, i + PAIRS_AHEAD, &ahead)
+            n_ahead = rows_ahead(c, w, b, nxt, i + PAIRS_AHEAD, ahead)
             w.loss += sg_pair_update_ahead(b.inp[i], b.out + i * w.stride, b.label + i * w.stride,
                                            b.n_outs[i], w.alpha, c.dim, w.work, c.want_loss,
                                            ahead, n_ahead)

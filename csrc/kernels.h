@@ -120,7 +120,10 @@ double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
 /* Ask the cache for a row we will need soon (no-op where unsupported). */
 #if defined(__GNUC__) || defined(__clang__)
 #define SG_PREFETCH(p) __builtin_prefetch((p), 0, 2)
-#define SG_PREFETCH_L1(p) __builtin_prefetch((p), 0, 3)
+/* Into L1 for writing (PREFETCHW where the target has it): every row the
+ * exact step prefetches ahead is written by its pair, and a line another
+ * thread wrote then arrives ready to be changed. */
+#define SG_PREFETCH_L1(p) __builtin_prefetch((p), 1, 3)
 #elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
 #include <xmmintrin.h>
 #define SG_PREFETCH(p) _mm_prefetch((p), _MM_HINT_T1)

@@ -21,6 +21,10 @@ static inline int32_t sg_alias_draw(const sg_alias_entry *table, uint32_t n, uin
     uint64_t r = sg_rng_next(rng);
     uint32_t i = (uint32_t)(((r >> 32) * (uint64_t)n) >> 32);
     sg_alias_entry e = table[i];
-    return ((uint32_t)r < e.threshold) ? (int32_t)i : e.alias;
+    /* Select without a branch: the outcome is random, and a mispredicted
+     * branch would wait for this (often missed) table entry before the
+     * next draw's load could start. */
+    uint32_t keep = 0u - (uint32_t)((uint32_t)r < e.threshold);
+    return (int32_t)((i & keep) | ((uint32_t)e.alias & ~keep));
 }
 #endif

@@ -28,10 +28,10 @@ cdef int64_t CHUNK_IDS = 1 << 20
 cdef enum:
     NOISE_BATCH = 2048
 # The exact mode prefetches the noise rows of the pair this many pairs ahead
-# while it updates (measured best at D = 100 and 300: nearer arrives late,
-# farther is evicted or crowds the current pair's own misses).
+# while it updates (measured best of 2-5 at D = 100 and 300: farther is
+# evicted or crowds the nearer pairs' own misses).
 cdef enum:
-    PAIRS_AHEAD = 3
+    PAIRS_AHEAD = 2
 
 
 cdef tuple _kernel_names():
@@ -143,12 +143,18 @@ cdef inline void unlock_inputs(const Config *c, Batch *b) noexcept nogil:
     b.n_locked = 0
 
 
+cdef inline bint prefetch_pairs_ahead(const Config *c) noexcept nogil:
+    """Skip-gram with negative sampling alone, per pair: update_rows
+    prefetches each pair's input and noise rows PAIRS_AHEAD pairs ahead, and
+    prepare only the centre's row. Otherwise (shared outputs, CBOW, a tree
+    path of 20-odd rows) prepare prefetches every row of the next centre."""
+    return c.sg and not c.shared_negatives and not c.hs
+
+
 cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *sen,
                          int64_t n, int64_t pos) noexcept nogil:
     """Pick the window and the output rows of centre sen[pos] and prefetch
-    its rows one centre word ahead of the arithmetic (the per-pair mode only
-    its positive row: update_rows prefetches its noise rows a few pairs
-    ahead, and its context rows are warm from the previous centres)."""
+    its rows one centre word ahead of the arithmetic (see prefetch_pairs_ahead)."""
     cdef int64_t j, lo, hi
     cdef int r, k, m, n_out, ns_start, _draw
     cdef int32_t t, centre = sen[pos]
@@ -168,7 +174,7 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
             b.inp[b.n_in] = c.syn0 + <size_t>sen[j] * c.dim
             if c.lockf != NULL and c.lockf[sen[j]] != 1.0:
                 lock_input(c, b, b.n_in, c.lockf[sen[j]])
-            elif c.shared_negatives or not c.sg:
+            elif not prefetch_pairs_ahead(c):
                 sg_prefetch_row(b.inp[b.n_in], c.dim)
             b.n_in += 1
     if c.shared_negatives or not c.sg:
@@ -218,6 +224,8 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
                         continue
                     outs[n_out] = c.syn1neg + <size_t>t * c.dim
                     labs[n_out] = 0.0
+                    if not prefetch_pairs_ahead(c):
+                        sg_prefetch_row(outs[n_out], c.dim)
                     n_out += 1
             b.n_outs[j] = n_out
 
@@ -229,23 +237,29 @@ cdef inline void update(const Config *c, Worker *w, Batch *b, const Batch *nxt) 
 
 
 cdef inline int rows_ahead(const Config *c, const Worker *w, const Batch *b, const Batch *nxt, int i,
-                           float ***rows) noexcept nogil:
-    """The output rows of pair i in the order of b's pairs then nxt's, less
-    the centre's positive row (warm from that centre's earlier pairs) when it
-    comes first. Returns how many (0 past nxt's last pair)."""
-    cdef int skip = 0 if c.hs else 1
+                           float **rows) noexcept nogil:
+    """Into rows: the input row and noise rows of pair i in the order of b's
+    pairs then nxt's (the positive, the centre's row, is warm). Returns how
+    many (0 past nxt's last pair, or if prepare prefetches instead)."""
+    cdef int j
+    cdef float **outs
+    if not prefetch_pairs_ahead(c):
+        return 0
     if i >= b.n_in:
         i -= b.n_in
         b = nxt
         if i >= b.n_in:
             return 0
-    rows[0] = b.out + i * w.stride + skip
-    return b.n_outs[i] - skip
+    rows[0] = b.inp[i]
+    outs = b.out + i * w.stride
+    for j in range(1, b.n_outs[i]):
+        rows[j] = outs[j]
+    return b.n_outs[i]
 
 
 cdef inline void update_rows(const Config *c, Worker *w, Batch *b, const Batch *nxt) noexcept nogil:
     cdef int i, n_ahead
-    cdef float **ahead = NULL
+    cdef float *ahead[SG_MAX_OUT + 1]
     if b.n_in == 0:
         return
     if not c.sg:
@@ -258,7 +272,7 @@ cdef inline void update_rows(const Config *c, Worker *w, Batch *b, const Batch *
                                   c.dim, w.scratch, c.want_loss)
     else:
         for i in range(b.n_in):
-            n_ahead = rows_ahead(c, w, b, nxt, i + PAIRS_AHEAD, &ahead)
+            n_ahead = rows_ahead(c, w, b, nxt, i + PAIRS_AHEAD, ahead)
             w.loss += sg_pair_update_ahead(b.inp[i], b.out + i * w.stride, b.label + i * w.stride,
                                            b.n_outs[i], w.alpha, c.dim, w.work, c.want_loss,
                                            ahead, n_ahead)

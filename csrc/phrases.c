@@ -947,14 +947,20 @@ typedef struct {
 static int split_record(const sp_model *m, int64_t off, sp_split *c)
 {
     const sp_table *t = m->vocab;
-    const char *w = sp_key(t, off), *first = NULL, *last = NULL;
-    size_t n = sp_len(t, off), i;
+    const char *w = sp_key(t, off), *first = NULL, *last = NULL, *p = w;
+    size_t n = sp_len(t, off);
     if (m->dlen == 0 || n < m->dlen || *sp_value(t, off) <= 0) return 0;
-    for (i = 0; i + m->dlen <= n; i++) {
-        if (memcmp(w + i, m->delim, m->dlen) != 0) continue;
-        if (!first) first = w + i;
-        last = w + i;
-        i += m->dlen - 1; /* split() does not overlap matches */
+    /* Left to right, not overlapping (as str.split): memchr finds each
+     * occurrence of the delimiter's first byte. */
+    while ((size_t)(w + n - p) >= m->dlen &&
+           (p = (const char *)memchr(p, m->delim[0], (size_t)(w + n - p) - m->dlen + 1)) != NULL) {
+        if (m->dlen > 1 && memcmp(p + 1, m->delim + 1, m->dlen - 1) != 0) {
+            p++;
+            continue;
+        }
+        if (!first) first = p;
+        last = p;
+        p += m->dlen;
     }
     if (!first) return 0;
     c->off = off;

@@ -982,17 +982,25 @@ static void prefetch_record(const sp_table *t, uint64_t h)
     if (e && (uint32_t)(e >> 32) == (uint32_t)(h >> 32)) SP_PREFETCH(t->arena + ((e & 0xffffffffu) - 1) * 8);
 }
 
-int64_t sp_candidates(const sp_model *m, int scored, int64_t cap, int64_t *offs, int64_t *ca, int64_t *cb,
-                      double *scores)
+int64_t sp_record_near(const sp_table *t, int64_t from, uint64_t byte)
+{
+    int64_t off = (uint64_t)from < t->used ? from : -1;
+    while (off >= 0 && (uint64_t)off < byte) off = sp_next(t, off);
+    return off < 0 ? (int64_t)t->used : off;
+}
+
+int64_t sp_candidates(const sp_model *m, int scored, int64_t from, int64_t to, int64_t cap, int64_t *offs,
+                      int64_t *ca, int64_t *cb, double *scores)
 {
     const sp_table *t = m->vocab;
     sp_split c[SP_BATCH];
-    int64_t off = t->n ? 0 : -1, k = 0;
+    int64_t off = from < to && (uint64_t)from < t->used ? from : -1, k = 0;
     int count = 0, j;
     for (;;) {
         if (off >= 0) {
             count += split_record(m, off, &c[count]);
             off = sp_next(t, off);
+            if (off >= to) off = -1;
             if (count < SP_BATCH && off >= 0) continue;
         }
         for (j = 0; j < count; j++) { /* the parts' slots were prefetched: now their records */

@@ -177,6 +177,20 @@ def test_export_splits_keys_as_str_split(delimiter):
     assert found and found == model._export_python()
 
 
+def test_export_in_parts_on_threads(monkeypatch):
+    """export_phrases over the records cut into parts scanned by 3 threads:
+    the same phrases, scores and order as one scan (built-in and custom scorer)."""
+    kw = {"min_count": 2, "threshold": 0.2, "connector_words": {"of", "the"}}
+    models = [sgns.Phrases(SENTENCES, **kw), sgns.Phrases(SENTENCES, scoring=pickle_safe_scorer, **kw)]
+    whole = [list(m.export_phrases().items()) for m in models]
+    monkeypatch.setattr(phrasecount, "MIN_PART_KEYS", 1)
+    cuts = models[0]._table_obj().parts(3)
+    assert len(cuts) == 4 and cuts[0] < cuts[1] < cuts[2] < cuts[3]
+    for m, want in zip(models, whole):
+        m.workers = 3
+        assert list(m.export_phrases().items()) == want and want
+
+
 def test_transform_file_in_parts_on_threads(tmp_path, monkeypatch):
     """Rewriting in many line-aligned parts (several rounds of 3 threads, two
     held in memory each round) writes what one pass writes, byte for byte."""

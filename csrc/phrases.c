@@ -947,14 +947,20 @@ typedef struct {
 static int split_record(const sp_model *m, int64_t off, sp_split *c)
 {
     const sp_table *t = m->vocab;
-    const char *w = sp_key(t, off), *first = NULL, *last = NULL;
-    size_t n = sp_len(t, off), i;
+    const char *w = sp_key(t, off), *first = NULL, *last = NULL, *p = w;
+    size_t n = sp_len(t, off);
     if (m->dlen == 0 || n < m->dlen || *sp_value(t, off) <= 0) return 0;
-    for (i = 0; i + m->dlen <= n; i++) {
-        if (memcmp(w + i, m->delim, m->dlen) != 0) continue;
-        if (!first) first = w + i;
-        last = w + i;
-        i += m->dlen - 1; /* split() does not overlap matches */
+    /* Left to right, not overlapping (as str.split): memchr finds each
+     * occurrence of the delimiter's first byte. */
+    while ((size_t)(w + n - p) >= m->dlen &&
+           (p = (const char *)memchr(p, m->delim[0], (size_t)(w + n - p) - m->dlen + 1)) != NULL) {
+        if (m->dlen > 1 && memcmp(p + 1, m->delim + 1, m->dlen - 1) != 0) {
+            p++;
+            continue;
+        }
+        if (!first) first = p;
+        last = p;
+        p += m->dlen;
     }
     if (!first) return 0;
     c->off = off;
@@ -976,17 +982,25 @@ static void prefetch_record(const sp_table *t, uint64_t h)
     if (e && (uint32_t)(e >> 32) == (uint32_t)(h >> 32)) SP_PREFETCH(t->arena + ((e & 0xffffffffu) - 1) * 8);
 }
 
-int64_t sp_candidates(const sp_model *m, int scored, int64_t cap, int64_t *offs, int64_t *ca, int64_t *cb,
-                      double *scores)
+int64_t sp_record_near(const sp_table *t, int64_t from, uint64_t byte)
+{
+    int64_t off = (uint64_t)from < t->used ? from : -1;
+    while (off >= 0 && (uint64_t)off < byte) off = sp_next(t, off);
+    return off < 0 ? (int64_t)t->used : off;
+}
+
+int64_t sp_candidates(const sp_model *m, int scored, int64_t from, int64_t to, int64_t cap, int64_t *offs,
+                      int64_t *ca, int64_t *cb, double *scores)
 {
     const sp_table *t = m->vocab;
     sp_split c[SP_BATCH];
-    int64_t off = t->n ? 0 : -1, k = 0;
+    int64_t off = from < to && (uint64_t)from < t->used ? from : -1, k = 0;
     int count = 0, j;
     for (;;) {
         if (off >= 0) {
             count += split_record(m, off, &c[count]);
             off = sp_next(t, off);
+            if (off >= to) off = -1;
             if (count < SP_BATCH && off >= 0) continue;
         }
         for (j = 0; j < count; j++) { /* the parts' slots were prefetched: now their records */

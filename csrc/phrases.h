@@ -150,12 +150,16 @@ int sp_text_write(int fd, const sp_text *t);
  * a line per line, tokens joined by single spaces, phrases by the delimiter. */
 int sp_transform_file(const sp_model *m, const char *path, int64_t start, int64_t end, int fd, sp_text *mem,
                       const int32_t *stop, int *err);
-/* Records of m->vocab that contain the delimiter and whose first and last
- * parts are counted (gensim's export_phrases): their offsets, part counts and
+/* Records of m->vocab (those starting in [from, to)) that contain the delimiter
+ * and whose first and last parts are counted (gensim's export_phrases): their offsets, part counts and
  * (scored: only those that pass m's threshold) scores, for the first `cap` of
  * them. Returns how many there are (call again with room for all if > cap). */
-int64_t sp_candidates(const sp_model *m, int scored, int64_t cap, int64_t *offs, int64_t *ca, int64_t *cb,
-                      double *scores);
+int64_t sp_candidates(const sp_model *m, int scored, int64_t from, int64_t to, int64_t cap, int64_t *offs,
+                      int64_t *ca, int64_t *cb, double *scores);
+/* The offset of the first record at or after `byte` (t->used if none),
+ * walking from the record at `from`: where a part of the records for
+ * sp_candidates' [from, to) may start. */
+int64_t sp_record_near(const sp_table *t, int64_t from, uint64_t byte);
 
 /* ---- word2phrase --------------------------------------------------------- */
 /* Count unigrams and joined pairs of path[start:end) by word2phrase's rules

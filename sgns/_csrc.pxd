@@ -134,8 +134,9 @@ cdef extern from "phrases.h" nogil:
     int sp_text_write(int fd, const sp_text *t)
     int sp_transform_file(const sp_model *m, const char *path, int64_t start, int64_t end, int fd,
                           sp_text *mem, const int32_t *stop, int *err)
-    int64_t sp_candidates(const sp_model *m, int scored, int64_t cap, int64_t *offs, int64_t *ca,
-                          int64_t *cb, double *scores)
+    int64_t sp_candidates(const sp_model *m, int scored, int64_t start, int64_t end, int64_t cap,
+                          int64_t *offs, int64_t *ca, int64_t *cb, double *scores)
+    int64_t sp_record_near(const sp_table *t, int64_t start, uint64_t byte)
     int sp_w2p_learn(sp_table *t, const char *path, int64_t start, int64_t end, int peek, int64_t bound,
                      int64_t *min_reduce, int64_t *words, const int32_t *stop, int *err)
     int sp_w2p_transform(const sp_table *t, const char *path, int fd, int64_t min_count, float threshold,

@@ -14,7 +14,8 @@ from sgns._csrc cimport (
     SP_EFORMAT, SP_EIO, SP_ENOMEM, SP_ESTOP, SP_SCORE_DEFAULT, SP_SCORE_NPMI, sp_analyze,
     sp_candidates, sp_count_batch, sp_count_file, sp_counter, sp_counter_free,
     sp_counter_init, sp_dump, sp_dump_size, sp_find, sp_free, sp_init, sp_insert, sp_key, sp_len,
-    sp_dump_arena, sp_load, sp_load_arena, sp_merge, sp_model, sp_next, sp_prune, sp_score, sp_table,
+    sp_dump_arena, sp_load, sp_load_arena, sp_merge, sp_model, sp_next, sp_prune, sp_record_near, sp_score,
+    sp_table,
     sp_text, sp_text_free, sp_text_write, sp_transform_file, sp_value,
     sp_w2p_learn, sp_w2p_transform,
 )
@@ -134,6 +135,18 @@ cdef class PhraseTable:
         self.changing()
         if sp_merge(&self.t, &other.t) != 0:
             raise MemoryError("phrase table full")
+
+    def parts(self, int n):
+        """n + 1 record offsets cutting the records into n parts of about
+        equal bytes (for Scorer.candidates on several threads)."""
+        cdef list cuts = [0]
+        cdef int64_t cut = 0
+        cdef int k
+        for k in range(1, n):
+            cut = sp_record_near(&self.t, cut, self.t.used * k // n)
+            cuts.append(cut)
+        cuts.append(self.t.used)
+        return cuts
 
     def nbytes(self):
         """Memory held: slots plus the record arena."""
@@ -389,12 +402,15 @@ cdef class Scorer:
             rc = sp_transform_file(&self.m, cpath, start, end, fd, mem, &flag[0], &err)
         raise_for(rc, err, path)
 
-    def candidates(self, bint scored):
+    def candidates(self, bint scored, int64_t start=0, int64_t end=-1):
         """Keys that split into a first and last part with counts (gensim's
         export_phrases): (keys as bytes, then arrays: count of first part, of last part,
         of the key, scores). scored: only keys whose built-in score passes
-        the threshold, with their scores."""
+        the threshold, with their scores. start, end: only the records at
+        those offsets (PhraseTable.parts; end -1: to the last)."""
         cdef int64_t cap = 1 << 14, k, i
+        if end < 0:
+            end = self.vocab.t.used
         cdef int64_t[::1] ov, av, bv, abv
         cdef double[::1] sv
         while True:  # once, unless there are more than cap (then again with room for all)
@@ -402,7 +418,7 @@ cdef class Scorer:
             scores = array("d", bytes(8 * cap))
             ov, av, bv, abv, sv = offs, ca, cb, cab, scores
             with nogil:
-                k = sp_candidates(&self.m, scored, cap, &ov[0], &av[0], &bv[0], &sv[0])
+                k = sp_candidates(&self.m, scored, start, end, cap, &ov[0], &av[0], &bv[0], &sv[0])
             if k <= cap:
                 break
             cap = k

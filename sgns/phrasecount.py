@@ -109,6 +109,30 @@ def _count_plain(path, connectors, delimiter: bytes, max_vocab_size: int, worker
     return Counts(tables[0], sum(c.words for c in counters), min_reduce)
 
 
+MIN_PART_KEYS = 1 << 18  # a table with fewer keys a thread is scanned by fewer threads
+
+
+def candidates(scorer, table: PhraseTable, scored: bool, workers: int | None):
+    """scorer.candidates(scored) (gensim's export_phrases in C) over parts of
+    the table's records on up to `workers` threads, results in table order."""
+    n = max(1, min(workers or os.cpu_count() or 1, 8, len(table) // MIN_PART_KEYS or 1))
+    cuts = table.parts(n)
+    found: list = [None] * n
+
+    def job(k: int):
+        def run(stop) -> None:  # a scan of memory, too short to need the stop flag
+            found[k] = scorer.candidates(scored, cuts[k], cuts[k + 1])
+
+        return run
+
+    run_parallel([job(k) for k in range(n)])
+    keys, *arrays = found[0]
+    for more_keys, *more in found[1:]:
+        keys += more_keys
+        arrays = [a + b for a, b in zip(arrays, more)]
+    return (keys, *arrays)
+
+
 def rewrite_file(scorer, src, dst, workers: int | None = None) -> None:
     """Rewrite src into dst with a model's analysis (atomically), on up to
     `workers` threads: each round, the first thread writes its part of the

@@ -647,7 +647,9 @@ class Phrases(PhrasesTransformation):
             return self._export_python()
         code = _score_code(self.scoring)
         scorer = self._c_scorer(SCORE_DEFAULT if code is None else code)
-        keys, ca, cb, cab, scores = scorer.candidates(code is not None)
+        keys, ca, cb, cab, scores = phrasecount.candidates(
+            scorer, self._table, code is not None, self.workers
+        )
         if code is not None:
             return {_word(k): s for k, s in zip(keys, scores.tolist())}
         scores = [

@@ -164,6 +164,33 @@ def test_transform_file_with_words_holding_the_delimiter(tmp_path, delimiter):
         assert out.read_text() == "".join(" ".join(m[s]) + "\n" for s in sentences)
 
 
+@pytest.mark.parametrize("delimiter", ["_", "::", "ab"])
+def test_export_splits_keys_as_str_split(delimiter):
+    """export_phrases (in C) splits each key at its first and last delimiter,
+    left to right without overlaps, as gensim's key.split(delimiter) does:
+    the same result as the Python path, on tokens that hold pieces of it."""
+    rng = random.Random(7)
+    words = ["a", ":", "b", "a:", ":b", "ab", "aab", "abb", "x", delimiter, delimiter * 2, "y" + delimiter]
+    sentences = [[rng.choice(words) for _ in range(rng.randint(1, 8))] for _ in range(3000)]
+    model = sgns.Phrases(sentences, min_count=2, threshold=0.0001, delimiter=delimiter)
+    found = model.export_phrases()
+    assert found and found == model._export_python()
+
+
+def test_export_in_parts_on_threads(monkeypatch):
+    """export_phrases over the records cut into parts scanned by 3 threads:
+    the same phrases, scores and order as one scan (built-in and custom scorer)."""
+    kw = {"min_count": 2, "threshold": 0.2, "connector_words": {"of", "the"}}
+    models = [sgns.Phrases(SENTENCES, **kw), sgns.Phrases(SENTENCES, scoring=pickle_safe_scorer, **kw)]
+    whole = [list(m.export_phrases().items()) for m in models]
+    monkeypatch.setattr(phrasecount, "MIN_PART_KEYS", 1)
+    cuts = models[0]._table_obj().parts(3)
+    assert len(cuts) == 4 and cuts[0] < cuts[1] < cuts[2] < cuts[3]
+    for m, want in zip(models, whole):
+        m.workers = 3
+        assert list(m.export_phrases().items()) == want and want
+
+
 def test_transform_file_in_parts_on_threads(tmp_path, monkeypatch):
     """Rewriting in many line-aligned parts (several rounds of 3 threads, two
     held in memory each round) writes what one pass writes, byte for byte."""

@@ -156,6 +156,46 @@ cdef inline bint prefetch_pairs_ahead(const Config *c) noexcept nogil:
     return c.sg and not c.shared_negatives and not c.hs
 
 
+cdef inline void shared_outputs(const Config *c, Worker *w, Batch *b, int32_t centre, float *centre_row,
+                                bint burst) noexcept nogil:
+    """Shared mode and CBOW: the outputs of the whole window (burst: prefetch
+    the noise rows here; else collect_ahead did)."""
+    cdef int k, m, n_out, ns_start, _draw
+    cdef int32_t t
+    # One set of outputs for the whole window: the tree path, the centre
+    # and one draw of negatives; a repeated noise word gets weight 2
+    # instead of a second slot (the block update reads each row once).
+    n_out = add_tree_path(c, b.out, b.label, centre) if c.hs else 0
+    for k in range(n_out):
+        b.weight[k] = 1.0
+        b.out_id[k] = -1
+    if c.negative:
+        ns_start = n_out
+        b.out[n_out] = centre_row
+        b.label[n_out] = 1.0
+        b.out_id[n_out] = centre
+        b.weight[n_out] = 1.0
+        n_out += 1
+        for _draw in range(c.negative):
+            t = next_noise(c, w)
+            if t == centre:
+                continue
+            for m in range(ns_start + 1, n_out):
+                if b.out_id[m] == t:
+                    b.weight[m] += 1.0
+                    break
+            else:
+                b.out[n_out] = c.syn1neg + <size_t>t * c.dim
+                b.label[n_out] = 0.0
+                b.out_id[n_out] = t
+                b.weight[n_out] = 1.0
+                # Drawn soon after a new batch of noise: not seen by collect_ahead.
+                if burst or w.noise_next <= CENTRES_AHEAD * c.negative:
+                    sg_prefetch_row(b.out[n_out], c.dim)
+                n_out += 1
+    b.n_out = n_out
+
+
 cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *sen,
                          int64_t n, int64_t pos) noexcept nogil:
     """Pick the window and the output rows of centre sen[pos] and prefetch
@@ -163,7 +203,7 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
     prefetch_pairs_ahead). The shared mode's rows past its first centres were
     prefetched during an earlier update instead (collect_ahead)."""
     cdef int64_t j, lo, hi
-    cdef int r, k, m, n_out, ns_start, _draw
+    cdef int r, n_out, _draw
     cdef int32_t t, centre = sen[pos]
     cdef float *centre_row = NULL
     cdef float **outs
@@ -187,38 +227,7 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
                 lock_input(c, b, b.n_in, c.lockf[sen[j]])
             b.n_in += 1
     if c.shared_negatives or not c.sg:
-        # One set of outputs for the whole window: the tree path, the centre
-        # and one draw of negatives; a repeated noise word gets weight 2
-        # instead of a second slot (the block update reads each row once).
-        n_out = add_tree_path(c, b.out, b.label, centre) if c.hs else 0
-        for k in range(n_out):
-            b.weight[k] = 1.0
-            b.out_id[k] = -1
-        if c.negative:
-            ns_start = n_out
-            b.out[n_out] = centre_row
-            b.label[n_out] = 1.0
-            b.out_id[n_out] = centre
-            b.weight[n_out] = 1.0
-            n_out += 1
-            for _draw in range(c.negative):
-                t = next_noise(c, w)
-                if t == centre:
-                    continue
-                for m in range(ns_start + 1, n_out):
-                    if b.out_id[m] == t:
-                        b.weight[m] += 1.0
-                        break
-                else:
-                    b.out[n_out] = c.syn1neg + <size_t>t * c.dim
-                    b.label[n_out] = 0.0
-                    b.out_id[n_out] = t
-                    b.weight[n_out] = 1.0
-                    # Drawn soon after a new batch of noise: not seen by collect_ahead.
-                    if burst or w.noise_next <= CENTRES_AHEAD * c.negative:
-                        sg_prefetch_row(b.out[n_out], c.dim)
-                    n_out += 1
-        b.n_out = n_out
+        shared_outputs(c, w, b, centre, centre_row, burst)
     else:
         # word2vec.c: fresh negatives for every (context, centre) pair.
         for j in range(b.n_in):

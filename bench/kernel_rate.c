@@ -126,7 +126,7 @@ static void run(const char *op, const bench *b)
         switch (op[0]) {
         case 'b': sg_batch_update(in, N_IN, out, NULL, weight, N_OUT, 0.025f, d, b->scratch, 0); break;
         case 'd': sg_active->block_dots(in, N_IN, out, N_OUT, d, b->scratch); break;
-        case 'u': sg_active->block_update(in, N_IN, out, N_OUT, G, d, b->scratch); break;
+        case 'u': sg_active->block_update(in, N_IN, out, N_OUT, G, d, b->scratch, NULL, 0); break;
         default:
             for (i = 0; i < N_IN; i++) sg_pair_update(in[i], out, NULL, N_OUT, 0.025f, d, b->scratch, 0);
         }

@@ -468,6 +468,13 @@ double sg_batch_update(float *const *in, int n_in, float *const *out, const floa
                        const float *weight, int n_out, float alpha, int d,
                        float *scratch, int want_loss)
 {
+    return sg_batch_update_ahead(in, n_in, out, label, weight, n_out, alpha, d, scratch, want_loss, NULL, 0);
+}
+
+double sg_batch_update_ahead(float *const *in, int n_in, float *const *out, const float *label,
+                             const float *weight, int n_out, float alpha, int d,
+                             float *scratch, int want_loss, float *const *ahead, int n_ahead)
+{
     const sg_ops *ops = sg_active;
     double loss = 0.0;
     int i;
@@ -487,7 +494,7 @@ double sg_batch_update(float *const *in, int n_in, float *const *out, const floa
         float *Gi = scratch + (long)i * n_out;
         for (j = 0; j < n_out; j++) Gi[j] = (lab[j] - Gi[j]) * scale[j];
     }
-    ops->block_update(in, n_in, out, n_out, scratch, d, delta);
+    ops->block_update(in, n_in, out, n_out, scratch, d, delta, ahead, n_ahead);
     return loss;
 }
 

@@ -42,9 +42,10 @@ typedef struct {
      * scaled by alpha):
      *   in[i]  += sum_j G_ij * out[j]      (with the old out)
      *   out[j] += sum_i G_ij * in[i]       (with the old in)
-     * delta: n_in * d floats of scratch.                                  */
+     * delta: n_in * d floats of scratch. The n_ahead rows ahead[] (a later
+     * update's) are prefetched into L2, a line each per slice.            */
     void (*block_update)(float *const *in, int n_in, float *const *out, int n_out,
-                         const float *G, int d, float *delta);
+                         const float *G, int d, float *delta, float *const *ahead, int n_ahead);
     /* res[j] = v . rows[j], j < n */
     void (*dots)(const float *v, float *const *rows, int n, int d, float *res);
     /* G[i*n_out + j] = in[i] . out[j], i < n_in, j < n_out */
@@ -106,6 +107,14 @@ double sg_pair_update_ahead(float *v, float *const *out, const float *label, int
 double sg_batch_update(float *const *in, int n_in, float *const *out, const float *label,
                        const float *weight, int n_out, float alpha, int d,
                        float *scratch, int want_loss);
+/* The same update, prefetching the rows ahead[0..n_ahead) (a later update's
+ * rows that may be out of cache) into L2 during its update pass, a slice at a
+ * time: issued in one burst, the misses queue for the line-fill buffers and
+ * stall the arithmetic behind them (spreading them over the dot products too
+ * measured slower: they then compete with this update's own misses). */
+double sg_batch_update_ahead(float *const *in, int n_in, float *const *out, const float *label,
+                             const float *weight, int n_out, float alpha, int d,
+                             float *scratch, int want_loss, float *const *ahead, int n_ahead);
 
 /* The CBOW step: h = the sum of the input rows (their mean if mean ==
  * SG_CBOW_MEAN) is scored against the outputs; the outputs move along h and
@@ -130,6 +139,12 @@ double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
 #define SG_PREFETCH_L1(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
 #else
 #define SG_PREFETCH_L1(p) ((void)(p))
+#endif
+/* Into L2 (SG_PREFETCH where supported, else nothing). */
+#ifdef SG_PREFETCH
+#define SG_PREFETCH_L2(p) SG_PREFETCH((const char *)(p))
+#else
+#define SG_PREFETCH_L2(p) ((void)(p))
 #endif
 static inline void sg_prefetch_row(const float *row, int d)
 {

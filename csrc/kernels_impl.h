@@ -586,11 +586,15 @@ SG_ATTR static void SG_FN(pair_step)(float *v, float *const *out, const float *l
 #define SG_UPDATE_N(N)                                                         \
     SG_ATTR static int SG_FN(update_##N)(float *const *in, int n_in,           \
                                          float *const *out, const float *G,    \
-                                         int ldg, float *delta, int d)         \
+                                         int ldg, float *delta, int d,         \
+                                         float *const *ahead, int n_ahead)     \
     {                                                                          \
-        int i, j, k = 0;                                                       \
-        for (; k + SG_W <= d; k += SG_W)                                       \
+        int i, j, a, k = 0;                                                    \
+        for (; k + SG_W <= d; k += SG_W) {                                     \
+            for (a = 0; a < n_ahead; a++) SG_PREFETCH_L2(ahead[a] + k);     \
             SG_SLICE(SG_T, N, N, SG_LOAD, SG_STORE, SG_SET1, SG_FMA, SG_ADD)        \
+        }                                                                      \
+        for (a = 0; a < n_ahead; a++) SG_PREFETCH_L2(ahead[a] + d - 1); \
         SG_SLICE_TAIL(N)                                                       \
         return k;                                                              \
     }
@@ -611,17 +615,18 @@ SG_UPDATE_N(8)
 
 /* The vector slices for n (1..8) outputs, with the kernel for that n. */
 SG_ATTR static int SG_FN(update_group)(float *const *in, int n_in, float *const *out, int n,
-                                       const float *G, int ldg, float *delta, int d)
+                                       const float *G, int ldg, float *delta, int d,
+                                       float *const *ahead, int n_ahead)
 {
     switch (n) {
-    case 1: return SG_FN(update_1)(in, n_in, out, G, ldg, delta, d);
-    case 2: return SG_FN(update_2)(in, n_in, out, G, ldg, delta, d);
-    case 3: return SG_FN(update_3)(in, n_in, out, G, ldg, delta, d);
-    case 4: return SG_FN(update_4)(in, n_in, out, G, ldg, delta, d);
-    case 5: return SG_FN(update_5)(in, n_in, out, G, ldg, delta, d);
-    case 6: return SG_FN(update_6)(in, n_in, out, G, ldg, delta, d);
-    case 7: return SG_FN(update_7)(in, n_in, out, G, ldg, delta, d);
-    default: return SG_FN(update_8)(in, n_in, out, G, ldg, delta, d);
+    case 1: return SG_FN(update_1)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
+    case 2: return SG_FN(update_2)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
+    case 3: return SG_FN(update_3)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
+    case 4: return SG_FN(update_4)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
+    case 5: return SG_FN(update_5)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
+    case 6: return SG_FN(update_6)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
+    case 7: return SG_FN(update_7)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
+    default: return SG_FN(update_8)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
     }
 }
 #endif
@@ -631,23 +636,26 @@ SG_ATTR static int SG_FN(update_group)(float *const *in, int n_in, float *const 
  * are added once every group has read the old inputs. Plain C (and the
  * vector code's scalar tail) takes every output at once. */
 SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const *out,
-                                        int n_out, const float *G, int d, float *delta)
+                                        int n_out, const float *G, int d, float *delta,
+                                        float *const *ahead, int n_ahead)
 {
     int i, j, k = 0, ldg = n_out;
 #if SG_VEC
     if (n_out <= 8) {
         delta = NULL;
-        k = SG_FN(update_group)(in, n_in, out, n_out, G, ldg, delta, d);
+        k = SG_FN(update_group)(in, n_in, out, n_out, G, ldg, delta, d, ahead, n_ahead);
     } else {
         int j0;
         memset(delta, 0, sizeof(float) * (size_t)n_in * (size_t)d);
         for (j0 = 0; j0 < n_out; j0 += 8) {
             int n = n_out - j0 < 8 ? n_out - j0 : 8;
-            k = SG_FN(update_group)(in, n_in, out + j0, n, G + j0, ldg, delta, d);
+            /* The first group carries the prefetches. */
+            k = SG_FN(update_group)(in, n_in, out + j0, n, G + j0, ldg, delta, d, ahead, j0 ? 0 : n_ahead);
         }
     }
 #else
     delta = NULL;
+    for (i = 0; i < n_ahead; i++) sg_prefetch_row(ahead[i], d);
 #endif
     for (; k < d; k++) SG_SLICE(float, n_out, SG_MAX_OUT, SG_LD1, SG_ST1, SG_SET11, SG_FMA1, SG_ADD1)
     if (delta)

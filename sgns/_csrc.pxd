@@ -23,6 +23,9 @@ cdef extern from "kernels.h" nogil:
     double sg_batch_update(float **inp, int n_in, float **out, const float *label,
                            const float *weight, int n_out, float alpha, int d, float *scratch,
                            int want_loss)
+    double sg_batch_update_ahead(float **inp, int n_in, float **out, const float *label,
+                                 const float *weight, int n_out, float alpha, int d, float *scratch,
+                                 int want_loss, float **ahead, int n_ahead)
 
 cdef extern from "rng.h" nogil:
     uint64_t sg_rng_next(uint64_t *state)

@@ -61,3 +61,6 @@ cdef struct Worker:
     Batch batch[2]           # current and next centre word (prefetch pipeline)
     int32_t *noise           # pre-drawn noise words
     int noise_next           # next unused entry of noise
+    int64_t fetched_to       # sentence positions below this had their input rows prefetched
+    float **ahead            # shared mode: rows of a later centre, prefetched during this update
+    int n_ahead

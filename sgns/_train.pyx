@@ -13,6 +13,7 @@ from libc.string cimport strerror
 from sgns._csrc cimport (
     SG_MAX_IN, SG_MAX_NEGATIVE, SG_MAX_OUT, SG_TOK_ERROR, SG_TOK_STOP, sg_active_name, sg_alias_build,
     sg_alias_draw, sg_alias_entry, sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_batch_update,
+    sg_batch_update_ahead,
     sg_cbow_update, sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_pair_update_ahead,
     sg_prefetch_row, sg_reader,
     sg_kernel_name, sg_reader_close, sg_reader_open, sg_rng_below, sg_rng_next, sg_select, sg_sigmoid,
@@ -32,6 +33,10 @@ cdef enum:
 # evicted or crowds the nearer pairs' own misses).
 cdef enum:
     PAIRS_AHEAD = 2
+# The shared mode prefetches the rows of the centre this many centres ahead
+# while it updates (one ahead arrives late at D = 100, three is no better).
+cdef enum:
+    CENTRES_AHEAD = 2
 
 
 cdef tuple _kernel_names():
@@ -151,22 +156,68 @@ cdef inline bint prefetch_pairs_ahead(const Config *c) noexcept nogil:
     return c.sg and not c.shared_negatives and not c.hs
 
 
+cdef inline void shared_outputs(const Config *c, Worker *w, Batch *b, int32_t centre, float *centre_row,
+                                bint burst) noexcept nogil:
+    """Shared mode and CBOW: the outputs of the whole window (burst: prefetch
+    the noise rows here; else collect_ahead did)."""
+    cdef int k, m, n_out, ns_start, _draw
+    cdef int32_t t
+    # One set of outputs for the whole window: the tree path, the centre
+    # and one draw of negatives; a repeated noise word gets weight 2
+    # instead of a second slot (the block update reads each row once).
+    n_out = add_tree_path(c, b.out, b.label, centre) if c.hs else 0
+    for k in range(n_out):
+        b.weight[k] = 1.0
+        b.out_id[k] = -1
+    if c.negative:
+        ns_start = n_out
+        b.out[n_out] = centre_row
+        b.label[n_out] = 1.0
+        b.out_id[n_out] = centre
+        b.weight[n_out] = 1.0
+        n_out += 1
+        for _draw in range(c.negative):
+            t = next_noise(c, w)
+            if t == centre:
+                continue
+            for m in range(ns_start + 1, n_out):
+                if b.out_id[m] == t:
+                    b.weight[m] += 1.0
+                    break
+            else:
+                b.out[n_out] = c.syn1neg + <size_t>t * c.dim
+                b.label[n_out] = 0.0
+                b.out_id[n_out] = t
+                b.weight[n_out] = 1.0
+                # Drawn soon after a new batch of noise: not seen by collect_ahead.
+                if burst or w.noise_next <= CENTRES_AHEAD * c.negative:
+                    sg_prefetch_row(b.out[n_out], c.dim)
+                n_out += 1
+    b.n_out = n_out
+
+
 cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *sen,
                          int64_t n, int64_t pos) noexcept nogil:
     """Pick the window and the output rows of centre sen[pos] and prefetch
-    its rows one centre word ahead of the arithmetic (see prefetch_pairs_ahead)."""
+    the rows not yet in cache, one centre word ahead of the arithmetic (see
+    prefetch_pairs_ahead). The shared mode's rows past its first centres were
+    prefetched during an earlier update instead (collect_ahead)."""
     cdef int64_t j, lo, hi
-    cdef int r, k, m, n_out, ns_start, _draw
+    cdef int r, n_out, _draw
     cdef int32_t t, centre = sen[pos]
     cdef float *centre_row = NULL
     cdef float **outs
     cdef float *labs
+    cdef bint burst = not (c.sg and c.shared_negatives) or pos < CENTRES_AHEAD
     r = c.window - <int>sg_rng_below(&w.rng, <uint32_t>c.window) if c.shrink_windows else c.window
     lo = pos - r if pos >= r else 0
     hi = pos + r + 1 if pos + r + 1 <= n else n
     if c.negative:
         centre_row = c.syn1neg + <size_t>centre * c.dim
-        sg_prefetch_row(centre_row, c.dim)
+        if burst:
+            sg_prefetch_row(centre_row, c.dim)
+    if burst and not prefetch_pairs_ahead(c):
+        fetch_context(c, w, sen, n, pos)
     b.n_in = 0
     b.n_locked = 0
     for j in range(lo, hi):
@@ -174,40 +225,9 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
             b.inp[b.n_in] = c.syn0 + <size_t>sen[j] * c.dim
             if c.lockf != NULL and c.lockf[sen[j]] != 1.0:
                 lock_input(c, b, b.n_in, c.lockf[sen[j]])
-            elif not prefetch_pairs_ahead(c):
-                sg_prefetch_row(b.inp[b.n_in], c.dim)
             b.n_in += 1
     if c.shared_negatives or not c.sg:
-        # One set of outputs for the whole window: the tree path, the centre
-        # and one draw of negatives; a repeated noise word gets weight 2
-        # instead of a second slot (the block update reads each row once).
-        n_out = add_tree_path(c, b.out, b.label, centre) if c.hs else 0
-        for k in range(n_out):
-            b.weight[k] = 1.0
-            b.out_id[k] = -1
-        if c.negative:
-            ns_start = n_out
-            b.out[n_out] = centre_row
-            b.label[n_out] = 1.0
-            b.out_id[n_out] = centre
-            b.weight[n_out] = 1.0
-            n_out += 1
-            for _draw in range(c.negative):
-                t = next_noise(c, w)
-                if t == centre:
-                    continue
-                for m in range(ns_start + 1, n_out):
-                    if b.out_id[m] == t:
-                        b.weight[m] += 1.0
-                        break
-                else:
-                    b.out[n_out] = c.syn1neg + <size_t>t * c.dim
-                    b.label[n_out] = 0.0
-                    b.out_id[n_out] = t
-                    b.weight[n_out] = 1.0
-                    sg_prefetch_row(b.out[n_out], c.dim)
-                    n_out += 1
-        b.n_out = n_out
+        shared_outputs(c, w, b, centre, centre_row, burst)
     else:
         # word2vec.c: fresh negatives for every (context, centre) pair.
         for j in range(b.n_in):
@@ -228,6 +248,43 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
                         sg_prefetch_row(outs[n_out], c.dim)
                     n_out += 1
             b.n_outs[j] = n_out
+
+
+cdef inline void fetch_context(const Config *c, Worker *w, const int32_t *sen, int64_t n,
+                               int64_t pos) noexcept nogil:
+    """Prefetch the context rows of the widest window around pos that no
+    earlier centre of the sentence prefetched (the window slides by one)."""
+    cdef int64_t j, hi = pos + c.window + 1 if pos + c.window + 1 <= n else n
+    for j in range(w.fetched_to, hi):
+        if j != pos:
+            sg_prefetch_row(c.syn0 + <size_t>sen[j] * c.dim, c.dim)
+    if hi > w.fetched_to:
+        w.fetched_to = hi
+
+
+cdef inline void collect_ahead(const Config *c, Worker *w, const int32_t *sen, int64_t n,
+                               int64_t q) noexcept nogil:
+    """Shared mode: the rows centre q (not yet prepared; the one after next)
+    will read that may be out of cache: its positive row, the context row
+    entering the widest window, and its noise rows: the next draws of the
+    batch of noise (unless a new batch is drawn first)."""
+    cdef int64_t k = w.noise_next + (CENTRES_AHEAD - 2) * c.negative, end = k + c.negative
+    w.n_ahead = 0
+    if q >= n:
+        return
+    w.ahead[w.n_ahead] = c.syn1neg + <size_t>sen[q] * c.dim
+    w.n_ahead += 1
+    if q + c.window < n:
+        w.ahead[w.n_ahead] = c.syn0 + <size_t>sen[q + c.window] * c.dim
+        w.n_ahead += 1
+    if end > NOISE_BATCH:
+        end = NOISE_BATCH
+    while k < end:
+        w.ahead[w.n_ahead] = c.syn1neg + <size_t>w.noise[k] * c.dim
+        w.n_ahead += 1
+        k += 1
+    if q + c.window + 1 > w.fetched_to:
+        w.fetched_to = q + c.window + 1
 
 
 cdef inline void update(const Config *c, Worker *w, Batch *b, const Batch *nxt) noexcept nogil:
@@ -268,8 +325,8 @@ cdef inline void update_rows(const Config *c, Worker *w, Batch *b, const Batch *
         w.examples += 1
         return
     if c.shared_negatives:
-        w.loss += sg_batch_update(b.inp, b.n_in, b.out, b.label, b.weight, b.n_out, w.alpha,
-                                  c.dim, w.scratch, c.want_loss)
+        w.loss += sg_batch_update_ahead(b.inp, b.n_in, b.out, b.label, b.weight, b.n_out, w.alpha,
+                                        c.dim, w.scratch, c.want_loss, w.ahead, w.n_ahead)
     else:
         for i in range(b.n_in):
             n_ahead = rows_ahead(c, w, b, nxt, i + PAIRS_AHEAD, ahead)
@@ -286,11 +343,14 @@ cdef void train_sentence(const Config *c, Worker *w, int64_t n) noexcept nogil:
     cdef Batch *tmp
     if n == 0:
         return
+    w.fetched_to = 0
     prepare(c, w, cur, w.sentence, n, 0)
     for pos in range(n):
         nxt.n_in = 0
         if pos + 1 < n:
             prepare(c, w, nxt, w.sentence, n, pos + 1)
+        if c.sg and c.shared_negatives:
+            collect_ahead(c, w, w.sentence, n, pos + CENTRES_AHEAD)
         update(c, w, cur, nxt)
         tmp = cur
         cur = nxt
@@ -363,16 +423,18 @@ cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
     w.scratch = <float *>malloc(sizeof(float) * 2 * c.window * (w.stride + c.dim))
     w.noise = <int32_t *>malloc(sizeof(int32_t) * NOISE_BATCH)
     w.noise_next = NOISE_BATCH
+    w.ahead = <float **>malloc(sizeof(float *) * (c.negative + 2))
+    w.n_ahead = 0
     rc |= batch_init(c, &w.batch[0], w.stride)
     rc |= batch_init(c, &w.batch[1], w.stride)
-    if rc or w.sentence == NULL or w.work == NULL or w.scratch == NULL or w.noise == NULL:
+    if rc or w.sentence == NULL or w.work == NULL or w.scratch == NULL or w.noise == NULL or w.ahead == NULL:
         return -1
     sync_alpha(c, w)
     return 0
 
 
 cdef void worker_free(Worker *w) noexcept nogil:
-    free(w.sentence); free(w.work); free(w.scratch); free(w.noise)
+    free(w.sentence); free(w.work); free(w.scratch); free(w.noise); free(w.ahead)
     batch_free(&w.batch[0])
     batch_free(&w.batch[1])
 

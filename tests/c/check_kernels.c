@@ -187,9 +187,11 @@ static void operations(const char *set)
                               n_in * 10 + n);
             }
         }
-        /* block_update: every (n_in, n_out), in place up to 8 outputs, grouped above */
+        /* block_update: every (n_in, n_out), in place up to 8 outputs, grouped above;
+         * rows ahead untouched */
         for (n = 1; n <= 20; n += (n < 10 ? 1 : 7)) {
             int n_in = 1 + (n + d) % 5;
+            float *ahead[2], ref_c[2 * MAXD];
             fill(a, n_in, d), fill(b, n, d);
             for (i = 0; i < n_in * n; i++) G[i] = (float)(0.1 * uniform());
             for (i = 0; i < n_in; i++) rows[i] = a + i * d;
@@ -204,9 +206,13 @@ static void operations(const char *set)
                     ref_out[j * d + k] = b[j * d + k];
                     for (i = 0; i < n_in; i++) ref_out[j * d + k] += (double)G[i * n + j] * a[i * d + k];
                 }
-            sg_active->block_update(rows, n_in, outs, n, G, d, delta);
+            fill(c, 2, d);
+            memcpy(ref_c, c, sizeof(float) * 2 * d);
+            ahead[0] = c, ahead[1] = c + d;
+            sg_active->block_update(rows, n_in, outs, n, G, d, delta, ahead, 2);
             for (k = 0; k < n_in * d; k++) check(close_to(a[k], ref_in[k], 1e-6, 1e-5), set, "block_update in", d, n);
             for (k = 0; k < n * d; k++) check(close_to(b[k], ref_out[k], 1e-6, 1e-5), set, "block_update out", d, n);
+            check(memcmp(c, ref_c, sizeof(float) * 2 * d) == 0, set, "block_update ahead", d, n);
         }
     }
     /* sigmoids: every length up to 40 (vector body and tail), over [-100, 100] */

@@ -184,23 +184,26 @@ cdef class PhraseTable:
     @staticmethod
     def from_arena(const unsigned char[::1] data, bint as_float=False, int64_t expected=0):
         """A table from arena() bytes; ValueError if they are malformed."""
-        cdef PhraseTable t = PhraseTable(expected, as_float)
-        cdef int rc = 0
-        if data.shape[0]:
-            with nogil:
-                rc = sp_load_arena(&t.t, &data[0], data.shape[0])
-        raise_for(rc, 0, None)
-        return t
+        return table_from(data, as_float, expected, True)
 
     @staticmethod
     def load(const unsigned char[::1] data, bint as_float=False, int64_t expected=0):
-        cdef PhraseTable t = PhraseTable(expected, as_float)
-        cdef int rc = 0
-        if data.shape[0]:
-            rc = sp_load(&t.t, &data[0], data.shape[0])
-        raise_for(rc, 0, None)
-        return t
+        """A table from version 1 records; ValueError if they are malformed."""
+        return table_from(data, as_float, expected, False)
 
+
+cdef PhraseTable table_from(const unsigned char[::1] data, bint as_float, int64_t expected, bint arena):
+    """A table from stored bytes: arena() records (version 2) or version 1's."""
+    cdef PhraseTable t = PhraseTable(expected, as_float)
+    cdef int rc = 0
+    if data.shape[0]:
+        with nogil:
+            if arena:
+                rc = sp_load_arena(&t.t, &data[0], data.shape[0])
+            else:
+                rc = sp_load(&t.t, &data[0], data.shape[0])
+    raise_for(rc, 0, None)
+    return t
 
 cdef class Counter:
     """gensim's learning pass into a PhraseTable: sentences of str tokens in

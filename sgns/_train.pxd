@@ -30,6 +30,9 @@ cdef struct Config:
     int64_t total_words      # words the learning-rate schedule spans
     int64_t *words_done      # shared by all threads
     const int32_t *stop      # set to 1 to stop every thread
+    # Hierarchical softmax with several workers: each trains its own copy of
+    # this many inner nodes nearest the root (0: none; see sync_top).
+    int private_top
 
 cdef struct Batch:
     # The updates of one centre word: its context rows and their output rows.
@@ -64,3 +67,6 @@ cdef struct Worker:
     int64_t fetched_to       # sentence positions below this had their input rows prefetched
     float **ahead            # shared mode: rows of a later centre, prefetched during this update
     int n_ahead
+    float *top_rows          # private_top rows this worker trains (NULL: none)
+    float *top_base          # the shared rows as last read: top_rows - top_base is the worker's change
+    int64_t top_centres      # centre words trained since the last sync_top

@@ -43,6 +43,7 @@ class Trainer:
         shrink_windows: bool = True,
         lockf: npt.NDArray[np.float32] | None = None,
         split_cbow_error: bool = False,
+        private_top_nodes: int = 0,
     ) -> None: ...
     @property
     def words_done(self) -> int: ...

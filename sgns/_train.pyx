@@ -38,6 +38,12 @@ cdef enum:
 cdef enum:
     CENTRES_AHEAD = 2
 
+# With several workers, hierarchical softmax trains each worker's own copy of
+# the inner nodes nearest the root (on every path) and adds its change to the
+# shared rows every TOP_SYNC_CENTRES centre words (sync_top).
+cdef enum:
+    TOP_SYNC_CENTRES = 256
+
 
 cdef tuple _kernel_names():
     cdef int i = 0
@@ -111,12 +117,17 @@ cdef inline int32_t next_noise(const Config *c, Worker *w) noexcept nogil:
     return w.noise[w.noise_next - 1]
 
 
-cdef inline int add_tree_path(const Config *c, float **out, float *label, int32_t centre) noexcept nogil:
-    """Hierarchical softmax: the inner nodes on the centre word's path."""
-    cdef int64_t s
+cdef inline int add_tree_path(const Config *c, const Worker *w, float **out, float *label,
+                              int32_t centre) noexcept nogil:
+    """Hierarchical softmax: the inner nodes on the centre word's path (the
+    worker's own copy of the nodes nearest the root, if it keeps one)."""
+    cdef int64_t s, top_lo = <int64_t>c.vocab_size - 1 - c.private_top
     cdef int n = 0
     for s in range(c.code_offsets[centre], c.code_offsets[centre + 1]):
-        out[n] = c.syn1 + <size_t>c.points[s] * c.dim
+        if w.top_rows != NULL and c.points[s] >= top_lo:
+            out[n] = w.top_rows + <size_t>(c.points[s] - top_lo) * c.dim
+        else:
+            out[n] = c.syn1 + <size_t>c.points[s] * c.dim
         label[n] = c.code_labels[s]
         sg_prefetch_row(out[n], c.dim)
         n += 1
@@ -165,7 +176,7 @@ cdef inline void shared_outputs(const Config *c, Worker *w, Batch *b, int32_t ce
     # One set of outputs for the whole window: the tree path, the centre
     # and one draw of negatives; a repeated noise word gets weight 2
     # instead of a second slot (the block update reads each row once).
-    n_out = add_tree_path(c, b.out, b.label, centre) if c.hs else 0
+    n_out = add_tree_path(c, w, b.out, b.label, centre) if c.hs else 0
     for k in range(n_out):
         b.weight[k] = 1.0
         b.out_id[k] = -1
@@ -233,7 +244,7 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
         for j in range(b.n_in):
             outs = b.out + j * w.stride
             labs = b.label + j * w.stride
-            n_out = add_tree_path(c, outs, labs, centre) if c.hs else 0
+            n_out = add_tree_path(c, w, outs, labs, centre) if c.hs else 0
             if c.negative:
                 outs[n_out] = centre_row
                 labs[n_out] = 1.0
@@ -336,6 +347,21 @@ cdef inline void update_rows(const Config *c, Worker *w, Batch *b, const Batch *
     w.examples += b.n_in
 
 
+cdef void sync_top(const Config *c, Worker *w) noexcept nogil:
+    """Add the worker's change of its private top nodes to the shared rows
+    and continue from the shared rows' current values (which hold the other
+    workers' changes). Every worker writes the rows nearest the root on
+    every pair; writing them to shared memory each time moves their cache
+    lines between cores on every pair (2 workers trained slower than 1)."""
+    cdef size_t i, n = <size_t>c.private_top * c.dim
+    cdef float *shared = c.syn1 + <size_t>(c.vocab_size - 1 - c.private_top) * c.dim
+    for i in range(n):
+        shared[i] += w.top_rows[i] - w.top_base[i]
+    memcpy(w.top_base, shared, sizeof(float) * n)
+    memcpy(w.top_rows, w.top_base, sizeof(float) * n)
+    w.top_centres = 0
+
+
 cdef void train_sentence(const Config *c, Worker *w, int64_t n) noexcept nogil:
     cdef int64_t pos
     cdef Batch *cur = &w.batch[0]
@@ -352,6 +378,10 @@ cdef void train_sentence(const Config *c, Worker *w, int64_t n) noexcept nogil:
         if c.sg and c.shared_negatives:
             collect_ahead(c, w, w.sentence, n, pos + CENTRES_AHEAD)
         update(c, w, cur, nxt)
+        if w.top_rows != NULL:
+            w.top_centres += 1
+            if w.top_centres >= TOP_SYNC_CENTRES:
+                sync_top(c, w)
         tmp = cur
         cur = nxt
         nxt = tmp
@@ -425,16 +455,27 @@ cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
     w.noise_next = NOISE_BATCH
     w.ahead = <float **>malloc(sizeof(float *) * (c.negative + 2))
     w.n_ahead = 0
+    w.top_rows = w.top_base = NULL
+    w.top_centres = 0
+    if c.private_top:
+        w.top_base = <float *>malloc(sizeof(float) * 2 * <size_t>c.private_top * c.dim)
+        if w.top_base != NULL:
+            w.top_rows = w.top_base + <size_t>c.private_top * c.dim
+            memcpy(w.top_rows, c.syn1 + <size_t>(c.vocab_size - 1 - c.private_top) * c.dim,
+                   sizeof(float) * <size_t>c.private_top * c.dim)
+            memcpy(w.top_base, w.top_rows, sizeof(float) * <size_t>c.private_top * c.dim)
     rc |= batch_init(c, &w.batch[0], w.stride)
     rc |= batch_init(c, &w.batch[1], w.stride)
     if rc or w.sentence == NULL or w.work == NULL or w.scratch == NULL or w.noise == NULL or w.ahead == NULL:
+        return -1
+    if c.private_top and w.top_base == NULL:
         return -1
     sync_alpha(c, w)
     return 0
 
 
 cdef void worker_free(Worker *w) noexcept nogil:
-    free(w.sentence); free(w.work); free(w.scratch); free(w.noise); free(w.ahead)
+    free(w.sentence); free(w.work); free(w.scratch); free(w.noise); free(w.ahead); free(w.top_base)
     batch_free(&w.batch[0])
     batch_free(&w.batch[1])
 
@@ -455,7 +496,8 @@ cdef class Trainer:
                  syn1=None, huffman=None, bint sg=True, bint cbow_mean=True,
                  bint shared_negatives=False, bint compute_loss=False,
                  int64_t max_sentence=10000, int64_t words_done=0,
-                 bint shrink_windows=True, lockf=None, bint split_cbow_error=False):
+                 bint shrink_windows=True, lockf=None, bint split_cbow_error=False,
+                 int private_top_nodes=0):
         """syn0: input vectors (V x D, float32, C order), trained in place.
         syn1neg: output vectors for negative sampling (V x D) or None when
         negative == 0. syn1 + huffman=(offsets, points, codes) from
@@ -464,7 +506,11 @@ cdef class Trainer:
         centre word uses the full window. lockf: None, or one float32 per word
         scaling the updates of its input vector (0: frozen). split_cbow_error:
         CBOW over the sum (cbow_mean=False) divides the error among the
-        context rows (gensim 4) instead of giving each the whole error (word2vec.c)."""
+        context rows (gensim 4) instead of giving each the whole error (word2vec.c).
+        private_top_nodes: with hierarchical softmax, each worker trains its own
+        copy of this many inner nodes nearest the root and adds its change to
+        the shared rows every few hundred centre words (for several workers:
+        those rows are on every path; 0 = all rows shared, as word2vec.c)."""
         cdef float[::1] lock_view
         cdef float[:, ::1] neg_view
         cdef float[:, ::1] hs_view
@@ -502,6 +548,7 @@ cdef class Trainer:
             refs += [syn1neg, table_arr]
         self.c.hs = syn1 is not None
         self.c.max_codelen = 0
+        self.c.private_top = 0
         if self.c.hs:
             if huffman is None:
                 raise ValueError("hierarchical softmax needs the Huffman tree")
@@ -519,6 +566,7 @@ cdef class Trainer:
             pts_view = points
             lab_view = labels
             self.c.syn1 = &hs_view[0, 0]
+            self.c.private_top = max(0, min(private_top_nodes, v - 1))
             self.c.code_offsets = &off_view[0]
             self.c.points = &pts_view[0]
             self.c.code_labels = &lab_view[0]
@@ -612,6 +660,8 @@ cdef class Trainer:
                 if ids.shape[0] > 0:
                     stopped = train_ids(&self.c, &w, &ids[0], ids.shape[0])
                 sync_alpha(&self.c, &w)
+                if w.top_rows != NULL:
+                    sync_top(&self.c, &w)
             worker_free(&w)
         if rc != 0:
             raise MemoryError("cannot allocate worker buffers")
@@ -645,6 +695,8 @@ cdef class Trainer:
                     if status != 1:
                         break
                 sync_alpha(&self.c, &w)
+                if w.top_rows != NULL:
+                    sync_top(&self.c, &w)
             free(ids)
             worker_free(&w)
         err = r.err

@@ -35,6 +35,10 @@ __all__ = ["EpochReport", "Progress", "TrainingPlan", "Word2Vec", "extend_vocab"
 _ITER_CHUNK = 1 << 16
 # Rows of each matrix checked for NaN at every progress tick (0.1 s, ~5 us).
 _WATCHED_ROWS = 64
+# Hierarchical softmax with several workers: inner nodes nearest the root that
+# each worker trains on its own copy, merged every few hundred centre words
+# (shared, they are written by every worker on every pair: 2 workers ran slower than 1).
+HS_PRIVATE_TOP_NODES = 64
 
 
 def uniform_rows(rng: np.random.Generator, rows: int, dim: int) -> np.ndarray:
@@ -599,6 +603,13 @@ class Word2Vec:
             noise=vocab.noise_weights(self.ns_exponent),
         )
 
+    def private_top_nodes(self) -> int:
+        """Inner nodes of the Huffman tree each worker trains on its own copy
+        (merged every few hundred centre words): HS_PRIVATE_TOP_NODES with
+        hierarchical softmax and several workers, else 0 (one worker trains
+        exactly as word2vec.c)."""
+        return HS_PRIVATE_TOP_NODES if self.hs and self.workers > 1 else 0
+
     def make_trainer(self, plan: TrainingPlan, total_words: int, words_done: int = 0):
         """A kernel trainer over this model's weights: its learning rate falls
         from plan.alpha0 to plan.alpha1 over total_words, from words_done."""
@@ -623,6 +634,7 @@ class Word2Vec:
             shrink_windows=getattr(self, "shrink_windows", True),
             lockf=self._lock_factors(),
             split_cbow_error=self.split_cbow_error,
+            private_top_nodes=self.private_top_nodes(),
         )
 
     def words_per_epoch(self, total_examples: int | None = None, raw_words: int | None = None) -> int:

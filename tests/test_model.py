@@ -77,6 +77,27 @@ def test_learns_planted_groups_other_architectures(planted, kind, mode):
     assert planted.precision(model.wv) >= 0.9
 
 
+def test_hs_private_top_nodes_merge_into_the_shared_rows(planted, monkeypatch):
+    """With several workers, hierarchical softmax trains the inner nodes nearest
+    the root on a copy per worker and adds each copy's change to syn1 every few
+    hundred centre words. One worker with copies must end where the shared
+    rows alone end, up to rounding: every change merged, none twice."""
+    kw = dict(FAST, epochs=2, workers=1, sample=0, seed=3, hs=1, negative=0)
+    plain = Word2Vec(corpus_file=planted.path, **kw)
+    monkeypatch.setattr(Word2Vec, "private_top_nodes", lambda self: 20)
+    copies = Word2Vec(corpus_file=planted.path, **kw)
+    top = slice(len(plain.wv) - 1 - 20, len(plain.wv) - 1)
+    assert np.abs(plain.syn1[top]).max() > 0.1  # the merged rows did move from their zeros
+    np.testing.assert_allclose(copies.syn1, plain.syn1, atol=2e-5)
+    np.testing.assert_allclose(copies.wv.vectors, plain.wv.vectors, atol=2e-5)
+
+
+def test_hs_two_workers_use_private_top_nodes():
+    assert Word2Vec(hs=1, negative=0, workers=2).private_top_nodes() > 0
+    assert Word2Vec(hs=1, negative=0, workers=1).private_top_nodes() == 0
+    assert Word2Vec(hs=0, negative=5, workers=2).private_top_nodes() == 0
+
+
 def test_planted_similarity_values(planted):
     model = Word2Vec(corpus_file=planted.path, workers=2, seed=5, **FAST)
     wv = model.wv

@@ -92,8 +92,14 @@ def main(argv=None) -> int:
             f"{name}: {c['passed']} of {sum(c.values())} passed, {c['failed']} failed, {c['skipped']} skipped"
         )
     print(f"gensim's tests with sgns swapped in: {passed} of {total} passed")
-    if passed < args.min:
-        print(f"gensim_tests: {passed} passed, fewer than the required {args.min}", file=sys.stderr)
+    return gate("gensim_tests", passed, args.min)
+
+
+def gate(name: str, passed: int, minimum: int) -> int:
+    """Exit status: 1 (and why, on stderr) when fewer than minimum tests
+    passed, else 0. Also used by gensim_phrases_tests.py."""
+    if passed < minimum:
+        print(f"{name}: {passed} passed, fewer than the required {minimum}", file=sys.stderr)
         return 1
     return 0
 

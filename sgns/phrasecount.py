@@ -37,10 +37,16 @@ class Counts:
     distinct: int = 0  # keys before a final cut to min_count
 
 
+def thread_count(workers: int | None, amount: int, per_thread: int) -> int:
+    """Threads for a job: `workers` (None: one per CPU), at most 8, and at
+    most one per `per_thread` units of the job's `amount` (at least one)."""
+    return max(1, min(workers or os.cpu_count() or 1, 8, amount // per_thread or 1))
+
+
 def byte_ranges(path, workers: int | None) -> list[int]:
     """Boundaries of up to `workers` byte ranges of the file (one for a small file)."""
     size = os.path.getsize(path)
-    return split_range(0, size, max(1, min(workers or os.cpu_count() or 1, 8, size // MIN_RANGE_BYTES or 1)))
+    return split_range(0, size, thread_count(workers, size, MIN_RANGE_BYTES))
 
 
 def initial_keys(range_bytes: int, bound: int) -> int:
@@ -115,7 +121,7 @@ MIN_PART_KEYS = 1 << 18  # a table with fewer keys a thread is scanned by fewer 
 def candidates(scorer, table: PhraseTable, scored: bool, workers: int | None):
     """scorer.candidates(scored) (gensim's export_phrases in C) over parts of
     the table's records on up to `workers` threads, results in table order."""
-    n = max(1, min(workers or os.cpu_count() or 1, 8, len(table) // MIN_PART_KEYS or 1))
+    n = thread_count(workers, len(table), MIN_PART_KEYS)
     cuts = table.parts(n)
     found: list = [None] * n
 
@@ -158,7 +164,7 @@ def rewrite_rounds(path, workers: int | None) -> list[list[tuple[int, int]]]:
     and at most ROUND_BYTES each (the text held in memory), every range from
     the start of a line (a sentence is never split) to the next one's start."""
     size = os.path.getsize(path)
-    threads = max(1, min(workers or os.cpu_count() or 1, 8, size // MIN_RANGE_BYTES or 1))
+    threads = thread_count(workers, size, MIN_RANGE_BYTES)
     step = max(1, min(ROUND_BYTES, -(-size // threads)))
     starts = [0]
     with open(path, "rb") as f:

@@ -115,14 +115,6 @@ static inline sg_v4f sg_v4_pow2i(sg_v4f n) { return (sg_v4f)((__builtin_convertv
 #include <cpuid.h>
 #define SG_TARGET(isa) __attribute__((target(isa)))
 #endif
-/* GCC and Clang vectorise the plain loop of sigmoids for these sets
- * themselves; MSVC does not, so it gets the explicit vector form (which a
- * test build forces with -DSG_X86_VECTOR_SIGMOID). The exact step's few
- * sigmoids always take the vector form (SG_SIGMOIDS_PLAIN only concerns the
- * sigmoids operation). */
-#if defined(SG_MSVC) && !defined(SG_X86_VECTOR_SIGMOID)
-#define SG_X86_VECTOR_SIGMOID 1
-#endif
 
 /* The sum of 4 lanes as ((0 + 2) + (1 + 3)); SSE only, so every set may inline it. */
 static inline float sg_hsum128(__m128 v)
@@ -170,9 +162,6 @@ static const int32_t sg_mask8[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0,
 #define SG_MIN _mm256_min_ps
 #define SG_MAX _mm256_max_ps
 #define SG_POW2I sg_pow2i256
-#ifndef SG_X86_VECTOR_SIGMOID
-#define SG_SIGMOIDS_PLAIN 1
-#endif
 #include "kernels_impl.h"
 
 /* The same order as the 256-bit sum: halves first, then 4 lanes. */
@@ -221,9 +210,6 @@ SG_TARGET("avx512f") static inline void sg_hsum4_512(__m512 a, __m512 b, __m512 
 #define SG_MIN _mm512_min_ps
 #define SG_MAX _mm512_max_ps
 #define SG_POW2I sg_pow2i512
-#ifndef SG_X86_VECTOR_SIGMOID
-#define SG_SIGMOIDS_PLAIN 1
-#endif
 #include "kernels_impl.h"
 
 /* CPUID leaf/subleaf into r = {eax, ebx, ecx, edx}; 0 if the leaf is absent. */

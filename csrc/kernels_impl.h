@@ -28,9 +28,6 @@
  *   SG_SUB(a, b), SG_MUL(a, b), SG_DIV(a, b), SG_MIN(a, b), SG_MAX(a, b)
  *                      lane by lane
  *   SG_POW2I(n)        2^n for lanes holding integers n in [-126, 127]
- *   SG_SIGMOIDS_PLAIN  defined: the sigmoids operation stays a plain loop
- *                      (the compiler vectorises it), only the exact step
- *                      uses the vector form
  * Each function gives the plain-C result up to float rounding (summation
  * order differs). */
 #if !defined(SG_SUFFIX) || !defined(SG_ATTR) || !defined(SG_VEC)
@@ -60,6 +57,17 @@
 #define SG_UNROLL _Pragma("GCC unroll 8")
 #else
 #define SG_UNROLL
+#endif
+
+/* Keep a loaded vector in a register: GCC otherwise folds the load into
+ * each FMA that uses it, loading a row slice once per input instead of once
+ * (the dots are bound by loads, most of them split across cache lines). */
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define SG_KEEP(v) __asm__("" : "+v"(v))
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+#define SG_KEEP(v) __asm__("" : "+w"(v))
+#else
+#define SG_KEEP(v) ((void)0)
 #endif
 
 #define SG_CAT2(a, b) a##_##b
@@ -284,6 +292,7 @@ SG_ATTR static void SG_FN(pair_apply)(float *v, float *const *out, int n, const 
             SG_UNROLL                                                          \
             for (j = 0; j < (M); j++) {                                        \
                 SG_T o = SG_LOAD(r[j] + k);                                    \
+                SG_KEEP(o);                                                    \
                 SG_UNROLL                                                      \
                 for (i = 0; i < (NI); i++) acc[i][j] = SG_FMA(u[i], o, acc[i][j]); \
             }                                                                  \
@@ -291,15 +300,20 @@ SG_ATTR static void SG_FN(pair_apply)(float *v, float *const *out, int n, const 
         SG_DOTS_TAIL(NI, M)                                                    \
         for (i = 0; i < (NI); i++) {                                           \
             float *Gi = G + (long)i * ldg;                                     \
-            if ((M) == 4)                                                      \
-                SG_HSUM4(acc[i][0], acc[i][1 % (M)], acc[i][2 % (M)], acc[i][3 % (M)], res); \
-            else                                                               \
-                SG_HSUM4(acc[i][0], acc[i][1 % (M)], acc[i][0], acc[i][1 % (M)], res); \
-            for (j = 0; j < m; j++) {                                          \
-                float t = res[j];                                              \
-                int kk;                                                        \
-                for (kk = k; kk < d; kk++) t += x[i][kk] * r[j][kk];           \
-                Gi[j] = t;                                                     \
+            int j0;                                                            \
+            for (j0 = 0; j0 < (M) && j0 < m; j0 += 4) {                        \
+                if (j0 + 4 <= (M))                                             \
+                    SG_HSUM4(acc[i][j0], acc[i][(j0 + 1) % (M)], acc[i][(j0 + 2) % (M)], \
+                             acc[i][(j0 + 3) % (M)], res);                     \
+                else                                                           \
+                    SG_HSUM4(acc[i][j0], acc[i][(j0 + 1) % (M)], acc[i][j0],   \
+                             acc[i][(j0 + 1) % (M)], res);                     \
+                for (j = j0; j < m && j < j0 + 4; j++) {                       \
+                    float t = res[j - j0];                                     \
+                    int kk;                                                    \
+                    for (kk = k; kk < d; kk++) t += x[i][kk] * r[j][kk];       \
+                    Gi[j] = t;                                                 \
+                }                                                              \
             }                                                                  \
         }                                                                      \
     }
@@ -324,6 +338,13 @@ SG_DOTS_NxM(2, 2)
 SG_DOTS_NxM(2, 4)
 SG_DOTS_NxM(3, 2)
 SG_DOTS_NxM(3, 4)
+#if SG_W >= 16
+/* 32 vector registers: three inputs against 6 or 8 rows (18 or 24 sums). */
+SG_DOTS_NxM(2, 6)
+SG_DOTS_NxM(2, 8)
+SG_DOTS_NxM(3, 6)
+SG_DOTS_NxM(3, 8)
+#endif
 #undef SG_DOTS_NxM
 #undef SG_DOTS_TAIL
 #endif
@@ -335,7 +356,30 @@ SG_ATTR static void SG_FN(block_dots)(float *const *in, int n_in, float *const *
                                       float *G)
 {
     int i = 0;
-#if SG_VEC
+#if SG_VEC && SG_W >= 16
+    /* Three inputs share each slice of up to 8 rows: 7-11 loads per 18-24 FMAs. */
+    while (n_in - i >= 2) {
+        int three = n_in - i >= 3, j = 0;
+        float *Gi = G + (long)i * n_out;
+        while (j < n_out) {
+            float *r[8];
+            int left = n_out - j, m = left < 8 ? left : 8, wide = m > 6 ? 8 : m > 4 ? 6 : m > 2 ? 4 : 2, t;
+            for (t = 0; t < wide; t++) r[t] = out[j + (t < m ? t : m - 1)];
+            switch (wide * 4 + three) {
+            case 33: SG_FN(dots_3x8)(in + i, r, m, d, Gi + j, n_out); break;
+            case 32: SG_FN(dots_2x8)(in + i, r, m, d, Gi + j, n_out); break;
+            case 25: SG_FN(dots_3x6)(in + i, r, m, d, Gi + j, n_out); break;
+            case 24: SG_FN(dots_2x6)(in + i, r, m, d, Gi + j, n_out); break;
+            case 17: SG_FN(dots_3x4)(in + i, r, m, d, Gi + j, n_out); break;
+            case 16: SG_FN(dots_2x4)(in + i, r, m, d, Gi + j, n_out); break;
+            case 9: SG_FN(dots_3x2)(in + i, r, m, d, Gi + j, n_out); break;
+            default: SG_FN(dots_2x2)(in + i, r, m, d, Gi + j, n_out); break;
+            }
+            j += m;
+        }
+        i += three ? 3 : 2;
+    }
+#elif SG_VEC
     while (n_in - i >= 2) {
         /* Three inputs share each row slice where that measured faster
          * (AVX2: 12 sums in 16 registers); AVX-512 keeps two. */
@@ -383,8 +427,15 @@ SG_ATTR static SG_T SG_FN(sigmoid_lanes)(SG_T x)
 SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
 {
     int i = 0;
-#if defined(SG_POW2I) && !defined(SG_SIGMOIDS_PLAIN)
+#ifdef SG_POW2I
     for (; i + SG_W <= n; i += SG_W) SG_STORE(y + i, SG_FN(sigmoid_lanes)(SG_LOAD(x + i)));
+#ifdef SG_LOADN
+    /* A block's 30-odd values leave a tail: one masked vector, not a scalar loop. */
+    if (i < n) {
+        SG_STOREN(y + i, SG_FN(sigmoid_lanes)(SG_LOADN(x + i, n - i)), n - i);
+        i = n;
+    }
+#endif
 #endif
     for (; i < n; i++) y[i] = 1.0f / (1.0f + sg_exp(-x[i]));
 }
@@ -677,6 +728,7 @@ static const sg_ops SG_FN(ops) = {
 #undef SG_UNROLL
 #undef SG_HSUM4
 #undef SG_CAT
+#undef SG_KEEP
 #undef SG_CAT2
 
 /* The template's parameters: each instruction set defines its own. */
@@ -700,4 +752,3 @@ static const sg_ops SG_FN(ops) = {
 #undef SG_MIN
 #undef SG_MAX
 #undef SG_POW2I
-#undef SG_SIGMOIDS_PLAIN

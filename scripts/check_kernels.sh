@@ -2,8 +2,8 @@
 # The C test driver of the kernels (tests/c/check_kernels.c) on every kernel
 # set, without Python:
 #   native   cc: the x86 sets this CPU runs (or whatever this machine is);
-#            again with -DSG_PLAIN_C -DSG_X86_VECTOR_SIGMOID (the plain-C
-#            generic set and the explicit x86 sigmoids that MSVC builds use)
+#            again with -DSG_PLAIN_C (the plain-C generic set that MSVC
+#            builds use)
 #   clang    the same with clang, if installed, and a syntax check of the
 #            MSVC code paths (clang pretending to be MSVC, for x86-64 and ARM64)
 #   aarch64  cross-compiled with aarch64-linux-gnu-gcc and run under
@@ -70,7 +70,7 @@ fi
 
 run native "$CC"
 case $(uname -m) in
-    x86_64|i?86) run native-plain-c "$CC" -DSG_PLAIN_C -DSG_X86_VECTOR_SIGMOID ;;
+    x86_64|i?86) run native-plain-c "$CC" -DSG_PLAIN_C ;;
 esac
 
 if command -v clang >/dev/null 2>&1; then

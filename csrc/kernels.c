@@ -484,6 +484,27 @@ double sg_batch_update_ahead(float *const *in, int n_in, float *const *out, cons
     return loss;
 }
 
+double sg_counts_update_ahead(float *const *in, int n_in, float *const *out, int n_out,
+                             const float *pos, const float *neg, float alpha, int d, float *scratch,
+                             int want_loss, float *const *ahead, int n_ahead)
+{
+    const sg_ops *ops = sg_active;
+    double loss = 0.0;
+    int k, n = n_in * n_out;
+    float *G = scratch, *delta = scratch + n;
+    ops->block_dots(in, n_in, out, n_out, d, G);
+    if (want_loss)
+        for (k = 0; k < n; k++) {
+            if (pos[k] != 0.0f) loss -= pos[k] * sg_log_sigmoid(G[k]);
+            if (neg[k] != 0.0f) loss -= neg[k] * sg_log_sigmoid(-(double)G[k]);
+        }
+    ops->sigmoids(G, G, n);
+    /* d/df of P log σ(f) + N log σ(-f) is P (1 - σ) - N σ. */
+    for (k = 0; k < n; k++) G[k] = alpha * (pos[k] - (pos[k] + neg[k]) * G[k]);
+    ops->block_update(in, n_in, out, n_out, G, d, delta, ahead, n_ahead);
+    return loss;
+}
+
 double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
                       const float *label, const float *weight, int n_out, float alpha,
                       int d, float *work, int want_loss)

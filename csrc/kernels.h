@@ -116,6 +116,19 @@ double sg_batch_update_ahead(float *const *in, int n_in, float *const *out, cons
                              const float *weight, int n_out, float alpha, int d,
                              float *scratch, int want_loss, float *const *ahead, int n_ahead);
 
+/* The update of a block of pairs with counts: pos[i*n_out + j] and
+ * neg[i*n_out + j] say how many times input i is paired with output j as a
+ * positive and as a noise word (0 and 0: no pair, the dense block's entry
+ * is wasted work); the step follows the gradient of
+ *   Σ_ij pos_ij log σ(in_i . out_j) + neg_ij log σ(-in_i . out_j)
+ * taken at the old values. Several centre words whose windows overlap share
+ * one block this way (sgns's shared_negatives > 1). Output rows must be
+ * distinct; inputs may repeat. The n_ahead rows ahead[] are prefetched into
+ * L2 during the update pass. scratch: n_in * (n_out + d) floats. */
+double sg_counts_update_ahead(float *const *in, int n_in, float *const *out, int n_out,
+                             const float *pos, const float *neg, float alpha, int d, float *scratch,
+                             int want_loss, float *const *ahead, int n_ahead);
+
 /* The CBOW step: h = the sum of the input rows (their mean if mean ==
  * SG_CBOW_MEAN) is scored against the outputs; the outputs move along h and
  * every input row receives the whole error (word2vec.c), or with mean ==

@@ -26,6 +26,9 @@ cdef extern from "kernels.h" nogil:
     double sg_batch_update_ahead(float **inp, int n_in, float **out, const float *label,
                                  const float *weight, int n_out, float alpha, int d, float *scratch,
                                  int want_loss, float **ahead, int n_ahead)
+    double sg_counts_update_ahead(float **inp, int n_in, float **out, int n_out, const float *pos,
+                                  const float *neg, float alpha, int d, float *scratch, int want_loss,
+                                  float **ahead, int n_ahead)
 
 cdef extern from "rng.h" nogil:
     uint64_t sg_rng_next(uint64_t *state)

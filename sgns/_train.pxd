@@ -18,6 +18,7 @@ cdef struct Config:
     int window
     int negative
     int shared_negatives     # 1: one set of negatives per window (batched)
+    int group                # > 1: this many consecutive centre words share one draw (one block)
     int shrink_windows       # 1: radius drawn from 1..window per centre word; 0: always window
     const float *lockf       # per-word factor on input-vector updates, NULL: all 1 (gensim's vectors_lockf)
     int want_loss
@@ -48,6 +49,18 @@ cdef struct Batch:
     float **lock_row         # their rows in syn0
     float *lock_factor       # their factors
     float *lock_buf          # per locked input: the copy trained, then the row as copied
+    # Groups of centre words (Config.group > 1): one block for all of them.
+    int n_centres            # centre words in the group
+    int64_t *win_lo          # centre k's window: positions [win_lo[k], win_hi[k]) but its own
+    int64_t *win_hi
+    int *centre_col          # centre k's positive output (its word's column)
+    float *draws             # per output: how often the group's draw of noise picked its word
+    float *cnt_pos           # n_in x n_out: times input i meets output j as a positive
+    float *cnt_neg           # n_in x n_out: ... as a noise word
+    float **cold             # rows of this group not read by the group before it (prefetched then)
+    int n_cold
+    int n_pairs              # (input, centre word) pairs of the group
+    int64_t reach            # one past the group's last input position
 
 cdef struct Worker:
     uint64_t rng

@@ -44,6 +44,7 @@ class Trainer:
         lockf: npt.NDArray[np.float32] | None = None,
         split_cbow_error: bool = False,
         private_top_nodes: int = 0,
+        centres_per_draw: int = 1,
     ) -> None: ...
     @property
     def words_done(self) -> int: ...
@@ -80,6 +81,14 @@ def batch_update(
     alpha: float,
     weight: npt.ArrayLike | None = None,
     labels: npt.ArrayLike | None = None,
+    compute_loss: bool = True,
+) -> float: ...
+def counts_update(
+    inp: _F32,
+    out: _F32,
+    alpha: float,
+    pos: npt.ArrayLike,
+    neg: npt.ArrayLike,
     compute_loss: bool = True,
 ) -> float: ...
 def cbow_update(

@@ -7,13 +7,13 @@ import numpy as np
 
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 from libc.string cimport strerror
 
 from sgns._csrc cimport (
     SG_MAX_IN, SG_MAX_NEGATIVE, SG_MAX_OUT, SG_TOK_ERROR, SG_TOK_STOP, sg_active_name, sg_alias_build,
     sg_alias_draw, sg_alias_entry, sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_batch_update,
-    sg_batch_update_ahead,
+    sg_batch_update_ahead, sg_counts_update_ahead,
     sg_cbow_update, sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_pair_update_ahead,
     sg_prefetch_row, sg_reader,
     sg_kernel_name, sg_reader_close, sg_reader_open, sg_rng_below, sg_rng_next, sg_select, sg_sigmoid,
@@ -362,6 +362,128 @@ cdef void sync_top(const Config *c, Worker *w) noexcept nogil:
     w.top_centres = 0
 
 
+cdef inline int output_column(Batch *b, int32_t word, int n_out) noexcept nogil:
+    """The group's output column of word, or -1."""
+    cdef int j
+    for j in range(n_out):
+        if b.out_id[j] == word:
+            return j
+    return -1
+
+
+cdef inline int add_output(const Config *c, Batch *b, int32_t word, int n_out) noexcept nogil:
+    """word's column, added (with no noise draws yet) if it has none."""
+    cdef int j = output_column(b, word, n_out)
+    if j >= 0:
+        return j
+    b.out_id[n_out] = word
+    b.out[n_out] = c.syn1neg + <size_t>word * c.dim
+    b.draws[n_out] = 0.0
+    b.cold[b.n_cold] = b.out[n_out]
+    b.n_cold += 1
+    b.n_out = n_out + 1
+    return n_out
+
+
+cdef void prepare_group(const Config *c, Worker *w, Batch *b, const int32_t *sen, int64_t n,
+                        int64_t pos, int64_t warm_to) noexcept nogil:
+    """Shared mode with c.group > 1: the centre words sen[pos .. pos + group)
+    (fewer at a sentence's end) and one draw of negatives for all of them, as
+    one block. Outputs: the distinct centre words, then the noise words not
+    among them. Inputs: the positions from the first window's start to the
+    last one's end (neighbouring windows overlap, so each such position is in
+    some window but its own, except a lone centre's), with counts of how
+    often each meets each output as a positive and as a noise word: a pair
+    (input, centre) gets every noise draw except its centre's own word, as in
+    word2vec.c. b.cold: the rows the group before did not read (the outputs;
+    inputs at warm_to or later)."""
+    cdef int k, j, col, idx, n_in, n_out, nb = c.group, r
+    cdef int64_t q, centre, first = pos
+    cdef float d_col, m
+    cdef float *P
+    cdef float *N
+    cdef float *members = b.label   # per input: pairs it is in (labels are unused here)
+    if nb > n - pos:
+        nb = <int>(n - pos)
+    b.n_centres = nb
+    b.n_locked = 0
+    b.n_cold = 0
+    b.n_out = 0
+    b.reach = pos + nb
+    for k in range(nb):
+        r = c.window - <int>sg_rng_below(&w.rng, <uint32_t>c.window) if c.shrink_windows else c.window
+        b.win_lo[k] = pos + k - r if pos + k >= r else 0
+        b.win_hi[k] = pos + k + r + 1 if pos + k + r + 1 <= n else n
+        if b.win_lo[k] < first:
+            first = b.win_lo[k]
+        if b.win_hi[k] > b.reach:
+            b.reach = b.win_hi[k]
+        b.centre_col[k] = add_output(c, b, sen[pos + k], b.n_out)
+    for k in range(c.negative):
+        j = add_output(c, b, next_noise(c, w), b.n_out)
+        b.draws[j] += 1.0
+    n_out = b.n_out
+    n_in = <int>(b.reach - first)
+    memset(b.cnt_pos, 0, sizeof(float) * n_in * n_out)
+    memset(b.cnt_neg, 0, sizeof(float) * n_in * n_out)
+    memset(members, 0, sizeof(float) * n_in)
+    for k in range(nb):
+        col = b.centre_col[k]
+        d_col = b.draws[col]
+        centre = pos + k
+        for q in range(b.win_lo[k], b.win_hi[k]):
+            if q != centre:
+                idx = <int>(q - first)
+                members[idx] += 1.0
+                b.cnt_pos[idx * n_out + col] += 1.0
+                b.cnt_neg[idx * n_out + col] -= d_col
+    b.n_pairs = 0
+    for idx in range(n_in):
+        m = members[idx]
+        N = b.cnt_neg + idx * n_out
+        for j in range(n_out):
+            N[j] += m * b.draws[j]
+        b.n_pairs += <int>m
+        q = first + idx
+        b.inp[idx] = c.syn0 + <size_t>sen[q] * c.dim
+        if q >= warm_to:
+            b.cold[b.n_cold] = b.inp[idx]
+            b.n_cold += 1
+        if c.lockf != NULL and c.lockf[sen[q]] != 1.0:
+            lock_input(c, b, idx, c.lockf[sen[q]])
+    b.n_in = n_in
+
+
+cdef void train_sentence_groups(const Config *c, Worker *w, int64_t n) noexcept nogil:
+    """The sentence's centre words c.group at a time; while a group updates,
+    the rows of the next one that may be cold are prefetched into L2."""
+    cdef int64_t pos = 0
+    cdef int j
+    cdef Batch *cur = &w.batch[0]
+    cdef Batch *nxt = &w.batch[1]
+    cdef Batch *tmp
+    if n == 0:
+        return
+    prepare_group(c, w, cur, w.sentence, n, 0, 0)
+    for j in range(cur.n_cold):
+        sg_prefetch_row(cur.cold[j], c.dim)
+    while pos < n:
+        nxt.n_in = 0
+        nxt.n_cold = 0
+        if pos + cur.n_centres < n:
+            prepare_group(c, w, nxt, w.sentence, n, pos + cur.n_centres, cur.reach)
+        if cur.n_in:
+            w.loss += sg_counts_update_ahead(cur.inp, cur.n_in, cur.out, cur.n_out, cur.cnt_pos, cur.cnt_neg,
+                                             w.alpha, c.dim, w.scratch, c.want_loss, nxt.cold, nxt.n_cold)
+            w.examples += cur.n_pairs
+            if cur.n_locked:
+                unlock_inputs(c, cur)
+        pos += cur.n_centres
+        tmp = cur
+        cur = nxt
+        nxt = tmp
+
+
 cdef void train_sentence(const Config *c, Worker *w, int64_t n) noexcept nogil:
     cdef int64_t pos
     cdef Batch *cur = &w.batch[0]
@@ -409,27 +531,54 @@ cdef int train_ids(const Config *c, Worker *w, const int32_t *ids, int64_t n) no
         w.kept += slen
         if w.unsynced >= SYNC_EVERY:
             sync_alpha(c, w)
-        train_sentence(c, w, slen)
+        if c.group > 1:
+            train_sentence_groups(c, w, slen)
+        else:
+            train_sentence(c, w, slen)
     return 0
 
 
+cdef inline int group_inputs(const Config *c) noexcept nogil:
+    """Most inputs of one update: a window, or a group's windows."""
+    return 2 * c.window + (c.group if c.group > 1 else 0)
+
+
+cdef inline int group_outputs(const Config *c, int stride) noexcept nogil:
+    """Most outputs of one update: an input's, or a group's centres and noise."""
+    return stride if c.group <= 1 or stride > c.group + c.negative else c.group + c.negative
+
+
 cdef int batch_init(const Config *c, Batch *b, int stride) noexcept nogil:
-    cdef int max_in = 2 * c.window
+    cdef int max_in = group_inputs(c), max_out = group_outputs(c, stride), groups = c.group > 1
     b.inp = <float **>malloc(sizeof(float *) * max_in)
     b.out = <float **>malloc(sizeof(float *) * max_in * stride)
     b.label = <float *>malloc(sizeof(float) * max_in * stride)
     b.n_outs = <int *>malloc(sizeof(int) * max_in)
-    b.out_id = <int32_t *>malloc(sizeof(int32_t) * stride)
-    b.weight = <float *>malloc(sizeof(float) * stride)
+    b.out_id = <int32_t *>malloc(sizeof(int32_t) * max_out)
+    b.weight = <float *>malloc(sizeof(float) * max_out)
     b.n_in = 0
     b.n_out = 0
     b.n_locked = 0
     b.lock_row = <float **>malloc(sizeof(float *) * max_in)
     b.lock_factor = <float *>malloc(sizeof(float) * max_in)
     b.lock_buf = <float *>malloc(sizeof(float) * max_in * 2 * c.dim) if c.lockf != NULL else NULL
+    b.win_lo = <int64_t *>malloc(sizeof(int64_t) * c.group) if groups else NULL
+    b.win_hi = <int64_t *>malloc(sizeof(int64_t) * c.group) if groups else NULL
+    b.centre_col = <int *>malloc(sizeof(int) * c.group) if groups else NULL
+    b.draws = <float *>malloc(sizeof(float) * max_out) if groups else NULL
+    b.cnt_pos = <float *>malloc(sizeof(float) * max_in * max_out) if groups else NULL
+    b.cnt_neg = <float *>malloc(sizeof(float) * max_in * max_out) if groups else NULL
+    b.cold = <float **>malloc(sizeof(float *) * (max_in + max_out)) if groups else NULL
+    b.n_cold = 0
+    b.n_centres = 0
+    b.n_pairs = 0
+    b.reach = 0
     if (b.inp == NULL or b.out == NULL or b.label == NULL or b.n_outs == NULL
             or b.out_id == NULL or b.weight == NULL or b.lock_row == NULL or b.lock_factor == NULL
             or (c.lockf != NULL and b.lock_buf == NULL)):
+        return -1
+    if groups and (b.win_lo == NULL or b.win_hi == NULL or b.centre_col == NULL or b.draws == NULL
+                   or b.cnt_pos == NULL or b.cnt_neg == NULL or b.cold == NULL):
         return -1
     return 0
 
@@ -437,6 +586,8 @@ cdef int batch_init(const Config *c, Batch *b, int stride) noexcept nogil:
 cdef void batch_free(Batch *b) noexcept nogil:
     free(b.inp); free(b.out); free(b.label); free(b.n_outs); free(b.out_id); free(b.weight)
     free(b.lock_row); free(b.lock_factor); free(b.lock_buf)
+    free(b.win_lo); free(b.win_hi); free(b.centre_col); free(b.draws); free(b.cnt_pos); free(b.cnt_neg)
+    free(b.cold)
 
 
 cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
@@ -450,7 +601,7 @@ cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
     w.stride = (c.max_codelen if c.hs else 0) + (c.negative + 1 if c.negative else 0)
     w.sentence = <int32_t *>malloc(sizeof(int32_t) * c.max_sentence)
     w.work = <float *>malloc(sizeof(float) * 2 * c.dim)
-    w.scratch = <float *>malloc(sizeof(float) * 2 * c.window * (w.stride + c.dim))
+    w.scratch = <float *>malloc(sizeof(float) * group_inputs(c) * (group_outputs(c, w.stride) + c.dim))
     w.noise = <int32_t *>malloc(sizeof(int32_t) * NOISE_BATCH)
     w.noise_next = NOISE_BATCH
     w.ahead = <float **>malloc(sizeof(float *) * (c.negative + 2))
@@ -497,7 +648,7 @@ cdef class Trainer:
                  bint shared_negatives=False, bint compute_loss=False,
                  int64_t max_sentence=10000, int64_t words_done=0,
                  bint shrink_windows=True, lockf=None, bint split_cbow_error=False,
-                 int private_top_nodes=0):
+                 int private_top_nodes=0, int centres_per_draw=1):
         """syn0: input vectors (V x D, float32, C order), trained in place.
         syn1neg: output vectors for negative sampling (V x D) or None when
         negative == 0. syn1 + huffman=(offsets, points, codes) from
@@ -596,6 +747,11 @@ cdef class Trainer:
         self.c.sg = sg
         self.c.cbow_mean = cbow_mean
         self.c.shared_negatives = shared_negatives
+        if centres_per_draw < 1 or centres_per_draw + negative > SG_MAX_OUT:
+            raise ValueError(f"centres_per_draw must be 1..{SG_MAX_OUT} - negative")
+        if centres_per_draw > 1 and not (sg and shared_negatives and negative and syn1 is None):
+            raise ValueError("centres_per_draw > 1 needs skip-gram with shared negatives and no hierarchical softmax")
+        self.c.group = centres_per_draw
         self.c.shrink_windows = shrink_windows
         if not cbow_mean and split_cbow_error:
             self.c.cbow_mean = 2  # SG_CBOW_SUM_SPLIT
@@ -837,6 +993,33 @@ def batch_update(float[:, ::1] inp not None, float[:, ::1] out not None, float a
         return sg_batch_update(irows, n_in, orows, NULL, &wv[0], n_out, alpha, d, &sv[0], compute_loss)
     lv = lab
     return sg_batch_update(irows, n_in, orows, &lv[0], &wv[0], n_out, alpha, d, &sv[0], compute_loss)
+
+
+def counts_update(float[:, ::1] inp not None, float[:, ::1] out not None, float alpha, pos, neg,
+                  bint compute_loss=True):
+    """A block of pairs with counts in place: pos[i, j] and neg[i, j] times
+    input i meets output j (distinct rows) as a positive and as a noise
+    word, every gradient from the old values. Returns the loss before the
+    step."""
+    cdef int n_in = inp.shape[0], n_out = out.shape[0], d = inp.shape[1], i
+    cdef float *irows[SG_MAX_IN]
+    cdef float *orows[SG_MAX_OUT]
+    if out.shape[1] != d or not 1 <= n_out <= SG_MAX_OUT or not 1 <= n_in <= SG_MAX_IN:
+        raise ValueError(f"inp must be (1..{SG_MAX_IN}, d) and out (1..{SG_MAX_OUT}, d)")
+    p = np.ascontiguousarray(pos, dtype=np.float32)
+    q = np.ascontiguousarray(neg, dtype=np.float32)
+    if p.shape != (n_in, n_out) or q.shape != (n_in, n_out):
+        raise ValueError("pos and neg must be (len(inp), len(out))")
+    cdef float[:, ::1] pv = p
+    cdef float[:, ::1] qv = q
+    scratch = np.empty(n_in * (n_out + d), dtype=np.float32)
+    cdef float[::1] sv = scratch
+    for i in range(n_in):
+        irows[i] = &inp[i, 0]
+    for i in range(n_out):
+        orows[i] = &out[i, 0]
+    return sg_counts_update_ahead(irows, n_in, orows, n_out, &pv[0, 0], &qv[0, 0], alpha, d, &sv[0],
+                                  compute_loss, NULL, 0)
 
 
 def cbow_update(float[:, ::1] inp not None, float[:, ::1] out not None, float alpha,

@@ -56,7 +56,8 @@ sgns extras:
   -min-alpha <float>   final learning rate; default 0.0001 (alpha 1e-4 x -alpha in word2vec.c)
   -seed <int>          random seed; default 1 (with -threads 1, runs are repeatable)
   -shared-negatives <int>  1: one set of negatives per centre word for its whole window
-                       (HogBatch; default); 0: word2vec.c's fresh negatives per pair.
+                       (HogBatch; default); 0: word2vec.c's fresh negatives per pair;
+                       N (2..16, skip-gram): N consecutive centre words share one set.
                        Negative sampling only: -hs 1 always updates per pair
   -ns-exponent <float> noise distribution exponent; default 0.75
 Under mpirun -np N (needs mpi4py: pip install 'sgns[mpi]'; see sgns.distributed):
@@ -122,7 +123,7 @@ def model_from_flags(opts: dict) -> Word2Vec:
         alpha=alpha,
         min_alpha=min(opts["min-alpha"], alpha),
         seed=opts["seed"],
-        shared_negatives=bool(opts["shared-negatives"]),
+        shared_negatives=opts["shared-negatives"],
         ns_exponent=opts["ns-exponent"],
     )
 

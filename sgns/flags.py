@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 
 from sgns.distributed import HOT_ROWS, SYNC_MODES
-from sgns.guards import ParameterError
+from sgns.guards import MAX_SHARED_CENTRES, ParameterError
 from sgns.outputs import check_output
 from sgns.phrasecount import WORD2PHRASE_MAX_VOCAB
 
@@ -136,8 +136,8 @@ def check_train_flags(opts: dict) -> None:
         raise UsageError("-negative must be >= 1, or 0 with -hs 1")
     if opts["binary"] not in (0, 1):
         raise UsageError("-binary must be 0 or 1")
-    if opts["shared-negatives"] not in (0, 1):
-        raise UsageError("-shared-negatives must be 0 or 1")
+    if not 0 <= opts["shared-negatives"] <= MAX_SHARED_CENTRES:
+        raise UsageError(f"-shared-negatives must be 0..{MAX_SHARED_CENTRES}")
     check_output_paths(opts)
     if not opts["train"]:
         raise UsageError("-train <file> is required")

@@ -24,6 +24,9 @@ MAX_SEED = 2**64 - 1
 # count ** ns_exponent stays finite and non-zero in float64 for every int64
 # count (and their sum over any vocabulary) within this bound.
 MAX_NS_EXPONENT = 10.0
+# Most consecutive centre words that may share one draw of negatives
+# (shared_negatives = N; their block grows with N).
+MAX_SHARED_CENTRES = 16
 # Reader buffer and id chunk of a worker streaming a corpus file
 # (SG_READ_BUF, CHUNK_IDS in the extensions), and its noise batch.
 _FILE_WORKER_BYTES = (1 << 20) + 4 * (1 << 20) + 4 * 2048

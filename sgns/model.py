@@ -118,13 +118,19 @@ class Word2Vec:
     seed
         Random seed; with workers=1 training is bit-for-bit repeatable.
     shared_negatives
-        True (default): draw one set of negatives per centre word and update
-        all its context words against it in one dense block (pWord2Vec's
-        "HogBatch"): about 2x faster, and on the benchmark corpus as good as
-        or better than the per-pair update. False: word2vec.c's update, fresh
-        negatives for every pair. Negative sampling only: with hs=1 every
-        pair is updated on its own, as word2vec.c does (sharing the window's
-        update cost SG+HS about 0.02 analogy accuracy on the benchmark corpus).
+        True or 1 (default): draw one set of negatives per centre word and
+        update all its context words against it in one dense block
+        (pWord2Vec's "HogBatch"): about 2x faster, and on the benchmark corpus
+        as good as or better than the per-pair update. False or 0: word2vec.c's
+        update, fresh negatives for every pair. An integer N >= 2 (skip-gram,
+        up to 16): N consecutive centre words share one draw
+        and one block of their overlapping windows, so each noise row and each
+        input row is read once for all of them (every pair still meets
+        `negative` noise words; they are shared by more pairs). Faster; its
+        measured speed and quality are in bench/README.md. Negative sampling
+        only: with hs=1 every pair is updated on its own, as word2vec.c does
+        (sharing the window's update cost SG+HS about 0.02 analogy accuracy on
+        the benchmark corpus).
     compute_loss
         Accumulate the SGNS loss per epoch (float64).
     max_sentence_length
@@ -175,7 +181,7 @@ class Word2Vec:
         cbow_mean: int = 1,
         epochs: int = 5,
         max_final_vocab: int | None = None,
-        shared_negatives: bool = True,
+        shared_negatives: bool | int = True,
         compute_loss: bool = False,
         max_sentence_length: int = 10000,
         corpus_cache_mb: float = 2048,
@@ -201,7 +207,7 @@ class Word2Vec:
         self.negative = negative
         self.ns_exponent = ns_exponent
         self.epochs = epochs
-        self.shared_negatives = bool(shared_negatives)
+        self.shared_negatives = shared_negatives
         self.compute_loss = bool(compute_loss)
         self.max_sentence_length = max_sentence_length
         self.corpus_cache_mb = corpus_cache_mb
@@ -248,6 +254,8 @@ class Word2Vec:
         guards.check_int("window", self.window, 1)
         guards.check_int("min_count", self.min_count, 0)
         guards.check_int("negative", self.negative, 0, MAX_NEGATIVE)
+        if not isinstance(self.shared_negatives, bool):
+            guards.check_int("shared_negatives", self.shared_negatives, 0, guards.MAX_SHARED_CENTRES)
         if self.negative == 0 and self.hs != 1:
             raise guards.ParameterError("negative", "is 0: nothing to train (negative=0 needs hs=1)")
         guards.check_int("epochs", self.epochs, 1, guards.MAX_EPOCHS)
@@ -285,7 +293,16 @@ class Word2Vec:
         """shared_negatives as training applies it: True when shared_negatives
         is asked for and negative sampling is the only output layer
         (hierarchical softmax is always updated per pair, measured better)."""
-        return self.shared_negatives and self.negative > 0 and not self.hs
+        return bool(self.shared_negatives) and self.negative > 0 and not self.hs
+
+    @property
+    def centres_per_draw(self) -> int:
+        """How many consecutive centre words share one draw of negatives as
+        training applies it: shared_negatives >= 2 in skip-gram with shared
+        negatives, else 1."""
+        if not (self.negatives_shared and self.sg):
+            return 1
+        return max(1, int(self.shared_negatives))
 
     def build_vocab(
         self,
@@ -635,6 +652,7 @@ class Word2Vec:
             lockf=self._lock_factors(),
             split_cbow_error=self.split_cbow_error,
             private_top_nodes=self.private_top_nodes(),
+            centres_per_draw=self.centres_per_draw,
         )
 
     def words_per_epoch(self, total_examples: int | None = None, raw_words: int | None = None) -> int:

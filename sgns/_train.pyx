@@ -397,10 +397,9 @@ cdef void prepare_group(const Config *c, Worker *w, Batch *b, const int32_t *sen
     (input, centre) gets every noise draw except its centre's own word, as in
     word2vec.c. b.cold: the rows the group before did not read (the outputs;
     inputs at warm_to or later)."""
-    cdef int k, j, col, idx, n_in, n_out, nb = c.group, r
+    cdef int k, j, col, idx, n_in, n_out, nb = c.group, r, _draw
     cdef int64_t q, centre, first = pos
     cdef float d_col, m
-    cdef float *P
     cdef float *N
     cdef float *members = b.label   # per input: pairs it is in (labels are unused here)
     if nb > n - pos:
@@ -419,7 +418,7 @@ cdef void prepare_group(const Config *c, Worker *w, Batch *b, const int32_t *sen
         if b.win_hi[k] > b.reach:
             b.reach = b.win_hi[k]
         b.centre_col[k] = add_output(c, b, sen[pos + k], b.n_out)
-    for k in range(c.negative):
+    for _draw in range(c.negative):
         j = add_output(c, b, next_noise(c, w), b.n_out)
         b.draws[j] += 1.0
     n_out = b.n_out
@@ -750,7 +749,8 @@ cdef class Trainer:
         if centres_per_draw < 1 or centres_per_draw + negative > SG_MAX_OUT:
             raise ValueError(f"centres_per_draw must be 1..{SG_MAX_OUT} - negative")
         if centres_per_draw > 1 and not (sg and shared_negatives and negative and syn1 is None):
-            raise ValueError("centres_per_draw > 1 needs skip-gram with shared negatives and no hierarchical softmax")
+            raise ValueError(
+                "centres_per_draw > 1 needs skip-gram with shared negatives and no hierarchical softmax")
         self.c.group = centres_per_draw
         self.c.shrink_windows = shrink_windows
         if not cbow_mean and split_cbow_error:

@@ -82,7 +82,8 @@ def test_train_reports_progress_on_stderr(tmp_path, small_corpus, capsys):
         (["-negative", "0"], "-negative"),
         (["-negative", "-1"], "-negative"),
         (["-binary", "2"], "-binary"),
-        (["-shared-negatives", "2"], "-shared-negatives"),
+        (["-shared-negatives", "17"], "-shared-negatives must be 0..16"),
+        (["-shared-negatives", "-1"], "-shared-negatives must be 0..16"),
     ],
 )
 def test_unsupported_options_exit_2(tmp_path, small_corpus, capsys, flags, message):

@@ -223,6 +223,58 @@ def test_batch_update_matches_finite_differences(kernel, d, k, n_in, weighted):
     assert loss == pytest.approx(batch_loss(in0, out0, weight), rel=1e-5)
 
 
+def counts_loss(inp, out, pos, neg):
+    """Σ_ij -[P_ij log σ(f_ij) + N_ij log σ(-f_ij)]: a block of pairs with counts."""
+    f = np.asarray(inp, dtype=np.float64) @ np.asarray(out, dtype=np.float64).T
+    return float(-(pos * log_sigma(f) + neg * log_sigma(-f)).sum())
+
+
+@pytest.mark.parametrize("d", [7, 16, 37, 100])
+@pytest.mark.parametrize("n_in, n_out", [(1, 1), (5, 7), (11, 9), (13, 12)])
+def test_counts_update_matches_finite_differences(kernel, d, n_in, n_out):
+    """Groups of centre words (shared_negatives >= 2): every row moves along
+    the gradient of Σ P_ij ℓ+ + N_ij ℓ- taken at the old values, entries
+    with P = N = 0 untouched; blocks past 8 outputs take the delta path."""
+    rng = np.random.default_rng(100 * d + 10 * n_in + n_out)
+    alpha = 0.05
+    inp, out = random_problem(rng, d, n_out, n_in=n_in)
+    pos = rng.integers(0, 3, size=(n_in, n_out)).astype(np.float64)
+    neg = rng.integers(0, 4, size=(n_in, n_out)).astype(np.float64) * (rng.random((n_in, n_out)) < 0.6)
+    in0, out0 = inp.astype(np.float64), out.astype(np.float64)
+
+    loss = _train.counts_update(inp, out, alpha, pos, neg)
+
+    grad_in = central_gradient(lambda x: counts_loss(x, out0, pos, neg), in0)
+    grad_out = central_gradient(lambda x: counts_loss(in0, x, pos, neg), out0)
+    np.testing.assert_allclose((inp - in0) / -alpha, grad_in, atol=3e-5, rtol=1e-4)
+    np.testing.assert_allclose((out - out0) / -alpha, grad_out, atol=3e-5, rtol=1e-4)
+    assert loss == pytest.approx(counts_loss(in0, out0, pos, neg), rel=1e-5)
+
+
+def test_counts_update_with_one_centre_is_batch_update(kernel):
+    """One centre word (P = 1 on its row, N = the draws' weights elsewhere)
+    is the shared-negatives update of that window."""
+    rng = np.random.default_rng(3)
+    inp, out = random_problem(rng, 37, 6, n_in=6)
+    weight = np.array([1, 1, 2, 1, 3, 1], dtype=np.float64)
+    pos = np.zeros((6, 6))
+    pos[:, 0] = 1
+    neg = np.tile(weight, (6, 1))
+    neg[:, 0] = 0
+    a_in, a_out, b_in, b_out = inp.copy(), out.copy(), inp.copy(), out.copy()
+    la = _train.batch_update(a_in, a_out, 0.05, weight)
+    lb = _train.counts_update(b_in, b_out, 0.05, pos, neg)
+    np.testing.assert_allclose(a_in, b_in, atol=1e-6)
+    np.testing.assert_allclose(a_out, b_out, atol=1e-6)
+    assert la == pytest.approx(lb, rel=1e-6)
+
+
+def test_counts_update_rejects_mismatched_counts():
+    inp, out = random_problem(np.random.default_rng(1), 8, 3, n_in=2)
+    with pytest.raises(ValueError, match="pos and neg"):
+        _train.counts_update(inp, out, 0.05, np.ones((2, 2)), np.ones((2, 3)))
+
+
 def labelled_loss(f, labels):
     """Σ_j -[t_j log σ(f_j) + (1 - t_j) log σ(-f_j)] (hierarchical softmax
     nodes have target t = 1 - code bit)."""

@@ -26,6 +26,7 @@ from conftest import SMALL8 as _SMALL8
 
 import sgns
 from sgns import Word2Vec, _tokenize
+from sgns.guards import ParameterError
 
 SMALL8 = str(_SMALL8)
 
@@ -37,7 +38,7 @@ FAST = dict(vector_size=16, window=3, min_count=1, sample=0, negative=5, epochs=
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["sentences", "corpus_file"])
-@pytest.mark.parametrize("shared", [False, True])
+@pytest.mark.parametrize("shared", [False, True, 3])
 @pytest.mark.parametrize("workers", [1, 2])
 def test_learns_planted_groups(planted, mode, shared, workers):
     """6 groups x 8 words, each sentence from one group: every word's 7
@@ -622,6 +623,72 @@ def test_shared_negatives_example_count(planted):
     ea, eb = a.epoch_reports[0].examples, b.epoch_reports[0].examples
     assert abs(ea - eb) / ea < 0.05
     assert not np.array_equal(a.wv.vectors, b.wv.vectors)
+
+
+def window_pairs(sentences, window):
+    """(input, centre) pairs of fixed windows: every position within window."""
+    return sum(min(window, i) + min(window, len(s) - 1 - i) for s in sentences for i in range(len(s)))
+
+
+@pytest.mark.parametrize("shared", [2, 3, 16])
+def test_centre_groups_train_every_pair_once(planted, shared):
+    """shared_negatives=N groups N centre words into one block: with fixed
+    windows and no subsampling the (input, centre) pairs are exactly the
+    windows' pairs, as with one centre at a time."""
+    kw = dict(FAST, epochs=1, workers=1, seed=1)
+    sentences = planted.sentences[:200] + [["g0w0"], ["g0w1", "g0w2"]]  # lone centres too
+    models = []
+    for value in (True, shared):
+        m = Word2Vec(shared_negatives=value, **dict(kw, window=3))
+        m.shrink_windows = False  # gensim's option: every window at full size
+        m.build_vocab(sentences)
+        m.train(sentences, total_examples=len(sentences), epochs=1)
+        models.append(m)
+    expected = window_pairs(sentences, 3)
+    assert models[0].epoch_reports[-1].examples == expected
+    assert models[1].epoch_reports[-1].examples == expected
+    assert models[1].centres_per_draw == shared
+    assert not np.array_equal(models[0].wv.vectors, models[1].wv.vectors)
+
+
+def test_centre_groups_are_repeatable_and_report_loss(planted):
+    kw = dict(FAST, epochs=2, workers=1, sample=1e-2, shared_negatives=3, compute_loss=True)
+    a = Word2Vec(corpus_file=planted.path, seed=7, **kw)
+    b = Word2Vec(corpus_file=planted.path, seed=7, **kw)
+    one = Word2Vec(corpus_file=planted.path, seed=7, **dict(kw, shared_negatives=1))
+    assert np.array_equal(a.wv.vectors, b.wv.vectors) and np.array_equal(a.syn1neg, b.syn1neg)
+    loss, loss1 = a.epoch_reports[0].loss, one.epoch_reports[0].loss
+    # the same pairs (about) against the same noise distribution: similar losses
+    assert loss > 0 and abs(loss - loss1) / loss1 < 0.1
+
+
+def test_centre_groups_respect_lock_factors(planted):
+    """vectors_lockf 0 freezes a word's input row in a group's block too."""
+    m = Word2Vec(**dict(FAST, epochs=2, workers=1, seed=5, shared_negatives=3))
+    m.build_vocab(planted.sentences)
+    start = m.wv.vectors.copy()
+    m.wv.vectors_lockf = np.ones(len(m.wv), dtype=np.float32)
+    m.wv.vectors_lockf[[0, 5]] = 0.0
+    m.train(planted.sentences, total_examples=len(planted.sentences), epochs=2)
+    assert np.array_equal(m.wv.vectors[[0, 5]], start[[0, 5]])
+    assert not np.array_equal(m.wv.vectors[1], start[1])
+
+
+@pytest.mark.parametrize("kw", [dict(hs=1, negative=0), dict(hs=1, negative=3), dict(sg=0)])
+def test_centre_groups_only_in_skip_gram_with_negatives_alone(planted, kw):
+    """Like shared_negatives itself, N >= 2 applies to skip-gram with
+    negative sampling alone: elsewhere it trains as shared_negatives=True."""
+    kw = dict(FAST, epochs=2, workers=1, sample=1e-2, seed=3, **kw)
+    a = Word2Vec(corpus_file=planted.path, shared_negatives=4, **kw)
+    b = Word2Vec(corpus_file=planted.path, shared_negatives=True, **kw)
+    assert a.centres_per_draw == 1
+    assert np.array_equal(a.wv.vectors, b.wv.vectors)
+
+
+@pytest.mark.parametrize("value", [-1, 17, 2.0, "3", None])
+def test_shared_negatives_bounds(value):
+    with pytest.raises(ParameterError, match="shared_negatives"):
+        Word2Vec(shared_negatives=value)
 
 
 def test_callbacks_order(planted):

@@ -32,8 +32,12 @@ cdef struct Config:
     int64_t *words_done      # shared by all threads
     const int32_t *stop      # set to 1 to stop every thread
     # Hierarchical softmax with several workers: each trains its own copy of
-    # this many inner nodes nearest the root (0: none; see sync_top).
+    # this many inner nodes nearest the root (0: none; see sync_private).
     int private_top
+    # With several workers, each also trains its own copy of the output rows
+    # syn1neg[0 .. private_neg): the most frequent words, the most drawn
+    # noise rows (0: none; see sync_private).
+    int private_neg
 
 cdef struct Batch:
     # The updates of one centre word: its context rows and their output rows.
@@ -81,5 +85,7 @@ cdef struct Worker:
     float **ahead            # shared mode: rows of a later centre, prefetched during this update
     int n_ahead
     float *top_rows          # private_top rows this worker trains (NULL: none)
+    float *neg_rows          # private_neg rows of syn1neg this worker trains (NULL: none)
+    float *neg_base          # the shared rows as last read
     float *top_base          # the shared rows as last read: top_rows - top_base is the worker's change
-    int64_t top_centres      # centre words trained since the last sync_top
+    int64_t top_centres      # centre words trained since the last sync_private

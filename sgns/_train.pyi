@@ -45,6 +45,7 @@ class Trainer:
         split_cbow_error: bool = False,
         private_top_nodes: int = 0,
         centres_per_draw: int = 1,
+        private_noise_rows: int = 0,
     ) -> None: ...
     @property
     def words_done(self) -> int: ...

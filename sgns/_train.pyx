@@ -40,7 +40,8 @@ cdef enum:
 
 # With several workers, hierarchical softmax trains each worker's own copy of
 # the inner nodes nearest the root (on every path) and adds its change to the
-# shared rows every TOP_SYNC_CENTRES centre words (sync_top).
+# shared rows every TOP_SYNC_CENTRES centre words (sync_private); the same
+# for the output rows of the most frequent words under negative sampling.
 cdef enum:
     TOP_SYNC_CENTRES = 256
 
@@ -115,6 +116,14 @@ cdef inline int32_t next_noise(const Config *c, Worker *w) noexcept nogil:
         w.noise_next = 0
     w.noise_next += 1
     return w.noise[w.noise_next - 1]
+
+
+cdef inline float *out_row(const Config *c, const Worker *w, int32_t word) noexcept nogil:
+    """word's output row for negative sampling: the worker's own copy for
+    the most frequent words when it keeps one (sync_private)."""
+    if word < c.private_neg and w.neg_rows != NULL:
+        return w.neg_rows + <size_t>word * c.dim
+    return c.syn1neg + <size_t>word * c.dim
 
 
 cdef inline int add_tree_path(const Config *c, const Worker *w, float **out, float *label,
@@ -196,7 +205,7 @@ cdef inline void shared_outputs(const Config *c, Worker *w, Batch *b, int32_t ce
                     b.weight[m] += 1.0
                     break
             else:
-                b.out[n_out] = c.syn1neg + <size_t>t * c.dim
+                b.out[n_out] = out_row(c, w, t)
                 b.label[n_out] = 0.0
                 b.out_id[n_out] = t
                 b.weight[n_out] = 1.0
@@ -224,7 +233,7 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
     lo = pos - r if pos >= r else 0
     hi = pos + r + 1 if pos + r + 1 <= n else n
     if c.negative:
-        centre_row = c.syn1neg + <size_t>centre * c.dim
+        centre_row = out_row(c, w, centre)
         if burst:
             sg_prefetch_row(centre_row, c.dim)
     if burst and not prefetch_pairs_ahead(c):
@@ -253,7 +262,7 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
                     t = next_noise(c, w)
                     if t == centre:
                         continue
-                    outs[n_out] = c.syn1neg + <size_t>t * c.dim
+                    outs[n_out] = out_row(c, w, t)
                     labs[n_out] = 0.0
                     if not prefetch_pairs_ahead(c):
                         sg_prefetch_row(outs[n_out], c.dim)
@@ -283,7 +292,7 @@ cdef inline void collect_ahead(const Config *c, Worker *w, const int32_t *sen, i
     w.n_ahead = 0
     if q >= n:
         return
-    w.ahead[w.n_ahead] = c.syn1neg + <size_t>sen[q] * c.dim
+    w.ahead[w.n_ahead] = out_row(c, w, sen[q])
     w.n_ahead += 1
     if q + c.window < n:
         w.ahead[w.n_ahead] = c.syn0 + <size_t>sen[q + c.window] * c.dim
@@ -291,7 +300,7 @@ cdef inline void collect_ahead(const Config *c, Worker *w, const int32_t *sen, i
     if end > NOISE_BATCH:
         end = NOISE_BATCH
     while k < end:
-        w.ahead[w.n_ahead] = c.syn1neg + <size_t>w.noise[k] * c.dim
+        w.ahead[w.n_ahead] = out_row(c, w, w.noise[k])
         w.n_ahead += 1
         k += 1
     if q + c.window + 1 > w.fetched_to:
@@ -347,18 +356,28 @@ cdef inline void update_rows(const Config *c, Worker *w, Batch *b, const Batch *
     w.examples += b.n_in
 
 
-cdef void sync_top(const Config *c, Worker *w) noexcept nogil:
-    """Add the worker's change of its private top nodes to the shared rows
-    and continue from the shared rows' current values (which hold the other
-    workers' changes). Every worker writes the rows nearest the root on
-    every pair; writing them to shared memory each time moves their cache
-    lines between cores on every pair (2 workers trained slower than 1)."""
-    cdef size_t i, n = <size_t>c.private_top * c.dim
-    cdef float *shared = c.syn1 + <size_t>(c.vocab_size - 1 - c.private_top) * c.dim
+cdef inline void sync_rows(float *shared, float *mine, float *base, size_t n) noexcept nogil:
+    """Add a worker's change of its private rows (mine - base) to the shared
+    rows and continue from the shared rows' current values (which hold the
+    other workers' changes)."""
+    cdef size_t i
     for i in range(n):
-        shared[i] += w.top_rows[i] - w.top_base[i]
-    memcpy(w.top_base, shared, sizeof(float) * n)
-    memcpy(w.top_rows, w.top_base, sizeof(float) * n)
+        shared[i] += mine[i] - base[i]
+    memcpy(base, shared, sizeof(float) * n)
+    memcpy(mine, base, sizeof(float) * n)
+
+
+cdef void sync_private(const Config *c, Worker *w) noexcept nogil:
+    """Merge the worker's private rows into the shared ones. Rows every
+    worker writes on nearly every centre word (the tree nodes nearest the
+    root; the noise rows of the most frequent words), written to shared
+    memory each time, move their cache lines between cores on every pair
+    (SG + HS on 2 workers trained slower than on 1)."""
+    if w.top_rows != NULL:
+        sync_rows(c.syn1 + <size_t>(c.vocab_size - 1 - c.private_top) * c.dim, w.top_rows, w.top_base,
+                  <size_t>c.private_top * c.dim)
+    if w.neg_rows != NULL:
+        sync_rows(c.syn1neg, w.neg_rows, w.neg_base, <size_t>c.private_neg * c.dim)
     w.top_centres = 0
 
 
@@ -371,13 +390,14 @@ cdef inline int output_column(Batch *b, int32_t word, int n_out) noexcept nogil:
     return -1
 
 
-cdef inline int add_output(const Config *c, Batch *b, int32_t word, int n_out) noexcept nogil:
+cdef inline int add_output(const Config *c, const Worker *w, Batch *b, int32_t word,
+                           int n_out) noexcept nogil:
     """word's column, added (with no noise draws yet) if it has none."""
     cdef int j = output_column(b, word, n_out)
     if j >= 0:
         return j
     b.out_id[n_out] = word
-    b.out[n_out] = c.syn1neg + <size_t>word * c.dim
+    b.out[n_out] = out_row(c, w, word)
     b.draws[n_out] = 0.0
     b.cold[b.n_cold] = b.out[n_out]
     b.n_cold += 1
@@ -417,9 +437,9 @@ cdef void prepare_group(const Config *c, Worker *w, Batch *b, const int32_t *sen
             first = b.win_lo[k]
         if b.win_hi[k] > b.reach:
             b.reach = b.win_hi[k]
-        b.centre_col[k] = add_output(c, b, sen[pos + k], b.n_out)
+        b.centre_col[k] = add_output(c, w, b, sen[pos + k], b.n_out)
     for _draw in range(c.negative):
-        j = add_output(c, b, next_noise(c, w), b.n_out)
+        j = add_output(c, w, b, next_noise(c, w), b.n_out)
         b.draws[j] += 1.0
     n_out = b.n_out
     n_in = <int>(b.reach - first)
@@ -477,6 +497,10 @@ cdef void train_sentence_groups(const Config *c, Worker *w, int64_t n) noexcept 
             w.examples += cur.n_pairs
             if cur.n_locked:
                 unlock_inputs(c, cur)
+        if w.neg_rows != NULL:
+            w.top_centres += cur.n_centres
+            if w.top_centres >= TOP_SYNC_CENTRES:
+                sync_private(c, w)
         pos += cur.n_centres
         tmp = cur
         cur = nxt
@@ -499,10 +523,10 @@ cdef void train_sentence(const Config *c, Worker *w, int64_t n) noexcept nogil:
         if c.sg and c.shared_negatives:
             collect_ahead(c, w, w.sentence, n, pos + CENTRES_AHEAD)
         update(c, w, cur, nxt)
-        if w.top_rows != NULL:
+        if w.top_rows != NULL or w.neg_rows != NULL:
             w.top_centres += 1
             if w.top_centres >= TOP_SYNC_CENTRES:
-                sync_top(c, w)
+                sync_private(c, w)
         tmp = cur
         cur = nxt
         nxt = tmp
@@ -606,6 +630,13 @@ cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
     w.ahead = <float **>malloc(sizeof(float *) * (c.negative + 2))
     w.n_ahead = 0
     w.top_rows = w.top_base = NULL
+    w.neg_rows = w.neg_base = NULL
+    if c.private_neg:
+        w.neg_base = <float *>malloc(sizeof(float) * 2 * <size_t>c.private_neg * c.dim)
+        if w.neg_base != NULL:
+            w.neg_rows = w.neg_base + <size_t>c.private_neg * c.dim
+            memcpy(w.neg_base, c.syn1neg, sizeof(float) * <size_t>c.private_neg * c.dim)
+            memcpy(w.neg_rows, w.neg_base, sizeof(float) * <size_t>c.private_neg * c.dim)
     w.top_centres = 0
     if c.private_top:
         w.top_base = <float *>malloc(sizeof(float) * 2 * <size_t>c.private_top * c.dim)
@@ -618,14 +649,15 @@ cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
     rc |= batch_init(c, &w.batch[1], w.stride)
     if rc or w.sentence == NULL or w.work == NULL or w.scratch == NULL or w.noise == NULL or w.ahead == NULL:
         return -1
-    if c.private_top and w.top_base == NULL:
+    if (c.private_top and w.top_base == NULL) or (c.private_neg and w.neg_base == NULL):
         return -1
     sync_alpha(c, w)
     return 0
 
 
 cdef void worker_free(Worker *w) noexcept nogil:
-    free(w.sentence); free(w.work); free(w.scratch); free(w.noise); free(w.ahead); free(w.top_base)
+    free(w.sentence); free(w.work); free(w.scratch); free(w.noise); free(w.ahead)
+    free(w.top_base); free(w.neg_base)
     batch_free(&w.batch[0])
     batch_free(&w.batch[1])
 
@@ -647,7 +679,7 @@ cdef class Trainer:
                  bint shared_negatives=False, bint compute_loss=False,
                  int64_t max_sentence=10000, int64_t words_done=0,
                  bint shrink_windows=True, lockf=None, bint split_cbow_error=False,
-                 int private_top_nodes=0, int centres_per_draw=1):
+                 int private_top_nodes=0, int centres_per_draw=1, int private_noise_rows=0):
         """syn0: input vectors (V x D, float32, C order), trained in place.
         syn1neg: output vectors for negative sampling (V x D) or None when
         negative == 0. syn1 + huffman=(offsets, points, codes) from
@@ -752,6 +784,7 @@ cdef class Trainer:
             raise ValueError(
                 "centres_per_draw > 1 needs skip-gram with shared negatives and no hierarchical softmax")
         self.c.group = centres_per_draw
+        self.c.private_neg = max(0, min(private_noise_rows, v)) if negative else 0
         self.c.shrink_windows = shrink_windows
         if not cbow_mean and split_cbow_error:
             self.c.cbow_mean = 2  # SG_CBOW_SUM_SPLIT
@@ -816,8 +849,8 @@ cdef class Trainer:
                 if ids.shape[0] > 0:
                     stopped = train_ids(&self.c, &w, &ids[0], ids.shape[0])
                 sync_alpha(&self.c, &w)
-                if w.top_rows != NULL:
-                    sync_top(&self.c, &w)
+                if w.top_rows != NULL or w.neg_rows != NULL:
+                    sync_private(&self.c, &w)
             worker_free(&w)
         if rc != 0:
             raise MemoryError("cannot allocate worker buffers")
@@ -851,8 +884,8 @@ cdef class Trainer:
                     if status != 1:
                         break
                 sync_alpha(&self.c, &w)
-                if w.top_rows != NULL:
-                    sync_top(&self.c, &w)
+                if w.top_rows != NULL or w.neg_rows != NULL:
+                    sync_private(&self.c, &w)
             free(ids)
             worker_free(&w)
         err = r.err

@@ -93,6 +93,27 @@ def test_hs_private_top_nodes_merge_into_the_shared_rows(planted, monkeypatch):
     np.testing.assert_allclose(copies.wv.vectors, plain.wv.vectors, atol=2e-5)
 
 
+@pytest.mark.parametrize("kw", [dict(), dict(shared_negatives=False), dict(shared_negatives=3), dict(sg=0)])
+def test_private_noise_rows_merge_into_the_shared_rows(planted, monkeypatch, kw):
+    """With several workers each trains the output rows of the most frequent
+    words on its own copy and adds the change to syn1neg every few hundred
+    centre words. One worker with copies must end where the shared rows alone
+    end, up to rounding: every change merged, none twice, no row read stale."""
+    kw = dict(FAST, epochs=2, workers=1, sample=0, seed=3, **kw)
+    plain = Word2Vec(corpus_file=planted.path, **kw)
+    monkeypatch.setattr(Word2Vec, "private_noise_rows", lambda self: 20)
+    copies = Word2Vec(corpus_file=planted.path, **kw)
+    assert np.abs(plain.syn1neg[:20]).max() > 0.1  # the merged rows did move from their zeros
+    np.testing.assert_allclose(copies.syn1neg, plain.syn1neg, atol=2e-5)
+    np.testing.assert_allclose(copies.wv.vectors, plain.wv.vectors, atol=2e-5)
+
+
+def test_two_workers_use_private_noise_rows():
+    assert Word2Vec(negative=5, workers=2).private_noise_rows() > 0
+    assert Word2Vec(negative=5, workers=1).private_noise_rows() == 0
+    assert Word2Vec(hs=1, negative=0, workers=2).private_noise_rows() == 0
+
+
 def test_hs_two_workers_use_private_top_nodes():
     assert Word2Vec(hs=1, negative=0, workers=2).private_top_nodes() > 0
     assert Word2Vec(hs=1, negative=0, workers=1).private_top_nodes() == 0

@@ -7,6 +7,9 @@ processes, with the settings of the shared BENCHMARKS.md (window 5, negative
 
   sgns         the default update, once per kernel set asked for (SGNS_KERNELS)
   sgns exact   skip-gram with negatives only: word2vec.c's per-pair update
+  sgns groups N  (--groups N) shared_negatives=N: N centre words share one
+               draw of negatives (a speed/quality trade-off; no FLOP column:
+               the FLOP model below is the per-centre update's)
   gensim       Word2Vec(corpus_file=...) with the same model and settings
   word2vec.c   the same flags
 
@@ -23,6 +26,7 @@ measured by bench/fma_peak.c (compiled here with target attributes).
 
     python bench/table.py --corpus corpus8.1k --sizes 100,300 --models sg,cbow,sg-hs --markdown
     python bench/table.py --corpus small8 --models sg --kernels all --epochs 1
+    python bench/table.py --corpus corpus8.1k --models sg --groups 2,3 --no-exact
 
 The table goes to stdout, progress to stderr. Run it on a quiet machine:
 other jobs skew the ratios by tens of percent.
@@ -53,7 +57,7 @@ import json, sys, time
 import sgns
 from sgns import _train
 corpus, out, stats, model, size, epochs, threads, shared = sys.argv[1:9]
-size, epochs, threads, shared = int(size), int(epochs), int(threads), shared == "1"
+size, epochs, threads, shared = int(size), int(epochs), int(threads), int(shared)
 m = sgns.Word2Vec(sg=int(model != "cbow"), hs=int(model == "sg-hs"), negative=0 if model == "sg-hs" else 5,
                   vector_size=size, window=5, sample=1e-4, min_count=5, epochs=epochs, workers=threads,
                   alpha=0.05 if model == "cbow" else 0.025, shared_negatives=shared, seed=1)
@@ -154,9 +158,11 @@ def plan(args, corpora, peer_python, word2vec, workdir: Path) -> list[Run]:
             for size in args.sizes:
                 tag = f"{corpus.name}-{model}-{size}"
                 kernel_sets = args.kernels if model == "sg" else args.kernels[:1]
-                modes = [("sgns", True, k) for k in kernel_sets]
+                modes = [("sgns", 1, k) for k in kernel_sets]
                 if model == "sg" and not args.no_exact:
-                    modes.append(("sgns exact", False, args.kernels[0]))
+                    modes.append(("sgns exact", 0, args.kernels[0]))
+                if model == "sg":
+                    modes += [(f"sgns groups {n}", n, args.kernels[0]) for n in args.groups]
                 for trainer, shared, kernels in modes:
                     name = f"{tag}-{trainer.replace(' ', '_')}-{kernels}"
                     out, stats = workdir / f"{name}.bin", workdir / f"{name}.json"
@@ -207,7 +213,7 @@ def measure(run: Run, workdir: Path, questions, ws353, peaks: dict, threads: int
     if run.stats:
         stats = json.loads(Path(run.stats).read_text())
         run.train_s, run.kernels = stats["train_s"], stats["kernels"]
-        if run.model == "sg":
+        if run.model == "sg" and not run.trainer.startswith("sgns groups"):
             flop = 6.0 * run.size * (1 + 5) * stats["examples"]
             run.gflops_core = flop / run.train_s / threads / 1e9
             if run.kernels in peaks:
@@ -286,6 +292,9 @@ def parse_args(argv):
         "runs), or a comma-separated list; other models use the first",
     )
     p.add_argument("--no-exact", action="store_true", help="leave out the per-pair (exact) sgns rows")
+    p.add_argument(
+        "--groups", default="", help="comma-separated N: add skip-gram rows with shared_negatives=N (2..16)"
+    )
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--shared", help="directory with eval/ (default $SGNS_SHARED)")
@@ -296,6 +305,9 @@ def parse_args(argv):
     args = p.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",")]
     args.models = [m for m in args.models.split(",") if m]
+    args.groups = [int(n) for n in args.groups.split(",") if n]
+    if any(not 2 <= n <= 16 for n in args.groups):
+        p.error("--groups: each N in 2..16")
     if set(args.models) - set(MODELS):
         p.error(f"--models: choose from {', '.join(MODELS)}")
     supported = list(_train.supported_kernels())

@@ -351,7 +351,8 @@ SG_DOTS_NxM(3, 8)
 
 /* G[i * n_out + j] = in[i] . out[j] for every pair: inputs three or two
  * at a time against outputs four at a time (the last group of 1-3 outputs
- * two at a time, repeating a row where one is missing). */
+ * two at a time, repeating a row where one is missing); with 32 registers
+ * (AVX-512) against up to 8 outputs at a time, in groups of 2, 4, 6 or 8. */
 SG_ATTR static void SG_FN(block_dots)(float *const *in, int n_in, float *const *out, int n_out, int d,
                                       float *G)
 {

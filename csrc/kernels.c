@@ -515,8 +515,7 @@ double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
     int i;
     if (n_in == 0) return 0.0;
     /* h = sum (or mean) of the context vectors. */
-    memset(h, 0, sizeof(float) * (size_t)d);
-    for (i = 0; i < n_in; i++) ops->axpy(1.0f, in[i], h, d);
+    ops->sum_rows(in, n_in, d, h);
     if (mean == SG_CBOW_MEAN && n_in > 1)
         for (i = 0; i < d; i++) h[i] /= (float)n_in;
     ops->dots(h, out, n_out, d, f);
@@ -528,6 +527,6 @@ double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
     for (i = 0; i < d; i++) t[i] -= h[i];
     if (mean == SG_CBOW_SUM_SPLIT && n_in > 1)
         for (i = 0; i < d; i++) t[i] /= (float)n_in;
-    for (i = 0; i < n_in; i++) ops->axpy(1.0f, t, in[i], d);
+    ops->add_rows(t, in, n_in, d);
     return want_loss ? logistic_loss(f, label, weight, n_out) : 0.0;
 }

@@ -61,6 +61,10 @@ typedef struct {
      * the update pass, spread over its slices. */
     void (*pair_step)(float *v, float *const *out, const float *label, int n, float alpha, int d,
                       float *f, float *const *ahead, int n_ahead);
+    /* h = Σ_i rows[i], i < n (n >= 1), added in row order */
+    void (*sum_rows)(float *const *rows, int n, int d, float *h);
+    /* rows[i] += t for i < n, in row order */
+    void (*add_rows)(const float *t, float *const *rows, int n, int d);
 } sg_ops;
 
 /* Currently selected kernels. */

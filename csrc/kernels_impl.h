@@ -142,6 +142,55 @@ SG_ATTR static void SG_FN(axpy)(float a, const float *x, float *y, int d)
     for (; i < d; i++) y[i] += a * x[i];
 }
 
+/* h = rows[0] + ... + rows[n - 1] (n >= 1), added in row order: one pass
+ * over each slice of every row, h written once (CBOW's context sum). */
+SG_ATTR static void SG_FN(sum_rows)(float *const *rows, int n, int d, float *h)
+{
+    int i, k = 0;
+#if SG_VEC
+    for (; k + SG_W <= d; k += SG_W) {
+        SG_T acc = SG_LOAD(rows[0] + k);
+        for (i = 1; i < n; i++) acc = SG_ADD(acc, SG_LOAD(rows[i] + k));
+        SG_STORE(h + k, acc);
+    }
+#ifdef SG_LOADN
+    if (k < d) {
+        SG_T acc = SG_LOADN(rows[0] + k, d - k);
+        for (i = 1; i < n; i++) acc = SG_ADD(acc, SG_LOADN(rows[i] + k, d - k));
+        SG_STOREN(h + k, acc, d - k);
+        k = d;
+    }
+#endif
+#endif
+    for (; k < d; k++) {
+        float acc = rows[0][k];
+        for (i = 1; i < n; i++) acc += rows[i][k];
+        h[k] = acc;
+    }
+}
+
+/* rows[i] += t for every row, in row order (a row listed twice gets t
+ * twice), each slice of t loaded once (CBOW's error into its inputs). */
+SG_ATTR static void SG_FN(add_rows)(const float *t, float *const *rows, int n, int d)
+{
+    int i, k = 0;
+#if SG_VEC
+    for (; k + SG_W <= d; k += SG_W) {
+        SG_T x = SG_LOAD(t + k);
+        for (i = 0; i < n; i++) SG_STORE(rows[i] + k, SG_ADD(SG_LOAD(rows[i] + k), x));
+    }
+#ifdef SG_LOADN
+    if (k < d) {
+        SG_T x = SG_LOADN(t + k, d - k);
+        for (i = 0; i < n; i++) SG_STOREN(rows[i] + k, SG_ADD(SG_LOADN(rows[i] + k, d - k), x), d - k);
+        k = d;
+    }
+#endif
+#endif
+    for (; k < d; k++)
+        for (i = 0; i < n; i++) rows[i][k] += t[k];
+}
+
 SG_ATTR static void SG_FN(grad_step)(float g, const float *v, float *u, float *acc, int d)
 {
     int i = 0;
@@ -723,6 +772,7 @@ SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const
 static const sg_ops SG_FN(ops) = {
     SG_STR(SG_SUFFIX), SG_FN(dot), SG_FN(axpy), SG_FN(grad_step), SG_FN(block_update),
     SG_FN(dots), SG_FN(block_dots), SG_FN(pair_apply), SG_FN(sigmoids), SG_FN(pair_step),
+    SG_FN(sum_rows), SG_FN(add_rows),
 };
 
 #undef SG_FN

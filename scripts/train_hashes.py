@@ -23,6 +23,7 @@ from sgns import _train
 CONFIGS = {
     "sg-shared-neg5-d100": {"sg": 1, "negative": 5, "vector_size": 100},
     "sg-exact-neg5-d100": {"sg": 1, "negative": 5, "vector_size": 100, "shared_negatives": False},
+    "sg-groups3-neg5-d100": {"sg": 1, "negative": 5, "vector_size": 100, "shared_negatives": 3},
     "sg-shared-neg15-d37": {"sg": 1, "negative": 15, "vector_size": 37},
     "sg-exact-neg3-d300": {"sg": 1, "negative": 3, "vector_size": 300, "shared_negatives": False},
     "cbow-neg5-d100": {"sg": 0, "negative": 5, "vector_size": 100},

@@ -381,6 +381,14 @@ cdef void sync_private(const Config *c, Worker *w) noexcept nogil:
     w.top_centres = 0
 
 
+cdef inline void centres_done(const Config *c, Worker *w, int n) noexcept nogil:
+    """n more centre words trained: merge the private rows every TOP_SYNC_CENTRES."""
+    if w.top_rows != NULL or w.neg_rows != NULL:
+        w.top_centres += n
+        if w.top_centres >= TOP_SYNC_CENTRES:
+            sync_private(c, w)
+
+
 cdef inline int output_column(Batch *b, int32_t word, int n_out) noexcept nogil:
     """The group's output column of word, or -1."""
     cdef int j
@@ -476,17 +484,18 @@ cdef void prepare_group(const Config *c, Worker *w, Batch *b, const int32_t *sen
 cdef void train_sentence_groups(const Config *c, Worker *w, int64_t n) noexcept nogil:
     """The sentence's centre words c.group at a time; while a group updates,
     the rows of the next one that may be cold are prefetched into L2."""
-    cdef int64_t pos = 0
+    cdef int64_t pos = 0, k = 0
     cdef int j
-    cdef Batch *cur = &w.batch[0]
-    cdef Batch *nxt = &w.batch[1]
-    cdef Batch *tmp
-    if n == 0:
-        return
-    prepare_group(c, w, cur, w.sentence, n, 0, 0)
-    for j in range(cur.n_cold):
-        sg_prefetch_row(cur.cold[j], c.dim)
+    cdef Batch *cur
+    cdef Batch *nxt
+    if n > 0:
+        prepare_group(c, w, &w.batch[0], w.sentence, n, 0, 0)
+        for j in range(w.batch[0].n_cold):
+            sg_prefetch_row(w.batch[0].cold[j], c.dim)
     while pos < n:
+        cur = &w.batch[k % 2]   # the two batches take turns: this group, the next
+        nxt = &w.batch[(k + 1) % 2]
+        k += 1
         nxt.n_in = 0
         nxt.n_cold = 0
         if pos + cur.n_centres < n:
@@ -497,14 +506,8 @@ cdef void train_sentence_groups(const Config *c, Worker *w, int64_t n) noexcept 
             w.examples += cur.n_pairs
             if cur.n_locked:
                 unlock_inputs(c, cur)
-        if w.neg_rows != NULL:
-            w.top_centres += cur.n_centres
-            if w.top_centres >= TOP_SYNC_CENTRES:
-                sync_private(c, w)
+        centres_done(c, w, cur.n_centres)
         pos += cur.n_centres
-        tmp = cur
-        cur = nxt
-        nxt = tmp
 
 
 cdef void train_sentence(const Config *c, Worker *w, int64_t n) noexcept nogil:
@@ -523,10 +526,7 @@ cdef void train_sentence(const Config *c, Worker *w, int64_t n) noexcept nogil:
         if c.sg and c.shared_negatives:
             collect_ahead(c, w, w.sentence, n, pos + CENTRES_AHEAD)
         update(c, w, cur, nxt)
-        if w.top_rows != NULL or w.neg_rows != NULL:
-            w.top_centres += 1
-            if w.top_centres >= TOP_SYNC_CENTRES:
-                sync_private(c, w)
+        centres_done(c, w, 1)
         tmp = cur
         cur = nxt
         nxt = tmp
@@ -978,6 +978,13 @@ def _labels(labels, int n):
     return lab
 
 
+cdef void row_pointers(float[:, ::1] m, float **rows) noexcept:
+    """rows[i] = the address of row i of m (for the single-update entry points)."""
+    cdef Py_ssize_t i
+    for i in range(m.shape[0]):
+        rows[i] = &m[i, 0]
+
+
 def pair_update(float[::1] v not None, float[:, ::1] out not None, float alpha,
                 labels=None, bint compute_loss=True):
     """One skip-gram step in place: input row v against the rows of out.
@@ -992,8 +999,7 @@ def pair_update(float[::1] v not None, float[:, ::1] out not None, float alpha,
     lab = _labels(labels, n_out)
     work = np.empty(d, dtype=np.float32)
     cdef float[::1] wv = work
-    for j in range(n_out):
-        rows[j] = &out[j, 0]
+    row_pointers(out, rows)
     if lab is None:
         return sg_pair_update(&v[0], rows, NULL, n_out, alpha, d, &wv[0], compute_loss)
     lv = lab
@@ -1005,7 +1011,7 @@ def batch_update(float[:, ::1] inp not None, float[:, ::1] out not None, float a
     """Shared-output step in place: every row of inp against the rows of out
     (distinct), all from the old values; weight[j] multiplies row j's terms.
     Returns the loss before the step."""
-    cdef int n_in = inp.shape[0], n_out = out.shape[0], d = inp.shape[1], i
+    cdef int n_in = inp.shape[0], n_out = out.shape[0], d = inp.shape[1]
     cdef float *irows[SG_MAX_IN]
     cdef float *orows[SG_MAX_OUT]
     cdef float[::1] lv
@@ -1018,10 +1024,8 @@ def batch_update(float[:, ::1] inp not None, float[:, ::1] out not None, float a
     lab = _labels(labels, n_out)
     scratch = np.empty(n_in * (n_out + d), dtype=np.float32)
     cdef float[::1] sv = scratch
-    for i in range(n_in):
-        irows[i] = &inp[i, 0]
-    for i in range(n_out):
-        orows[i] = &out[i, 0]
+    row_pointers(inp, irows)
+    row_pointers(out, orows)
     if lab is None:
         return sg_batch_update(irows, n_in, orows, NULL, &wv[0], n_out, alpha, d, &sv[0], compute_loss)
     lv = lab
@@ -1034,7 +1038,7 @@ def counts_update(float[:, ::1] inp not None, float[:, ::1] out not None, float 
     input i meets output j (distinct rows) as a positive and as a noise
     word, every gradient from the old values. Returns the loss before the
     step."""
-    cdef int n_in = inp.shape[0], n_out = out.shape[0], d = inp.shape[1], i
+    cdef int n_in = inp.shape[0], n_out = out.shape[0], d = inp.shape[1]
     cdef float *irows[SG_MAX_IN]
     cdef float *orows[SG_MAX_OUT]
     if out.shape[1] != d or not 1 <= n_out <= SG_MAX_OUT or not 1 <= n_in <= SG_MAX_IN:
@@ -1047,10 +1051,8 @@ def counts_update(float[:, ::1] inp not None, float[:, ::1] out not None, float 
     cdef float[:, ::1] qv = q
     scratch = np.empty(n_in * (n_out + d), dtype=np.float32)
     cdef float[::1] sv = scratch
-    for i in range(n_in):
-        irows[i] = &inp[i, 0]
-    for i in range(n_out):
-        orows[i] = &out[i, 0]
+    row_pointers(inp, irows)
+    row_pointers(out, orows)
     return sg_counts_update_ahead(irows, n_in, orows, n_out, &pv[0, 0], &qv[0, 0], alpha, d, &sv[0],
                                   compute_loss, NULL, 0)
 
@@ -1060,7 +1062,7 @@ def cbow_update(float[:, ::1] inp not None, float[:, ::1] out not None, float al
     """One CBOW step in place: the mean (or sum) of the rows of inp against
     the rows of out (distinct); every input row receives the whole error.
     Returns the loss before the step."""
-    cdef int n_in = inp.shape[0], n_out = out.shape[0], d = inp.shape[1], i
+    cdef int n_in = inp.shape[0], n_out = out.shape[0], d = inp.shape[1]
     cdef float *irows[SG_MAX_IN]
     cdef float *orows[SG_MAX_OUT]
     cdef float[::1] lv
@@ -1069,10 +1071,8 @@ def cbow_update(float[:, ::1] inp not None, float[:, ::1] out not None, float al
     lab = _labels(labels, n_out)
     work = np.empty(2 * d, dtype=np.float32)
     cdef float[::1] wk = work
-    for i in range(n_in):
-        irows[i] = &inp[i, 0]
-    for i in range(n_out):
-        orows[i] = &out[i, 0]
+    row_pointers(inp, irows)
+    row_pointers(out, orows)
     if lab is None:
         return sg_cbow_update(irows, n_in, mean, orows, NULL, NULL, n_out, alpha, d, &wk[0], compute_loss)
     lv = lab

@@ -93,7 +93,9 @@ def test_hs_private_top_nodes_merge_into_the_shared_rows(planted, monkeypatch):
     np.testing.assert_allclose(copies.wv.vectors, plain.wv.vectors, atol=2e-5)
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(shared_negatives=False), dict(shared_negatives=3), dict(sg=0)])
+@pytest.mark.parametrize(
+    "kw", [dict(), dict(shared_negatives=False), dict(shared_negatives=3), dict(sg=0), dict(hs=1, negative=3)]
+)
 def test_private_noise_rows_merge_into_the_shared_rows(planted, monkeypatch, kw):
     """With several workers each trains the output rows of the most frequent
     words on its own copy and adds the change to syn1neg every few hundred

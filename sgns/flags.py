@@ -2,15 +2,14 @@
 '-name value' training flags (and the MPI ones), the tools' VECTORS
 [-binary 0|1] arguments, and `sgns plot`'s words and options. A bad
 argument raises UsageError, which the commands print as "sgns: ..." and
-exit with status 2."""
+exit with status 2. NumPy-free at import (`sgns phrase` needs no trainer):
+what the training flags check against is imported when they are parsed."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 
-from sgns.distributed import HOT_ROWS, SYNC_MODES
-from sgns.guards import MAX_SHARED_CENTRES, ParameterError
 from sgns.outputs import check_output
 from sgns.phrasecount import WORD2PHRASE_MAX_VOCAB
 
@@ -49,12 +48,17 @@ FLAGS = {
     "ns-exponent": Flag(float, 0.75),
 }
 
-# Accepted only under mpirun -np N (N > 1). -sync-words None: the default for N ranks.
-MPI_FLAGS = {
-    "sync-words": Flag(int, None),
-    "sync": Flag(str, "sum"),
-    "hot-rows": Flag(int, HOT_ROWS),
-}
+
+def mpi_flags() -> dict:
+    """Accepted only under mpirun -np N (N > 1). -sync-words None: the default for N ranks."""
+    from sgns.distributed import HOT_ROWS
+
+    return {
+        "sync-words": Flag(int, None),
+        "sync": Flag(str, "sum"),
+        "hot-rows": Flag(int, HOT_ROWS),
+    }
+
 
 DEMO_FLAGS = {
     "epochs": Flag(int, 5),
@@ -86,6 +90,8 @@ PARAM_FLAGS = {
 def error_text(e: BaseException) -> str:
     """The message of an error raised while running a command: a refused
     parameter under its flag's name (`-size is too large: ...`)."""
+    from sgns.guards import ParameterError
+
     if isinstance(e, ParameterError) and e.param in PARAM_FLAGS:
         return f"{PARAM_FLAGS[e.param]} {e.reason}"
     return f"error: {e}"
@@ -118,7 +124,7 @@ def parse_flags(argv: list[str], allowed=None) -> dict:
 
 def parse_train_flags(argv: list[str], mpi: bool = False) -> dict:
     """The training flags (and with mpi, the MPI ones), checked."""
-    opts = parse_flags(argv, dict(FLAGS, **MPI_FLAGS) if mpi else FLAGS)
+    opts = parse_flags(argv, dict(FLAGS, **mpi_flags()) if mpi else FLAGS)
     check_train_flags(opts)
     if mpi:
         check_mpi_flags(opts)
@@ -136,6 +142,8 @@ def check_train_flags(opts: dict) -> None:
         raise UsageError("-negative must be >= 1, or 0 with -hs 1")
     if opts["binary"] not in (0, 1):
         raise UsageError("-binary must be 0 or 1")
+    from sgns.guards import MAX_SHARED_CENTRES
+
     if not 0 <= opts["shared-negatives"] <= MAX_SHARED_CENTRES:
         raise UsageError(f"-shared-negatives must be 0..{MAX_SHARED_CENTRES}")
     check_output_paths(opts)
@@ -164,6 +172,8 @@ def check_output_paths(opts: dict) -> None:
 
 
 def check_mpi_flags(opts: dict) -> None:
+    from sgns.distributed import SYNC_MODES
+
     if opts["sync-words"] is not None and opts["sync-words"] < 1:
         raise UsageError("-sync-words must be >= 1")
     if opts["hot-rows"] < 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import shutil
 import subprocess
+import sys
 
 import pytest
 from conftest import SMALL8, find_tool
@@ -138,3 +139,21 @@ def test_raised_stop_flag_interrupts_every_scan(tmp_path):
     out = tmp_path / "out.txt"
     with pytest.raises(_phrases.Interrupted), open(out, "wb") as f:
         _phrases.w2p_transform(counts.table, str(src), f.fileno(), 5, 100.0, counts.words, raised)
+
+
+def test_phrase_command_starts_without_numpy(tmp_path):
+    """`sgns phrase` imports neither NumPy nor the trainer: the command line
+    dispatches to its module alone, and the flags import nothing heavy."""
+    src = tmp_path / "in.txt"
+    src.write_text("new york is big\nnew york is old\n" * 50, encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from sgns.cli import main\n"
+        f"status = main(['phrase', '-train', {str(src)!r}, '-output', {str(tmp_path / 'out.txt')!r},"
+        " '-debug', '0', '-min-count', '1', '-threshold', '1'])\n"
+        "heavy = sorted(m for m in ('numpy', 'sgns.model', 'sgns._train') if m in sys.modules)\n"
+        "print(status, heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "0 []"
+    assert "new_york" in (tmp_path / "out.txt").read_text(encoding="utf-8")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import SMALL8, find_tool
@@ -154,6 +156,11 @@ def test_phrase_command_starts_without_numpy(tmp_path):
         "heavy = sorted(m for m in ('numpy', 'sgns.model', 'sgns._train') if m in sys.modules)\n"
         "print(status, heavy)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    # The sgns these tests import, from tmp_path: started in the repository root, -c would import the
+    # source tree first, whatever is installed.
+    env = dict(os.environ, PYTHONPATH=str(Path(cli.__file__).resolve().parent.parent))
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
     assert out.splitlines()[-1] == "0 []"
     assert "new_york" in (tmp_path / "out.txt").read_text(encoding="utf-8")

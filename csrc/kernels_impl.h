@@ -432,8 +432,8 @@ SG_ATTR static void SG_FN(block_dots)(float *const *in, int n_in, float *const *
 #elif SG_VEC
     while (n_in - i >= 2) {
         /* Three inputs share each row slice where that measured faster
-         * (AVX2: 12 sums in 16 registers); AVX-512 keeps two. */
-        int three = SG_W <= 8 && n_in - i != 2 && n_in - i != 4, j = 0;
+         * (AVX2: 12 sums in 16 registers). */
+        int three = n_in - i != 2 && n_in - i != 4, j = 0;
         float *Gi = G + (long)i * n_out;
         for (; j + 4 <= n_out; j += 4) {
             if (three) SG_FN(dots_3x4)(in + i, out + j, 4, d, Gi + j, n_out);

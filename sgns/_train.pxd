@@ -85,7 +85,7 @@ cdef struct Worker:
     float **ahead            # shared mode: rows of a later centre, prefetched during this update
     int n_ahead
     float *top_rows          # private_top rows this worker trains (NULL: none)
-    float *neg_rows          # private_neg rows of syn1neg this worker trains (NULL: none)
-    float *neg_base          # the shared rows as last read
     float *top_base          # the shared rows as last read: top_rows - top_base is the worker's change
+    float *neg_rows          # private_neg rows of syn1neg this worker trains (NULL: none)
+    float *neg_base          # the same for them
     int64_t top_centres      # centre words trained since the last sync_private

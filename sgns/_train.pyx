@@ -176,6 +176,19 @@ cdef inline bint prefetch_pairs_ahead(const Config *c) noexcept nogil:
     return c.sg and not c.shared_negatives and not c.hs
 
 
+cdef inline bint rows_collected_ahead(const Config *c) noexcept nogil:
+    """The shared skip-gram update: collect_ahead names the rows of the centre
+    two ahead, prefetched during the current update; prepare then only
+    prefetches for a sentence's first centres."""
+    return c.sg and c.shared_negatives
+
+
+cdef inline int window_radius(const Config *c, Worker *w) noexcept nogil:
+    """A centre word's window radius: word2vec.c's reduced window, drawn
+    from 1..window (or the full window without shrinking)."""
+    return c.window - <int>sg_rng_below(&w.rng, <uint32_t>c.window) if c.shrink_windows else c.window
+
+
 cdef inline void shared_outputs(const Config *c, Worker *w, Batch *b, int32_t centre, float *centre_row,
                                 bint burst) noexcept nogil:
     """Shared mode and CBOW: the outputs of the whole window (burst: prefetch
@@ -228,8 +241,8 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
     cdef float *centre_row = NULL
     cdef float **outs
     cdef float *labs
-    cdef bint burst = not (c.sg and c.shared_negatives) or pos < CENTRES_AHEAD
-    r = c.window - <int>sg_rng_below(&w.rng, <uint32_t>c.window) if c.shrink_windows else c.window
+    cdef bint burst = not rows_collected_ahead(c) or pos < CENTRES_AHEAD
+    r = window_radius(c, w)
     lo = pos - r if pos >= r else 0
     hi = pos + r + 1 if pos + r + 1 <= n else n
     if c.negative:
@@ -368,7 +381,7 @@ cdef inline void sync_rows(float *shared, float *mine, float *base, size_t n) no
 
 
 cdef void sync_private(const Config *c, Worker *w) noexcept nogil:
-    """Merge the worker's private rows into the shared ones. Rows every
+    """Merge the worker's private rows (if it keeps any) into the shared ones. Rows every
     worker writes on nearly every centre word (the tree nodes nearest the
     root; the noise rows of the most frequent words), written to shared
     memory each time, move their cache lines between cores on every pair
@@ -389,28 +402,28 @@ cdef inline void centres_done(const Config *c, Worker *w, int n) noexcept nogil:
             sync_private(c, w)
 
 
-cdef inline int output_column(Batch *b, int32_t word, int n_out) noexcept nogil:
+cdef inline int output_column(const Batch *b, int32_t word) noexcept nogil:
     """The group's output column of word, or -1."""
     cdef int j
-    for j in range(n_out):
+    for j in range(b.n_out):
         if b.out_id[j] == word:
             return j
     return -1
 
 
-cdef inline int add_output(const Config *c, const Worker *w, Batch *b, int32_t word,
-                           int n_out) noexcept nogil:
+cdef inline int add_output(const Config *c, const Worker *w, Batch *b, int32_t word) noexcept nogil:
     """word's column, added (with no noise draws yet) if it has none."""
-    cdef int j = output_column(b, word, n_out)
+    cdef int j = output_column(b, word)
     if j >= 0:
         return j
-    b.out_id[n_out] = word
-    b.out[n_out] = out_row(c, w, word)
-    b.draws[n_out] = 0.0
-    b.cold[b.n_cold] = b.out[n_out]
+    j = b.n_out
+    b.out_id[j] = word
+    b.out[j] = out_row(c, w, word)
+    b.draws[j] = 0.0
+    b.cold[b.n_cold] = b.out[j]
     b.n_cold += 1
-    b.n_out = n_out + 1
-    return n_out
+    b.n_out = j + 1
+    return j
 
 
 cdef void prepare_group(const Config *c, Worker *w, Batch *b, const int32_t *sen, int64_t n,
@@ -438,16 +451,16 @@ cdef void prepare_group(const Config *c, Worker *w, Batch *b, const int32_t *sen
     b.n_out = 0
     b.reach = pos + nb
     for k in range(nb):
-        r = c.window - <int>sg_rng_below(&w.rng, <uint32_t>c.window) if c.shrink_windows else c.window
+        r = window_radius(c, w)
         b.win_lo[k] = pos + k - r if pos + k >= r else 0
         b.win_hi[k] = pos + k + r + 1 if pos + k + r + 1 <= n else n
         if b.win_lo[k] < first:
             first = b.win_lo[k]
         if b.win_hi[k] > b.reach:
             b.reach = b.win_hi[k]
-        b.centre_col[k] = add_output(c, w, b, sen[pos + k], b.n_out)
+        b.centre_col[k] = add_output(c, w, b, sen[pos + k])
     for _draw in range(c.negative):
-        j = add_output(c, w, b, next_noise(c, w), b.n_out)
+        j = add_output(c, w, b, next_noise(c, w))
         b.draws[j] += 1.0
     n_out = b.n_out
     n_in = <int>(b.reach - first)
@@ -523,7 +536,7 @@ cdef void train_sentence(const Config *c, Worker *w, int64_t n) noexcept nogil:
         nxt.n_in = 0
         if pos + 1 < n:
             prepare(c, w, nxt, w.sentence, n, pos + 1)
-        if c.sg and c.shared_negatives:
+        if rows_collected_ahead(c):
             collect_ahead(c, w, w.sentence, n, pos + CENTRES_AHEAD)
         update(c, w, cur, nxt)
         centres_done(c, w, 1)
@@ -613,6 +626,16 @@ cdef void batch_free(Batch *b) noexcept nogil:
     free(b.cold)
 
 
+cdef float *private_copy(const float *shared, size_t n) noexcept nogil:
+    """2 n floats holding shared[0 .. n) twice: the rows as last read (base),
+    then the worker's own copy it trains (base + n); NULL if out of memory."""
+    cdef float *base = <float *>malloc(sizeof(float) * 2 * n)
+    if base != NULL:
+        memcpy(base, shared, sizeof(float) * n)
+        memcpy(base + n, shared, sizeof(float) * n)
+    return base
+
+
 cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
     cdef int rc = 0
     w.rng = seed
@@ -629,22 +652,12 @@ cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
     w.noise_next = NOISE_BATCH
     w.ahead = <float **>malloc(sizeof(float *) * (c.negative + 2))
     w.n_ahead = 0
-    w.top_rows = w.top_base = NULL
-    w.neg_rows = w.neg_base = NULL
-    if c.private_neg:
-        w.neg_base = <float *>malloc(sizeof(float) * 2 * <size_t>c.private_neg * c.dim)
-        if w.neg_base != NULL:
-            w.neg_rows = w.neg_base + <size_t>c.private_neg * c.dim
-            memcpy(w.neg_base, c.syn1neg, sizeof(float) * <size_t>c.private_neg * c.dim)
-            memcpy(w.neg_rows, w.neg_base, sizeof(float) * <size_t>c.private_neg * c.dim)
     w.top_centres = 0
-    if c.private_top:
-        w.top_base = <float *>malloc(sizeof(float) * 2 * <size_t>c.private_top * c.dim)
-        if w.top_base != NULL:
-            w.top_rows = w.top_base + <size_t>c.private_top * c.dim
-            memcpy(w.top_rows, c.syn1 + <size_t>(c.vocab_size - 1 - c.private_top) * c.dim,
-                   sizeof(float) * <size_t>c.private_top * c.dim)
-            memcpy(w.top_base, w.top_rows, sizeof(float) * <size_t>c.private_top * c.dim)
+    w.top_base = private_copy(c.syn1 + <size_t>(c.vocab_size - 1 - c.private_top) * c.dim,
+                              <size_t>c.private_top * c.dim) if c.private_top else NULL
+    w.top_rows = w.top_base + <size_t>c.private_top * c.dim if w.top_base != NULL else NULL
+    w.neg_base = private_copy(c.syn1neg, <size_t>c.private_neg * c.dim) if c.private_neg else NULL
+    w.neg_rows = w.neg_base + <size_t>c.private_neg * c.dim if w.neg_base != NULL else NULL
     rc |= batch_init(c, &w.batch[0], w.stride)
     rc |= batch_init(c, &w.batch[1], w.stride)
     if rc or w.sentence == NULL or w.work == NULL or w.scratch == NULL or w.noise == NULL or w.ahead == NULL:
@@ -692,7 +705,11 @@ cdef class Trainer:
         private_top_nodes: with hierarchical softmax, each worker trains its own
         copy of this many inner nodes nearest the root and adds its change to
         the shared rows every few hundred centre words (for several workers:
-        those rows are on every path; 0 = all rows shared, as word2vec.c)."""
+        those rows are on every path; 0 = all rows shared, as word2vec.c).
+        private_noise_rows: the same for the output rows syn1neg[0 ..
+        private_noise_rows), the most frequent words' (drawn as noise all the
+        time). centres_per_draw: with shared negatives in skip-gram, this many
+        consecutive centre words share one draw and one block (1: one each)."""
         cdef float[::1] lock_view
         cdef float[:, ::1] neg_view
         cdef float[:, ::1] hs_view
@@ -849,8 +866,7 @@ cdef class Trainer:
                 if ids.shape[0] > 0:
                     stopped = train_ids(&self.c, &w, &ids[0], ids.shape[0])
                 sync_alpha(&self.c, &w)
-                if w.top_rows != NULL or w.neg_rows != NULL:
-                    sync_private(&self.c, &w)
+                sync_private(&self.c, &w)
             worker_free(&w)
         if rc != 0:
             raise MemoryError("cannot allocate worker buffers")
@@ -884,8 +900,7 @@ cdef class Trainer:
                     if status != 1:
                         break
                 sync_alpha(&self.c, &w)
-                if w.top_rows != NULL or w.neg_rows != NULL:
-                    sync_private(&self.c, &w)
+                sync_private(&self.c, &w)
             free(ids)
             worker_free(&w)
         err = r.err

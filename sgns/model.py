@@ -305,9 +305,7 @@ class Word2Vec:
         """How many consecutive centre words share one draw of negatives as
         training applies it: shared_negatives >= 2 in skip-gram with shared
         negatives, else 1."""
-        if not (self.negatives_shared and self.sg):
-            return 1
-        return max(1, int(self.shared_negatives))
+        return int(self.shared_negatives) if self.negatives_shared and self.sg else 1
 
     def build_vocab(
         self,

@@ -347,10 +347,15 @@ SG_ATTR static void SG_FN(pair_apply)(float *v, float *const *out, int n, const 
             }                                                                  \
         }                                                                      \
         SG_DOTS_TAIL(NI, M)                                                    \
+        /* Constant trip counts: unrolled, every acc index is a constant and   \
+         * the sums stay in registers (a bound on m here spilled all of them). */ \
+        SG_UNROLL                                                              \
         for (i = 0; i < (NI); i++) {                                           \
             float *Gi = G + (long)i * ldg;                                     \
             int j0;                                                            \
-            for (j0 = 0; j0 < (M) && j0 < m; j0 += 4) {                        \
+            SG_UNROLL                                                          \
+            for (j0 = 0; j0 < (M); j0 += 4) {                                  \
+                if (j0 >= m) break;                                            \
                 if (j0 + 4 <= (M))                                             \
                     SG_HSUM4(acc[i][j0], acc[i][(j0 + 1) % (M)], acc[i][(j0 + 2) % (M)], \
                              acc[i][(j0 + 3) % (M)], res);                     \

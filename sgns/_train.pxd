@@ -4,7 +4,7 @@ from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from sgns._csrc cimport sg_alias_entry
 
 cdef struct Config:
-    float *syn0              # input vectors, vocab_size x dim
+    float *syn0              # input vectors: vocab_size rows of dim values, ld apart
     float *syn1neg           # output vectors for negative sampling (NULL if negative == 0)
     float *syn1              # inner-node vectors for hierarchical softmax (NULL if hs == 0)
     const int64_t *code_offsets   # word i's tree path: [code_offsets[i], code_offsets[i+1])
@@ -15,6 +15,7 @@ cdef struct Config:
     int cbow_mean            # CBOW: mean (1) or sum (0) of the context vectors
     int hs
     int dim
+    int ld                   # floats from one row to the next in syn0, syn1neg and syn1 (>= dim)
     int window
     int negative
     int shared_negatives     # 1: one set of negatives per window (batched)

@@ -122,8 +122,8 @@ cdef inline float *out_row(const Config *c, const Worker *w, int32_t word) noexc
     """word's output row for negative sampling: the worker's own copy for
     the most frequent words when it keeps one (sync_private)."""
     if word < c.private_neg and w.neg_rows != NULL:
-        return w.neg_rows + <size_t>word * c.dim
-    return c.syn1neg + <size_t>word * c.dim
+        return w.neg_rows + <size_t>word * c.ld
+    return c.syn1neg + <size_t>word * c.ld
 
 
 cdef inline int add_tree_path(const Config *c, const Worker *w, float **out, float *label,
@@ -134,9 +134,9 @@ cdef inline int add_tree_path(const Config *c, const Worker *w, float **out, flo
     cdef int n = 0
     for s in range(c.code_offsets[centre], c.code_offsets[centre + 1]):
         if w.top_rows != NULL and c.points[s] >= top_lo:
-            out[n] = w.top_rows + <size_t>(c.points[s] - top_lo) * c.dim
+            out[n] = w.top_rows + <size_t>(c.points[s] - top_lo) * c.ld
         else:
-            out[n] = c.syn1 + <size_t>c.points[s] * c.dim
+            out[n] = c.syn1 + <size_t>c.points[s] * c.ld
         label[n] = c.code_labels[s]
         sg_prefetch_row(out[n], c.dim)
         n += 1
@@ -255,7 +255,7 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
     b.n_locked = 0
     for j in range(lo, hi):
         if j != pos:
-            b.inp[b.n_in] = c.syn0 + <size_t>sen[j] * c.dim
+            b.inp[b.n_in] = c.syn0 + <size_t>sen[j] * c.ld
             if c.lockf != NULL and c.lockf[sen[j]] != 1.0:
                 lock_input(c, b, b.n_in, c.lockf[sen[j]])
             b.n_in += 1
@@ -290,7 +290,7 @@ cdef inline void fetch_context(const Config *c, Worker *w, const int32_t *sen, i
     cdef int64_t j, hi = pos + c.window + 1 if pos + c.window + 1 <= n else n
     for j in range(w.fetched_to, hi):
         if j != pos:
-            sg_prefetch_row(c.syn0 + <size_t>sen[j] * c.dim, c.dim)
+            sg_prefetch_row(c.syn0 + <size_t>sen[j] * c.ld, c.dim)
     if hi > w.fetched_to:
         w.fetched_to = hi
 
@@ -308,7 +308,7 @@ cdef inline void collect_ahead(const Config *c, Worker *w, const int32_t *sen, i
     w.ahead[w.n_ahead] = out_row(c, w, sen[q])
     w.n_ahead += 1
     if q + c.window < n:
-        w.ahead[w.n_ahead] = c.syn0 + <size_t>sen[q + c.window] * c.dim
+        w.ahead[w.n_ahead] = c.syn0 + <size_t>sen[q + c.window] * c.ld
         w.n_ahead += 1
     if end > NOISE_BATCH:
         end = NOISE_BATCH
@@ -387,10 +387,10 @@ cdef void sync_private(const Config *c, Worker *w) noexcept nogil:
     memory each time, move their cache lines between cores on every pair
     (SG + HS on 2 workers trained slower than on 1)."""
     if w.top_rows != NULL:
-        sync_rows(c.syn1 + <size_t>(c.vocab_size - 1 - c.private_top) * c.dim, w.top_rows, w.top_base,
-                  <size_t>c.private_top * c.dim)
+        sync_rows(c.syn1 + <size_t>(c.vocab_size - 1 - c.private_top) * c.ld, w.top_rows, w.top_base,
+                  <size_t>c.private_top * c.ld)
     if w.neg_rows != NULL:
-        sync_rows(c.syn1neg, w.neg_rows, w.neg_base, <size_t>c.private_neg * c.dim)
+        sync_rows(c.syn1neg, w.neg_rows, w.neg_base, <size_t>c.private_neg * c.ld)
     w.top_centres = 0
 
 
@@ -485,7 +485,7 @@ cdef void prepare_group(const Config *c, Worker *w, Batch *b, const int32_t *sen
             N[j] += m * b.draws[j]
         b.n_pairs += <int>m
         q = first + idx
-        b.inp[idx] = c.syn0 + <size_t>sen[q] * c.dim
+        b.inp[idx] = c.syn0 + <size_t>sen[q] * c.ld
         if q >= warm_to:
             b.cold[b.n_cold] = b.inp[idx]
             b.n_cold += 1
@@ -653,11 +653,11 @@ cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
     w.ahead = <float **>malloc(sizeof(float *) * (c.negative + 2))
     w.n_ahead = 0
     w.top_centres = 0
-    w.top_base = private_copy(c.syn1 + <size_t>(c.vocab_size - 1 - c.private_top) * c.dim,
-                              <size_t>c.private_top * c.dim) if c.private_top else NULL
-    w.top_rows = w.top_base + <size_t>c.private_top * c.dim if w.top_base != NULL else NULL
-    w.neg_base = private_copy(c.syn1neg, <size_t>c.private_neg * c.dim) if c.private_neg else NULL
-    w.neg_rows = w.neg_base + <size_t>c.private_neg * c.dim if w.neg_base != NULL else NULL
+    w.top_base = private_copy(c.syn1 + <size_t>(c.vocab_size - 1 - c.private_top) * c.ld,
+                              <size_t>c.private_top * c.ld) if c.private_top else NULL
+    w.top_rows = w.top_base + <size_t>c.private_top * c.ld if w.top_base != NULL else NULL
+    w.neg_base = private_copy(c.syn1neg, <size_t>c.private_neg * c.ld) if c.private_neg else NULL
+    w.neg_rows = w.neg_base + <size_t>c.private_neg * c.ld if w.neg_base != NULL else NULL
     rc |= batch_init(c, &w.batch[0], w.stride)
     rc |= batch_init(c, &w.batch[1], w.stride)
     if rc or w.sentence == NULL or w.work == NULL or w.scratch == NULL or w.noise == NULL or w.ahead == NULL:
@@ -675,6 +675,17 @@ cdef void worker_free(Worker *w) noexcept nogil:
     batch_free(&w.batch[1])
 
 
+cdef int row_stride(float[:, :] rows, str name) except -1:
+    """Floats from one row of rows to the next; each row's values must be
+    contiguous."""
+    if rows.shape[1] > 1 and rows.strides[1] != sizeof(float):
+        raise ValueError(f"{name}: each row's values must be contiguous")
+    cdef Py_ssize_t stride = rows.strides[0]
+    if rows.shape[0] > 1 and (stride % sizeof(float) or stride < rows.shape[1] * sizeof(float)):
+        raise ValueError(f"{name}: rows must be whole, non-overlapping runs of floats")
+    return stride // sizeof(float) if rows.shape[0] > 1 else rows.shape[1]
+
+
 cdef class Trainer:
     """One training run's shared state: weights, tables, schedule, counters.
 
@@ -686,14 +697,17 @@ cdef class Trainer:
     cdef int64_t[::1] _done
     cdef int32_t[::1] _stop
 
-    def __init__(self, float[:, ::1] syn0 not None, syn1neg, keep_prob, noise_prob, *,
+    def __init__(self, float[:, :] syn0 not None, syn1neg, keep_prob, noise_prob, *,
                  int window, int negative, float alpha, float min_alpha, int64_t total_words,
                  syn1=None, huffman=None, bint sg=True, bint cbow_mean=True,
                  bint shared_negatives=False, bint compute_loss=False,
                  int64_t max_sentence=10000, int64_t words_done=0,
                  bint shrink_windows=True, lockf=None, bint split_cbow_error=False,
                  int private_top_nodes=0, int centres_per_draw=1, int private_noise_rows=0):
-        """syn0: input vectors (V x D, float32, C order), trained in place.
+        """syn0: input vectors (V x D, float32), trained in place: each row's
+        D values contiguous, rows any whole number of floats apart (rows padded
+        to whole cache lines start on a line and share none with a neighbour).
+        syn1neg, syn1: laid out like syn0 (the same row stride).
         syn1neg: output vectors for negative sampling (V x D) or None when
         negative == 0. syn1 + huffman=(offsets, points, codes) from
         Vocabulary.huffman(): hierarchical softmax (syn1 has V - 1 rows, or
@@ -711,8 +725,8 @@ cdef class Trainer:
         time). centres_per_draw: with shared negatives in skip-gram, this many
         consecutive centre words share one draw and one block (1: one each)."""
         cdef float[::1] lock_view
-        cdef float[:, ::1] neg_view
-        cdef float[:, ::1] hs_view
+        cdef float[:, :] neg_view
+        cdef float[:, :] hs_view
         cdef int64_t[::1] off_view
         cdef int32_t[::1] pts_view
         cdef float[::1] lab_view
@@ -723,6 +737,7 @@ cdef class Trainer:
         d = syn0.shape[1]
         if v < 1 or d < 1:
             raise ValueError("empty vocabulary or zero dimensions")
+        ld = row_stride(syn0, "syn0")
         if window < 1 or negative < 0:
             raise ValueError("window must be >= 1 and negative >= 0")
         if negative == 0 and syn1 is None:
@@ -732,8 +747,9 @@ cdef class Trainer:
         table_arr = None
         if negative:
             neg_view = syn1neg
-            if neg_view.shape[0] != v or neg_view.shape[1] != d:
-                raise ValueError("syn1neg must have the shape of syn0")
+            if (neg_view.shape[0] != v or neg_view.shape[1] != d
+                    or (v > 1 and row_stride(neg_view, "syn1neg") != ld)):
+                raise ValueError("syn1neg must have the shape and the row stride of syn0")
             self.c.syn1neg = &neg_view[0, 0]
             noise = np.ascontiguousarray(noise_prob, dtype=np.float64)
             if noise.shape != (v,):
@@ -752,8 +768,9 @@ cdef class Trainer:
             if huffman is None:
                 raise ValueError("hierarchical softmax needs the Huffman tree")
             hs_view = syn1
-            if hs_view.shape[0] < v - 1 or hs_view.shape[1] != d:
-                raise ValueError("syn1 must have at least V - 1 rows of D values")
+            if (hs_view.shape[0] < v - 1 or hs_view.shape[1] != d
+                    or (hs_view.shape[0] > 1 and row_stride(hs_view, "syn1") != ld)):
+                raise ValueError("syn1 must have at least V - 1 rows of D values, with syn0's row stride")
             offsets, points, codes = huffman
             offsets = np.ascontiguousarray(offsets, dtype=np.int64)
             points = np.ascontiguousarray(points, dtype=np.int32)
@@ -790,6 +807,7 @@ cdef class Trainer:
         self._refs = tuple(refs) + (keep_arr, done_arr, stop_arr)
         self.c.syn0 = &syn0[0, 0]
         self.c.dim = d
+        self.c.ld = ld
         self.c.window = window
         self.c.negative = negative
         self.c.sg = sg

@@ -125,21 +125,23 @@ def write_file(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
     offset = 0
     prepared: list[tuple[int, np.ndarray]] = []
     for name, arr in arrays.items():
-        arr = np.ascontiguousarray(arr)
+        arr = np.asarray(arr)
         if arr.dtype != arr.dtype.newbyteorder("<"):
             arr = arr.astype(arr.dtype.newbyteorder("<"))
         if arr.dtype.kind not in "biuf":
             raise ValueError(f"array {name!r} has dtype {arr.dtype}; only numbers can be saved")
-        raw = _bytes_view(arr)
+        crc = 0
+        for raw in _byte_chunks(arr):
+            crc = zlib.crc32(raw, crc)
         table[name] = {
             "dtype": arr.dtype.str,
             "shape": list(arr.shape),
             "offset": offset,
-            "nbytes": len(raw),
-            "crc32": _crc32(raw),
+            "nbytes": arr.nbytes,
+            "crc32": crc,
         }
         prepared.append((offset, arr))
-        offset = _align(offset + len(raw))
+        offset = _align(offset + arr.nbytes)
     full = {
         "format": FORMAT,
         "version": VERSION,
@@ -167,17 +169,33 @@ def write_file(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
         written = 0
         for off, arr in prepared:
             f.write(b"\0" * (off - written))
-            raw = _bytes_view(arr)
-            for start in range(0, len(raw), _CHUNK):
-                f.write(raw[start : start + _CHUNK])
-            written = off + len(raw)
+            for raw in _byte_chunks(arr):
+                f.write(raw)
+            written = off + arr.nbytes
         f.write(b"\0" * (offset - written))
 
 
 def _bytes_view(arr: np.ndarray) -> memoryview:
+    """The bytes of a C-contiguous array."""
     if arr.size == 0:
         return memoryview(b"")
     return memoryview(arr.reshape(-1)).cast("B")  # type: ignore[arg-type]  # numpy arrays are buffers
+
+
+def _byte_chunks(arr: np.ndarray):
+    """arr's bytes in C order, about _CHUNK at a time. A matrix whose rows
+    are padded (sgns.padded_rows) is copied a block of rows at a time, never
+    whole."""
+    if arr.size == 0:
+        return
+    if arr.flags.c_contiguous:
+        raw = _bytes_view(arr)
+        for start in range(0, len(raw), _CHUNK):
+            yield raw[start : start + _CHUNK]
+        return
+    rows = max(1, _CHUNK // max(1, arr[0].nbytes))
+    for start in range(0, arr.shape[0], rows):
+        yield _bytes_view(np.ascontiguousarray(arr[start : start + rows]))
 
 
 def _crc32(raw: memoryview) -> int:

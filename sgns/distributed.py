@@ -448,12 +448,22 @@ def _assert_identical(comm, model, what: str) -> None:
 
 
 def _allreduce_sum(comm, a: np.ndarray) -> None:
-    """In-place sum over ranks of a C-contiguous array, in chunks."""
+    """In-place sum over ranks of an array, in chunks. Rows with a stride
+    wider than the row (weights padded to cache lines, sgns.padded_rows) go
+    through a contiguous copy of a block of rows at a time: reshape would
+    copy the whole matrix and the sum would never reach it."""
     from mpi4py import MPI
 
-    flat = a.reshape(-1)
-    for s in range(0, flat.size, _ALLREDUCE_CHUNK):
-        comm.Allreduce(MPI.IN_PLACE, flat[s : s + _ALLREDUCE_CHUNK], op=MPI.SUM)
+    if a.flags.c_contiguous:
+        flat = a.reshape(-1)
+        for s in range(0, flat.size, _ALLREDUCE_CHUNK):
+            comm.Allreduce(MPI.IN_PLACE, flat[s : s + _ALLREDUCE_CHUNK], op=MPI.SUM)
+        return
+    step = max(1, _ALLREDUCE_CHUNK // max(1, a[0].size))
+    for s in range(0, a.shape[0], step):
+        block = np.ascontiguousarray(a[s : s + step])
+        comm.Allreduce(MPI.IN_PLACE, block, op=MPI.SUM)
+        a[s : s + step] = block
 
 
 class _Sync:

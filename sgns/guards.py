@@ -12,6 +12,8 @@ import os
 
 import numpy as np
 
+from sgns import padded_rows
+
 # The kernel's word counter and learning-rate schedule are int64; keep
 # headroom for the counter running past the schedule.
 MAX_RUN_WORDS = 2**62
@@ -175,7 +177,7 @@ def check_model_memory(
     """Once the vocabulary is known, before the weights are allocated: the
     weight matrices, the tables and the workers' buffers must fit."""
     matrices = 1 + (1 if negative else 0) + (1 if hs else 0)
-    weights = 4 * words * vector_size * matrices
+    weights = padded_rows.nbytes(words, vector_size) * matrices  # rows padded to cache lines
     needed = (
         weights
         + _PER_WORD_BYTES * words
@@ -184,7 +186,8 @@ def check_model_memory(
     check_memory(
         "vector_size",
         needed,
-        f"{vector_size} dimensions x {words} words x {matrices} weight matrices "
+        f"{vector_size} dimensions (padded to {padded_rows.row_floats(vector_size)}) x {words} words x "
+        f"{matrices} weight matrices "
         f"({format_bytes(weights)}) and the tables",
     )
 

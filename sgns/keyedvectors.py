@@ -30,7 +30,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from sgns import container, formats
+from sgns import container, formats, padded_rows
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +90,18 @@ class KeyedVectors:
         state = self.__dict__.copy()
         del state["_norms_lock"]
         state["_norms"] = None
+        # A copy keeps the rows' layout: queries over padded rows (a trained
+        # model's, sgns.padded_rows) can round differently in the last bit.
+        state["_padded_rows"] = padded_rows.is_padded(np.asarray(self.vectors))
         return state
 
     def __setstate__(self, state: dict) -> None:
+        padded = state.pop("_padded_rows", False)
         self.__dict__.update(state)
         self.__dict__.setdefault("next_index", len(self.index_to_key))
         self._norms_lock = threading.Lock()
+        if padded:
+            self.vectors = padded_rows.padded(self.vectors)
 
     def replace_contents(self, other: KeyedVectors) -> None:
         """Take over other's keys, vectors and attributes, keeping this

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sgns import guards, persist, runtime
+from sgns import guards, padded_rows, persist, runtime
 from sgns._tokenize import WordHash
 from sgns._train import MAX_NEGATIVE, Trainer, active_kernels
 from sgns.keyedvectors import KeyedVectors
@@ -46,14 +46,21 @@ HS_PRIVATE_TOP_NODES = 64
 NS_PRIVATE_ROWS = 64
 
 
-def uniform_rows(rng: np.random.Generator, rows: int, dim: int) -> np.ndarray:
+_INIT_BLOCK = 65536  # rows drawn at a time by uniform_rows
+
+
+def uniform_rows(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
     """Initial input vectors: float32 uniform in ±1/dim (as gensim; word2vec.c
     uses ±0.5/dim, which measured about 0.5 point worse on analogies and 1
-    point on WS353)."""
-    out = rng.random((rows, dim), dtype=np.float32)
-    out *= np.float32(2.0)
-    out -= np.float32(1.0)
-    out /= np.float32(dim)
+    point on WS353). Rows padded to whole cache lines (sgns.padded_rows), drawn a
+    block at a time: the same numbers as one draw of the whole matrix."""
+    out = padded_rows.zeros(n, dim)
+    for s in range(0, n, _INIT_BLOCK):
+        block = rng.random((min(_INIT_BLOCK, n - s), dim), dtype=np.float32)
+        block *= np.float32(2.0)
+        block -= np.float32(1.0)
+        block /= np.float32(dim)
+        out[s : s + len(block)] = block
     return out
 
 
@@ -387,10 +394,10 @@ class Word2Vec:
         )
         # np.zeros, not zeros_like: the zero pages are only mapped when training writes them.
         self.syn1neg = (
-            np.zeros(syn0.shape, np.float32) if self.negative else np.zeros((0, self.vector_size), np.float32)
+            padded_rows.zeros(*syn0.shape) if self.negative else np.zeros((0, self.vector_size), np.float32)
         )
         self.syn1 = (  # V rows as gensim's (the tree uses V - 1)
-            np.zeros((len(vocab), self.vector_size), dtype=np.float32)
+            padded_rows.zeros(len(vocab), self.vector_size)
             if self.hs
             else np.zeros((0, self.vector_size), dtype=np.float32)
         )
@@ -640,6 +647,7 @@ class Word2Vec:
     def make_trainer(self, plan: TrainingPlan, total_words: int, words_done: int = 0):
         """A kernel trainer over this model's weights: its learning rate falls
         from plan.alpha0 to plan.alpha1 over total_words, from words_done."""
+        self._pad_rows()
         return Trainer(
             self.wv.vectors,
             self.syn1neg if self.negative else None,
@@ -665,6 +673,16 @@ class Word2Vec:
             centres_per_draw=self.centres_per_draw,
             private_noise_rows=self.private_noise_rows(),
         )
+
+    def _pad_rows(self) -> None:
+        """Give the trained matrices the kernel's layout (sgns.padded_rows) where they
+        lack it: a loaded model, a grown vocabulary or arrays a user assigned
+        are copied once, then trained in place as before."""
+        self.wv.vectors = padded_rows.padded(self.wv.vectors)
+        if self.negative:
+            self.syn1neg = padded_rows.padded(self.syn1neg)
+        if self.hs:
+            self.syn1 = padded_rows.padded(self.syn1)
 
     def words_per_epoch(self, total_examples: int | None = None, raw_words: int | None = None) -> int:
         """In-vocabulary words (what the learning-rate schedule counts) in

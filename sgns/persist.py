@@ -146,6 +146,8 @@ def load_model(path: str | os.PathLike, mmap: str | None = None, cls: type | Non
             _read_tree(r, model)
         _read_state(r, model)
         wv.norms = None
+        if mmap is None and hasattr(model, "_pad_rows"):
+            model._pad_rows()  # the saved model's layout: queries round as they did before saving
         return model
 
 

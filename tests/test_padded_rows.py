@@ -1,0 +1,148 @@
+"""Weight rows padded to whole cache lines (sgns.padded_rows): the layout,
+and that training, saving and copying give the same numbers whatever the
+layout of the matrices handed in."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+from sgns import Word2Vec, container, padded_rows
+from sgns._train import Trainer
+
+TEXTS = [
+    ["human", "interface", "computer"],
+    ["survey", "user", "computer", "system", "response", "time"],
+] * 40
+
+
+@pytest.mark.parametrize("dim, ld", [(1, 16), (8, 16), (16, 16), (17, 32), (100, 112), (300, 304)])
+def test_rows_start_on_lines(dim, ld):
+    m = padded_rows.zeros(5, dim)
+    assert m.shape == (5, dim) and m.dtype == np.float32 and not m.any()
+    assert padded_rows.row_floats(dim) == ld and m.strides == (4 * ld, 4)
+    assert m.ctypes.data % 64 == 0 and padded_rows.is_padded(m)
+    assert padded_rows.nbytes(5, dim) == 5 * ld * 4
+    assert m.flags.c_contiguous == (dim == ld)  # a multiple of 16 floats needs no padding
+
+
+def test_padded_copies_only_what_needs_it():
+    a = np.arange(7 * 100, dtype=np.float32).reshape(7, 100)
+    p = padded_rows.padded(a, chunk_rows=3)  # several blocks
+    assert padded_rows.is_padded(p) and np.array_equal(p, a) and not np.shares_memory(p, a)
+    assert padded_rows.padded(p) is p
+    ro = p.copy()
+    ro.flags.writeable = False
+    assert padded_rows.is_padded(padded_rows.padded(ro))  # a read-only matrix is copied (training writes)
+    assert np.array_equal(padded_rows.padded(np.zeros((0, 100), np.float32)), np.zeros((0, 100)))
+
+
+def test_a_new_model_trains_padded_rows():
+    m = Word2Vec(TEXTS, vector_size=20, min_count=1, workers=1, epochs=1, hs=1, negative=5, seed=3)
+    for a in (m.wv.vectors, m.syn1neg, m.syn1):
+        assert padded_rows.is_padded(a) and a.shape[1] == 20
+
+
+@pytest.mark.parametrize("sg, hs, negative", [(1, 0, 5), (0, 0, 5), (1, 1, 0)])
+def test_training_is_the_same_on_contiguous_rows(sg, hs, negative):
+    """Contiguous matrices (a loaded model, arrays a user assigned) are
+    padded when training starts and train to the very same numbers."""
+    kw = dict(vector_size=20, min_count=1, workers=1, epochs=2, sg=sg, hs=hs, negative=negative, seed=5)
+    a, b = Word2Vec(**kw), Word2Vec(**kw)
+    for m in (a, b):
+        m.build_vocab(TEXTS)
+    b.wv.vectors = np.ascontiguousarray(b.wv.vectors)
+    b.syn1neg = np.ascontiguousarray(b.syn1neg)
+    b.syn1 = np.ascontiguousarray(b.syn1)
+    assert not padded_rows.is_padded(b.wv.vectors)
+    for m in (a, b):
+        m.train(TEXTS, total_examples=len(TEXTS), epochs=2)
+    assert padded_rows.is_padded(b.wv.vectors)
+    assert np.array_equal(a.wv.vectors, b.wv.vectors)
+    assert np.array_equal(a.syn1neg, b.syn1neg) and np.array_equal(a.syn1, b.syn1)
+
+
+@pytest.mark.parametrize("mode", ["shared", "exact", "groups", "hs"])
+def test_the_kernel_trains_the_same_numbers_in_either_layout(mode):
+    """The trainer addresses rows by their stride: padded and contiguous
+    matrices of the same values end with the same values (one worker, one
+    seed), private row copies included."""
+    rng = np.random.default_rng(1)
+    v, d = 40, 20
+    ids = rng.integers(0, v, 3000).astype(np.int32)
+    start = rng.random((v, d), dtype=np.float32) - np.float32(0.5)
+    hs = mode == "hs"
+    offsets = np.arange(v + 1, dtype=np.int64) * 2  # a made-up tree: two nodes per word
+    points = (np.arange(2 * v) % (v - 1)).astype(np.int32)
+    codes = (np.arange(2 * v) % 2).astype(np.uint8)
+    results = []
+    for layout in (np.ascontiguousarray, padded_rows.padded):
+        syn0, out = layout(start.copy()), layout(start[::-1].copy())
+        t = Trainer(
+            syn0,
+            None if hs else out,
+            None,
+            np.ones(v),
+            window=3,
+            negative=0 if hs else 4,
+            alpha=0.05,
+            min_alpha=0.05,
+            total_words=len(ids),
+            shared_negatives=mode in ("shared", "groups"),
+            centres_per_draw=3 if mode == "groups" else 1,
+            syn1=out if hs else None,
+            huffman=(offsets, points, codes) if hs else None,
+            private_top_nodes=5 if hs else 0,
+            private_noise_rows=0 if hs else 6,
+        )
+        t.train_ids(ids, 7)
+        results.append((np.array(syn0), np.array(out)))
+    assert not np.array_equal(results[0][0], start)
+    assert np.array_equal(results[0][0], results[1][0]) and np.array_equal(results[0][1], results[1][1])
+
+
+def test_trainer_checks_the_row_layout():
+    rng = np.random.default_rng(0)
+    syn0 = padded_rows.padded(rng.random((6, 10), dtype=np.float32))
+    keep, noise = np.ones(6), np.ones(6)
+    kw = dict(window=2, negative=2, alpha=0.025, min_alpha=0.0001, total_words=10)
+    Trainer(syn0, padded_rows.zeros(6, 10), keep, noise, **kw)
+    with pytest.raises(ValueError, match="row stride"):
+        Trainer(syn0, np.zeros((6, 10), np.float32), keep, noise, **kw)
+    with pytest.raises(ValueError, match="contiguous"):
+        Trainer(np.zeros((6, 20), np.float32)[:, ::2], np.zeros((6, 10), np.float32), keep, noise, **kw)
+
+
+def test_saved_files_do_not_depend_on_the_layout(tmp_path):
+    m = Word2Vec(TEXTS, vector_size=20, min_count=1, workers=1, epochs=1, seed=2)
+    m.save(str(tmp_path / "padded.model"))
+    m.wv.vectors = np.ascontiguousarray(m.wv.vectors)
+    m.syn1neg = np.ascontiguousarray(m.syn1neg)
+    m.save(str(tmp_path / "plain.model"))
+    assert (tmp_path / "padded.model").read_bytes() == (tmp_path / "plain.model").read_bytes()
+    back = Word2Vec.load(str(tmp_path / "padded.model"))
+    assert padded_rows.is_padded(back.wv.vectors) and np.array_equal(back.wv.vectors, m.wv.vectors)
+    assert back.wv.most_similar("computer") == Word2Vec.load(str(tmp_path / "plain.model")).wv.most_similar(
+        "computer"
+    )
+
+
+def test_byte_chunks_of_padded_rows_are_the_rows():
+    a = padded_rows.padded(np.arange(50 * 7, dtype=np.float32).reshape(50, 7))
+    old = container._CHUNK
+    container._CHUNK = 100  # several rows per chunk, several chunks
+    try:
+        got = b"".join(bytes(c) for c in container._byte_chunks(a))
+    finally:
+        container._CHUNK = old
+    assert got == np.ascontiguousarray(a).tobytes()
+
+
+def test_copies_keep_the_layout():
+    m = Word2Vec(TEXTS, vector_size=20, min_count=1, workers=1, epochs=1, seed=2)
+    for other in (pickle.loads(pickle.dumps(m)), copy.deepcopy(m)):
+        assert padded_rows.is_padded(other.wv.vectors)
+        assert other.wv.most_similar("computer") == m.wv.most_similar("computer")

@@ -353,6 +353,7 @@ int sg_select(const char *name)
 }
 
 const char *sg_active_name(void) { return sg_active->name; }
+int sg_active_width(void) { return sg_active->width; }
 
 /* Saturates cleanly: e^87 is finite, so no inf or NaN for any input. */
 static inline float sigmoid(float x) { return 1.0f / (1.0f + sg_exp(-x)); }

@@ -65,6 +65,10 @@ typedef struct {
     void (*sum_rows)(float *const *rows, int n, int d, float *h);
     /* rows[i] += t for i < n, in row order */
     void (*add_rows)(const float *t, float *const *rows, int n, int d);
+    /* Floats per vector register (1: scalar code). A row of d floats costs
+     * as much as one of d rounded up to this: a caller whose rows have that
+     * room, zero-filled, may pass the rounded d (the tail then needs no mask). */
+    int width;
 } sg_ops;
 
 /* Currently selected kernels. */
@@ -79,6 +83,8 @@ const char *sg_kernel_name(int i);
 int sg_select(const char *name);
 /* Name of the active kernel set. */
 const char *sg_active_name(void);
+/* The active set's width (sg_ops.width). */
+int sg_active_width(void);
 /* 1 if this build and CPU can run the named kernel set. */
 int sg_supported(const char *name);
 

@@ -778,6 +778,11 @@ static const sg_ops SG_FN(ops) = {
     SG_STR(SG_SUFFIX), SG_FN(dot), SG_FN(axpy), SG_FN(grad_step), SG_FN(block_update),
     SG_FN(dots), SG_FN(block_dots), SG_FN(pair_apply), SG_FN(sigmoids), SG_FN(pair_step),
     SG_FN(sum_rows), SG_FN(add_rows),
+#if SG_VEC
+    SG_W,
+#else
+    1,
+#endif
 };
 
 #undef SG_FN

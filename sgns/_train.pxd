@@ -14,7 +14,7 @@ cdef struct Config:
     int sg                   # 1 skip-gram, 0 CBOW
     int cbow_mean            # CBOW: mean (1) or sum (0) of the context vectors
     int hs
-    int dim
+    int dim                  # floats of a row the kernels take: D, or D rounded up into zero padding
     int ld                   # floats from one row to the next in syn0, syn1neg and syn1 (>= dim)
     int window
     int negative

@@ -46,6 +46,7 @@ class Trainer:
         private_top_nodes: int = 0,
         centres_per_draw: int = 1,
         private_noise_rows: int = 0,
+        zero_padding: bool = False,
     ) -> None: ...
     @property
     def words_done(self) -> int: ...

@@ -11,7 +11,8 @@ from libc.string cimport memcpy, memset
 from libc.string cimport strerror
 
 from sgns._csrc cimport (
-    SG_MAX_IN, SG_MAX_NEGATIVE, SG_MAX_OUT, SG_TOK_ERROR, SG_TOK_STOP, sg_active_name, sg_alias_build,
+    SG_MAX_IN, SG_MAX_NEGATIVE, SG_MAX_OUT, SG_TOK_ERROR, SG_TOK_STOP, sg_active_name, sg_active_width,
+    sg_alias_build,
     sg_alias_draw, sg_alias_entry, sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_batch_update,
     sg_batch_update_ahead, sg_counts_update_ahead,
     sg_cbow_update, sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_pair_update_ahead,
@@ -703,7 +704,8 @@ cdef class Trainer:
                  bint shared_negatives=False, bint compute_loss=False,
                  int64_t max_sentence=10000, int64_t words_done=0,
                  bint shrink_windows=True, lockf=None, bint split_cbow_error=False,
-                 int private_top_nodes=0, int centres_per_draw=1, int private_noise_rows=0):
+                 int private_top_nodes=0, int centres_per_draw=1, int private_noise_rows=0,
+                 bint zero_padding=False):
         """syn0: input vectors (V x D, float32), trained in place: each row's
         D values contiguous, rows any whole number of floats apart (rows padded
         to whole cache lines start on a line and share none with a neighbour).
@@ -723,7 +725,11 @@ cdef class Trainer:
         private_noise_rows: the same for the output rows syn1neg[0 ..
         private_noise_rows), the most frequent words' (drawn as noise all the
         time). centres_per_draw: with shared negatives in skip-gram, this many
-        consecutive centre words share one draw and one block (1: one each)."""
+        consecutive centre words share one draw and one block (1: one each).
+        zero_padding: the caller vouches that every matrix's floats between a
+        row's D values and the next row are zero; the kernels then take each
+        row as D rounded up to their vector width (within the stride), with no
+        masked tail, and those floats stay zero (0 * anything + 0)."""
         cdef float[::1] lock_view
         cdef float[:, :] neg_view
         cdef float[:, :] hs_view
@@ -806,8 +812,11 @@ cdef class Trainer:
         self._stop = stop_arr
         self._refs = tuple(refs) + (keep_arr, done_arr, stop_arr)
         self.c.syn0 = &syn0[0, 0]
-        self.c.dim = d
         self.c.ld = ld
+        self.c.dim = d
+        if zero_padding:
+            width = sg_active_width()
+            self.c.dim = min(ld, (d + width - 1) // width * width)
         self.c.window = window
         self.c.negative = negative
         self.c.sg = sg

@@ -9,8 +9,9 @@ Why: with rows 400 bytes apart, three rows in four straddle lines, so the
 kernels' vector loads and stores split across two lines, and two threads
 updating neighbouring rows write the same line (measured: one epoch of
 corpus8.1k, avx512, one worker D = 100 1.50 -> 1.36 s, D = 300 3.00 -> 2.68 s;
-two workers D = 100 0.94 -> 0.83 s). The padding is never read or written by
-training: it stays zero.
+two workers D = 100 0.94 -> 0.83 s). Training keeps the padding zero: the
+kernels may take a row's last vector across it instead of masking it
+(padding_is_zero says when they may).
 """
 
 from __future__ import annotations
@@ -58,6 +59,27 @@ def padded(a: np.ndarray, chunk_rows: int = 65536) -> np.ndarray:
     for s in range(0, a.shape[0], chunk_rows):
         out[s : s + chunk_rows] = a[s : s + chunk_rows]
     return out
+
+
+def padding_is_zero(a: np.ndarray, chunk_rows: int = 65536) -> bool:
+    """True if a is padded (is_padded), its buffer holds every row's padding
+    and all of it is zero: then the kernels may take whole vectors across
+    the padding (no masked tail) and leave it zero. Reads one line per row."""
+    if not is_padded(a):
+        return False
+    ld = row_floats(a.shape[1])
+    if a.shape[0] == 0 or a.shape[1] == ld:
+        return True  # no padding
+    owner = a.base
+    while isinstance(owner, np.ndarray) and owner.base is not None and isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if not isinstance(owner, np.ndarray):
+        return False
+    start, end = a.ctypes.data, a.ctypes.data + a.shape[0] * ld * _F32.itemsize
+    if start < owner.ctypes.data or end > owner.ctypes.data + owner.nbytes:
+        return False  # not a buffer this module made: the last row's padding may not exist
+    wide = np.lib.stride_tricks.as_strided(a, shape=(a.shape[0], ld), strides=a.strides, writeable=False)
+    return not any(wide[s : s + chunk_rows, a.shape[1] :].any() for s in range(0, a.shape[0], chunk_rows))
 
 
 def nbytes(rows: int, dim: int) -> int:

@@ -10,7 +10,7 @@ import pickle
 import numpy as np
 import pytest
 
-from sgns import Word2Vec, container, padded_rows
+from sgns import Word2Vec, _train, container, padded_rows
 from sgns._train import Trainer
 
 TEXTS = [
@@ -41,9 +41,10 @@ def test_padded_copies_only_what_needs_it():
 
 
 def test_a_new_model_trains_padded_rows():
-    m = Word2Vec(TEXTS, vector_size=20, min_count=1, workers=1, epochs=1, hs=1, negative=5, seed=3)
+    m = Word2Vec(TEXTS, vector_size=20, min_count=1, workers=2, epochs=1, hs=1, negative=5, seed=3)
     for a in (m.wv.vectors, m.syn1neg, m.syn1):
         assert padded_rows.is_padded(a) and a.shape[1] == 20
+        assert padded_rows.padding_is_zero(a)  # training kept it zero
 
 
 @pytest.mark.parametrize("sg, hs, negative", [(1, 0, 5), (0, 0, 5), (1, 1, 0)])
@@ -104,6 +105,67 @@ def test_the_kernel_trains_the_same_numbers_in_either_layout(mode):
     assert np.array_equal(results[0][0], results[1][0]) and np.array_equal(results[0][1], results[1][1])
 
 
+def test_padding_is_zero_only_when_it_is():
+    a = padded_rows.zeros(9, 50)
+    assert padded_rows.padding_is_zero(a) and padded_rows.padding_is_zero(padded_rows.zeros(3, 64))
+    wide = np.lib.stride_tricks.as_strided(a, shape=(9, 64), strides=a.strides)
+    wide[8, 63] = 1.0  # the last row's last padding float
+    assert not padded_rows.padding_is_zero(a)
+    full = padded_rows.zeros(9, 64)
+    full[:] = 1.0
+    view = full[:, :50]  # the same stride and alignment, but the "padding" is a user's data
+    assert padded_rows.is_padded(view) and not padded_rows.padding_is_zero(view)
+    assert not padded_rows.padding_is_zero(np.zeros((9, 50), np.float32))
+
+
+@pytest.fixture(params=_train.supported_kernels())
+def kernels(request):
+    before = _train.active_kernels()
+    yield _train.select_kernels(request.param)
+    _train.select_kernels(before)
+
+
+@pytest.mark.parametrize("mode", ["shared", "exact", "groups", "cbow", "hs"])
+@pytest.mark.parametrize("d", [100, 37])
+def test_kernels_across_zero_padding(kernels, mode, d):
+    """zero_padding: the kernels take whole vectors across the padding; the
+    result is the masked one's up to float rounding, and the padding stays zero."""
+    rng = np.random.default_rng(1)
+    v = 40
+    ids = rng.integers(0, v, 2000).astype(np.int32)
+    start = rng.random((v, d), dtype=np.float32) - np.float32(0.5)
+    hs = mode == "hs"
+    paths = (np.arange(2 * v) % (v - 1)).astype(np.int32)
+    tree = (np.arange(v + 1, dtype=np.int64) * 2, paths, np.arange(2 * v) % 2)
+    results = []
+    for zero_padding in (False, True):
+        syn0, out = padded_rows.padded(start.copy()), padded_rows.padded(start[::-1].copy())
+        t = Trainer(
+            syn0,
+            None if hs else out,
+            None,
+            np.ones(v),
+            window=3,
+            negative=0 if hs else 4,
+            alpha=0.05,
+            min_alpha=0.05,
+            total_words=len(ids),
+            sg=mode != "cbow",
+            shared_negatives=mode in ("shared", "groups"),
+            centres_per_draw=3 if mode == "groups" else 1,
+            syn1=out if hs else None,
+            huffman=tree if hs else None,
+            zero_padding=zero_padding,
+        )
+        t.train_ids(ids, 3)
+        assert padded_rows.padding_is_zero(syn0) and padded_rows.padding_is_zero(out)
+        results.append((syn0, out))
+    (a0, a1), (b0, b1) = results
+    assert not np.array_equal(a0, start)
+    np.testing.assert_allclose(a0, b0, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(a1, b1, rtol=0, atol=1e-5)
+
+
 def test_trainer_checks_the_row_layout():
     rng = np.random.default_rng(0)
     syn0 = padded_rows.padded(rng.random((6, 10), dtype=np.float32))
@@ -146,3 +208,22 @@ def test_copies_keep_the_layout():
     for other in (pickle.loads(pickle.dumps(m)), copy.deepcopy(m)):
         assert padded_rows.is_padded(other.wv.vectors)
         assert other.wv.most_similar("computer") == m.wv.most_similar("computer")
+
+
+def test_the_model_vouches_for_zero_padding_only_when_it_holds(monkeypatch):
+    from sgns import model as model_module
+
+    seen = []
+    real = model_module.Trainer
+
+    def spy(*args, **kw):
+        seen.append(kw["zero_padding"])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(model_module, "Trainer", spy)
+    m = Word2Vec(TEXTS, vector_size=20, min_count=1, workers=1, epochs=1, seed=2)
+    assert seen and all(seen)
+    wide = np.lib.stride_tricks.as_strided(m.syn1neg, shape=(len(m.wv), 32), strides=m.syn1neg.strides)
+    wide[0, 31] = 1.0  # someone wrote into the padding
+    m.train(TEXTS, total_examples=len(TEXTS), epochs=1)
+    assert seen[-1] is False

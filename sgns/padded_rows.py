@@ -1,8 +1,9 @@
 """Weight matrices laid out for training: every row starts on a cache line.
 
 A row of D float32 values is padded to whole 64-byte lines (D = 100 takes
-112 floats' room, D = 300 takes 304; D a multiple of 16 needs no padding) and
-the first row starts on a line. The matrix is the (rows, D) view of that
+112 floats' room, D = 300 takes 304; D a multiple of 16 needs no padding;
+where padding would add more than an eighth, rows are not padded) and the
+first row starts on a line. The matrix is the (rows, D) view of that
 buffer: numpy code sees the usual shape, only its row stride is wider.
 
 Why: with rows 400 bytes apart, three rows in four straddle lines, so the
@@ -23,9 +24,13 @@ _F32 = np.dtype(np.float32)
 
 
 def row_floats(dim: int) -> int:
-    """Floats from one padded row to the next: dim rounded up to whole lines."""
+    """Floats from one row to the next: dim rounded up to whole lines when
+    that adds at most an eighth (D = 100: 112, 300: 304, 72: 80), else dim
+    itself (D = 50 would take 64: 28% more memory; D = 1 sixteen times as
+    much; such rows still start the matrix on a line)."""
     per_line = LINE // _F32.itemsize
-    return max(1, -(-int(dim) // per_line)) * per_line
+    padded = max(1, -(-int(dim) // per_line)) * per_line
+    return padded if 8 * padded <= 9 * int(dim) else int(dim)
 
 
 def zeros(rows: int, dim: int) -> np.ndarray:

@@ -19,7 +19,9 @@ TEXTS = [
 ] * 40
 
 
-@pytest.mark.parametrize("dim, ld", [(1, 16), (8, 16), (16, 16), (17, 32), (100, 112), (300, 304)])
+@pytest.mark.parametrize(
+    "dim, ld", [(1, 1), (8, 8), (16, 16), (17, 17), (50, 50), (72, 80), (100, 112), (128, 128), (300, 304)]
+)
 def test_rows_start_on_lines(dim, ld):
     m = padded_rows.zeros(5, dim)
     assert m.shape == (5, dim) and m.dtype == np.float32 and not m.any()
@@ -41,9 +43,9 @@ def test_padded_copies_only_what_needs_it():
 
 
 def test_a_new_model_trains_padded_rows():
-    m = Word2Vec(TEXTS, vector_size=20, min_count=1, workers=2, epochs=1, hs=1, negative=5, seed=3)
+    m = Word2Vec(TEXTS, vector_size=100, min_count=1, workers=2, epochs=1, hs=1, negative=5, seed=3)
     for a in (m.wv.vectors, m.syn1neg, m.syn1):
-        assert padded_rows.is_padded(a) and a.shape[1] == 20
+        assert padded_rows.is_padded(a) and a.shape[1] == 100
         assert padded_rows.padding_is_zero(a)  # training kept it zero
 
 
@@ -51,7 +53,7 @@ def test_a_new_model_trains_padded_rows():
 def test_training_is_the_same_on_contiguous_rows(sg, hs, negative):
     """Contiguous matrices (a loaded model, arrays a user assigned) are
     padded when training starts and train to the very same numbers."""
-    kw = dict(vector_size=20, min_count=1, workers=1, epochs=2, sg=sg, hs=hs, negative=negative, seed=5)
+    kw = dict(vector_size=100, min_count=1, workers=1, epochs=2, sg=sg, hs=hs, negative=negative, seed=5)
     a, b = Word2Vec(**kw), Word2Vec(**kw)
     for m in (a, b):
         m.build_vocab(TEXTS)
@@ -72,7 +74,7 @@ def test_the_kernel_trains_the_same_numbers_in_either_layout(mode):
     matrices of the same values end with the same values (one worker, one
     seed), private row copies included."""
     rng = np.random.default_rng(1)
-    v, d = 40, 20
+    v, d = 40, 100
     ids = rng.integers(0, v, 3000).astype(np.int32)
     start = rng.random((v, d), dtype=np.float32) - np.float32(0.5)
     hs = mode == "hs"
@@ -106,16 +108,16 @@ def test_the_kernel_trains_the_same_numbers_in_either_layout(mode):
 
 
 def test_padding_is_zero_only_when_it_is():
-    a = padded_rows.zeros(9, 50)
+    a = padded_rows.zeros(9, 100)
     assert padded_rows.padding_is_zero(a) and padded_rows.padding_is_zero(padded_rows.zeros(3, 64))
-    wide = np.lib.stride_tricks.as_strided(a, shape=(9, 64), strides=a.strides)
-    wide[8, 63] = 1.0  # the last row's last padding float
+    wide = np.lib.stride_tricks.as_strided(a, shape=(9, 112), strides=a.strides)
+    wide[8, 111] = 1.0  # the last row's last padding float
     assert not padded_rows.padding_is_zero(a)
-    full = padded_rows.zeros(9, 64)
+    full = padded_rows.zeros(9, 112)
     full[:] = 1.0
-    view = full[:, :50]  # the same stride and alignment, but the "padding" is a user's data
+    view = full[:, :100]  # the same stride and alignment, but the "padding" is a user's data
     assert padded_rows.is_padded(view) and not padded_rows.padding_is_zero(view)
-    assert not padded_rows.padding_is_zero(np.zeros((9, 50), np.float32))
+    assert not padded_rows.padding_is_zero(np.zeros((9, 100), np.float32))
 
 
 @pytest.fixture(params=_train.supported_kernels())
@@ -126,7 +128,7 @@ def kernels(request):
 
 
 @pytest.mark.parametrize("mode", ["shared", "exact", "groups", "cbow", "hs"])
-@pytest.mark.parametrize("d", [100, 37])
+@pytest.mark.parametrize("d", [100, 72, 37])
 def test_kernels_across_zero_padding(kernels, mode, d):
     """zero_padding: the kernels take whole vectors across the padding; the
     result is the masked one's up to float rounding, and the padding stays zero."""
@@ -168,18 +170,18 @@ def test_kernels_across_zero_padding(kernels, mode, d):
 
 def test_trainer_checks_the_row_layout():
     rng = np.random.default_rng(0)
-    syn0 = padded_rows.padded(rng.random((6, 10), dtype=np.float32))
+    syn0 = padded_rows.padded(rng.random((6, 100), dtype=np.float32))
     keep, noise = np.ones(6), np.ones(6)
     kw = dict(window=2, negative=2, alpha=0.025, min_alpha=0.0001, total_words=10)
-    Trainer(syn0, padded_rows.zeros(6, 10), keep, noise, **kw)
+    Trainer(syn0, padded_rows.zeros(6, 100), keep, noise, **kw)
     with pytest.raises(ValueError, match="row stride"):
-        Trainer(syn0, np.zeros((6, 10), np.float32), keep, noise, **kw)
+        Trainer(syn0, np.zeros((6, 100), np.float32), keep, noise, **kw)
     with pytest.raises(ValueError, match="contiguous"):
         Trainer(np.zeros((6, 20), np.float32)[:, ::2], np.zeros((6, 10), np.float32), keep, noise, **kw)
 
 
 def test_saved_files_do_not_depend_on_the_layout(tmp_path):
-    m = Word2Vec(TEXTS, vector_size=20, min_count=1, workers=1, epochs=1, seed=2)
+    m = Word2Vec(TEXTS, vector_size=100, min_count=1, workers=1, epochs=1, seed=2)
     m.save(str(tmp_path / "padded.model"))
     m.wv.vectors = np.ascontiguousarray(m.wv.vectors)
     m.syn1neg = np.ascontiguousarray(m.syn1neg)
@@ -193,9 +195,10 @@ def test_saved_files_do_not_depend_on_the_layout(tmp_path):
 
 
 def test_byte_chunks_of_padded_rows_are_the_rows():
-    a = padded_rows.padded(np.arange(50 * 7, dtype=np.float32).reshape(50, 7))
+    a = padded_rows.padded(np.arange(50 * 100, dtype=np.float32).reshape(50, 100))
+    assert not a.flags.c_contiguous
     old = container._CHUNK
-    container._CHUNK = 100  # several rows per chunk, several chunks
+    container._CHUNK = 1000  # several rows per chunk, several chunks
     try:
         got = b"".join(bytes(c) for c in container._byte_chunks(a))
     finally:
@@ -204,7 +207,7 @@ def test_byte_chunks_of_padded_rows_are_the_rows():
 
 
 def test_copies_keep_the_layout():
-    m = Word2Vec(TEXTS, vector_size=20, min_count=1, workers=1, epochs=1, seed=2)
+    m = Word2Vec(TEXTS, vector_size=100, min_count=1, workers=1, epochs=1, seed=2)
     for other in (pickle.loads(pickle.dumps(m)), copy.deepcopy(m)):
         assert padded_rows.is_padded(other.wv.vectors)
         assert other.wv.most_similar("computer") == m.wv.most_similar("computer")
@@ -221,9 +224,9 @@ def test_the_model_vouches_for_zero_padding_only_when_it_holds(monkeypatch):
         return real(*args, **kw)
 
     monkeypatch.setattr(model_module, "Trainer", spy)
-    m = Word2Vec(TEXTS, vector_size=20, min_count=1, workers=1, epochs=1, seed=2)
+    m = Word2Vec(TEXTS, vector_size=100, min_count=1, workers=1, epochs=1, seed=2)
     assert seen and all(seen)
-    wide = np.lib.stride_tricks.as_strided(m.syn1neg, shape=(len(m.wv), 32), strides=m.syn1neg.strides)
-    wide[0, 31] = 1.0  # someone wrote into the padding
+    wide = np.lib.stride_tricks.as_strided(m.syn1neg, shape=(len(m.wv), 112), strides=m.syn1neg.strides)
+    wide[0, 111] = 1.0  # someone wrote into the padding
     m.train(TEXTS, total_examples=len(TEXTS), epochs=1)
     assert seen[-1] is False

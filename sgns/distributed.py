@@ -669,12 +669,14 @@ class _Run:
             [None] * threads if cached else None,
             model.corpus_cache_mb * 2**20,
         )
-        self.syncer = _Sync(comm, model, sync, hot_rows)
         # The trainer of a round sees 1/N of the schedule: its counter starts
         # at global/N and counts this rank's words, so its learning rate is
         # alpha0 - (alpha0 - min_alpha) * (global + N * local) / total.
         self.sched_total = max(1, -(-plan.total_words // self.n))
         self.trainer = model.make_trainer(plan, self.sched_total)
+        # After the trainer: making it may give the matrices their padded
+        # layout (new arrays), and the syncer must hold the trained ones.
+        self.syncer = _Sync(comm, model, sync, hot_rows)
         self.settable = _settable_words_done(self.trainer)
         report = runtime.make_reporter(plan.progress, model.workers) if self.r == 0 else None
         self.ticker = runtime.ProgressTicker(report, plan.epochs, plan.total_words, self.n * model.workers)

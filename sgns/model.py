@@ -672,13 +672,8 @@ class Word2Vec:
             private_top_nodes=self.private_top_nodes(),
             centres_per_draw=self.centres_per_draw,
             private_noise_rows=self.private_noise_rows(),
-            zero_padding=all(padded_rows.padding_is_zero(m) for m in self._trained_matrices()),
+            zero_padding=all(padded_rows.padding_is_zero(m) for m in self.weight_matrices().values()),
         )
-
-    def _trained_matrices(self) -> list[np.ndarray]:
-        """The matrices training writes: wv.vectors, then syn1neg and syn1 if used."""
-        outputs = ([self.syn1neg] if self.negative else []) + ([self.syn1] if self.hs else [])
-        return [self.wv.vectors, *outputs]
 
     def _pad_rows(self) -> None:
         """Give the trained matrices the kernel's layout (sgns.padded_rows) where they

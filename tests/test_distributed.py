@@ -219,6 +219,10 @@ HELPER = textwrap.dedent("""
 
     model = Word2Vec(**kw)
     distributed.build_vocab(model, corpus)
+    if mode == "contiguous":  # matrices a user assigned: training gives them the padded layout first
+        import numpy as np
+        model.wv.vectors = np.array(model.wv.vectors)
+        model.syn1neg = np.array(model.syn1neg)
     info = {"rank": rank, "init": distributed.model_digest(model),
             "words": model.wv.index_to_key, "counts": model.vocab.counts.tolist(),
             "corpus_words": model.vocab.corpus_words, "sentences": model.vocab.corpus_sentences}
@@ -286,6 +290,19 @@ def test_two_ranks_match_single_process(noisy, helper, tmp_path, sync):
     assert precision >= 0.8
     untrained = Word2Vec(**dict(KW, seed=3)).build_vocab(corpus_file=noisy.path)
     assert noisy.precision(untrained.wv) < 0.3
+
+
+@pytest.mark.slow
+def test_ranks_synchronise_the_matrices_they_train(noisy, helper, tmp_path):
+    """Matrices without the padded layout are replaced when training starts;
+    the rounds must synchronise the replacements (the ranks end identical)."""
+    kw = dict(KW, workers=1, seed=3, sync_words=300)
+    out = str(tmp_path / "c")
+    proc = _run([sys.executable, str(helper), "contiguous", str(noisy.path), out, json.dumps(kw)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    r0, r1 = json.loads(Path(out + ".json").read_text())
+    assert r0["final"] == r1["final"] != r0["init"]
+    assert noisy.precision(sgns.KeyedVectors.load_word2vec_format(out + ".vec")) >= 0.8
 
 
 @pytest.mark.slow

@@ -68,7 +68,35 @@ def test_training_is_the_same_on_contiguous_rows(sg, hs, negative):
     assert np.array_equal(a.syn1neg, b.syn1neg) and np.array_equal(a.syn1, b.syn1)
 
 
-@pytest.mark.parametrize("mode", ["shared", "exact", "groups", "hs"])
+def _tree(v):
+    """A made-up Huffman tree: two inner nodes on every word's path."""
+    offsets = np.arange(v + 1, dtype=np.int64) * 2
+    return offsets, (np.arange(2 * v) % (v - 1)).astype(np.int32), np.arange(2 * v) % 2
+
+
+def _train_in_place(syn0, out, mode, ids, seed, **extra):
+    """One Trainer call over ids: syn0 and out (mode's output matrix) change in place."""
+    v, hs = syn0.shape[0], mode == "hs"
+    Trainer(
+        syn0,
+        None if hs else out,
+        None,
+        np.ones(v),
+        window=3,
+        negative=0 if hs else 4,
+        alpha=0.05,
+        min_alpha=0.05,
+        total_words=len(ids),
+        sg=mode != "cbow",
+        shared_negatives=mode in ("shared", "groups"),
+        centres_per_draw=3 if mode == "groups" else 1,
+        syn1=out if hs else None,
+        huffman=_tree(v) if hs else None,
+        **extra,
+    ).train_ids(ids, seed)
+
+
+@pytest.mark.parametrize("mode", ["shared", "exact", "groups", "cbow", "hs"])
 def test_the_kernel_trains_the_same_numbers_in_either_layout(mode):
     """The trainer addresses rows by their stride: padded and contiguous
     matrices of the same values end with the same values (one worker, one
@@ -77,31 +105,10 @@ def test_the_kernel_trains_the_same_numbers_in_either_layout(mode):
     v, d = 40, 100
     ids = rng.integers(0, v, 3000).astype(np.int32)
     start = rng.random((v, d), dtype=np.float32) - np.float32(0.5)
-    hs = mode == "hs"
-    offsets = np.arange(v + 1, dtype=np.int64) * 2  # a made-up tree: two nodes per word
-    points = (np.arange(2 * v) % (v - 1)).astype(np.int32)
-    codes = (np.arange(2 * v) % 2).astype(np.uint8)
     results = []
     for layout in (np.ascontiguousarray, padded_rows.padded):
         syn0, out = layout(start.copy()), layout(start[::-1].copy())
-        t = Trainer(
-            syn0,
-            None if hs else out,
-            None,
-            np.ones(v),
-            window=3,
-            negative=0 if hs else 4,
-            alpha=0.05,
-            min_alpha=0.05,
-            total_words=len(ids),
-            shared_negatives=mode in ("shared", "groups"),
-            centres_per_draw=3 if mode == "groups" else 1,
-            syn1=out if hs else None,
-            huffman=(offsets, points, codes) if hs else None,
-            private_top_nodes=5 if hs else 0,
-            private_noise_rows=0 if hs else 6,
-        )
-        t.train_ids(ids, 7)
+        _train_in_place(syn0, out, mode, ids, 7, private_top_nodes=5, private_noise_rows=6)
         results.append((np.array(syn0), np.array(out)))
     assert not np.array_equal(results[0][0], start)
     assert np.array_equal(results[0][0], results[1][0]) and np.array_equal(results[0][1], results[1][1])
@@ -136,30 +143,10 @@ def test_kernels_across_zero_padding(kernels, mode, d):
     v = 40
     ids = rng.integers(0, v, 2000).astype(np.int32)
     start = rng.random((v, d), dtype=np.float32) - np.float32(0.5)
-    hs = mode == "hs"
-    paths = (np.arange(2 * v) % (v - 1)).astype(np.int32)
-    tree = (np.arange(v + 1, dtype=np.int64) * 2, paths, np.arange(2 * v) % 2)
     results = []
     for zero_padding in (False, True):
         syn0, out = padded_rows.padded(start.copy()), padded_rows.padded(start[::-1].copy())
-        t = Trainer(
-            syn0,
-            None if hs else out,
-            None,
-            np.ones(v),
-            window=3,
-            negative=0 if hs else 4,
-            alpha=0.05,
-            min_alpha=0.05,
-            total_words=len(ids),
-            sg=mode != "cbow",
-            shared_negatives=mode in ("shared", "groups"),
-            centres_per_draw=3 if mode == "groups" else 1,
-            syn1=out if hs else None,
-            huffman=tree if hs else None,
-            zero_padding=zero_padding,
-        )
-        t.train_ids(ids, 3)
+        _train_in_place(syn0, out, mode, ids, 3, zero_padding=zero_padding)
         assert padded_rows.padding_is_zero(syn0) and padded_rows.padding_is_zero(out)
         results.append((syn0, out))
     (a0, a1), (b0, b1) = results

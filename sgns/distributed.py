@@ -429,7 +429,9 @@ def model_digest(model) -> str:
     h = hashlib.blake2b(digest_size=16)
     h.update("\n".join(model.wv.index_to_key).encode("utf-8", "surrogateescape"))
     for a in (model.wv.vectors, model.syn1neg, model.syn1):
-        h.update(np.ascontiguousarray(a).view(np.uint8).data)
+        step = max(1, _ALLREDUCE_CHUNK // max(1, a[0].size if len(a) else 1))
+        for s in range(0, len(a), step):  # a block of rows at a time: padded rows are copied, never whole
+            h.update(np.ascontiguousarray(a[s : s + step]).view(np.uint8).data)
     return h.hexdigest()
 
 

@@ -89,4 +89,6 @@ cdef struct Worker:
     float *top_base          # the shared rows as last read: top_rows - top_base is the worker's change
     float *neg_rows          # private_neg rows of syn1neg this worker trains (NULL: none)
     float *neg_base          # the same for them
+    void *top_block          # the allocations holding top_base/top_rows and neg_base/neg_rows (to free)
+    void *neg_block
     int64_t top_centres      # centre words trained since the last sync_private

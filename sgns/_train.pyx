@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 from libc.string cimport strerror
@@ -381,6 +381,13 @@ cdef inline void sync_rows(float *shared, float *mine, float *base, size_t n) no
     memcpy(mine, base, sizeof(float) * n)
 
 
+cdef inline size_t rows_span(const Config *c, int rows) noexcept nogil:
+    """Floats from the first of `rows` consecutive rows to the end of the
+    last one's values (not past them: the floats after the last row may
+    belong to no one)."""
+    return <size_t>(rows - 1) * c.ld + c.dim if rows > 0 else 0
+
+
 cdef void sync_private(const Config *c, Worker *w) noexcept nogil:
     """Merge the worker's private rows (if it keeps any) into the shared ones. Rows every
     worker writes on nearly every centre word (the tree nodes nearest the
@@ -389,9 +396,9 @@ cdef void sync_private(const Config *c, Worker *w) noexcept nogil:
     (SG + HS on 2 workers trained slower than on 1)."""
     if w.top_rows != NULL:
         sync_rows(c.syn1 + <size_t>(c.vocab_size - 1 - c.private_top) * c.ld, w.top_rows, w.top_base,
-                  <size_t>c.private_top * c.ld)
+                  rows_span(c, c.private_top))
     if w.neg_rows != NULL:
-        sync_rows(c.syn1neg, w.neg_rows, w.neg_base, <size_t>c.private_neg * c.ld)
+        sync_rows(c.syn1neg, w.neg_rows, w.neg_base, rows_span(c, c.private_neg))
     w.top_centres = 0
 
 
@@ -627,13 +634,25 @@ cdef void batch_free(Batch *b) noexcept nogil:
     free(b.cold)
 
 
-cdef float *private_copy(const float *shared, size_t n) noexcept nogil:
-    """2 n floats holding shared[0 .. n) twice: the rows as last read (base),
-    then the worker's own copy it trains (base + n); NULL if out of memory."""
-    cdef float *base = <float *>malloc(sizeof(float) * 2 * n)
-    if base != NULL:
-        memcpy(base, shared, sizeof(float) * n)
-        memcpy(base + n, shared, sizeof(float) * n)
+cdef inline size_t private_half(size_t n) noexcept nogil:
+    """Floats from a private copy's base to the worker's rows: n rounded up
+    to whole 64-byte lines, so that both copies start on a line."""
+    return (n + 15) & ~(<size_t>15)
+
+
+cdef float *private_copy(const float *shared, size_t n, void **block) noexcept nogil:
+    """shared[0 .. n) twice, each copy starting on a 64-byte line like the
+    padded shared rows (sgns.padded_rows): the rows as last read (the
+    returned base), then the worker's own copy it trains (base +
+    private_half(n)). *block is the allocation to free; NULL if out of memory."""
+    cdef char *raw = <char *>malloc(sizeof(float) * 2 * private_half(n) + 64)
+    cdef float *base
+    block[0] = raw
+    if raw == NULL:
+        return NULL
+    base = <float *>(raw + (64 - <uintptr_t>raw % 64) % 64)
+    memcpy(base, shared, sizeof(float) * n)
+    memcpy(base + private_half(n), shared, sizeof(float) * n)
     return base
 
 
@@ -654,11 +673,13 @@ cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
     w.ahead = <float **>malloc(sizeof(float *) * (c.negative + 2))
     w.n_ahead = 0
     w.top_centres = 0
+    w.top_block = NULL
+    w.neg_block = NULL
     w.top_base = private_copy(c.syn1 + <size_t>(c.vocab_size - 1 - c.private_top) * c.ld,
-                              <size_t>c.private_top * c.ld) if c.private_top else NULL
-    w.top_rows = w.top_base + <size_t>c.private_top * c.ld if w.top_base != NULL else NULL
-    w.neg_base = private_copy(c.syn1neg, <size_t>c.private_neg * c.ld) if c.private_neg else NULL
-    w.neg_rows = w.neg_base + <size_t>c.private_neg * c.ld if w.neg_base != NULL else NULL
+                              rows_span(c, c.private_top), &w.top_block) if c.private_top else NULL
+    w.top_rows = w.top_base + private_half(rows_span(c, c.private_top)) if w.top_base != NULL else NULL
+    w.neg_base = private_copy(c.syn1neg, rows_span(c, c.private_neg), &w.neg_block) if c.private_neg else NULL
+    w.neg_rows = w.neg_base + private_half(rows_span(c, c.private_neg)) if w.neg_base != NULL else NULL
     rc |= batch_init(c, &w.batch[0], w.stride)
     rc |= batch_init(c, &w.batch[1], w.stride)
     if rc or w.sentence == NULL or w.work == NULL or w.scratch == NULL or w.noise == NULL or w.ahead == NULL:
@@ -671,7 +692,7 @@ cdef int worker_init(const Config *c, Worker *w, uint64_t seed) noexcept nogil:
 
 cdef void worker_free(Worker *w) noexcept nogil:
     free(w.sentence); free(w.work); free(w.scratch); free(w.noise); free(w.ahead)
-    free(w.top_base); free(w.neg_base)
+    free(w.top_block); free(w.neg_block)
     batch_free(&w.batch[0])
     batch_free(&w.batch[1])
 

@@ -1060,5 +1060,6 @@ def _append_rows(model: Word2Vec, new_words: list[str], all_counts: np.ndarray) 
         if isinstance(m, np.ndarray) and m.ndim == 2 and 0 < m.shape[0] == persist.matrix_rows(name, n_old):
             pad = np.zeros((persist.matrix_rows(name, n_new) - m.shape[0], m.shape[1]), dtype=m.dtype)
             setattr(model, name, np.vstack([m, pad]))
-    if not wv.vectors.flags.c_contiguous or not wv.vectors.flags.writeable:
-        wv.vectors = np.array(wv.vectors, order="C")
+    # The grown matrices in the trainer's layout now: the arrays build_vocab
+    # leaves are the ones training writes (references to them stay valid).
+    model._pad_rows()

@@ -42,6 +42,15 @@ def test_padded_copies_only_what_needs_it():
     assert np.array_equal(padded_rows.padded(np.zeros((0, 100), np.float32)), np.zeros((0, 100)))
 
 
+def test_a_grown_vocabulary_keeps_the_layout():
+    m = Word2Vec(TEXTS, vector_size=100, min_count=1, workers=1, epochs=1, seed=3)
+    m.build_vocab([["brand", "new", "words"]] * 3, update=True)
+    vectors = m.wv.vectors
+    assert padded_rows.is_padded(vectors) and padded_rows.is_padded(m.syn1neg) and "brand" in m.wv
+    m.train([["brand", "new", "words"]] * 3, total_examples=3, epochs=1)
+    assert m.wv.vectors is vectors  # trained in place: no copy at train time
+
+
 def test_a_new_model_trains_padded_rows():
     m = Word2Vec(TEXTS, vector_size=100, min_count=1, workers=2, epochs=1, hs=1, negative=5, seed=3)
     for a in (m.wv.vectors, m.syn1neg, m.syn1):

@@ -226,3 +226,17 @@ def test_the_model_vouches_for_zero_padding_only_when_it_holds(monkeypatch):
     wide[0, 111] = 1.0  # someone wrote into the padding
     m.train(TEXTS, total_examples=len(TEXTS), epochs=1)
     assert seen[-1] is False
+
+
+@pytest.mark.parametrize("dim", [1, 100, 300])
+def test_initial_vectors_are_one_draw_in_blocks(dim):
+    """uniform_rows fills the padded rows a small block at a time: the same
+    numbers as one draw of the whole matrix (seeded models stay as before)."""
+    from sgns.model import uniform_rows
+
+    got = uniform_rows(np.random.default_rng(5), 3000, dim)  # several blocks
+    whole = np.random.default_rng(5).random((3000, dim), dtype=np.float32)
+    whole *= np.float32(2.0)
+    whole -= np.float32(1.0)
+    whole /= np.float32(dim)
+    assert padded_rows.is_padded(got) and np.array_equal(got, whole)

@@ -46,6 +46,7 @@ import zlib
 
 import numpy as np
 
+from sgns import padded_rows
 from sgns.errors import FormatError
 from sgns.outputs import atomic_write
 from sgns.textfiles import ENCODING, ERRORS
@@ -193,9 +194,8 @@ def _byte_chunks(arr: np.ndarray):
         for start in range(0, len(raw), _CHUNK):
             yield raw[start : start + _CHUNK]
         return
-    rows = max(1, _CHUNK // max(1, arr[0].nbytes))
-    for start in range(0, arr.shape[0], rows):
-        yield _bytes_view(np.ascontiguousarray(arr[start : start + rows]))
+    for rows in padded_rows.row_blocks(arr, _CHUNK):
+        yield _bytes_view(np.ascontiguousarray(arr[rows]))
 
 
 def _crc32(raw: memoryview) -> int:

@@ -64,7 +64,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from sgns import guards, runtime
+from sgns import guards, padded_rows, runtime
 from sgns._tokenize import WordHash
 from sgns.model import TrainingPlan, Word2Vec
 from sgns.runtime import EpochReport
@@ -429,9 +429,8 @@ def model_digest(model) -> str:
     h = hashlib.blake2b(digest_size=16)
     h.update("\n".join(model.wv.index_to_key).encode("utf-8", "surrogateescape"))
     for a in (model.wv.vectors, model.syn1neg, model.syn1):
-        step = max(1, _ALLREDUCE_CHUNK // max(1, a[0].size if len(a) else 1))
-        for s in range(0, len(a), step):  # a block of rows at a time: padded rows are copied, never whole
-            h.update(np.ascontiguousarray(a[s : s + step]).view(np.uint8).data)
+        for rows in padded_rows.row_blocks(a):
+            h.update(np.ascontiguousarray(a[rows]).view(np.uint8).data)
     return h.hexdigest()
 
 
@@ -461,11 +460,10 @@ def _allreduce_sum(comm, a: np.ndarray) -> None:
         for s in range(0, flat.size, _ALLREDUCE_CHUNK):
             comm.Allreduce(MPI.IN_PLACE, flat[s : s + _ALLREDUCE_CHUNK], op=MPI.SUM)
         return
-    step = max(1, _ALLREDUCE_CHUNK // max(1, a[0].size))
-    for s in range(0, a.shape[0], step):
-        block = np.ascontiguousarray(a[s : s + step])
+    for rows in padded_rows.row_blocks(a, _ALLREDUCE_CHUNK * a.itemsize):
+        block = np.ascontiguousarray(a[rows])
         comm.Allreduce(MPI.IN_PLACE, block, op=MPI.SUM)
-        a[s : s + step] = block
+        a[rows] = block
 
 
 class _Sync:

@@ -684,11 +684,8 @@ class Word2Vec:
         """Give the trained matrices the kernel's layout (sgns.padded_rows) where they
         lack it: a loaded model, a grown vocabulary or arrays a user assigned
         are copied once, then trained in place as before."""
-        self.wv.vectors = padded_rows.padded(self.wv.vectors)
-        if self.negative:
-            self.syn1neg = padded_rows.padded(self.syn1neg)
-        if self.hs:
-            self.syn1 = padded_rows.padded(self.syn1)
+        for name, matrix in self.weight_matrices().items():
+            setattr(self.wv if name == "vectors" else self, name, padded_rows.padded(matrix))
 
     def words_per_epoch(self, total_examples: int | None = None, raw_words: int | None = None) -> int:
         """In-vocabulary words (what the learning-rate schedule counts) in

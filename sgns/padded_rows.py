@@ -17,10 +17,13 @@ kernels may take a row's last vector across it instead of masking it
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 LINE = 64  # bytes: the cache line of every x86-64 and Arm64 core the wheels target
 _F32 = np.dtype(np.float32)
+BLOCK_BYTES = 16 << 20  # a block of rows walked at a time (copies, checks)
 
 
 def row_floats(dim: int) -> int:
@@ -55,18 +58,27 @@ def is_padded(a: np.ndarray) -> bool:
     )
 
 
-def padded(a: np.ndarray, chunk_rows: int = 65536) -> np.ndarray:
+def row_blocks(a: np.ndarray, max_bytes: int = BLOCK_BYTES) -> Iterator[slice]:
+    """Slices of a's rows of about max_bytes each (at least one row): a big
+    matrix walked a block at a time, so that a padded one is never copied
+    whole (np.ascontiguousarray(a[s]) copies one block)."""
+    row_bytes = a.itemsize * int(np.prod(a.shape[1:], dtype=np.int64))
+    step = max(1, max_bytes // max(1, row_bytes))
+    return (slice(s, s + step) for s in range(0, a.shape[0], step))
+
+
+def padded(a: np.ndarray, max_bytes: int = BLOCK_BYTES) -> np.ndarray:
     """a itself if it is already laid out so, else a padded float32 copy
     (filled a block of rows at a time: no second full-size temporary)."""
     if is_padded(a):
         return a
     out = zeros(a.shape[0], a.shape[1])
-    for s in range(0, a.shape[0], chunk_rows):
-        out[s : s + chunk_rows] = a[s : s + chunk_rows]
+    for s in row_blocks(a, max_bytes):
+        out[s] = a[s]
     return out
 
 
-def padding_is_zero(a: np.ndarray, chunk_rows: int = 65536) -> bool:
+def padding_is_zero(a: np.ndarray) -> bool:
     """True if a is padded (is_padded), its buffer holds every row's padding
     and all of it is zero: then the kernels may take whole vectors across
     the padding (no masked tail) and leave it zero. Reads one line per row."""
@@ -75,16 +87,14 @@ def padding_is_zero(a: np.ndarray, chunk_rows: int = 65536) -> bool:
     ld = row_floats(a.shape[1])
     if a.shape[0] == 0 or a.shape[1] == ld:
         return True  # no padding
-    owner = a.base
-    while isinstance(owner, np.ndarray) and owner.base is not None and isinstance(owner.base, np.ndarray):
-        owner = owner.base
+    owner = a.base  # numpy points a view at the array that holds its memory
     if not isinstance(owner, np.ndarray):
         return False
     start, end = a.ctypes.data, a.ctypes.data + a.shape[0] * ld * _F32.itemsize
     if start < owner.ctypes.data or end > owner.ctypes.data + owner.nbytes:
         return False  # not a buffer this module made: the last row's padding may not exist
     wide = np.lib.stride_tricks.as_strided(a, shape=(a.shape[0], ld), strides=a.strides, writeable=False)
-    return not any(wide[s : s + chunk_rows, a.shape[1] :].any() for s in range(0, a.shape[0], chunk_rows))
+    return not any(wide[s, a.shape[1] :].any() for s in row_blocks(wide))
 
 
 def nbytes(rows: int, dim: int) -> int:

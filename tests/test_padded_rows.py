@@ -33,7 +33,7 @@ def test_rows_start_on_lines(dim, ld):
 
 def test_padded_copies_only_what_needs_it():
     a = np.arange(7 * 100, dtype=np.float32).reshape(7, 100)
-    p = padded_rows.padded(a, chunk_rows=3)  # several blocks
+    p = padded_rows.padded(a, max_bytes=3 * 400)  # several blocks (3 rows each)
     assert padded_rows.is_padded(p) and np.array_equal(p, a) and not np.shares_memory(p, a)
     assert padded_rows.padded(p) is p
     ro = p.copy()

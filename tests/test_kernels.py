@@ -579,7 +579,7 @@ def test_alias_sampler_rejects_bad_weights(bad):
 # ---- limits shared by the C kernels and the Python layer ----------------------------------
 
 
-@pytest.mark.parametrize("n_out", [1, 2, 8, 9, 16, 17, 1 + _train.MAX_NEGATIVE])
+@pytest.mark.parametrize("n_out", [1, 2, 5, 6, 8, 9, 14, 16, 17, 1 + _train.MAX_NEGATIVE])
 @pytest.mark.parametrize("d", [5, 37, 100])
 def test_batch_update_any_number_of_outputs_matches_reference(kernel, n_out, d):
     """Up to 8 outputs are updated in place, more in groups of 8 through a

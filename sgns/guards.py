@@ -195,17 +195,15 @@ def check_model_memory(
 # ---- divergence ------------------------------------------------------------------------
 
 # Rows checked per block: a bounded temporary, whatever the matrix.
-_BLOCK_ROWS = 1 << 14
-
-
 def first_nonfinite_row(matrix: np.ndarray, rows: int | None = None) -> int:
     """Index of the first row (of the first `rows`, None: all) holding a NaN
     or infinity, or -1. Reads the matrix once, block by block."""
     n = matrix.shape[0] if rows is None else min(rows, matrix.shape[0])
-    for start in range(0, n, _BLOCK_ROWS):
-        block = matrix[start : min(n, start + _BLOCK_ROWS)]
+    head = matrix[:n]
+    for s in padded_rows.row_blocks(head):
+        block = head[s]
         if not np.isfinite(block).all():  # the whole block first: twice as fast as per row
-            return start + int(np.argmin(np.isfinite(block).all(axis=1)))
+            return s.start + int(np.argmin(np.isfinite(block).all(axis=1)))
     return -1
 
 

@@ -10,7 +10,7 @@ import pickle
 import numpy as np
 import pytest
 
-from sgns import Word2Vec, _train, container, padded_rows
+from sgns import Word2Vec, _train, container, guards, padded_rows
 from sgns._train import Trainer
 
 TEXTS = [
@@ -240,3 +240,18 @@ def test_initial_vectors_are_one_draw_in_blocks(dim):
     whole -= np.float32(1.0)
     whole /= np.float32(dim)
     assert padded_rows.is_padded(got) and np.array_equal(got, whole)
+
+
+def test_first_nonfinite_row_walks_blocks_of_any_layout():
+    # 20 MB of rows: more than one block of padded_rows.BLOCK_BYTES.
+    rows = 5_000_000
+    m = padded_rows.zeros(rows, 1)
+    assert guards.first_nonfinite_row(m) == -1
+    m[4_500_000, 0] = np.inf
+    m[4_700_000, 0] = np.nan
+    assert guards.first_nonfinite_row(m) == 4_500_000
+    assert guards.first_nonfinite_row(m, rows=4_500_000) == -1
+    assert guards.first_nonfinite_row(m, rows=4_500_001) == 4_500_000
+    v = padded_rows.zeros(40, 100)
+    v[37, 99] = np.nan
+    assert guards.first_nonfinite_row(v) == 37

@@ -194,6 +194,7 @@ def check_model_memory(
 
 # ---- divergence ------------------------------------------------------------------------
 
+
 # Rows checked per block: a bounded temporary, whatever the matrix.
 def first_nonfinite_row(matrix: np.ndarray, rows: int | None = None) -> int:
     """Index of the first row (of the first `rows`, None: all) holding a NaN

@@ -223,6 +223,9 @@ SG_TARGET("avx512f") static inline void sg_hsum8_512(__m512 a0, __m512 a1, __m51
 #define SG_HSUM sg_hsum512
 #define SG_HSUM4 sg_hsum4_512
 #define SG_HSUM8 sg_hsum8_512
+#if defined(__GNUC__) || defined(__clang__)
+#define SG_PREFETCH_W(p) __builtin_prefetch((p), 1, 2) /* PREFETCHW: the target has PRFCHW */
+#endif
 #define SG_LOADN(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), (p))
 #define SG_STOREN(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1u), (v))
 #define SG_SUB _mm512_sub_ps
@@ -332,6 +335,7 @@ static const struct {
 #define SG_N_SETS ((int)(sizeof SG_SETS / sizeof SG_SETS[0]))
 
 const sg_ops *sg_active = &ops_generic;
+int sg_has_prefetchw = 0;
 
 const char *sg_kernel_name(int i) { return i >= 0 && i < SG_N_SETS ? SG_SETS[i].name : NULL; }
 
@@ -362,6 +366,10 @@ int sg_supported(const char *name)
 int sg_select(const char *name)
 {
     int i;
+#ifdef SG_HAVE_X86_SETS
+    unsigned r[4];
+    sg_has_prefetchw = sg_cpuid(0x80000001u, 0, r) && ((r[2] >> 8) & 1);
+#endif
     if (strcmp(name, "auto") == 0) {
         for (i = SG_N_SETS - 1; !set_supported(i); i--) continue; /* generic always is */
     } else {

@@ -43,7 +43,7 @@ typedef struct {
      *   in[i]  += sum_j G_ij * out[j]      (with the old out)
      *   out[j] += sum_i G_ij * in[i]       (with the old in)
      * delta: n_in * d floats of scratch. The n_ahead rows ahead[] (a later
-     * update's) are prefetched into L2, a line each per slice.            */
+     * update's) are prefetched for writing, a line each per slice.      */
     void (*block_update)(float *const *in, int n_in, float *const *out, int n_out,
                          const float *G, int d, float *delta, float *const *ahead, int n_ahead);
     /* res[j] = v . rows[j], j < n */
@@ -149,34 +149,39 @@ double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
                       const float *label, const float *weight, int n_out, float alpha,
                       int d, float *work, int want_loss);
 
-/* Ask the cache for a row we will need soon (no-op where unsupported). */
-#if defined(__GNUC__) || defined(__clang__)
-#define SG_PREFETCH(p) __builtin_prefetch((p), 0, 2)
-/* Into L1 for writing (PREFETCHW where the target has it): every row the
- * exact step prefetches ahead is written by its pair, and a line another
- * thread wrote then arrives ready to be changed. */
-#define SG_PREFETCH_L1(p) __builtin_prefetch((p), 1, 3)
-#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
 #include <xmmintrin.h>
-#define SG_PREFETCH(p) _mm_prefetch((p), _MM_HINT_T1)
-#define SG_PREFETCH_L1(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
-#else
-#define SG_PREFETCH_L1(p) ((void)(p))
 #endif
-/* Into L2 (SG_PREFETCH where supported, else nothing). */
-#ifdef SG_PREFETCH
-#define SG_PREFETCH_L2(p) SG_PREFETCH((const char *)(p))
+/* Whether this x86 CPU has PREFETCHW (CPUID PRFCHW: every AVX-512 CPU and
+ * most AVX2 ones; Intel's before Broadwell lack it). Set by sg_select. */
+extern int sg_has_prefetchw;
+
+/* Ask the cache for a line we are about to change, in the state that lets us
+ * write it: PREFETCHW on x86 where the CPU has it (else a read prefetch),
+ * PRFM PST on aarch64. A read prefetch of a row another thread has just
+ * written leaves the line shared by both cores, and the store that follows
+ * waits for the other copy to be invalidated: with two workers that made each
+ * thread about a sixth slower. Every row the trainer prefetches is one it
+ * is about to write. */
+static inline void sg_prefetch_w(const void *p)
+{
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+    if (sg_has_prefetchw) __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+    else __builtin_prefetch(p, 0, 2);
+#elif defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p, 1, 2);
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+    _mm_prefetch((const char *)p, _MM_HINT_T1);
 #else
-#define SG_PREFETCH_L2(p) ((void)(p))
+    (void)p;
 #endif
+}
+
+/* Every line of a row (sg_prefetch_w). */
 static inline void sg_prefetch_row(const float *row, int d)
 {
-#ifdef SG_PREFETCH
     const char *p = (const char *)row, *end = (const char *)(row + d);
-    for (p = (const char *)((uintptr_t)p & ~(uintptr_t)63); p < end; p += 64) SG_PREFETCH(p);
-#else
-    (void)row; (void)d;
-#endif
+    for (p = (const char *)((uintptr_t)p & ~(uintptr_t)63); p < end; p += 64) sg_prefetch_w(p);
 }
 
 #ifdef __cplusplus

@@ -26,6 +26,8 @@
  * are plain C):
  *   SG_LOADN(p, n)     n floats from p, the other lanes 0
  *   SG_STOREN(p, v, n) the first n lanes of v to p
+ * Optional (else sg_prefetch_w, which asks the CPU each time):
+ *   SG_PREFETCH_W(p)   prefetch the line at p for writing
  * Optional, for sigmoids in vector form (without them it is a plain loop,
  * left to the compiler's vectoriser):
  *   SG_SUB(a, b), SG_MUL(a, b), SG_DIV(a, b), SG_MIN(a, b), SG_MAX(a, b)
@@ -71,6 +73,10 @@
 #define SG_KEEP(v) __asm__("" : "+w"(v))
 #else
 #define SG_KEEP(v) ((void)0)
+#endif
+
+#ifndef SG_PREFETCH_W
+#define SG_PREFETCH_W(p) sg_prefetch_w(p)
 #endif
 
 #define SG_CAT2(a, b) a##_##b
@@ -608,7 +614,7 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
         }                                                                      \
         for (k = 0; k + SG_W <= d; k += SG_W) {                                \
             SG_T x = SG_LOAD(v + k), a0 = x, a1 = SG_ZERO;                     \
-            for (j = 0; j < n_ahead; j++) SG_PREFETCH_L1(ahead[j] + k);        \
+            for (j = 0; j < n_ahead; j++) SG_PREFETCH_W(ahead[j] + k);            \
             SG_UNROLL                                                          \
             for (j = 0; j < (N); j++) {                                        \
                 SG_T u = SG_LOAD(o[j] + k);                                    \
@@ -618,7 +624,7 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
             }                                                                  \
             SG_STORE(v + k, SG_ADD(a0, a1));                                   \
         }                                                                      \
-        for (j = 0; j < n_ahead; j++) SG_PREFETCH_L1(ahead[j] + d - 1);        \
+        for (j = 0; j < n_ahead; j++) SG_PREFETCH_W(ahead[j] + d - 1);            \
         SG_PAIR_APPLY_TAIL(N)                                                  \
         for (; k < d; k++) {                                                   \
             float x = v[k], a = x;                                             \
@@ -736,10 +742,10 @@ SG_ATTR static void SG_FN(pair_step)(float *v, float *const *out, const float *l
     {                                                                          \
         int i, j, a, k = 0;                                                    \
         for (; k + SG_W <= d; k += SG_W) {                                     \
-            for (a = 0; a < n_ahead; a++) SG_PREFETCH_L2(ahead[a] + k);     \
+            for (a = 0; a < n_ahead; a++) SG_PREFETCH_W(ahead[a] + k);         \
             SG_SLICE(SG_T, N, N, SG_LOAD, SG_STORE, SG_SET1, SG_FMA, SG_ADD)        \
         }                                                                      \
-        for (a = 0; a < n_ahead; a++) SG_PREFETCH_L2(ahead[a] + d - 1); \
+        for (a = 0; a < n_ahead; a++) SG_PREFETCH_W(ahead[a] + d - 1);        \
         SG_SLICE_TAIL(N)                                                       \
         return k;                                                              \
     }
@@ -845,6 +851,7 @@ static const sg_ops SG_FN(ops) = {
 #undef SG_ADD
 #undef SG_HSUM
 #undef SG_HSUM8
+#undef SG_PREFETCH_W
 #undef SG_LOADN
 #undef SG_STOREN
 #undef SG_SUB

@@ -10,6 +10,7 @@ cdef extern from "kernels.h" nogil:
     int sg_select(const char *name)
     const char *sg_active_name()
     int sg_active_width()
+    int sg_has_prefetchw
     int sg_supported(const char *name)
     float sg_sigmoid(float x)
     double sg_log_sigmoid(double x)

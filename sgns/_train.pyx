@@ -12,7 +12,7 @@ from libc.string cimport strerror
 
 from sgns._csrc cimport (
     SG_MAX_IN, SG_MAX_NEGATIVE, SG_MAX_OUT, SG_TOK_ERROR, SG_TOK_STOP, sg_active_name, sg_active_width,
-    sg_alias_build,
+    sg_alias_build, sg_has_prefetchw,
     sg_alias_draw, sg_alias_entry, sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_batch_update,
     sg_batch_update_ahead, sg_counts_update_ahead,
     sg_cbow_update, sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_pair_update_ahead,
@@ -70,6 +70,13 @@ def supported_kernels():
 
 def active_kernels():
     return sg_active_name().decode()
+
+
+def prefetches_for_writing():
+    """Whether the trainer prefetches rows with x86's PREFETCHW (the CPU has
+    it), so that a row another thread wrote arrives ready to be changed.
+    False elsewhere (aarch64 asks for writing with PRFM PST regardless)."""
+    return bool(sg_has_prefetchw)
 
 
 def select_kernels(name="auto"):

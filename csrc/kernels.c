@@ -224,7 +224,9 @@ SG_TARGET("avx512f") static inline void sg_hsum8_512(__m512 a0, __m512 a1, __m51
 #define SG_HSUM4 sg_hsum4_512
 #define SG_HSUM8 sg_hsum8_512
 #if defined(__GNUC__) || defined(__clang__)
-#define SG_PREFETCH_W(p) __builtin_prefetch((p), 1, 2) /* PREFETCHW: the target has PRFCHW */
+/* PREFETCHW (the target has PRFCHW): no flag to ask. */
+#define SG_PREFETCH_W(p) __builtin_prefetch((p), 1, 2)
+#define SG_PREFETCH_W1(p) __builtin_prefetch((p), 1, 3)
 #endif
 #define SG_LOADN(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), (p))
 #define SG_STOREN(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1u), (v))

@@ -157,25 +157,34 @@ double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
 extern int sg_has_prefetchw;
 
 /* Ask the cache for a line we are about to change, in the state that lets us
- * write it: PREFETCHW on x86 where the CPU has it (else a read prefetch),
- * PRFM PST on aarch64. A read prefetch of a row another thread has just
- * written leaves the line shared by both cores, and the store that follows
- * waits for the other copy to be invalidated: with two workers that made each
- * thread about a sixth slower. Every row the trainer prefetches is one it
- * is about to write. */
-static inline void sg_prefetch_w(const void *p)
-{
+ * write it: PREFETCHW on x86 where the CPU has it, PRFM PST on aarch64. A
+ * read prefetch of a row another thread has just written leaves the line
+ * shared by both cores, and the store that follows waits for the other copy to
+ * be invalidated: with two workers that made each thread about a sixth
+ * slower. Every row the trainer prefetches is one it is about to write.
+ * Where the CPU cannot say "for writing" (no PRFCHW; MSVC) it is a read
+ * prefetch into L2 (sg_prefetch_w) or L1 (sg_prefetch_w1: the exact step's
+ * rows, needed a few pairs later). */
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-    if (sg_has_prefetchw) __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
-    else __builtin_prefetch(p, 0, 2);
+#define SG_PREFETCH_W_DEF(name, locality)                                       \
+    static inline void name(const void *p)                                      \
+    {                                                                           \
+        if (sg_has_prefetchw) __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p)); \
+        else __builtin_prefetch(p, 0, locality);                                \
+    }
 #elif defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(p, 1, 2);
+#define SG_PREFETCH_W_DEF(name, locality) \
+    static inline void name(const void *p) { __builtin_prefetch(p, 1, locality); }
 #elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
-    _mm_prefetch((const char *)p, _MM_HINT_T1);
+#define SG_PREFETCH_W_DEF(name, locality) \
+    static inline void name(const void *p) { _mm_prefetch((const char *)p, (locality) == 3 ? _MM_HINT_T0 : _MM_HINT_T1); }
 #else
-    (void)p;
+#define SG_PREFETCH_W_DEF(name, locality) \
+    static inline void name(const void *p) { (void)p; }
 #endif
-}
+SG_PREFETCH_W_DEF(sg_prefetch_w, 2)
+SG_PREFETCH_W_DEF(sg_prefetch_w1, 3)
+#undef SG_PREFETCH_W_DEF
 
 /* Every line of a row (sg_prefetch_w). */
 static inline void sg_prefetch_row(const float *row, int d)

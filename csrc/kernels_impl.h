@@ -26,8 +26,9 @@
  * are plain C):
  *   SG_LOADN(p, n)     n floats from p, the other lanes 0
  *   SG_STOREN(p, v, n) the first n lanes of v to p
- * Optional (else sg_prefetch_w, which asks the CPU each time):
+ * Optional (else sg_prefetch_w and sg_prefetch_w1, which ask a flag each time):
  *   SG_PREFETCH_W(p)   prefetch the line at p for writing
+ *   SG_PREFETCH_W1(p)  the same, nearer (L1) where the hint matters
  * Optional, for sigmoids in vector form (without them it is a plain loop,
  * left to the compiler's vectoriser):
  *   SG_SUB(a, b), SG_MUL(a, b), SG_DIV(a, b), SG_MIN(a, b), SG_MAX(a, b)
@@ -77,6 +78,9 @@
 
 #ifndef SG_PREFETCH_W
 #define SG_PREFETCH_W(p) sg_prefetch_w(p)
+#endif
+#ifndef SG_PREFETCH_W1
+#define SG_PREFETCH_W1(p) sg_prefetch_w1(p)
 #endif
 
 #define SG_CAT2(a, b) a##_##b
@@ -614,7 +618,7 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
         }                                                                      \
         for (k = 0; k + SG_W <= d; k += SG_W) {                                \
             SG_T x = SG_LOAD(v + k), a0 = x, a1 = SG_ZERO;                     \
-            for (j = 0; j < n_ahead; j++) SG_PREFETCH_W(ahead[j] + k);            \
+            for (j = 0; j < n_ahead; j++) SG_PREFETCH_W1(ahead[j] + k);           \
             SG_UNROLL                                                          \
             for (j = 0; j < (N); j++) {                                        \
                 SG_T u = SG_LOAD(o[j] + k);                                    \
@@ -624,7 +628,7 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
             }                                                                  \
             SG_STORE(v + k, SG_ADD(a0, a1));                                   \
         }                                                                      \
-        for (j = 0; j < n_ahead; j++) SG_PREFETCH_W(ahead[j] + d - 1);            \
+        for (j = 0; j < n_ahead; j++) SG_PREFETCH_W1(ahead[j] + d - 1);           \
         SG_PAIR_APPLY_TAIL(N)                                                  \
         for (; k < d; k++) {                                                   \
             float x = v[k], a = x;                                             \
@@ -852,6 +856,7 @@ static const sg_ops SG_FN(ops) = {
 #undef SG_HSUM
 #undef SG_HSUM8
 #undef SG_PREFETCH_W
+#undef SG_PREFETCH_W1
 #undef SG_LOADN
 #undef SG_STOREN
 #undef SG_SUB

@@ -153,7 +153,7 @@ double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
 #include <xmmintrin.h>
 #endif
 /* Whether this x86 CPU has PREFETCHW (CPUID PRFCHW: every AVX-512 CPU and
- * most AVX2 ones; Intel's before Broadwell lack it). Set by sg_select. */
+ * most AVX2 ones; an older CPU may not report it). Set by sg_select. */
 extern int sg_has_prefetchw;
 
 /* Ask the cache for a line we are about to change, in the state that lets us

@@ -188,13 +188,14 @@ SG_TARGET("avx512f") static inline void sg_hsum4_512(__m512 a, __m512 b, __m512 
     t = _mm512_permutexvar_ps(_mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0), t);
     _mm_storeu_ps(res, _mm512_castps512_ps128(t));
 }
-/* res[0..n) = the lane sums of a0..a(n-1) (n <= 8), each added in
- * sg_hsum4_512's order: the same bits, with fewer shuffles than two of it and
- * one masked store instead of a copy through memory. */
+/* 128-bit blocks: a's two halves added, then b's (sg_hsum4_512's first step). */
 SG_TARGET("avx512f") static inline __m512 sg_halves512(__m512 a, __m512 b)
 {
     return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
 }
+/* res[0..n) = the lane sums of a0..a(n-1) (n <= 8), each added in
+ * sg_hsum4_512's order: the same bits, with fewer shuffles than two of it and
+ * one masked store instead of a copy through memory. */
 SG_TARGET("avx512f") static inline void sg_hsum8_512(__m512 a0, __m512 a1, __m512 a2, __m512 a3, __m512 a4,
                                                      __m512 a5, __m512 a6, __m512 a7, float *res, int n)
 {
@@ -209,7 +210,8 @@ SG_TARGET("avx512f") static inline void sg_hsum8_512(__m512 a0, __m512 a1, __m51
     _mm512_mask_storeu_ps(res, (__mmask16)((1u << n) - 1u), z);
 }
 #define SG_SUFFIX avx512
-/* PRFCHW (PREFETCHW) is part of every AVX-512 CPU; not assumed for AVX2. */
+/* PRFCHW (PREFETCHW) is part of every AVX-512 CPU; the other sets ask
+ * sg_has_prefetchw. */
 #define SG_ATTR SG_TARGET("avx512f,prfchw")
 #define SG_VEC 1
 #define SG_W 16

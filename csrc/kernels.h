@@ -176,8 +176,11 @@ extern int sg_has_prefetchw;
 #define SG_PREFETCH_W_DEF(name, locality) \
     static inline void name(const void *p) { __builtin_prefetch(p, 1, locality); }
 #elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
-#define SG_PREFETCH_W_DEF(name, locality) \
-    static inline void name(const void *p) { _mm_prefetch((const char *)p, (locality) == 3 ? _MM_HINT_T0 : _MM_HINT_T1); }
+#define SG_PREFETCH_W_DEF(name, locality)                                       \
+    static inline void name(const void *p)                                      \
+    {                                                                           \
+        _mm_prefetch((const char *)p, (locality) == 3 ? _MM_HINT_T0 : _MM_HINT_T1); \
+    }
 #else
 #define SG_PREFETCH_W_DEF(name, locality) \
     static inline void name(const void *p) { (void)p; }

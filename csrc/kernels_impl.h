@@ -618,7 +618,7 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
         }                                                                      \
         for (k = 0; k + SG_W <= d; k += SG_W) {                                \
             SG_T x = SG_LOAD(v + k), a0 = x, a1 = SG_ZERO;                     \
-            for (j = 0; j < n_ahead; j++) SG_PREFETCH_W1(ahead[j] + k);           \
+            for (j = 0; j < n_ahead; j++) SG_PREFETCH_W1(ahead[j] + k);        \
             SG_UNROLL                                                          \
             for (j = 0; j < (N); j++) {                                        \
                 SG_T u = SG_LOAD(o[j] + k);                                    \
@@ -628,7 +628,7 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
             }                                                                  \
             SG_STORE(v + k, SG_ADD(a0, a1));                                   \
         }                                                                      \
-        for (j = 0; j < n_ahead; j++) SG_PREFETCH_W1(ahead[j] + d - 1);           \
+        for (j = 0; j < n_ahead; j++) SG_PREFETCH_W1(ahead[j] + d - 1);        \
         SG_PAIR_APPLY_TAIL(N)                                                  \
         for (; k < d; k++) {                                                   \
             float x = v[k], a = x;                                             \

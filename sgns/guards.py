@@ -195,10 +195,10 @@ def check_model_memory(
 # ---- divergence ------------------------------------------------------------------------
 
 
-# Rows checked per block: a bounded temporary, whatever the matrix.
 def first_nonfinite_row(matrix: np.ndarray, rows: int | None = None) -> int:
     """Index of the first row (of the first `rows`, None: all) holding a NaN
-    or infinity, or -1. Reads the matrix once, block by block."""
+    or infinity, or -1. Reads the matrix once, a block of rows at a time (a
+    bounded temporary, whatever the matrix)."""
     n = matrix.shape[0] if rows is None else min(rows, matrix.shape[0])
     head = matrix[:n]
     for s in padded_rows.row_blocks(head):

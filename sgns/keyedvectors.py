@@ -326,7 +326,12 @@ class KeyedVectors:
             for j, key in enumerate(new_keys):
                 self.key_to_index[key] = n0 + j
             self.index_to_key.extend(new_keys)
-            self.vectors = np.vstack([self.vectors, weights[new].astype(self.vectors.dtype)])
+            if padded_rows.is_padded(self.vectors):  # a model's: keep the trainer's layout, one copy
+                more = padded_rows.grown(self.vectors, n0 + len(new))
+                more[n0:] = weights[new]
+                self.vectors = more
+            else:
+                self.vectors = np.vstack([self.vectors, weights[new].astype(self.vectors.dtype)])
             for name, arr in list(self.expandos.items()):
                 grown = np.zeros(n0 + len(new), dtype=arr.dtype)
                 grown[:n0] = arr

@@ -1060,8 +1060,8 @@ def _append_rows(model: Word2Vec, new_words: list[str], all_counts: np.ndarray) 
     for name in persist.MODEL_MATRICES:
         m = getattr(model, name, None)
         if isinstance(m, np.ndarray) and m.ndim == 2 and 0 < m.shape[0] == persist.matrix_rows(name, n_old):
-            pad = np.zeros((persist.matrix_rows(name, n_new) - m.shape[0], m.shape[1]), dtype=m.dtype)
-            setattr(model, name, np.vstack([m, pad]))
-    # The grown matrices in the trainer's layout now: the arrays build_vocab
-    # leaves are the ones training writes (references to them stay valid).
+            setattr(model, name, padded_rows.grown(m, persist.matrix_rows(name, n_new)))
+    # The grown matrices in the trainer's layout now (the input vectors if
+    # add_vectors could not keep it): the arrays build_vocab leaves are the
+    # ones training writes (references to them stay valid).
     model._pad_rows()

@@ -70,11 +70,16 @@ def row_blocks(a: np.ndarray, max_bytes: int = BLOCK_BYTES) -> Iterator[slice]:
 def padded(a: np.ndarray, max_bytes: int = BLOCK_BYTES) -> np.ndarray:
     """a itself if it is already laid out so, else a padded float32 copy
     (filled a block of rows at a time: no second full-size temporary)."""
-    if is_padded(a):
-        return a
-    out = zeros(a.shape[0], a.shape[1])
+    return a if is_padded(a) else grown(a, a.shape[0], max_bytes)
+
+
+def grown(a: np.ndarray, rows: int, max_bytes: int = BLOCK_BYTES) -> np.ndarray:
+    """A padded float32 (rows, D) matrix (rows >= a's) starting with a's rows,
+    zeros after them: padded(np.vstack([a, zeros])) in one copy."""
+    out = zeros(rows, a.shape[1])
+    head = out[: a.shape[0]]
     for s in row_blocks(a, max_bytes):
-        out[s] = a[s]
+        head[s] = a[s]
     return out
 
 

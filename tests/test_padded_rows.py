@@ -10,7 +10,7 @@ import pickle
 import numpy as np
 import pytest
 
-from sgns import Word2Vec, _train, container, guards, padded_rows
+from sgns import KeyedVectors, Word2Vec, _train, container, guards, padded_rows
 from sgns._train import Trainer
 
 TEXTS = [
@@ -255,3 +255,21 @@ def test_first_nonfinite_row_walks_blocks_of_any_layout():
     v = padded_rows.zeros(40, 100)
     v[37, 99] = np.nan
     assert guards.first_nonfinite_row(v) == 37
+
+
+def test_grown_is_the_rows_then_zeros_in_one_padded_copy():
+    a = np.arange(7 * 100, dtype=np.float64).reshape(7, 100)
+    g = padded_rows.grown(a, 10, max_bytes=3 * 800)  # blocks of 3 rows: the last one short
+    assert padded_rows.is_padded(g) and padded_rows.padding_is_zero(g)
+    np.testing.assert_array_equal(g, np.vstack([a, np.zeros((3, 100))]).astype(np.float32))
+    np.testing.assert_array_equal(padded_rows.padded(a), a.astype(np.float32))
+
+
+def test_add_vectors_keeps_a_models_layout():
+    kv = KeyedVectors(100)
+    kv.add_vectors(["a", "b"], np.ones((2, 100), dtype=np.float32))
+    kv.vectors = padded_rows.padded(kv.vectors)
+    kv.add_vectors(["c", "a"], np.full((2, 100), 2.0, dtype=np.float32))
+    assert padded_rows.is_padded(kv.vectors) and kv.vectors.shape == (3, 100)
+    np.testing.assert_array_equal(kv["c"], np.full(100, 2.0, dtype=np.float32))
+    np.testing.assert_array_equal(kv["a"], np.ones(100, dtype=np.float32))

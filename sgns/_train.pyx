@@ -16,8 +16,8 @@ from sgns._csrc cimport (
     sg_alias_draw, sg_alias_entry, sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_batch_update,
     sg_batch_update_ahead, sg_counts_update_ahead,
     sg_cbow_update, sg_encode_chunk, sg_log_sigmoid, sg_pair_update, sg_pair_update_ahead,
-    sg_prefetch_row, sg_reader,
-    sg_kernel_name, sg_reader_close, sg_reader_open, sg_rng_below, sg_rng_next, sg_select, sg_sigmoid,
+    sg_prefetch_row, sg_reader, sg_subsample,
+    sg_kernel_name, sg_reader_close, sg_reader_open, sg_rng_below, sg_select, sg_sigmoid,
     sg_supported,
 )
 from sgns._tokenize cimport WordHash
@@ -563,22 +563,10 @@ cdef void train_sentence(const Config *c, Worker *w, int64_t n) noexcept nogil:
 cdef int train_ids(const Config *c, Worker *w, const int32_t *ids, int64_t n) noexcept nogil:
     """Train on ids (-1 ends a sentence). Returns 1 if asked to stop."""
     cdef int64_t i = 0, slen
-    cdef int32_t word
     while i < n:
         if sg_atomic_load32(c.stop):
             return 1
-        slen = 0
-        while i < n and slen < c.max_sentence:
-            word = ids[i]
-            i += 1
-            if word < 0:
-                break
-            w.unsynced += 1
-            if c.keep != NULL and c.keep[word] != 0xFFFFFFFFu:
-                if <uint32_t>sg_rng_next(&w.rng) >= c.keep[word]:
-                    continue
-            w.sentence[slen] = word
-            slen += 1
+        slen = sg_subsample(ids, n, &i, c.keep, c.max_sentence, &w.rng, w.sentence, &w.unsynced)
         w.kept += slen
         if w.unsynced >= SYNC_EVERY:
             sync_alpha(c, w)
@@ -1164,3 +1152,30 @@ def alias_draws(p, int n, uint64_t seed=1):
     for i in range(n):
         o[i] = sg_alias_draw(<sg_alias_entry *>&t[0, 0], <uint32_t>pv.shape[0], &rng)
     return out
+
+
+def subsample(ids, keep, uint64_t seed, int64_t max_len):
+    """The trainer's sentence cutting and subsampling alone (for testing):
+    ids (-1 ends a sentence) cut into the kept words of each sentence (at most
+    max_len a piece), with keep[w] the 32-bit threshold of word w (keep None:
+    no subsampling). Returns (pieces, words seen, the generator's state)."""
+    iv = np.ascontiguousarray(ids, dtype=np.int32)
+    cdef int32_t[::1] idv = iv
+    cdef uint32_t[::1] kv
+    cdef const uint32_t *kp = NULL
+    if keep is not None:
+        kv = np.ascontiguousarray(keep, dtype=np.uint32)
+        if kv.shape[0] and iv.shape[0] and iv.max() >= kv.shape[0]:
+            raise ValueError("an id has no keep threshold")
+        kp = &kv[0] if kv.shape[0] else NULL
+    if max_len < 1:
+        raise ValueError("max_len must be at least 1")
+    out = np.empty(max(1, min(<int64_t>iv.shape[0], max_len)), dtype=np.int32)
+    cdef int32_t[::1] ov = out
+    cdef int64_t pos = 0, seen = 0, n = iv.shape[0], kept
+    cdef uint64_t state = seed
+    pieces = []
+    while pos < n:
+        kept = sg_subsample(&idv[0], n, &pos, kp, max_len, &state, &ov[0], &seen)
+        pieces.append(out[:kept].tolist())
+    return pieces, seen, state

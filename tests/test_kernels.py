@@ -518,6 +518,80 @@ def test_saturated_update_has_no_nan(kernel, dot):
     assert bl == pytest.approx(3 * expected, rel=1e-6)
 
 
+# ---- subsampling ---------------------------------------------------------------------------
+
+_M64 = (1 << 64) - 1
+
+
+def _splitmix64(state):
+    state = (state + 0x9E3779B97F4A7C15) & _M64
+    z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return state, z ^ (z >> 31)
+
+
+def _subsample_reference(ids, keep, state, max_len):
+    """word2vec.c's test, a branch per word: a draw only for a word whose
+    threshold is not 2^32 - 1; pieces cut at -1 and every max_len kept words."""
+    pieces, seen, i = [], 0, 0
+    while i < len(ids):
+        piece = []
+        while i < len(ids) and len(piece) < max_len:
+            word = ids[i]
+            i += 1
+            if word < 0:
+                break
+            seen += 1
+            if keep is not None and keep[word] != 0xFFFFFFFF:
+                state, r = _splitmix64(state)
+                if (r & 0xFFFFFFFF) >= keep[word]:
+                    continue
+            piece.append(word)
+        pieces.append(piece)
+    return pieces, seen, state
+
+
+@pytest.mark.parametrize("max_len", [1, 3, 7, 1000])
+@pytest.mark.parametrize("keep_kind", ["none", "mixed", "all-or-nothing"])
+def test_subsample_matches_a_branch_per_word(max_len, keep_kind):
+    """The trainer's branch-free subsampling keeps the same words and leaves
+    the generator where drawing word by word would: sentence ends (-1, also
+    first, last and twice in a row), pieces of max_len words, words kept
+    without a draw, words never kept."""
+    rng = np.random.default_rng(7)
+    vocab = 50
+    ids = rng.integers(0, vocab, size=3000).astype(np.int32)
+    ids[rng.random(ids.size) < 0.08] = -1
+    ids[:1] = -1
+    ids[-1] = -1
+    ids[100:102] = -1
+    if keep_kind == "none":
+        keep = None
+    elif keep_kind == "mixed":
+        keep = rng.integers(0, 2**32, size=vocab, dtype=np.uint64)
+        keep[::3] = 0xFFFFFFFF
+        keep = keep.astype(np.uint32)
+    else:
+        keep = np.where(np.arange(vocab) % 2, 0xFFFFFFFF, 0).astype(np.uint32)
+    seed = 0x1234_5678_9ABC_DEF0
+    got = _train.subsample(ids, keep, seed, max_len)
+    want = _subsample_reference(ids.tolist(), None if keep is None else keep.tolist(), seed, max_len)
+    assert got == want
+    assert got[1] == int((ids >= 0).sum())
+    if keep_kind == "all-or-nothing":
+        assert all(w % 2 for piece in got[0] for w in piece)
+        # every threshold-0 word drew once (and was dropped), the others never
+        draws = int(((ids >= 0) & (ids % 2 == 0)).sum())
+        assert got[2] == (seed + draws * 0x9E3779B97F4A7C15) % 2**64
+
+
+def test_subsample_rejects_ids_without_threshold():
+    with pytest.raises(ValueError, match="keep threshold"):
+        _train.subsample(np.array([0, 5], np.int32), np.zeros(3, np.uint32), 1, 10)
+    with pytest.raises(ValueError, match="max_len"):
+        _train.subsample(np.array([0], np.int32), None, 1, 0)
+
+
 # ---- alias sampler ------------------------------------------------------------------------
 
 

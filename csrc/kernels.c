@@ -543,6 +543,13 @@ double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
                       const float *label, const float *weight, int n_out, float alpha,
                       int d, float *work, int want_loss)
 {
+    return sg_cbow_update_ahead(in, n_in, mean, out, label, weight, n_out, alpha, d, work, want_loss, NULL, 0);
+}
+
+double sg_cbow_update_ahead(float *const *in, int n_in, int mean, float *const *out,
+                            const float *label, const float *weight, int n_out, float alpha,
+                            int d, float *work, int want_loss, float *const *ahead, int n_ahead)
+{
     const sg_ops *ops = sg_active;
     float *h = work, *t = work + d;
     float f[SG_MAX_OUT], g[SG_MAX_OUT];
@@ -561,6 +568,6 @@ double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
     for (i = 0; i < d; i++) t[i] -= h[i];
     if (mean == SG_CBOW_SUM_SPLIT && n_in > 1)
         for (i = 0; i < d; i++) t[i] /= (float)n_in;
-    ops->add_rows(t, in, n_in, d);
+    ops->add_rows(t, in, n_in, d, ahead, n_ahead);
     return want_loss ? logistic_loss(f, label, weight, n_out) : 0.0;
 }

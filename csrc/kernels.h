@@ -63,8 +63,9 @@ typedef struct {
                       float *f, float *const *ahead, int n_ahead);
     /* h = Σ_i rows[i], i < n (n >= 1), added in row order */
     void (*sum_rows)(float *const *rows, int n, int d, float *h);
-    /* rows[i] += t for i < n, in row order */
-    void (*add_rows)(const float *t, float *const *rows, int n, int d);
+    /* rows[i] += t for i < n, in row order; the n_ahead rows ahead[] (a
+     * later update's) are prefetched for writing, a line each per slice. */
+    void (*add_rows)(const float *t, float *const *rows, int n, int d, float *const *ahead, int n_ahead);
     /* Floats per vector register (1: scalar code). A row of d floats costs
      * as much as one of d rounded up to this: a caller whose rows have that
      * room, zero-filled, may pass the rounded d (the tail then needs no mask). */
@@ -148,6 +149,11 @@ enum { SG_CBOW_SUM = 0, SG_CBOW_MEAN = 1, SG_CBOW_SUM_SPLIT = 2 };
 double sg_cbow_update(float *const *in, int n_in, int mean, float *const *out,
                       const float *label, const float *weight, int n_out, float alpha,
                       int d, float *work, int want_loss);
+/* The same step, prefetching the rows ahead[0..n_ahead) (a later update's)
+ * during its last pass, a line of each per slice (as sg_batch_update_ahead). */
+double sg_cbow_update_ahead(float *const *in, int n_in, int mean, float *const *out,
+                            const float *label, const float *weight, int n_out, float alpha,
+                            int d, float *work, int want_loss, float *const *ahead, int n_ahead);
 
 #if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
 #include <xmmintrin.h>

@@ -183,11 +183,22 @@ SG_ATTR static void SG_FN(sum_rows)(float *const *rows, int n, int d, float *h)
 }
 
 /* rows[i] += t for every row, in row order (a row listed twice gets t
- * twice), each slice of t loaded once (CBOW's error into its inputs). */
-SG_ATTR static void SG_FN(add_rows)(const float *t, float *const *rows, int n, int d)
+ * twice), each slice of t loaded once (CBOW's error into its inputs). Each
+ * slice also prefetches a line of each row ahead[0..n_ahead) (the row's
+ * last line after the loop); plain C prefetches them first. */
+SG_ATTR static void SG_FN(add_rows)(const float *t, float *const *rows, int n, int d, float *const *ahead,
+                                    int n_ahead)
 {
     int i, k = 0;
 #if SG_VEC
+    if (n_ahead) {
+        for (; k + SG_W <= d; k += SG_W) {
+            SG_T x = SG_LOAD(t + k);
+            for (i = 0; i < n_ahead; i++) SG_PREFETCH_W(ahead[i] + k);
+            for (i = 0; i < n; i++) SG_STORE(rows[i] + k, SG_ADD(SG_LOAD(rows[i] + k), x));
+        }
+        for (i = 0; i < n_ahead; i++) SG_PREFETCH_W(ahead[i] + d - 1);
+    }
     for (; k + SG_W <= d; k += SG_W) {
         SG_T x = SG_LOAD(t + k);
         for (i = 0; i < n; i++) SG_STORE(rows[i] + k, SG_ADD(SG_LOAD(rows[i] + k), x));
@@ -199,6 +210,8 @@ SG_ATTR static void SG_FN(add_rows)(const float *t, float *const *rows, int n, i
         k = d;
     }
 #endif
+#else
+    for (i = 0; i < n_ahead; i++) sg_prefetch_row(ahead[i], d);
 #endif
     for (; k < d; k++)
         for (i = 0; i < n; i++) rows[i][k] += t[k];

@@ -21,6 +21,9 @@ cdef extern from "kernels.h" nogil:
     double sg_cbow_update(float **inp, int n_in, int mean, float **out, const float *label,
                           const float *weight, int n_out, float alpha, int d, float *work,
                           int want_loss)
+    double sg_cbow_update_ahead(float **inp, int n_in, int mean, float **out, const float *label,
+                                const float *weight, int n_out, float alpha, int d, float *work,
+                                int want_loss, float **ahead, int n_ahead)
     void sg_prefetch_row(const float *row, int d)
     double sg_batch_update(float **inp, int n_in, float **out, const float *label,
                            const float *weight, int n_out, float alpha, int d, float *scratch,

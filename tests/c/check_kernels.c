@@ -350,6 +350,36 @@ static void repeated_rows(const char *set)
     }
 }
 
+/* The CBOW step that prefetches later rows during its last pass gives the
+ * same numbers as the plain step, and leaves the rows ahead as they were
+ * (rows long and short, a masked or plain-C tail, each mean mode). */
+static void cbow_ahead(const char *set)
+{
+    static const int DS[] = {5, 37, 100, 300};
+    static float x1[4 * MAXD], x2[4 * MAXD], u1[6 * MAXD], u2[6 * MAXD], c[3 * MAXD], ref_c[3 * MAXD];
+    static float work[2 * MAXD];
+    float *in1[4], *in2[4], *out1[6], *out2[6], *ahead[3];
+    int k, i, j, mean;
+    for (k = 0; k < 4; k++) {
+        int d = DS[k];
+        for (mean = 0; mean <= 2; mean++) {
+            double l1, l2;
+            fill(x1, 4, d), fill(u1, 6, d), fill(c, 3, d);
+            memcpy(x2, x1, sizeof(float) * 4 * d), memcpy(u2, u1, sizeof(float) * 6 * d);
+            memcpy(ref_c, c, sizeof(float) * 3 * d);
+            for (i = 0; i < 4; i++) in1[i] = x1 + i * d, in2[i] = x2 + i * d;
+            for (j = 0; j < 6; j++) out1[j] = u1 + j * d, out2[j] = u2 + j * d;
+            for (i = 0; i < 3; i++) ahead[i] = c + i * d;
+            l1 = sg_cbow_update(in1, 4, mean, out1, NULL, NULL, 6, 0.05f, d, work, 1);
+            l2 = sg_cbow_update_ahead(in2, 4, mean, out2, NULL, NULL, 6, 0.05f, d, work, 1, ahead, 3);
+            check(l1 == l2, set, "cbow_ahead loss", d, mean);
+            check(memcmp(x1, x2, sizeof(float) * 4 * d) == 0, set, "cbow_ahead inputs", d, mean);
+            check(memcmp(u1, u2, sizeof(float) * 6 * d) == 0, set, "cbow_ahead outputs", d, mean);
+            check(memcmp(c, ref_c, sizeof(float) * 3 * d) == 0, set, "cbow_ahead rows ahead", d, mean);
+        }
+    }
+}
+
 static void gradients(const char *set)
 {
     static const int DK[][2] = {{16, 3}, {37, 4}, {100, 5}, {19, 12}};
@@ -403,6 +433,7 @@ int main(void)
         operations(set);
         gradients(set);
         repeated_rows(set);
+        cbow_ahead(set);
         printf("[%s] %d checks, %d failed\n", set, passed + failed - checks, failed - before);
         ran++;
     }

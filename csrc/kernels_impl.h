@@ -79,6 +79,14 @@
 #ifndef SG_PREFETCH_W
 #define SG_PREFETCH_W(p) sg_prefetch_w(p)
 #endif
+/* Whether the slice at float k starts a new 64 bytes of the row: the slice
+ * loops prefetch one line of each row ahead there, not once per vector (with
+ * 8 or 4 lanes that asked for each line two or four times). */
+#if SG_VEC && SG_W < 16
+#define SG_LINE_START(k) (((k) & 15) == 0)
+#else
+#define SG_LINE_START(k) 1
+#endif
 #ifndef SG_PREFETCH_W1
 #define SG_PREFETCH_W1(p) sg_prefetch_w1(p)
 #endif
@@ -194,7 +202,8 @@ SG_ATTR static void SG_FN(add_rows)(const float *t, float *const *rows, int n, i
     if (n_ahead) {
         for (; k + SG_W <= d; k += SG_W) {
             SG_T x = SG_LOAD(t + k);
-            for (i = 0; i < n_ahead; i++) SG_PREFETCH_W(ahead[i] + k);
+            if (SG_LINE_START(k))
+                for (i = 0; i < n_ahead; i++) SG_PREFETCH_W(ahead[i] + k);
             for (i = 0; i < n; i++) SG_STORE(rows[i] + k, SG_ADD(SG_LOAD(rows[i] + k), x));
         }
         for (i = 0; i < n_ahead; i++) SG_PREFETCH_W(ahead[i] + d - 1);
@@ -631,7 +640,8 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
         }                                                                      \
         for (k = 0; k + SG_W <= d; k += SG_W) {                                \
             SG_T x = SG_LOAD(v + k), a0 = x, a1 = SG_ZERO;                     \
-            for (j = 0; j < n_ahead; j++) SG_PREFETCH_W1(ahead[j] + k);        \
+            if (SG_LINE_START(k))                                              \
+                for (j = 0; j < n_ahead; j++) SG_PREFETCH_W1(ahead[j] + k);    \
             SG_UNROLL                                                          \
             for (j = 0; j < (N); j++) {                                        \
                 SG_T u = SG_LOAD(o[j] + k);                                    \
@@ -759,7 +769,8 @@ SG_ATTR static void SG_FN(pair_step)(float *v, float *const *out, const float *l
     {                                                                          \
         int i, j, a, k = 0;                                                    \
         for (; k + SG_W <= d; k += SG_W) {                                     \
-            for (a = 0; a < n_ahead; a++) SG_PREFETCH_W(ahead[a] + k);         \
+            if (SG_LINE_START(k))                                              \
+                for (a = 0; a < n_ahead; a++) SG_PREFETCH_W(ahead[a] + k);     \
             SG_SLICE(SG_T, N, N, SG_LOAD, SG_STORE, SG_SET1, SG_FMA, SG_ADD)        \
         }                                                                      \
         for (a = 0; a < n_ahead; a++) SG_PREFETCH_W(ahead[a] + d - 1);        \
@@ -848,6 +859,7 @@ static const sg_ops SG_FN(ops) = {
 };
 
 #undef SG_FN
+#undef SG_LINE_START
 #undef SG_UNROLL
 #undef SG_HSUM4
 #undef SG_CAT

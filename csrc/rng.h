@@ -4,12 +4,20 @@
 #define SGNS_RNG_H
 #include <stdint.h>
 
-static inline uint64_t sg_rng_next(uint64_t *state)
+/* The state's step per draw. */
+#define SG_RNG_STEP 0x9E3779B97F4A7C15ULL
+
+/* The draw of a state just stepped: splitmix64's output function. */
+static inline uint64_t sg_rng_mix(uint64_t z)
 {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
+}
+
+static inline uint64_t sg_rng_next(uint64_t *state)
+{
+    return sg_rng_mix(*state += SG_RNG_STEP);
 }
 
 /* Uniform integer in [0, n) from the top 32 bits (Lemire's multiply-shift). */

@@ -3,6 +3,7 @@
 #ifndef SGNS_SUBSAMPLE_H
 #define SGNS_SUBSAMPLE_H
 #include <stdint.h>
+#include "rng.h"
 
 /* keep[w] of a word kept without a random draw. */
 #define SG_KEEP_ALWAYS 0xFFFFFFFFu
@@ -20,44 +21,35 @@
 static inline int64_t sg_subsample(const int32_t *ids, int64_t n, int64_t *pos, const uint32_t *keep,
                                    int64_t max_len, uint64_t *rng, int32_t *out, int64_t *seen)
 {
-    int64_t i = *pos, kept = 0, start;
+    int64_t i = *pos, start = i, kept = 0, ended = 0;
     uint64_t s = *rng;
     if (keep == NULL) {
         for (; i < n && kept < max_len; i++) {
             if (ids[i] < 0) {
-                *seen += i - *pos;
-                *pos = i + 1;
-                return kept;
+                ended = 1;
+                break;
             }
             out[kept++] = ids[i];
         }
-        *seen += i - *pos;
-        *pos = i;
-        return kept;
-    }
-    start = i;
-    for (; i < n && kept < max_len; i++) {
-        int32_t word = ids[i];
-        uint32_t k;
-        uint64_t draws, z;
-        if (word < 0) {
-            *seen += i - start;
-            *pos = i + 1;
-            *rng = s;
-            return kept;
+    } else {
+        for (; i < n && kept < max_len; i++) {
+            int32_t word = ids[i];
+            uint32_t k;
+            uint64_t draws;
+            if (word < 0) {
+                ended = 1;
+                break;
+            }
+            k = keep[word];
+            draws = (uint64_t)(k != SG_KEEP_ALWAYS);
+            /* sg_rng_next, the state stepped only for a word that draws. */
+            s += (0u - draws) & SG_RNG_STEP;
+            out[kept] = word;
+            kept += (int64_t)(((uint32_t)sg_rng_mix(s) < k) | (draws ^ 1u));
         }
-        k = keep[word];
-        draws = (uint64_t)(k != SG_KEEP_ALWAYS);
-        /* sg_rng_next, advanced only for a word that draws. */
-        s += (0u - draws) & 0x9E3779B97F4A7C15ULL;
-        z = (s ^ (s >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        z ^= z >> 31;
-        out[kept] = word;
-        kept += (int64_t)(((uint32_t)z < k) | (draws ^ 1u));
     }
     *seen += i - start;
-    *pos = i;
+    *pos = i + ended; /* past the end marker */
     *rng = s;
     return kept;
 }

@@ -1174,9 +1174,10 @@ def subsample(ids, keep, uint64_t seed, int64_t max_len):
     cdef const uint32_t *kp = NULL
     if keep is not None:
         kv = np.ascontiguousarray(keep, dtype=np.uint32)
-        if kv.shape[0] and iv.shape[0] and iv.max() >= kv.shape[0]:
+        if iv.shape[0] and iv.max() >= kv.shape[0]:
             raise ValueError("an id has no keep threshold")
-        kp = &kv[0] if kv.shape[0] else NULL
+        if kv.shape[0]:
+            kp = &kv[0]
     if max_len < 1:
         raise ValueError("max_len must be at least 1")
     out = np.empty(max(1, min(<int64_t>iv.shape[0], max_len)), dtype=np.int32)

@@ -588,6 +588,8 @@ def test_subsample_matches_a_branch_per_word(max_len, keep_kind):
 def test_subsample_rejects_ids_without_threshold():
     with pytest.raises(ValueError, match="keep threshold"):
         _train.subsample(np.array([0, 5], np.int32), np.zeros(3, np.uint32), 1, 10)
+    with pytest.raises(ValueError, match="keep threshold"):
+        _train.subsample(np.array([0], np.int32), np.zeros(0, np.uint32), 1, 10)
     with pytest.raises(ValueError, match="max_len"):
         _train.subsample(np.array([0], np.int32), None, 1, 0)
 

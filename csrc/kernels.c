@@ -553,21 +553,14 @@ double sg_cbow_update_ahead(float *const *in, int n_in, int mean, float *const *
     const sg_ops *ops = sg_active;
     float *h = work, *t = work + d;
     float f[SG_MAX_OUT], g[SG_MAX_OUT];
-    int i;
     if (n_in == 0) return 0.0;
     /* h = sum (or mean) of the context vectors. */
-    ops->sum_rows(in, n_in, d, h);
-    if (mean == SG_CBOW_MEAN && n_in > 1)
-        for (i = 0; i < d; i++) h[i] /= (float)n_in;
+    ops->sum_rows(in, n_in, d, h, mean == SG_CBOW_MEAN);
     ops->dots(h, out, n_out, d, f);
     coefficients(ops, f, label, weight, n_out, alpha, g);
-    /* t = h + Σ g_j out_j (old rows); out_j += g_j h. */
-    memcpy(t, h, sizeof(float) * (size_t)d);
-    ops->pair_apply(t, out, n_out, g, d);
-    /* word2vec.c adds the whole error to every context word; gensim 4 a share of a sum's. */
-    for (i = 0; i < d; i++) t[i] -= h[i];
-    if (mean == SG_CBOW_SUM_SPLIT && n_in > 1)
-        for (i = 0; i < d; i++) t[i] /= (float)n_in;
+    /* t = the error Σ g_j out_j (old rows); out_j += g_j h. word2vec.c adds
+     * the whole error to every context word; gensim 4 a share of a sum's. */
+    ops->cbow_apply(h, out, n_out, g, d, t, mean == SG_CBOW_SUM_SPLIT ? n_in : 1);
     ops->add_rows(t, in, n_in, d, ahead, n_ahead);
     return want_loss ? logistic_loss(f, label, weight, n_out) : 0.0;
 }

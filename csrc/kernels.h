@@ -61,11 +61,15 @@ typedef struct {
      * the update pass, spread over its slices. */
     void (*pair_step)(float *v, float *const *out, const float *label, int n, float alpha, int d,
                       float *f, float *const *ahead, int n_ahead);
-    /* h = Σ_i rows[i], i < n (n >= 1), added in row order */
-    void (*sum_rows)(float *const *rows, int n, int d, float *h);
+    /* h = Σ_i rows[i], i < n (n >= 1), added in row order; then h /= n
+     * if mean and n > 1 */
+    void (*sum_rows)(float *const *rows, int n, int d, float *h, int mean);
     /* rows[i] += t for i < n, in row order; the n_ahead rows ahead[] (a
      * later update's) are prefetched for writing, a line each per slice. */
     void (*add_rows)(const float *t, float *const *rows, int n, int d, float *const *ahead, int n_ahead);
+    /* e = Σ_j g[j] out[j] (old out, from zero, in order j), then e /= split
+     * if split > 1; out[j] += g[j] h: distinct rows */
+    void (*cbow_apply)(const float *h, float *const *out, int n, const float *g, int d, float *e, int split);
     /* Floats per vector register (1: scalar code). A row of d floats costs
      * as much as one of d rounded up to this: a caller whose rows have that
      * room, zero-filled, may pass the rounded d (the tail then needs no mask). */

@@ -163,22 +163,26 @@ SG_ATTR static void SG_FN(axpy)(float a, const float *x, float *y, int d)
     for (; i < d; i++) y[i] += a * x[i];
 }
 
-/* h = rows[0] + ... + rows[n - 1] (n >= 1), added in row order: one pass
- * over each slice of every row, h written once (CBOW's context sum). */
-SG_ATTR static void SG_FN(sum_rows)(float *const *rows, int n, int d, float *h)
+/* h = rows[0] + ... + rows[n - 1] (n >= 1), added in row order, then
+ * divided by n if mean and n > 1 (CBOW's context mean; the division in
+ * registers, a vector at a time, rather than in a second pass of scalar-wide
+ * divisions): one pass over each slice of every row, h written once. */
+SG_ATTR static void SG_FN(sum_rows)(float *const *rows, int n, int d, float *h, int mean)
 {
     int i, k = 0;
+    const int divide = mean && n > 1;
 #if SG_VEC
+    const SG_T count = SG_SET1((float)n);
     for (; k + SG_W <= d; k += SG_W) {
         SG_T acc = SG_LOAD(rows[0] + k);
         for (i = 1; i < n; i++) acc = SG_ADD(acc, SG_LOAD(rows[i] + k));
-        SG_STORE(h + k, acc);
+        SG_STORE(h + k, divide ? SG_DIV(acc, count) : acc);
     }
 #ifdef SG_LOADN
     if (k < d) {
         SG_T acc = SG_LOADN(rows[0] + k, d - k);
         for (i = 1; i < n; i++) acc = SG_ADD(acc, SG_LOADN(rows[i] + k, d - k));
-        SG_STOREN(h + k, acc, d - k);
+        SG_STOREN(h + k, divide ? SG_DIV(acc, count) : acc, d - k);
         k = d;
     }
 #endif
@@ -186,7 +190,53 @@ SG_ATTR static void SG_FN(sum_rows)(float *const *rows, int n, int d, float *h)
     for (; k < d; k++) {
         float acc = rows[0][k];
         for (i = 1; i < n; i++) acc += rows[i][k];
-        h[k] = acc;
+        h[k] = divide ? acc / (float)n : acc;
+    }
+}
+
+/* CBOW's step on its outputs: e = Σ_j g[j] out[j] (the old rows, summed
+ * from zero in the order of j, like word2vec.c's neu1e), divided by split if
+ * split > 1 (gensim's share of a sum's error); out[j] += g[j] h. Rows
+ * distinct. */
+SG_ATTR static void SG_FN(cbow_apply)(const float *h, float *const *out, int n, const float *g, int d, float *e,
+                                      int split)
+{
+    int j, k = 0;
+    const int divide = split > 1;
+#if SG_VEC
+    const SG_T parts = SG_SET1((float)split);
+    SG_T gv[SG_MAX_OUT];
+    for (j = 0; j < n; j++) gv[j] = SG_SET1(g[j]);
+    for (; k + SG_W <= d; k += SG_W) {
+        SG_T x = SG_LOAD(h + k), acc = SG_ZERO;
+        for (j = 0; j < n; j++) {
+            SG_T o = SG_LOAD(out[j] + k);
+            acc = SG_FMA(gv[j], o, acc);
+            SG_STORE(out[j] + k, SG_FMA(gv[j], x, o));
+        }
+        SG_STORE(e + k, divide ? SG_DIV(acc, parts) : acc);
+    }
+#ifdef SG_LOADN
+    if (k < d) {
+        SG_T x = SG_LOADN(h + k, d - k), acc = SG_ZERO;
+        for (j = 0; j < n; j++) {
+            SG_T o = SG_LOADN(out[j] + k, d - k);
+            acc = SG_FMA(gv[j], o, acc);
+            SG_STOREN(out[j] + k, SG_FMA(gv[j], x, o), d - k);
+        }
+        SG_STOREN(e + k, divide ? SG_DIV(acc, parts) : acc, d - k);
+        k = d;
+    }
+#endif
+#endif
+    for (; k < d; k++) {
+        float x = h[k], acc = 0.0f;
+        for (j = 0; j < n; j++) {
+            float o = out[j][k];
+            acc += g[j] * o;
+            out[j][k] = o + g[j] * x;
+        }
+        e[k] = divide ? acc / (float)split : acc;
     }
 }
 
@@ -852,7 +902,7 @@ SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const
 static const sg_ops SG_FN(ops) = {
     SG_STR(SG_SUFFIX), SG_FN(dot), SG_FN(axpy), SG_FN(grad_step), SG_FN(block_update),
     SG_FN(dots), SG_FN(block_dots), SG_FN(pair_apply), SG_FN(sigmoids), SG_FN(pair_step),
-    SG_FN(sum_rows), SG_FN(add_rows),
+    SG_FN(sum_rows), SG_FN(add_rows), SG_FN(cbow_apply),
 #if SG_VEC
     SG_W,
 #else

@@ -141,6 +141,31 @@ static void operations(const char *set)
             sg_active->pair_apply(c, rows, n, G, d);
             for (k = 0; k < d; k++) check(close_to(c[k], ref_in[k], 1e-6, 1e-5), set, "pair_apply v", d, n);
             for (k = 0; k < n * d; k++) check(close_to(b[k], ref_out[k], 1e-6, 1e-5), set, "pair_apply out", d, n);
+            /* sum_rows: h = Σ rows (mean: / n); rows untouched */
+            for (i = 0; i <= 1; i++) {
+                sg_active->sum_rows(rows, n, d, c, i);
+                for (k = 0; k < d; k++) {
+                    double sum = 0;
+                    for (j = 0; j < n; j++) sum += b[j * d + k];
+                    check(close_to(c[k], i ? sum / n : sum, 1e-6, 1e-5), set, i ? "sum_rows mean" : "sum_rows", d, n);
+                }
+            }
+            /* cbow_apply: e = Σ g_j out_j (old; / split), out_j += g_j h; h untouched */
+            for (i = 1; i <= n; i += (n > 1 ? n - 1 : 1)) {
+                for (k = 0; k < d; k++) {
+                    ref_in[k] = 0;
+                    for (j = 0; j < n; j++) ref_in[k] += (double)G[j] * b[j * d + k];
+                    ref_in[k] /= i;
+                    for (j = 0; j < n; j++) ref_out[j * d + k] = b[j * d + k] + (double)G[j] * a[k];
+                }
+                memcpy(c, a, sizeof(float) * d);
+                sg_active->cbow_apply(c, rows, n, G, d, delta, i);
+                for (k = 0; k < d; k++) {
+                    check(close_to(delta[k], ref_in[k], 1e-6, 1e-5), set, "cbow_apply e", d, n);
+                    check(c[k] == a[k], set, "cbow_apply h untouched", d, n);
+                }
+                for (k = 0; k < n * d; k++) check(close_to(b[k], ref_out[k], 1e-6, 1e-5), set, "cbow_apply out", d, n);
+            }
         }
         /* pair_step: the exact step, unrolled for 1..8 outputs, general above;
          * labelled (a tree path) or the SGNS layout; rows ahead untouched */

@@ -65,6 +65,18 @@
 #define SG_UNROLL
 #endif
 
+/* Inline a helper whose flags are constants at each call, so every caller
+ * gets its own loop (left to itself, GCC kept one loop testing the flags). */
+#ifndef SG_INLINE_ALWAYS
+#if defined(_MSC_VER)
+#define SG_INLINE_ALWAYS __forceinline
+#elif defined(__GNUC__)
+#define SG_INLINE_ALWAYS inline __attribute__((always_inline))
+#else
+#define SG_INLINE_ALWAYS inline
+#endif
+#endif
+
 /* Keep a loaded vector in a register: GCC otherwise folds the load into
  * each FMA that uses it, loading a row slice once per input instead of once
  * (the dots are bound by loads, most of them split across cache lines). */
@@ -194,52 +206,6 @@ SG_ATTR static void SG_FN(sum_rows)(float *const *rows, int n, int d, float *h, 
     }
 }
 
-/* CBOW's step on its outputs: e = Σ_j g[j] out[j] (the old rows, summed
- * from zero in the order of j, like word2vec.c's neu1e), divided by split if
- * split > 1 (gensim's share of a sum's error); out[j] += g[j] h. Rows
- * distinct. */
-SG_ATTR static void SG_FN(cbow_apply)(const float *h, float *const *out, int n, const float *g, int d, float *e,
-                                      int split)
-{
-    int j, k = 0;
-    const int divide = split > 1;
-#if SG_VEC
-    const SG_T parts = SG_SET1((float)split);
-    SG_T gv[SG_MAX_OUT];
-    for (j = 0; j < n; j++) gv[j] = SG_SET1(g[j]);
-    for (; k + SG_W <= d; k += SG_W) {
-        SG_T x = SG_LOAD(h + k), acc = SG_ZERO;
-        for (j = 0; j < n; j++) {
-            SG_T o = SG_LOAD(out[j] + k);
-            acc = SG_FMA(gv[j], o, acc);
-            SG_STORE(out[j] + k, SG_FMA(gv[j], x, o));
-        }
-        SG_STORE(e + k, divide ? SG_DIV(acc, parts) : acc);
-    }
-#ifdef SG_LOADN
-    if (k < d) {
-        SG_T x = SG_LOADN(h + k, d - k), acc = SG_ZERO;
-        for (j = 0; j < n; j++) {
-            SG_T o = SG_LOADN(out[j] + k, d - k);
-            acc = SG_FMA(gv[j], o, acc);
-            SG_STOREN(out[j] + k, SG_FMA(gv[j], x, o), d - k);
-        }
-        SG_STOREN(e + k, divide ? SG_DIV(acc, parts) : acc, d - k);
-        k = d;
-    }
-#endif
-#endif
-    for (; k < d; k++) {
-        float x = h[k], acc = 0.0f;
-        for (j = 0; j < n; j++) {
-            float o = out[j][k];
-            acc += g[j] * o;
-            out[j][k] = o + g[j] * x;
-        }
-        e[k] = divide ? acc / (float)split : acc;
-    }
-}
-
 /* rows[i] += t for every row, in row order (a row listed twice gets t
  * twice), each slice of t loaded once (CBOW's error into its inputs). Each
  * slice also prefetches a line of each row ahead[0..n_ahead) (the row's
@@ -363,46 +329,64 @@ SG_ATTR static void SG_FN(dots)(const float *v, float *const *rows, int n, int d
     for (; j < n; j++) res[j] = SG_FN(dot)(v, rows[j], d);
 }
 
-/* With g[j] already scaled by alpha, in one pass:
- *   v      += sum_j g[j] * out[j]   (old out)
- *   out[j] += g[j] * v              (old v)                               */
-SG_ATTR static void SG_FN(pair_apply)(float *v, float *const *out, int n, const float *g, int d)
+/* The outputs' step against x: out[j] += g[j] x, and acc = Σ_j g[j] out[j]
+ * (the old rows, in the order of j) added to x if from_x, else from zero,
+ * divided by split if split > 1, written to acc_out (which may be x). */
+SG_ATTR static SG_INLINE_ALWAYS void SG_FN(apply_outputs)(const float *x_in, float *acc_out, int from_x, float *const *out,
+                                                int n, const float *g, int d, int split)
 {
     int j, k = 0;
+    const int divide = split > 1;
 #if SG_VEC
+    const SG_T parts = SG_SET1((float)split);
     SG_T gv[SG_MAX_OUT];
     for (j = 0; j < n; j++) gv[j] = SG_SET1(g[j]);
     for (; k + SG_W <= d; k += SG_W) {
-        SG_T x = SG_LOAD(v + k), acc = x;
+        SG_T x = SG_LOAD(x_in + k), acc = from_x ? x : SG_ZERO;
         for (j = 0; j < n; j++) {
             SG_T o = SG_LOAD(out[j] + k);
             acc = SG_FMA(gv[j], o, acc);
             SG_STORE(out[j] + k, SG_FMA(gv[j], x, o));
         }
-        SG_STORE(v + k, acc);
+        SG_STORE(acc_out + k, divide ? SG_DIV(acc, parts) : acc);
     }
 #ifdef SG_LOADN
     if (k < d) {
-        SG_T x = SG_LOADN(v + k, d - k), acc = x;
+        SG_T x = SG_LOADN(x_in + k, d - k), acc = from_x ? x : SG_ZERO;
         for (j = 0; j < n; j++) {
             SG_T o = SG_LOADN(out[j] + k, d - k);
             acc = SG_FMA(gv[j], o, acc);
             SG_STOREN(out[j] + k, SG_FMA(gv[j], x, o), d - k);
         }
-        SG_STOREN(v + k, acc, d - k);
+        SG_STOREN(acc_out + k, divide ? SG_DIV(acc, parts) : acc, d - k);
         k = d;
     }
 #endif
 #endif
     for (; k < d; k++) {
-        float x = v[k], acc = x;
+        float x = x_in[k], acc = from_x ? x : 0.0f;
         for (j = 0; j < n; j++) {
             float o = out[j][k];
             acc += g[j] * o;
             out[j][k] = o + g[j] * x;
         }
-        v[k] = acc;
+        acc_out[k] = divide ? acc / (float)split : acc;
     }
+}
+
+/* v += Σ_j g[j] out[j] (old rows); out[j] += g[j] v (old v). Rows distinct. */
+SG_ATTR static void SG_FN(pair_apply)(float *v, float *const *out, int n, const float *g, int d)
+{
+    SG_FN(apply_outputs)(v, v, 1, out, n, g, d, 1);
+}
+
+/* CBOW's step on its outputs: e = Σ_j g[j] out[j] (the old rows, from zero,
+ * like word2vec.c's neu1e), divided by split if split > 1 (gensim's share of
+ * a sum's error); out[j] += g[j] h. Rows distinct. */
+SG_ATTR static void SG_FN(cbow_apply)(const float *h, float *const *out, int n, const float *g, int d, float *e,
+                                      int split)
+{
+    SG_FN(apply_outputs)(h, e, 0, out, n, g, d, split);
 }
 
 #if SG_VEC

@@ -40,6 +40,7 @@ cdef extern from "rng.h" nogil:
     uint32_t sg_rng_below(uint64_t *state, uint32_t n)
 
 cdef extern from "subsample.h" nogil:
+    const uint32_t SG_KEEP_ALWAYS
     int64_t sg_subsample(const int32_t *ids, int64_t n, int64_t *pos, const uint32_t *keep, int64_t max_len,
                          uint64_t *rng, int32_t *out, int64_t *seen)
 

@@ -17,7 +17,7 @@ from sgns._csrc cimport (
     sg_batch_update_ahead, sg_counts_update_ahead,
     sg_cbow_update, sg_cbow_update_ahead, sg_encode_chunk, sg_log_sigmoid, sg_pair_update,
     sg_pair_update_ahead,
-    sg_prefetch_row, sg_reader, sg_subsample,
+    sg_prefetch_row, sg_reader, sg_subsample, SG_KEEP_ALWAYS,
     sg_kernel_name, sg_reader_close, sg_reader_open, sg_rng_below, sg_select, sg_sigmoid,
     sg_supported,
 )
@@ -827,7 +827,7 @@ cdef class Trainer:
             kp = np.asarray(keep_prob, dtype=np.float64)
             if kp.shape != (v,):
                 raise ValueError("keep probabilities must have one entry per word")
-            keep_arr = np.where(kp >= 1.0, 0xFFFFFFFF,
+            keep_arr = np.where(kp >= 1.0, SG_KEEP_ALWAYS,
                                 np.floor(np.clip(kp, 0.0, 1.0) * 4294967296.0)).astype(np.uint32)
             keep_view = keep_arr
             self.c.keep = &keep_view[0]

@@ -491,6 +491,22 @@ double sg_batch_update(float *const *in, int n_in, float *const *out, const floa
     return sg_batch_update_ahead(in, n_in, out, label, weight, n_out, alpha, d, scratch, want_loss, NULL, 0);
 }
 
+#ifdef SG_SKELETON
+/* Bench builds only (bench/skeleton.py; never a wheel): SGNS_SKELETON=1 makes
+ * the update below only prefetch the rows ahead, =2 return at once, so that
+ * training times what surrounds the arithmetic. Read once. */
+#include <stdlib.h>
+static int skeleton_mode(void)
+{
+    static int mode = -1;
+    if (mode < 0) {
+        const char *v = getenv("SGNS_SKELETON");
+        mode = v ? atoi(v) : 0;
+    }
+    return mode;
+}
+#endif
+
 double sg_batch_update_ahead(float *const *in, int n_in, float *const *out, const float *label,
                              const float *weight, int n_out, float alpha, int d,
                              float *scratch, int want_loss, float *const *ahead, int n_ahead)
@@ -501,6 +517,13 @@ double sg_batch_update_ahead(float *const *in, int n_in, float *const *out, cons
     float *delta = scratch + (long)n_in * n_out;
     float lab[SG_MAX_OUT], scale[SG_MAX_OUT];
     int j;
+#ifdef SG_SKELETON
+    if (skeleton_mode() != 0) {
+        if (skeleton_mode() == 1)
+            for (i = 0; i < n_ahead; i++) sg_prefetch_row(ahead[i], d);
+        return 0.0;
+    }
+#endif
     ops->block_dots(in, n_in, out, n_out, d, scratch);
     if (want_loss)
         for (i = 0; i < n_in; i++) loss += logistic_loss(scratch + (long)i * n_out, label, weight, n_out);

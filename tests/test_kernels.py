@@ -8,7 +8,10 @@ Every kernel test runs once per kernel set (fixture ``kernel``)."""
 from __future__ import annotations
 
 import math
+import os
 import platform
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -690,3 +693,20 @@ def test_prefetch_for_writing_follows_the_cpu():
     # must not emit PREFETCHW, with it it must (two workers a sixth faster).
     flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
     assert _train.prefetches_for_writing() == ("3dnowprefetch" in flags.split())
+
+
+def test_shipped_build_ignores_the_skeleton_switch():
+    # bench/skeleton.py builds a copy with -DSG_SKELETON, where SGNS_SKELETON
+    # skips the shared update's arithmetic; a shipped build must train anyway.
+    code = (
+        "import numpy as np\n"
+        "from sgns import _train\n"
+        "rng = np.random.default_rng(1)\n"
+        "inp = rng.normal(0, 0.1, (4, 16)).astype(np.float32)\n"
+        "out = rng.normal(0, 0.1, (6, 16)).astype(np.float32)\n"
+        "before = inp.copy(), out.copy()\n"
+        "_train.batch_update(inp, out, 0.05, None)\n"
+        "assert not np.array_equal(inp, before[0]) and not np.array_equal(out, before[1])\n"
+    )
+    env = dict(os.environ, SGNS_SKELETON="2")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=Path(__file__).parent)

@@ -1,0 +1,141 @@
+#!/usr/bin/env python
+"""Where one centre word's time goes in the default update: its arithmetic, its rows' traffic, the rest.
+
+Builds a copy of the extension with -DSG_SKELETON (a switch for bench builds in csrc/kernels.c; no wheel has
+it) in a temporary directory, then trains skip-gram with one worker in three ways per kernel set and vector
+size, each in its own process:
+
+  full     the default update (shared negatives), as shipped
+  rows     the update reduced to prefetching the rows of the centres ahead: what remains is the rows' traffic
+           and everything around the update
+  rest     the update skipped: window, subsampling, noise draws, row pointers
+
+and prints nanoseconds per kept centre word (the best epoch after the first: later epochs train from the cached
+ids, so no text is read), what the update's FLOP (6·D·(1 + negative) per example, as bench/table.py counts
+them) would take at this core's FMA peak (bench/fma_peak.c), and the fraction of the peak the full update
+reaches. Settings of the shared BENCHMARKS.md: window 5, negative 5, sample 1e-4, min-count 5, seed 1.
+
+    python bench/skeleton.py --corpus /path/to/corpus8.1k --sizes 100,300 --kernels avx512,avx2
+
+Run it on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from table import fma_peaks
+
+ROOT = Path(__file__).resolve().parents[1]
+MODES = {"full": "0", "rows": "1", "rest": "2"}
+
+CHILD = r"""
+import json, sys
+import sgns
+from sgns import _train
+corpus, size, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+m = sgns.Word2Vec(vector_size=size, workers=1, epochs=epochs, window=5, negative=5, sample=1e-4,
+                  min_count=5, seed=1)
+m.build_vocab(corpus_file=corpus)
+m.train(corpus_file=corpus, total_words=m.corpus_total_words, epochs=epochs)
+best = min(m.epoch_reports[1:], key=lambda r: r.seconds)
+print(json.dumps({"module": sgns.__file__, "kernels": _train.active_kernels(), "seconds": best.seconds,
+                  "centres": best.effective_words, "examples": best.examples}))
+"""
+
+
+def build(workdir: Path) -> Path:
+    """A copy of the sources with the extension built in place, -DSG_SKELETON."""
+    src = workdir / "src"
+    src.mkdir()
+    for name in ("setup.py", "pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, src / name)
+    shutil.copytree(ROOT / "csrc", src / "csrc")
+    # Sources only: the built modules and Cython's C output are made afresh.
+    shutil.copytree(
+        ROOT / "sgns", src / "sgns", ignore=shutil.ignore_patterns("*.so", "*.pyd", "*.c", "__pycache__")
+    )
+    env = dict(os.environ, CFLAGS=(os.environ.get("CFLAGS", "") + " -DSG_SKELETON").strip())
+    print("building the skeleton copy ...", file=sys.stderr, flush=True)
+    subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
+        cwd=src,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return src
+
+
+def measure(src: Path, corpus: str, size: int, kernels: str, mode: str, epochs: int) -> dict:
+    env = dict(
+        os.environ, PYTHONPATH=str(src), SGNS_KERNELS=kernels, SGNS_SKELETON=MODES[mode], PYTHONSAFEPATH="1"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, corpus, str(size), str(epochs)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=src.parent,
+    ).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    if not result["module"].startswith(str(src)):
+        raise RuntimeError(f"the child imported {result['module']}, not the skeleton build")
+    if result["kernels"] != kernels:
+        raise RuntimeError(f"asked for {kernels}, ran {result['kernels']}")
+    return result
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--corpus", required=True, help="a text file (the benchmark's corpus8.1k)")
+    p.add_argument("--sizes", default="100,300")
+    p.add_argument("--kernels", default="avx512,avx2", help="kernel sets, comma-separated")
+    p.add_argument("--epochs", type=int, default=4, help="epochs per run (the first is not counted)")
+    args = p.parse_args(argv)
+    if args.epochs < 2:
+        p.error("--epochs must be at least 2")
+    sizes = [int(x) for x in args.sizes.split(",")]
+    sets = args.kernels.split(",")
+    with tempfile.TemporaryDirectory(prefix="sgns-skeleton-") as tmp:
+        workdir = Path(tmp)
+        peaks = fma_peaks(sets, workdir)
+        src = build(workdir)
+        print(
+            "| kernels | D | full ns/centre | rows ns | rest ns | FLOP at peak, ns | full, of FMA peak |\n"
+            "|---|---|---|---|---|---|---|"
+        )
+        for kernels in sets:
+            for size in sizes:
+                ns = {}
+                for mode in MODES:
+                    r = measure(src, args.corpus, size, kernels, mode, args.epochs)
+                    ns[mode] = r["seconds"] / r["centres"] * 1e9
+                    if mode == "full":
+                        flop_per_centre = 6.0 * size * (1 + 5) * r["examples"] / r["centres"]
+                peak = peaks.get(kernels)
+                at_peak = flop_per_centre / peak if peak else None
+                print(
+                    f"| {kernels} | {size} | {ns['full']:.0f} | {ns['rows']:.0f} | {ns['rest']:.0f} | "
+                    + (f"{at_peak:.0f} | {100 * at_peak / ns['full']:.0f}% |" if at_peak else "– | – |"),
+                    flush=True,
+                )
+        if peaks:
+            print(
+                "\nFMA peak of one core (bench/fma_peak.c), GFLOP/s: "
+                + ", ".join(f"{k} {v:.1f}" for k, v in peaks.items())
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

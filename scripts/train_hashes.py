@@ -28,6 +28,7 @@ CONFIGS = {
     "sg-exact-neg3-d300": {"sg": 1, "negative": 3, "vector_size": 300, "shared_negatives": False},
     "cbow-neg5-d100": {"sg": 0, "negative": 5, "vector_size": 100},
     "sg-hs-d50": {"sg": 1, "hs": 1, "negative": 0, "vector_size": 50},
+    "sg-hs-neg3-d37": {"sg": 1, "hs": 1, "negative": 3, "vector_size": 37},
     "cbow-hs-neg2-d19": {"sg": 0, "hs": 1, "negative": 2, "vector_size": 19},
 }
 

@@ -252,7 +252,7 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
     prefetch_pairs_ahead). The shared mode's rows past its first centres were
     prefetched during an earlier update instead (collect_ahead)."""
     cdef int64_t j, lo, hi
-    cdef int r, n_out, _draw
+    cdef int r, n_out, n_path = 0, _draw
     cdef int32_t t, centre = sen[pos]
     cdef float *centre_row = NULL
     cdef float **outs
@@ -278,11 +278,18 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
     if c.shared_negatives or not c.sg:
         shared_outputs(c, w, b, centre, centre_row, burst)
     else:
-        # word2vec.c: fresh negatives for every (context, centre) pair.
+        # word2vec.c: fresh negatives for every (context, centre) pair. The
+        # centre's tree path is the same for every pair: collected (and its
+        # rows prefetched) once, copied to the other pairs.
         for j in range(b.n_in):
             outs = b.out + j * w.stride
             labs = b.label + j * w.stride
-            n_out = add_tree_path(c, w, outs, labs, centre) if c.hs else 0
+            if c.hs and j == 0:
+                n_path = add_tree_path(c, w, outs, labs, centre)
+            elif c.hs:
+                memcpy(outs, b.out, sizeof(float *) * n_path)
+                memcpy(labs, b.label, sizeof(float) * n_path)
+            n_out = n_path
             if c.negative:
                 outs[n_out] = centre_row
                 labs[n_out] = 1.0

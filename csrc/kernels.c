@@ -455,16 +455,18 @@ static int has_repeats(float *const *rows, int n)
 double sg_pair_update(float *v, float *const *out, const float *label, int n_out, float alpha,
                       int d, float *work, int want_loss)
 {
-    return sg_pair_update_ahead(v, out, label, n_out, alpha, d, work, want_loss, NULL, 0);
+    return sg_pair_update_ahead(v, out, label, n_out, 0, alpha, d, work, want_loss, NULL, 0);
 }
 
-double sg_pair_update_ahead(float *v, float *const *out, const float *label, int n_out, float alpha,
-                            int d, float *work, int want_loss, float *const *ahead, int n_ahead)
+double sg_pair_update_ahead(float *v, float *const *out, const float *label, int n_out, int n_distinct,
+                            float alpha, int d, float *work, int want_loss, float *const *ahead,
+                            int n_ahead)
 {
     const sg_ops *ops = sg_active;
     float f[SG_PAIR_F], g[SG_MAX_OUT];
     int j;
-    if (!has_repeats(out, n_out)) {
+    if (n_distinct > n_out) n_distinct = n_out;
+    if (!has_repeats(out + n_distinct, n_out - n_distinct)) {
         /* Distinct rows: word2vec.c's sequential loop reads every output row
          * before it writes it and v only at the end, so all dot products can
          * be taken first and all updates applied in one pass. */

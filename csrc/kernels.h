@@ -111,9 +111,13 @@ double sg_pair_update(float *v, float *const *out, const float *label, int n_out
  * pairs later while it updates: the exact mode is bound by the misses on
  * random noise rows, and prefetches spread over the update pass (not issued
  * in a burst, where they queue behind and delay the current pair's own
- * misses) overlap them with the arithmetic. */
-double sg_pair_update_ahead(float *v, float *const *out, const float *label, int n_out, float alpha,
-                            int d, float *work, int want_loss, float *const *ahead, int n_ahead);
+ * misses) overlap them with the arithmetic. The first n_distinct rows are
+ * known to differ from each other and from every later row (a tree path and
+ * the positive row: only noise words can repeat), so only the rest are
+ * checked for repeats (sg_pair_update checks them all). */
+double sg_pair_update_ahead(float *v, float *const *out, const float *label, int n_out, int n_distinct,
+                            float alpha, int d, float *work, int want_loss, float *const *ahead,
+                            int n_ahead);
 
 /* The same step for n_in input rows against shared outputs, all gradients
  * from the old values (one dense block). weight[j] (NULL: 1) multiplies

@@ -16,8 +16,9 @@ cdef extern from "kernels.h" nogil:
     double sg_log_sigmoid(double x)
     double sg_pair_update(float *v, float **out, const float *label, int n_out, float alpha,
                           int d, float *work, int want_loss)
-    double sg_pair_update_ahead(float *v, float **out, const float *label, int n_out, float alpha,
-                                int d, float *work, int want_loss, float **ahead, int n_ahead)
+    double sg_pair_update_ahead(float *v, float **out, const float *label, int n_out, int n_distinct,
+                                float alpha, int d, float *work, int want_loss, float **ahead,
+                                int n_ahead)
     double sg_cbow_update(float **inp, int n_in, int mean, float **out, const float *label,
                           const float *weight, int n_out, float alpha, int d, float *work,
                           int want_loss)

@@ -48,6 +48,7 @@ cdef struct Batch:
     float **out              # per-pair: (2*window) x stride; shared/CBOW: stride
     float *label             # target of each output row (same layout as out)
     int *n_outs              # per-pair: output rows of input i
+    int n_distinct           # per-pair: leading output rows that cannot repeat (tree path, positive)
     int32_t *out_id          # shared/CBOW: noise-word ids, to merge repeats
     float *weight            # shared/CBOW: multiplicity of each output
     int n_locked             # inputs with a lock factor != 1, trained on a copy

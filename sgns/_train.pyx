@@ -304,6 +304,9 @@ cdef inline void prepare(const Config *c, Worker *w, Batch *b, const int32_t *se
                         sg_prefetch_row(outs[n_out], c.dim)
                     n_out += 1
             b.n_outs[j] = n_out
+        # The path's nodes and the positive row never repeat (a noise word
+        # equal to the centre was skipped): only noise rows are checked.
+        b.n_distinct = n_path + (1 if c.negative else 0)
 
 
 cdef inline void fetch_context(const Config *c, Worker *w, const int32_t *sen, int64_t n,
@@ -388,8 +391,8 @@ cdef inline void update_rows(const Config *c, Worker *w, Batch *b, const Batch *
         for i in range(b.n_in):
             n_ahead = rows_ahead(c, w, b, nxt, i + PAIRS_AHEAD, ahead)
             w.loss += sg_pair_update_ahead(b.inp[i], b.out + i * w.stride, b.label + i * w.stride,
-                                           b.n_outs[i], w.alpha, c.dim, w.work, c.want_loss,
-                                           ahead, n_ahead)
+                                           b.n_outs[i], b.n_distinct, w.alpha, c.dim, w.work,
+                                           c.want_loss, ahead, n_ahead)
     w.examples += b.n_in
 
 

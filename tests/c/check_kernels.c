@@ -356,8 +356,11 @@ static void repeated_rows(const char *set)
     float *outs[64], lab[64];
     const float alpha = 0.05f;
     int c, i, j, k, d = 37;
-    for (c = 0; c < 5; c++) {
-        int n = NS[c];
+    /* Even c: sg_pair_update, which checks every row; odd c: the trainer's
+     * call, told that the first n / 2 rows cannot repeat (the repeat is of
+     * row n / 2, past them). */
+    for (c = 0; c < 10; c++) {
+        int n = NS[c / 2];
         fill(v, 1, d), fill(u, n - 1, d);
         for (j = 0; j < n - 1; j++) outs[j] = u + j * d, lab[j] = (float)(j % 3 == 0);
         outs[n - 1] = outs[n / 2], lab[n - 1] = 0.0f;
@@ -369,7 +372,10 @@ static void repeated_rows(const char *set)
             g = (lab[j] - sigma(f)) * alpha;
             for (k = 0; k < d; k++) acc[k] += g * o[k], o[k] += g * rv[k];
         }
-        sg_pair_update(v, outs, lab, n, alpha, d, work, 0);
+        if (c % 2 == 0)
+            sg_pair_update(v, outs, lab, n, alpha, d, work, 0);
+        else
+            sg_pair_update_ahead(v, outs, lab, n, n / 2, alpha, d, work, 0, NULL, 0);
         for (k = 0; k < d; k++) check(close_to(v[k], rv[k] + acc[k], 1e-6, 1e-5), set, "repeated rows v", n, k);
         for (i = 0; i < (n - 1) * d; i++) check(close_to(u[i], ru[i], 1e-6, 1e-5), set, "repeated rows out", n, i);
     }

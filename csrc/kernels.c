@@ -15,6 +15,9 @@
 #include <math.h>
 #include <string.h>
 #include "kernels.h"
+#ifdef SG_SKELETON
+#include <stdlib.h> /* getenv, for the bench-only switch below */
+#endif
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #define SG_MSVC 1
@@ -497,7 +500,6 @@ double sg_batch_update(float *const *in, int n_in, float *const *out, const floa
 /* Bench builds only (bench/skeleton.py; never a wheel): SGNS_SKELETON=1 makes
  * the update below only prefetch the rows ahead, =2 return at once, so that
  * training times what surrounds the arithmetic. Read once. */
-#include <stdlib.h>
 static int skeleton_mode(void)
 {
     static int mode = -1;

@@ -2,7 +2,8 @@
 # over the C kernels, and single-step entry points for tests.
 
 import os
-from typing import TypeAlias
+from collections.abc import Callable, Iterator
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -73,6 +74,14 @@ def encode_file(
     max_sentence: int = 10000,
     stop: npt.NDArray[np.int32] | None = None,
 ) -> npt.NDArray[np.int32] | None: ...
+def encode_sentences(
+    sentences: Iterator[Any],
+    index: dict[str, int],
+    max_sentence: int,
+    chunk: int,
+    check: Callable[[Any], None],
+    stop: npt.NDArray[np.int32] | None = None,
+) -> tuple[npt.NDArray[np.int32], int, bool]: ...
 def sigmoid(x: float) -> float: ...
 def log_sigmoid(x: float) -> float: ...
 def pair_update(

@@ -9,6 +9,8 @@ from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 from libc.string cimport strerror
+from cpython.ref cimport PyObject
+from cpython.sequence cimport PySequence_Fast, PySequence_Fast_GET_ITEM, PySequence_Fast_GET_SIZE
 
 from sgns._csrc cimport (
     SG_MAX_IN, SG_MAX_NEGATIVE, SG_MAX_OUT, SG_TOK_ERROR, SG_TOK_STOP, sg_active_name, sg_active_width,
@@ -1034,6 +1036,78 @@ def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,
     finally:
         free(buf)
     return out
+
+
+cdef extern from "Python.h":
+    PyObject *PyDict_GetItemWithError(object d, object key) except? NULL
+
+
+def encode_sentences(sentences, dict index not None, int64_t max_sentence, int64_t chunk, check,
+                     stop=None):
+    """Word ids of the next sentences of the iterator `sentences`, as
+    encode_file gives a file's: unknown words dropped, -1 after each sentence
+    and after every max_sentence words of a longer one (an empty sentence is
+    a lone -1). Pulls sentences until at least `chunk` ids are collected or
+    the iterator ends. Returns (ids as int32, tokens read, ended).
+
+    check: called with every sentence that is not a list or tuple, before it
+    is read (it raises for a str or bytes, which would be read as characters).
+    stop: an int32 array whose first element, once non-zero, ends the pull
+    after the current sentence (e.g. Trainer.stop_flag). A sentence that is
+    not iterable, or an unhashable token, raises TypeError."""
+    cdef int32_t[::1] stop_view = None
+    cdef int64_t n = 0, cap = chunk + 1024, raw = 0, kept, k, size
+    cdef int32_t *buf
+    cdef int32_t *grown
+    cdef PyObject *found
+    cdef object seq
+    cdef int32_t[::1] view
+    cdef bint ended = True
+    if max_sentence < 1 or chunk < 1:
+        raise ValueError("max_sentence and chunk must be at least 1")
+    if stop is not None:
+        stop_view = stop
+    buf = <int32_t *>malloc(sizeof(int32_t) * cap)
+    if buf == NULL:
+        raise MemoryError("cannot hold a chunk of word ids")
+    try:
+        for sentence in sentences:
+            if type(sentence) is not list and type(sentence) is not tuple:
+                check(sentence)
+            seq = PySequence_Fast(sentence, "each sentence must be an iterable of str tokens")
+            size = PySequence_Fast_GET_SIZE(seq)
+            raw += size
+            # At most every token, a -1 per max_sentence of them, and the last.
+            if cap - n < size + size // max_sentence + 2:
+                cap = 2 * (n + size + size // max_sentence + 2)
+                grown = <int32_t *>realloc(buf, sizeof(int32_t) * cap)
+                if grown == NULL:
+                    raise MemoryError("cannot hold a chunk of word ids")
+                buf = grown
+            kept = 0
+            for k in range(size):
+                found = PyDict_GetItemWithError(index, <object>PySequence_Fast_GET_ITEM(seq, k))
+                if found == NULL:
+                    continue
+                buf[n] = <int32_t><object>found
+                n += 1
+                kept += 1
+                if kept % max_sentence == 0:
+                    buf[n] = -1
+                    n += 1
+            if kept == 0 or kept % max_sentence != 0:
+                buf[n] = -1
+                n += 1
+            if n >= chunk or (stop_view is not None and stop_view[0] != 0):
+                ended = False
+                break
+        out = np.empty(n, dtype=np.int32)
+        if n:
+            view = out
+            memcpy(&view[0], buf, sizeof(int32_t) * n)
+    finally:
+        free(buf)
+    return out, raw, ended
 
 
 # ---- single updates, exposed for tests and teaching -------------------------

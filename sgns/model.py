@@ -20,7 +20,7 @@ import numpy as np
 
 from sgns import guards, padded_rows, persist, runtime
 from sgns._tokenize import WordHash
-from sgns._train import MAX_NEGATIVE, Trainer, active_kernels
+from sgns._train import MAX_NEGATIVE, Trainer, active_kernels, encode_sentences
 from sgns.keyedvectors import KeyedVectors
 from sgns.runtime import EpochReport, Progress
 from sgns.textfiles import ENCODING, ERRORS, plain_file
@@ -846,26 +846,26 @@ class Word2Vec:
         """Put (chunk number, word ids with -1 after each sentence) on jobs;
         count the tokens read in self._raw_words_read."""
         index = self.require_vocab().index
-        limit = self.max_sentence_length
-        buf: list[int] = []
+        sentences = iter(corpus_iterable)
         chunk_no = 0
         self._raw_words_read = 0
-        for sentence in corpus_iterable:
-            if trainer.stopped:
-                break
-            runtime.check_sentence(sentence)
-            self._raw_words_read += len(sentence)
-            ids = [i for i in map(index.get, sentence) if i is not None]
-            # Cut long sentences where the C encoder cuts a file's lines.
-            for start in range(0, max(len(ids), 1), limit):
-                buf.extend(ids[start : start + limit])
-                buf.append(-1)
-            if len(buf) >= _ITER_CHUNK:
-                runtime.put_job(jobs, (chunk_no, np.array(buf, dtype=np.int32)), trainer)
+        ended = False
+        # The ids are looked up in C (holding the GIL, as any reading of a
+        # Python iterable must): long sentences are cut where the C encoder
+        # cuts a file's lines.
+        while not ended and not trainer.stopped:
+            ids, raw, ended = encode_sentences(
+                sentences,
+                index,
+                self.max_sentence_length,
+                _ITER_CHUNK,
+                runtime.check_sentence,
+                trainer.stop_flag,
+            )
+            self._raw_words_read += raw
+            if len(ids) and not trainer.stopped:
+                runtime.put_job(jobs, (chunk_no, ids), trainer)
                 chunk_no += 1
-                buf = []
-        if buf and not trainer.stopped:
-            runtime.put_job(jobs, (chunk_no, np.array(buf, dtype=np.int32)), trainer)
 
     def _run_threads(self, plan: TrainingPlan, tasks, trainer, epoch: int) -> None:
         """Run each (name, fn) of tasks in its own thread and wait, reporting

@@ -265,3 +265,73 @@ def test_model_from_unicode_corpus_has_the_same_keys(tmp_path):
     b = Word2Vec(LineSentence(path), **kw)
     assert a.wv.index_to_key == b.wv.index_to_key
     np.testing.assert_array_equal(a.vocab.counts, b.vocab.counts)
+
+
+# ---- Python sentences to ids (the trainer's producer for corpus_iterable) ----
+
+
+def reference_ids(sentences, index, max_sentence):
+    """Unknown words dropped, -1 after each sentence and after every
+    max_sentence kept words of a longer one (an empty sentence: a lone -1)."""
+    out = []
+    for s in sentences:
+        ids = [index[w] for w in s if w in index]
+        for start in range(0, max(len(ids), 1), max_sentence):
+            out.extend(ids[start : start + max_sentence])
+            out.append(-1)
+    return out
+
+
+def reject_strings(sentence):
+    if isinstance(sentence, (str, bytes, bytearray)):
+        raise TypeError("each sentence must be a list of str tokens")
+
+
+@pytest.mark.parametrize("max_sentence", [1, 3, 4, 10000])
+def test_encode_sentences_matches_reference(max_sentence):
+    rng = np.random.default_rng(max_sentence)
+    vocab = [f"w{i}" for i in range(50)]
+    index = {w: i for i, w in enumerate(vocab)}
+    word_lists = []
+    for _ in range(400):
+        n = int(rng.integers(0, 14))
+        word_lists.append([vocab[i] if i < 50 else f"oov{i}" for i in rng.integers(0, 70, size=n)])
+    word_lists.append(["w1"] * (3 * max_sentence if max_sentence < 100 else 5))  # an exact multiple
+    want = reference_ids(word_lists, index, max_sentence)
+    # lists, tuples and now and then a generator of tokens
+    sentences = [tuple(w) if k % 7 == 0 else iter(w) if k % 11 == 0 else w for k, w in enumerate(word_lists)]
+    got, raw, ended = [], 0, False
+    it = iter(sentences)
+    while not ended:
+        ids, r, ended = _train.encode_sentences(it, index, max_sentence, 64, reject_strings)
+        assert ids.dtype == np.int32
+        got.extend(ids.tolist())
+        raw += r
+    assert got == want
+    assert raw == sum(len(w) for w in word_lists)
+
+
+def test_encode_sentences_chunks_stop_and_errors():
+    index = {"a": 0, "b": 1}
+    it = iter([["a", "b"]] * 10)
+    ids, raw, ended = _train.encode_sentences(it, index, 100, 5, reject_strings)
+    # whole sentences until at least 5 ids: two of three ids each
+    assert ids.tolist() == [0, 1, -1, 0, 1, -1] and raw == 4 and not ended
+    stop = np.ones(1, dtype=np.int32)
+    ids, raw, ended = _train.encode_sentences(it, index, 100, 1000, reject_strings, stop)
+    assert ids.tolist() == [0, 1, -1] and not ended  # the stop flag ends the pull after a sentence
+    ids, raw, ended = _train.encode_sentences(it, index, 100, 1000, reject_strings)
+    assert len(ids) == 7 * 3 and ended
+    with pytest.raises(TypeError, match="list of str tokens"):
+        _train.encode_sentences(iter([["a"], "a b"]), index, 100, 1000, reject_strings)
+    with pytest.raises(TypeError, match="unhashable"):
+        _train.encode_sentences(iter([["a", ["b"]]]), index, 100, 1000, reject_strings)
+    with pytest.raises(TypeError, match="iterable of str tokens"):
+        _train.encode_sentences(iter([["a"], 5]), index, 100, 1000, reject_strings)
+
+
+def test_strings_as_sentences_rejected_in_training():
+    model = Word2Vec(vector_size=8, min_count=1, workers=1)
+    model.build_vocab(corpus_iterable=[["a", "b", "c"]])
+    with pytest.raises(TypeError, match="list of str tokens"):
+        model.train(corpus_iterable=[["a", "b"], "a b c"], total_examples=2, epochs=1)

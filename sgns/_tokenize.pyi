@@ -2,7 +2,8 @@
 # table and the byte-range word counter.
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +56,9 @@ def count_filtered(
     through: CountFilter,
     stop: npt.NDArray[np.int32] | None = None,
 ) -> WordHash: ...
+def count_sentences(
+    sentences: Iterable[Any], check: Callable[[Any], None], max_vocab_size: int = 0
+) -> tuple[list[Any], npt.NDArray[np.int64], int, int]: ...
 def huffman(
     counts: npt.ArrayLike,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.uint8]]: ...

@@ -7,6 +7,8 @@ import numpy as np
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from cpython.unicode cimport PyUnicode_Decode
+from cpython.ref cimport PyObject
+from cpython.sequence cimport PySequence_Fast, PySequence_Fast_GET_ITEM, PySequence_Fast_GET_SIZE
 from libc.string cimport strerror
 
 from sgns._csrc cimport (
@@ -260,6 +262,61 @@ def count_filtered(path, int64_t start, int64_t end, CountFilter through not Non
     finally:
         sg_reader_close(&r)
     return table
+
+
+cdef extern from "Python.h":
+    PyObject *PyDict_GetItemWithError(object d, object key) except? NULL
+
+
+def count_sentences(sentences, check, Py_ssize_t max_vocab_size=0):
+    """The words of an iterable of token sequences: (word types in first-seen
+    order, their counts as int64, tokens, sentences). check is called with
+    every sentence that is not a list or tuple, before it is read (it raises
+    for a str or bytes). With max_vocab_size, whenever a sentence leaves more
+    types than that, the types counted fewer than min_reduce times go and
+    min_reduce grows by one (word2vec.c's and gensim's pruning). An
+    unhashable token raises TypeError."""
+    cdef dict slot = {}
+    cdef list words = []
+    cdef Py_ssize_t n = 0, cap = 1024, size, k, i, j, min_reduce = 1
+    cdef int64_t tokens = 0, n_sentences = 0
+    cdef int64_t[::1] counts = np.zeros(cap, dtype=np.int64)
+    cdef PyObject *found
+    cdef object seq, tok
+    for sentence in sentences:
+        if type(sentence) is not list and type(sentence) is not tuple:
+            check(sentence)
+        seq = PySequence_Fast(sentence, "each sentence must be an iterable of str tokens")
+        size = PySequence_Fast_GET_SIZE(seq)
+        n_sentences += 1
+        tokens += size
+        for k in range(size):
+            tok = <object>PySequence_Fast_GET_ITEM(seq, k)
+            found = PyDict_GetItemWithError(slot, tok)
+            if found != NULL:
+                counts[<Py_ssize_t><object>found] += 1
+                continue
+            if n == cap:
+                cap *= 2
+                grown = np.zeros(cap, dtype=np.int64)
+                grown[:n] = counts[:n]
+                counts = grown
+            slot[tok] = n
+            words.append(tok)
+            counts[n] = 1
+            n += 1
+        if 0 < max_vocab_size < n:
+            j = 0
+            for i in range(n):
+                if counts[i] >= min_reduce:
+                    words[j] = words[i]
+                    counts[j] = counts[i]
+                    j += 1
+            del words[j:]
+            n = j
+            slot = {w: i for i, w in enumerate(words)}
+            min_reduce += 1
+    return words, np.asarray(counts[:n]).copy(), tokens, n_sentences
 
 
 def huffman(counts):

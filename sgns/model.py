@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sgns import guards, padded_rows, persist, runtime
-from sgns._tokenize import WordHash
+from sgns._tokenize import WordHash, count_sentences
 from sgns._train import MAX_NEGATIVE, Trainer, active_kernels, encode_sentences
 from sgns.keyedvectors import KeyedVectors
 from sgns.runtime import EpochReport, Progress
@@ -480,25 +480,11 @@ class Word2Vec:
         if corpus_file is not None:
             return self._scan_file(corpus_file, min_count)
         runtime.check_reiterable(corpus_iterable)
-        counts: dict[str, int] = {}
-        tokens = sentences = 0
-        min_reduce = 1
-        for sentence in corpus_iterable:
-            runtime.check_sentence(sentence)
-            sentences += 1
-            for w in sentence:
-                counts[w] = counts.get(w, 0) + 1
-            tokens += len(sentence)
-            if self.max_vocab_size and len(counts) > self.max_vocab_size:
-                counts = {w: c for w, c in counts.items() if c >= min_reduce}
-                min_reduce += 1
-        check_keys(counts)  # str keys that survive saving, checked once per distinct word
-        return (
-            list(counts),
-            np.fromiter(counts.values(), dtype=np.int64, count=len(counts)),
-            tokens,
-            sentences,
+        words, counts, tokens, sentences = count_sentences(
+            corpus_iterable, runtime.check_sentence, self.max_vocab_size or 0
         )
+        check_keys(words)  # str keys that survive saving, checked once per distinct word
+        return words, counts, tokens, sentences
 
     def _scan_file(self, corpus_file, min_count: int):
         with plain_file(corpus_file) as path:

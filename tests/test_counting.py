@@ -219,3 +219,54 @@ def test_keyed_vectors_reuse_a_given_index():
     kv = KeyedVectors.from_arrays(["b", "a"], np.zeros((2, 3), np.float32), index=index)
     assert kv.key_to_index == index and kv.key_to_index is not index
     assert kv.index_to_key == ["b", "a"]
+
+
+# ---- Python sentences (build_vocab(corpus_iterable=...)) ---------------------
+
+
+def reference_sentence_counts(sentences, max_vocab_size):
+    """The plain-Python count: first-seen order, pruned after a sentence that
+    leaves more than max_vocab_size types (min_reduce 1, 2, ...)."""
+    counts: dict = {}
+    min_reduce = 1
+    tokens = 0
+    for s in sentences:
+        for w in s:
+            counts[w] = counts.get(w, 0) + 1
+        tokens += len(s)
+        if max_vocab_size and len(counts) > max_vocab_size:
+            counts = {w: c for w, c in counts.items() if c >= min_reduce}
+            min_reduce += 1
+    return list(counts), list(counts.values()), tokens
+
+
+def refuse_strings(sentence):
+    if isinstance(sentence, (str, bytes, bytearray)):
+        raise TypeError("each sentence must be a list of str tokens")
+
+
+@pytest.mark.parametrize("max_vocab_size", [0, 5, 40, 300])
+def test_count_sentences_matches_plain_python(max_vocab_size):
+    rng = np.random.default_rng(max_vocab_size)
+    p = 1.0 / np.arange(1, 2001)
+    word_lists = [
+        [f"w{i}" for i in rng.choice(2000, size=int(rng.integers(0, 30)), p=p / p.sum())] for _ in range(3000)
+    ]
+    want_words, want_counts, want_tokens = reference_sentence_counts(word_lists, max_vocab_size)
+    # lists, tuples and now and then a generator of tokens
+    sentences = [tuple(w) if k % 5 == 0 else iter(w) if k % 7 == 0 else w for k, w in enumerate(word_lists)]
+    words, counts, tokens, n = _tokenize.count_sentences(sentences, refuse_strings, max_vocab_size)
+    assert words == want_words
+    assert counts.dtype == np.int64 and counts.tolist() == want_counts
+    assert tokens == want_tokens and n == len(word_lists)
+
+
+def test_count_sentences_refuses_strings_and_unhashable_tokens():
+    with pytest.raises(TypeError, match="list of str tokens"):
+        _tokenize.count_sentences([["a"], "a b"], refuse_strings)
+    with pytest.raises(TypeError, match="unhashable"):
+        _tokenize.count_sentences([["a", ["b"]]], refuse_strings)
+    with pytest.raises(TypeError, match="iterable of str tokens"):
+        _tokenize.count_sentences([["a"], 5], refuse_strings)
+    words, counts, tokens, n = _tokenize.count_sentences([], refuse_strings)
+    assert words == [] and counts.tolist() == [] and (tokens, n) == (0, 0)

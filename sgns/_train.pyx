@@ -977,6 +977,16 @@ cdef class Trainer:
         return w.words, w.examples, w.loss, bool(stopped), w.kept
 
 
+cdef object ids_array(const int32_t *buf, int64_t n):
+    """A new int32 array of buf[0..n)."""
+    cdef int32_t[::1] view
+    out = np.empty(n, dtype=np.int32)
+    if n:
+        view = out
+        memcpy(&view[0], buf, sizeof(int32_t) * n)
+    return out
+
+
 def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,
                 int64_t max_sentence=10000, stop=None):
     """The ids of path[start:end) as an int32 array, -1 ending each sentence
@@ -992,7 +1002,6 @@ def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,
     cdef int64_t n = 0, cap = 1 << 20, got, sent_len = 0
     cdef int32_t *buf
     cdef int32_t *grown
-    cdef int32_t[::1] view
     cdef bint oom = False
     if stop is not None:
         stop_view = stop
@@ -1029,10 +1038,7 @@ def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,
                           os.fsdecode(p))
         if status == SG_TOK_STOP:
             return None
-        out = np.empty(n, dtype=np.int32)
-        if n:
-            view = out
-            memcpy(&view[0], buf, sizeof(int32_t) * n)
+        out = ids_array(buf, n)
     finally:
         free(buf)
     return out
@@ -1061,7 +1067,6 @@ def encode_sentences(sentences, dict index not None, int64_t max_sentence, int64
     cdef int32_t *grown
     cdef PyObject *found
     cdef object seq
-    cdef int32_t[::1] view
     cdef bint ended = True
     if max_sentence < 1 or chunk < 1:
         raise ValueError("max_sentence and chunk must be at least 1")
@@ -1101,10 +1106,7 @@ def encode_sentences(sentences, dict index not None, int64_t max_sentence, int64
             if n >= chunk or (stop_view is not None and stop_view[0] != 0):
                 ended = False
                 break
-        out = np.empty(n, dtype=np.int32)
-        if n:
-            view = out
-            memcpy(&view[0], buf, sizeof(int32_t) * n)
+        out = ids_array(buf, n)
     finally:
         free(buf)
     return out, raw, ended

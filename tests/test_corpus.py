@@ -14,7 +14,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sgns import LineSentence, PathLineSentences, Text8Corpus, Word2Vec, _tokenize, _train, corpus
+from sgns import LineSentence, PathLineSentences, Text8Corpus, Word2Vec, _tokenize, _train, corpus, runtime
 
 PIECES = [
     b"a",
@@ -282,11 +282,6 @@ def reference_ids(sentences, index, max_sentence):
     return out
 
 
-def reject_strings(sentence):
-    if isinstance(sentence, (str, bytes, bytearray)):
-        raise TypeError("each sentence must be a list of str tokens")
-
-
 @pytest.mark.parametrize("max_sentence", [1, 3, 4, 10000])
 def test_encode_sentences_matches_reference(max_sentence):
     rng = np.random.default_rng(max_sentence)
@@ -303,7 +298,7 @@ def test_encode_sentences_matches_reference(max_sentence):
     got, raw, ended = [], 0, False
     it = iter(sentences)
     while not ended:
-        ids, r, ended = _train.encode_sentences(it, index, max_sentence, 64, reject_strings)
+        ids, r, ended = _train.encode_sentences(it, index, max_sentence, 64, runtime.check_sentence)
         assert ids.dtype == np.int32
         got.extend(ids.tolist())
         raw += r
@@ -314,20 +309,20 @@ def test_encode_sentences_matches_reference(max_sentence):
 def test_encode_sentences_chunks_stop_and_errors():
     index = {"a": 0, "b": 1}
     it = iter([["a", "b"]] * 10)
-    ids, raw, ended = _train.encode_sentences(it, index, 100, 5, reject_strings)
+    ids, raw, ended = _train.encode_sentences(it, index, 100, 5, runtime.check_sentence)
     # whole sentences until at least 5 ids: two of three ids each
     assert ids.tolist() == [0, 1, -1, 0, 1, -1] and raw == 4 and not ended
     stop = np.ones(1, dtype=np.int32)
-    ids, raw, ended = _train.encode_sentences(it, index, 100, 1000, reject_strings, stop)
+    ids, raw, ended = _train.encode_sentences(it, index, 100, 1000, runtime.check_sentence, stop)
     assert ids.tolist() == [0, 1, -1] and not ended  # the stop flag ends the pull after a sentence
-    ids, raw, ended = _train.encode_sentences(it, index, 100, 1000, reject_strings)
+    ids, raw, ended = _train.encode_sentences(it, index, 100, 1000, runtime.check_sentence)
     assert len(ids) == 7 * 3 and ended
     with pytest.raises(TypeError, match="list of str tokens"):
-        _train.encode_sentences(iter([["a"], "a b"]), index, 100, 1000, reject_strings)
+        _train.encode_sentences(iter([["a"], "a b"]), index, 100, 1000, runtime.check_sentence)
     with pytest.raises(TypeError, match="unhashable"):
-        _train.encode_sentences(iter([["a", ["b"]]]), index, 100, 1000, reject_strings)
+        _train.encode_sentences(iter([["a", ["b"]]]), index, 100, 1000, runtime.check_sentence)
     with pytest.raises(TypeError, match="iterable of str tokens"):
-        _train.encode_sentences(iter([["a"], 5]), index, 100, 1000, reject_strings)
+        _train.encode_sentences(iter([["a"], 5]), index, 100, 1000, runtime.check_sentence)
 
 
 def test_strings_as_sentences_rejected_in_training():

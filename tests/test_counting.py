@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sgns import KeyedVectors, Vocabulary, Word2Vec, _tokenize
+from sgns import KeyedVectors, Vocabulary, Word2Vec, _tokenize, runtime
 
 
 def zipf_text(rng, n_tokens: int, n_types: int, line: int = 50) -> bytes:
@@ -240,11 +240,6 @@ def reference_sentence_counts(sentences, max_vocab_size):
     return list(counts), list(counts.values()), tokens
 
 
-def refuse_strings(sentence):
-    if isinstance(sentence, (str, bytes, bytearray)):
-        raise TypeError("each sentence must be a list of str tokens")
-
-
 @pytest.mark.parametrize("max_vocab_size", [0, 5, 40, 300])
 def test_count_sentences_matches_plain_python(max_vocab_size):
     rng = np.random.default_rng(max_vocab_size)
@@ -255,7 +250,7 @@ def test_count_sentences_matches_plain_python(max_vocab_size):
     want_words, want_counts, want_tokens = reference_sentence_counts(word_lists, max_vocab_size)
     # lists, tuples and now and then a generator of tokens
     sentences = [tuple(w) if k % 5 == 0 else iter(w) if k % 7 == 0 else w for k, w in enumerate(word_lists)]
-    words, counts, tokens, n = _tokenize.count_sentences(sentences, refuse_strings, max_vocab_size)
+    words, counts, tokens, n = _tokenize.count_sentences(sentences, runtime.check_sentence, max_vocab_size)
     assert words == want_words
     assert counts.dtype == np.int64 and counts.tolist() == want_counts
     assert tokens == want_tokens and n == len(word_lists)
@@ -263,10 +258,10 @@ def test_count_sentences_matches_plain_python(max_vocab_size):
 
 def test_count_sentences_refuses_strings_and_unhashable_tokens():
     with pytest.raises(TypeError, match="list of str tokens"):
-        _tokenize.count_sentences([["a"], "a b"], refuse_strings)
+        _tokenize.count_sentences([["a"], "a b"], runtime.check_sentence)
     with pytest.raises(TypeError, match="unhashable"):
-        _tokenize.count_sentences([["a", ["b"]]], refuse_strings)
+        _tokenize.count_sentences([["a", ["b"]]], runtime.check_sentence)
     with pytest.raises(TypeError, match="iterable of str tokens"):
-        _tokenize.count_sentences([["a"], 5], refuse_strings)
-    words, counts, tokens, n = _tokenize.count_sentences([], refuse_strings)
+        _tokenize.count_sentences([["a"], 5], runtime.check_sentence)
+    words, counts, tokens, n = _tokenize.count_sentences([], runtime.check_sentence)
     assert words == [] and counts.tolist() == [] and (tokens, n) == (0, 0)

@@ -7,6 +7,7 @@ import numpy as np
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from cpython.unicode cimport PyUnicode_Decode
+from cpython.dict cimport PyDict_GetItemWithError
 from cpython.ref cimport PyObject
 from cpython.sequence cimport PySequence_Fast, PySequence_Fast_GET_ITEM, PySequence_Fast_GET_SIZE
 from libc.string cimport strerror
@@ -264,8 +265,13 @@ def count_filtered(path, int64_t start, int64_t end, CountFilter through not Non
     return table
 
 
-cdef extern from "Python.h":
-    PyObject *PyDict_GetItemWithError(object d, object key) except? NULL
+cdef object sentence_tokens(object sentence, object check):
+    """sentence's tokens as a list or tuple: check is called first with a
+    sentence that is neither (it raises for a str or bytes, which would be
+    read as characters); one that is not iterable raises TypeError."""
+    if type(sentence) is not list and type(sentence) is not tuple:
+        check(sentence)
+    return PySequence_Fast(sentence, "each sentence must be an iterable of str tokens")
 
 
 def count_sentences(sentences, check, Py_ssize_t max_vocab_size=0):
@@ -284,9 +290,7 @@ def count_sentences(sentences, check, Py_ssize_t max_vocab_size=0):
     cdef PyObject *found
     cdef object seq, tok
     for sentence in sentences:
-        if type(sentence) is not list and type(sentence) is not tuple:
-            check(sentence)
-        seq = PySequence_Fast(sentence, "each sentence must be an iterable of str tokens")
+        seq = sentence_tokens(sentence, check)
         size = PySequence_Fast_GET_SIZE(seq)
         n_sentences += 1
         tokens += size

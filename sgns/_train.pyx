@@ -9,8 +9,9 @@ from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 from libc.string cimport strerror
+from cpython.dict cimport PyDict_GetItemWithError
 from cpython.ref cimport PyObject
-from cpython.sequence cimport PySequence_Fast, PySequence_Fast_GET_ITEM, PySequence_Fast_GET_SIZE
+from cpython.sequence cimport PySequence_Fast_GET_ITEM, PySequence_Fast_GET_SIZE
 
 from sgns._csrc cimport (
     SG_MAX_IN, SG_MAX_NEGATIVE, SG_MAX_OUT, SG_TOK_ERROR, SG_TOK_STOP, sg_active_name, sg_active_width,
@@ -23,7 +24,7 @@ from sgns._csrc cimport (
     sg_kernel_name, sg_reader_close, sg_reader_open, sg_rng_below, sg_select, sg_sigmoid,
     sg_supported,
 )
-from sgns._tokenize cimport WordHash
+from sgns._tokenize cimport WordHash, sentence_tokens
 
 # word2vec.c updates the shared counter (and alpha) every 10k words.
 cdef int64_t SYNC_EVERY = 10000
@@ -1044,10 +1045,6 @@ def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,
     return out
 
 
-cdef extern from "Python.h":
-    PyObject *PyDict_GetItemWithError(object d, object key) except? NULL
-
-
 def encode_sentences(sentences, dict index not None, int64_t max_sentence, int64_t chunk, check,
                      stop=None):
     """Word ids of the next sentences of the iterator `sentences`, as
@@ -1062,7 +1059,7 @@ def encode_sentences(sentences, dict index not None, int64_t max_sentence, int64
     after the current sentence (e.g. Trainer.stop_flag). A sentence that is
     not iterable, or an unhashable token, raises TypeError."""
     cdef int32_t[::1] stop_view = None
-    cdef int64_t n = 0, cap = chunk + 1024, raw = 0, kept, k, size
+    cdef int64_t n = 0, cap = chunk + 1024, raw = 0, kept, room, k, size
     cdef int32_t *buf
     cdef int32_t *grown
     cdef PyObject *found
@@ -1077,9 +1074,7 @@ def encode_sentences(sentences, dict index not None, int64_t max_sentence, int64
         raise MemoryError("cannot hold a chunk of word ids")
     try:
         for sentence in sentences:
-            if type(sentence) is not list and type(sentence) is not tuple:
-                check(sentence)
-            seq = PySequence_Fast(sentence, "each sentence must be an iterable of str tokens")
+            seq = sentence_tokens(sentence, check)
             size = PySequence_Fast_GET_SIZE(seq)
             raw += size
             # At most every token, a -1 per max_sentence of them, and the last.
@@ -1090,6 +1085,7 @@ def encode_sentences(sentences, dict index not None, int64_t max_sentence, int64
                     raise MemoryError("cannot hold a chunk of word ids")
                 buf = grown
             kept = 0
+            room = max_sentence  # words the current piece still takes
             for k in range(size):
                 found = PyDict_GetItemWithError(index, <object>PySequence_Fast_GET_ITEM(seq, k))
                 if found == NULL:
@@ -1097,10 +1093,12 @@ def encode_sentences(sentences, dict index not None, int64_t max_sentence, int64
                 buf[n] = <int32_t><object>found
                 n += 1
                 kept += 1
-                if kept % max_sentence == 0:
+                room -= 1
+                if room == 0:
                     buf[n] = -1
                     n += 1
-            if kept == 0 or kept % max_sentence != 0:
+                    room = max_sentence
+            if kept == 0 or room != max_sentence:
                 buf[n] = -1
                 n += 1
             if n >= chunk or (stop_view is not None and stop_view[0] != 0):

@@ -167,13 +167,17 @@ static const int32_t sg_mask8[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0,
 #define SG_POW2I sg_pow2i256
 #include "kernels_impl.h"
 
+/* v's four 128-bit blocks added: the halves first, then their halves. */
+SG_TARGET("avx512f") static inline __m128 sg_narrow512(__m512 v)
+{
+    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    __m256 s = _mm256_add_ps(_mm512_castps512_ps256(v), hi);
+    return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+}
 /* The same order as the 256-bit sum: halves first, then 4 lanes. */
 SG_TARGET("avx512f") static inline float sg_hsum512(__m512 v)
 {
-    __m256 lo = _mm512_castps512_ps256(v);
-    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-    __m256 s = _mm256_add_ps(lo, hi);
-    return sg_hsum128(_mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1)));
+    return sg_hsum128(sg_narrow512(v));
 }
 SG_TARGET("avx512f") static inline __m512 sg_pow2i512(__m512 n)
 {
@@ -212,6 +216,27 @@ SG_TARGET("avx512f") static inline void sg_hsum8_512(__m512 a0, __m512 a1, __m51
     z = _mm512_permutexvar_ps(_mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 10, 6, 2, 12, 8, 4, 0), z);
     _mm512_mask_storeu_ps(res, (__mmask16)((1u << n) - 1u), z);
 }
+/* res[0..n) = the lane sums of a0..a5 (5 <= n <= 6): pairs of sums merged
+ * inside each 128-bit block first (in-lane shuffles), then narrowed
+ * 512 -> 256 -> 128 bits (sg_narrow512), where shuffles and adds are cheaper. */
+SG_TARGET("avx512f") static inline __m512 sg_pairsum512(__m512 a, __m512 b)
+{
+    return _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+}
+SG_TARGET("avx512f") static inline void sg_hsum6_512(__m512 a0, __m512 a1, __m512 a2, __m512 a3, __m512 a4,
+                                                     __m512 a5, float *res, int n)
+{
+    __m512 p01 = sg_pairsum512(a0, a1), p23 = sg_pairsum512(a2, a3);
+    /* Each 128-bit block: partial sums of a0, a1, a2, a3 (then of a4, a5, a4, a5). */
+    __m512 q = _mm512_add_ps(_mm512_shuffle_ps(p01, p23, 0x44), _mm512_shuffle_ps(p01, p23, 0xEE));
+    __m128 s03 = sg_narrow512(q), s45 = sg_narrow512(sg_pairsum512(a4, a5));
+    _mm_storeu_ps(res, s03);
+    s45 = _mm_add_ps(s45, _mm_movehl_ps(s45, s45));
+    if (n == 6)
+        _mm_storel_pi((__m64 *)(res + 4), s45);
+    else
+        _mm_store_ss(res + 4, s45);
+}
 #define SG_SUFFIX avx512
 /* PRFCHW (PREFETCHW) is part of every AVX-512 CPU; the other sets ask
  * sg_has_prefetchw. */
@@ -228,6 +253,7 @@ SG_TARGET("avx512f") static inline void sg_hsum8_512(__m512 a0, __m512 a1, __m51
 #define SG_HSUM sg_hsum512
 #define SG_HSUM4 sg_hsum4_512
 #define SG_HSUM8 sg_hsum8_512
+#define SG_HSUM6 sg_hsum6_512
 #if defined(__GNUC__) || defined(__clang__)
 /* PREFETCHW (the target has PRFCHW): no flag to ask. */
 #define SG_PREFETCH_W(p) __builtin_prefetch((p), 1, 2)

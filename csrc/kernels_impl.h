@@ -22,6 +22,9 @@
  * Optional, with SG_HSUM4's order of additions for each sum:
  *   SG_HSUM8(a0, ..., a7, res, n)  res[0..n) = the lane sums of a0..a(n-1)
  *                                  (0 < n <= 8)
+ * Optional, where six sums reduce more cheaply than SG_HSUM8's eight:
+ *   SG_HSUM6(a0, ..., a5, res, n)  res[0..n) = the lane sums of a0..a5
+ *                                  (5 <= n <= 6)
  * Optional, for a masked tail of 0 < n < SG_W floats (without them tails
  * are plain C):
  *   SG_LOADN(p, n)     n floats from p, the other lanes 0
@@ -103,8 +106,15 @@
 #define SG_LINE_START(k) 1
 #endif
 
-/* Slices apply_outputs keeps in registers at once: 8 with 32 vector
- * registers (AVX-512), else 4. */
+/* Sets with 32 vector registers: AVX-512, and aarch64 (NEON, and the
+ * generic set's vector extensions there). SSE2 and AVX2 have 16. */
+#if SG_VEC && (SG_W == 16 || (SG_W == 4 && (defined(__aarch64__) || defined(_M_ARM64))))
+#define SG_REGS32 1
+#else
+#define SG_REGS32 0
+#endif
+/* Slices apply_outputs keeps in registers at once: 8 on AVX-512 (measured
+ * there), else 4. */
 #if SG_VEC && SG_W >= 16
 #define SG_APPLY_CHUNK 8
 #else
@@ -491,10 +501,20 @@ SG_ATTR static void SG_FN(cbow_apply)(const float *h, float *const *out, int n, 
             }                                                                  \
         }                                                                      \
     }
-/* Six or eight sums of an input at once where the set has an 8-wide
+/* Six or eight sums of an input at once where the set has a 6- or 8-wide
  * reduction (Gi and j0 in scope; m sums stored). */
+#ifdef SG_HSUM6
+#define SG_DOTS_HSUM6(NI, M)                                                   \
+    if ((M) == 6 && m >= 5) {                                                  \
+        SG_HSUM6(acc[i][0], acc[i][1], acc[i][2], acc[i][3], acc[i][4], acc[i][5], Gi, m); \
+        continue;                                                              \
+    }
+#else
+#define SG_DOTS_HSUM6(NI, M)
+#endif
 #ifdef SG_HSUM8
 #define SG_DOTS_HSUM8(NI, M)                                                   \
+    SG_DOTS_HSUM6(NI, M)                                                       \
     if ((M) >= 6) {                                                            \
         SG_HSUM8(acc[i][0], acc[i][1], acc[i][2], acc[i][3], acc[i][4], acc[i][5], \
                  acc[i][(M) > 6 ? 6 : 4], acc[i][(M) > 6 ? 7 : 5], Gi, m);     \
@@ -524,9 +544,9 @@ SG_DOTS_NxM(2, 2)
 SG_DOTS_NxM(2, 4)
 SG_DOTS_NxM(3, 2)
 SG_DOTS_NxM(3, 4)
+SG_DOTS_NxM(2, 6)
 #if SG_W >= 16
 /* 32 vector registers: three inputs against 6 or 8 rows (18 or 24 sums). */
-SG_DOTS_NxM(2, 6)
 SG_DOTS_NxM(2, 8)
 SG_DOTS_NxM(3, 6)
 SG_DOTS_NxM(3, 8)
@@ -534,6 +554,7 @@ SG_DOTS_NxM(3, 8)
 #undef SG_DOTS_NxM
 #undef SG_DOTS_TAIL
 #undef SG_DOTS_HSUM8
+#undef SG_DOTS_HSUM6
 #endif
 
 /* G[i * n_out + j] = in[i] . out[j] for every pair: inputs three or two
@@ -545,6 +566,12 @@ SG_ATTR static void SG_FN(block_dots)(float *const *in, int n_in, float *const *
 {
     int i = 0;
 #if SG_VEC && SG_W >= 16
+    if (n_out == 6) {
+        /* The default update's common case (negative 5, no repeated draw):
+         * the rows as they are, no padded copy of the list. */
+        for (; n_in - i >= 3 && n_in - i != 4; i += 3) SG_FN(dots_3x6)(in + i, out, 6, d, G + (long)i * 6, 6);
+        for (; n_in - i >= 2; i += 2) SG_FN(dots_2x6)(in + i, out, 6, d, G + (long)i * 6, 6);
+    }
     /* Three inputs share each slice of up to 8 rows: 7-11 loads per 18-24 FMAs. */
     while (n_in - i >= 2) {
         int three = n_in - i >= 3, j = 0;
@@ -568,6 +595,9 @@ SG_ATTR static void SG_FN(block_dots)(float *const *in, int n_in, float *const *
         i += three ? 3 : 2;
     }
 #elif SG_VEC
+    if (n_out == 6)
+        /* Two inputs against all six rows: 12 sums, 8 loads per 12 FMAs. */
+        for (; n_in - i >= 2; i += 2) SG_FN(dots_2x6)(in + i, out, 6, d, G + (long)i * 6, 6);
     while (n_in - i >= 2) {
         /* Three inputs share each row slice where that measured faster
          * (AVX2: 12 sums in 16 registers). */
@@ -805,6 +835,55 @@ SG_ATTR static void SG_FN(pair_step)(float *v, float *const *out, const float *l
         SG_UNROLL                                                              \
         for (j = 0; j < (N); j++) ST(out[j] + k, o_new[j]);                    \
     }
+/* SG_SLICE for two adjacent slices at once (k and k + SG_W) with N <= 6
+ * outputs, for sets with 32 vector registers (SG_PAIRS): each coefficient is broadcast
+ * once for four FMAs instead of two (24 output vectors, 2 inputs, 2 sums and
+ * the coefficient in registers). Each input's change sums in output order. */
+#define SG_SLICE_PAIR(N)                                                       \
+    {                                                                          \
+        SG_T oo0[N], oo1[N], on0[N], on1[N];                                   \
+        SG_UNROLL                                                              \
+        for (j = 0; j < (N); j++) {                                            \
+            on0[j] = oo0[j] = SG_LOAD(out[j] + k);                             \
+            on1[j] = oo1[j] = SG_LOAD(out[j] + k + SG_W);                      \
+        }                                                                      \
+        for (i = 0; i < n_in; i++) {                                           \
+            const float *Gi = G + (long)i * ldg;                               \
+            float *acc_at = (delta ? delta + (long)i * d : in[i]) + k;         \
+            const float *xi = in[i] + k;                                       \
+            SG_T x0 = SG_LOAD(xi), x1 = SG_LOAD(xi + SG_W);                    \
+            SG_T a0 = delta ? SG_LOAD(acc_at) : x0;                            \
+            SG_T a1 = delta ? SG_LOAD(acc_at + SG_W) : x1;                     \
+            SG_UNROLL                                                          \
+            for (j = 0; j < (N); j++) {                                        \
+                SG_T g = SG_SET1(Gi[j]);                                       \
+                a0 = SG_FMA(g, oo0[j], a0);                                    \
+                a1 = SG_FMA(g, oo1[j], a1);                                    \
+                on0[j] = SG_FMA(g, x0, on0[j]);                                \
+                on1[j] = SG_FMA(g, x1, on1[j]);                                \
+            }                                                                  \
+            SG_STORE(acc_at, a0);                                              \
+            SG_STORE(acc_at + SG_W, a1);                                       \
+        }                                                                      \
+        SG_UNROLL                                                              \
+        for (j = 0; j < (N); j++) {                                            \
+            SG_STORE(out[j] + k, on0[j]);                                      \
+            SG_STORE(out[j] + k + SG_W, on1[j]);                               \
+        }                                                                      \
+    }
+#if SG_REGS32
+#define SG_PAIRS(N)                                                            \
+    if ((N) <= 6)                                                              \
+        for (; k + 2 * SG_W <= d; k += 2 * SG_W) {                             \
+            for (a = 0; a < n_ahead; a++) {                                    \
+                if (SG_LINE_START(k)) SG_PREFETCH_W(ahead[a] + k);             \
+                if (SG_LINE_START(k + SG_W)) SG_PREFETCH_W(ahead[a] + k + SG_W); \
+            }                                                                  \
+            SG_SLICE_PAIR(N)                                                   \
+        }
+#else
+#define SG_PAIRS(N)
+#endif
 /* The scalar operations for SG_SLICE. */
 #define SG_LD1(p) (*(p))
 #define SG_ST1(p, v) (*(p) = (v))
@@ -830,6 +909,7 @@ SG_ATTR static void SG_FN(pair_step)(float *v, float *const *out, const float *l
                                          float *const *ahead, int n_ahead)     \
     {                                                                          \
         int i, j, a, k = 0;                                                    \
+        SG_PAIRS(N)                                                            \
         for (; k + SG_W <= d; k += SG_W) {                                     \
             if (SG_LINE_START(k))                                              \
                 for (a = 0; a < n_ahead; a++) SG_PREFETCH_W(ahead[a] + k);     \
@@ -903,6 +983,8 @@ SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const
         for (i = 0; i < n_in; i++) SG_FN(axpy)(1.0f, delta + (long)i * d, in[i], d);
 }
 #undef SG_SLICE
+#undef SG_SLICE_PAIR
+#undef SG_PAIRS
 #undef SG_LD1
 #undef SG_ST1
 #undef SG_SET11
@@ -933,6 +1015,7 @@ static const sg_ops SG_FN(ops) = {
 #undef SG_ATTR
 #undef SG_VEC
 #undef SG_APPLY_CHUNK
+#undef SG_REGS32
 #undef SG_W
 #undef SG_T
 #undef SG_LOAD
@@ -943,6 +1026,7 @@ static const sg_ops SG_FN(ops) = {
 #undef SG_ADD
 #undef SG_HSUM
 #undef SG_HSUM8
+#undef SG_HSUM6
 #undef SG_PREFETCH_W
 #undef SG_PREFETCH_W1
 #undef SG_LOADN

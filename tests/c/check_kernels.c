@@ -197,12 +197,13 @@ static void operations(const char *set)
                 check(memcmp(c, delta, sizeof(float) * 2 * d) == 0, set, "pair_step ahead", d, n);
             }
         }
-        /* block_dots: every (n_in, n_out) up to 5 x 9 (odd inputs, partial output groups) */
+        /* block_dots: every (n_in, n_out) up to 10 x 9 (odd inputs, partial output groups,
+         * every split of a window's inputs into tiles) */
         for (n = 1; n <= 9; n++) {
             int n_in;
             fill(b, n, d);
             for (j = 0; j < n; j++) outs[j] = b + j * d;
-            for (n_in = 1; n_in <= 5; n_in++) {
+            for (n_in = 1; n_in <= 10; n_in++) {
                 fill(a, n_in, d);
                 for (i = 0; i < n_in; i++) rows[i] = a + i * d;
                 sg_active->block_dots(rows, n_in, outs, n, d, G);
@@ -215,7 +216,7 @@ static void operations(const char *set)
         /* block_update: every (n_in, n_out), in place up to 8 outputs, grouped above;
          * rows ahead untouched */
         for (n = 1; n <= 20; n += (n < 10 ? 1 : 7)) {
-            int n_in = 1 + (n + d) % 5;
+            int n_in = 1 + (n + d) % 10;
             float *ahead[2], ref_c[2 * MAXD];
             fill(a, n_in, d), fill(b, n, d);
             for (i = 0; i < n_in * n; i++) G[i] = (float)(0.1 * uniform());

@@ -60,8 +60,36 @@ def functions(asm: str) -> dict[str, list[str]]:
     return out
 
 
+def straight_loop(lines: list[str], i: int, label: str) -> list[str]:
+    """The lines from a loop header (line i) to the branch back to its label."""
+    body = []
+    for later in lines[i + 1 :]:
+        if later.strip() and not later.strip().startswith(("//", "#", ".p2align")):
+            body.append(later)
+        if re.search(rf"(?<![\w.]){re.escape(label)}(?!\w)", later):
+            return body
+    return []
+
+
+def member_blocks(lines: list[str], header: str) -> list[str]:
+    """The blocks clang marks as in the loop of header ("in Loop: Header=BB..."), wherever they stand: a
+    rotated loop's body may come before its header, which then holds only the test."""
+    name = header.removeprefix(".L")  # the members write .LBB41_180 as BB41_180
+    body, inside = [], False
+    for line in lines:
+        m = re.match(r"^(\.LBB\w+):(.*)$", line) or re.match(r"^#\s*(%bb\.\d+):(.*)$", line)
+        if m:
+            inside = (
+                m.group(1) == header or re.search(rf"Header={re.escape(name)}(?!\w)", m.group(2)) is not None
+            )
+        elif inside and line.strip() and not line.strip().startswith(("//", "#", ".p2align")):
+            body.append(line)
+    return body
+
+
 def inner_loops(lines: list[str]) -> list[list[str]]:
-    """Every innermost loop: from its header label to the branch back to it."""
+    """Every innermost loop: from its header's label to the branch back to it, or, where that stretch has no
+    arithmetic (a rotated loop), the blocks clang marks as in the loop."""
     loops = []
     for i, line in enumerate(lines):
         if "Inner Loop Header" not in line:
@@ -70,14 +98,10 @@ def inner_loops(lines: list[str]) -> list[list[str]]:
         m = re.match(r"^(\.LBB\w+):", line) or re.match(r"^(\.LBB\w+):", lines[i - 1])
         if not m:
             continue
-        label = m.group(1)
-        body = []
-        for later in lines[i + 1 :]:
-            if later.strip() and not later.strip().startswith(("//", "#", ".p2align")):
-                body.append(later)
-            if re.search(rf"(?<![\w.]){re.escape(label)}(?!\w)", later):
-                loops.append(body)
-                break
+        body = straight_loop(lines, i, m.group(1))
+        if not any(FMA.match(x) or re.match(r"^\s*mulps\s", x) for x in body):
+            body = member_blocks(lines, m.group(1))
+        loops.append(body)
     return loops
 
 

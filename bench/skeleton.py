@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from table import fma_peaks
+from table import fma_peaks, peaks_note
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = {"full": "0", "rows": "1", "rest": "2"}
@@ -104,6 +104,10 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.epochs < 2:
         p.error("--epochs must be at least 2")
+    # The children run in the build's directory: a relative path must not change meaning there.
+    corpus = str(Path(args.corpus).resolve())
+    if not Path(corpus).is_file():
+        p.error(f"no such corpus file: {args.corpus}")
     sizes = [int(x) for x in args.sizes.split(",")]
     sets = args.kernels.split(",")
     with tempfile.TemporaryDirectory(prefix="sgns-skeleton-") as tmp:
@@ -118,7 +122,7 @@ def main(argv=None) -> int:
             for size in sizes:
                 ns = {}
                 for mode in MODES:
-                    r = measure(src, args.corpus, size, kernels, mode, args.epochs)
+                    r = measure(src, corpus, size, kernels, mode, args.epochs)
                     ns[mode] = r["seconds"] / r["centres"] * 1e9
                     if mode == "full":
                         flop_per_centre = 6.0 * size * (1 + 5) * r["examples"] / r["centres"]
@@ -130,10 +134,7 @@ def main(argv=None) -> int:
                     flush=True,
                 )
         if peaks:
-            print(
-                "\nFMA peak of one core (bench/fma_peak.c), GFLOP/s: "
-                + ", ".join(f"{k} {v:.1f}" for k, v in peaks.items())
-            )
+            print(peaks_note(peaks))
     return 0
 
 

@@ -125,6 +125,13 @@ def fma_peaks(sets: list[str], workdir: Path) -> dict[str, float]:
     return peaks
 
 
+def peaks_note(peaks: dict[str, float]) -> str:
+    """The line under a table that names the peaks its fractions are of."""
+    return "\nFMA peak of one core (bench/fma_peak.c), GFLOP/s: " + ", ".join(
+        f"{k} {v:.1f}" for k, v in peaks.items()
+    )
+
+
 def w2v_flags(corpus: Path, out: Path, model: str, size: int, args) -> list[str]:
     flags = {
         "train": corpus,
@@ -344,10 +351,7 @@ def main(argv=None) -> int:
     add_ratios(runs)
     print(render(runs, args.markdown))
     if peaks:
-        print(
-            "\nFMA peak of one core (bench/fma_peak.c), GFLOP/s: "
-            + ", ".join(f"{k} {v:.1f}" for k, v in peaks.items())
-        )
+        print(peaks_note(peaks))
     if args.out:
         keep = {"command", "env"}
         result = {

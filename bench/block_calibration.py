@@ -1,0 +1,109 @@
+#!/usr/bin/env python
+"""The default update's 6 x 6 block, rows in L1: sgns's kernels against Intel MKL's JIT sgemm kernels.
+
+Builds bench/block_calibration.c (with MKL when this Python environment has it: `pip install mkl mkl-include`)
+and prints, per vector size and instruction set, nanoseconds for the block's 36 dot products, for its update of
+both sides, and for both, with GFLOP/s and the fraction of this core's FMA peak (bench/fma_peak.c). MKL runs the
+same FLOP as three small GEMMs (its update reads the new inputs for the outputs' step, which is not training's
+order but costs the same); neither side computes sigmoids. A reference for what a vendor BLAS reaches on these
+shapes, not a training figure: training adds the window, the noise draws, the rows' misses and the sigmoids
+(bench/skeleton.py).
+
+    python bench/block_calibration.py --sizes 100,300
+
+Run it on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from table import fma_peaks, peaks_note
+
+ROOT = Path(__file__).resolve().parents[1]
+MKL_ISA = {"avx512": "AVX512", "avx2": "AVX2"}
+
+
+def find_mkl() -> tuple[Path, Path] | None:
+    """(include dir, libmkl_rt) from this environment's prefix, where the mkl wheels put them."""
+    prefix = Path(sys.prefix)
+    header = prefix / "include" / "mkl.h"
+    libs = sorted((prefix / "lib").glob("libmkl_rt.so*"))
+    return (header.parent, libs[-1]) if header.is_file() and libs else None
+
+
+def build(workdir: Path, mkl: tuple[Path, Path] | None) -> Path:
+    exe = workdir / "block_cal"
+    cmd = [os.environ.get("CC", "cc"), "-O3", "-std=c99", f"-I{ROOT / 'csrc'}", "-o", str(exe)]
+    cmd += [str(ROOT / "bench" / "block_calibration.c"), str(ROOT / "csrc" / "kernels.c")]
+    if mkl:
+        include, lib = mkl
+        cmd += ["-DWITH_MKL", f"-I{include}", str(lib), f"-Wl,-rpath,{lib.parent}"]
+    subprocess.run(cmd + ["-lm"], check=True)
+    return exe
+
+
+def parse(line: str) -> dict:
+    """'<who> <set> D=<d> dots <ns> ns update <ns> ns block <ns> ns <g> GFLOP/s' as a dict."""
+    f = line.split()
+    return {
+        "who": f[0],
+        "set": f[1],
+        "dots": float(f[4]),
+        "update": float(f[7]),
+        "block": float(f[10]),
+        "gflops": float(f[12]),
+    }
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="100,300")
+    p.add_argument("--kernels", default="avx512,avx2", help="sgns kernel sets, comma-separated")
+    args = p.parse_args(argv)
+    sizes = [int(x) for x in args.sizes.split(",")]
+    sets = args.kernels.split(",")
+    mkl = find_mkl()
+    if not mkl:
+        print(
+            "MKL not found in this environment (pip install mkl mkl-include): sgns rows only", file=sys.stderr
+        )
+    with tempfile.TemporaryDirectory(prefix="sgns-blockcal-") as tmp:
+        workdir = Path(tmp)
+        peaks = fma_peaks(sets, workdir)
+        exe = build(workdir, mkl)
+        print(
+            "| D | set | kernels | dots ns | update ns | block ns | GFLOP/s | of FMA peak |\n|---|---|---|---|---|---|---|---|"
+        )
+        for d in sizes:
+            for kset in sets:
+                env = dict(os.environ, MKL_ENABLE_INSTRUCTIONS=MKL_ISA.get(kset, ""))
+                out = subprocess.run(
+                    [str(exe), str(d), kset], env=env, check=True, capture_output=True, text=True
+                )
+                for line in out.stdout.splitlines():
+                    if "unsupported" in line or "no JIT" in line:
+                        print(f"| {d} | {kset} | {line} | | | | | |")
+                        continue
+                    r = parse(line)
+                    peak = peaks.get(kset)
+                    frac = f"{100 * r['gflops'] / peak:.0f}%" if peak else "–"
+                    who = "sgns" if r["who"] == "sgns" else f"MKL JIT ({r['set']})"
+                    print(
+                        f"| {d} | {kset} | {who} | {r['dots']:.1f} | {r['update']:.1f} | {r['block']:.1f} | "
+                        f"{r['gflops']:.1f} | {frac} |",
+                        flush=True,
+                    )
+        if peaks:
+            print(peaks_note(peaks))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

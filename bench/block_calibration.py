@@ -1,15 +1,19 @@
 #!/usr/bin/env python
-"""The default update's 6 x 6 block, rows in L1: sgns's kernels against Intel MKL's JIT sgemm kernels.
+"""The default update's block, rows in L1: sgns's kernels against Intel MKL's JIT sgemm kernels.
 
 Builds bench/block_calibration.c (with MKL when this Python environment has it: `pip install mkl mkl-include`)
-and prints, per vector size and instruction set, nanoseconds for the block's 36 dot products, for its update of
-both sides, and for both, with GFLOP/s and the fraction of this core's FMA peak (bench/fma_peak.c). MKL runs the
+and prints, per vector size, instruction set and number of inputs N (a window's context words: 2 x the drawn
+radius; `--inputs 2,4,6,8,10` gives window 5's five block shapes, equally often in training, and their mean),
+nanoseconds for the block's N x 6 dot products, for its update of both sides, and for both, with GFLOP/s and the
+fraction of this core's FMA peak (bench/fma_peak.c). Rows are laid out as the trainer lays them out and sgns's
+kernels take D rounded up to their vector width within the zero padding, as in training. MKL's JIT makes kernels
+only on Intel CPUs; elsewhere its rows say so. MKL runs the
 same FLOP as three small GEMMs (its update reads the new inputs for the outputs' step, which is not training's
 order but costs the same); neither side computes sigmoids. A reference for what a vendor BLAS reaches on these
 shapes, not a training figure: training adds the window, the noise draws, the rows' misses and the sigmoids
 (bench/skeleton.py).
 
-    python bench/block_calibration.py --sizes 100,300
+    python bench/block_calibration.py --sizes 100,300 [--inputs 2,4,6,8,10]
 
 Run it on a quiet machine.
 """
@@ -55,19 +59,30 @@ def parse(line: str) -> dict:
     return {
         "who": f[0],
         "set": f[1],
-        "dots": float(f[4]),
-        "update": float(f[7]),
-        "block": float(f[10]),
-        "gflops": float(f[12]),
+        "dots": float(f[5]),
+        "update": float(f[8]),
+        "block": float(f[11]),
+        "gflops": float(f[13]),
     }
+
+
+def row(d: int, kset: str, n: str, who: str, r: dict, peaks: dict[str, float]) -> str:
+    peak = peaks.get(kset)
+    frac = f"{100 * r['gflops'] / peak:.0f}%" if peak else "–"
+    return (
+        f"| {d} | {kset} | {n} | {who} | {r['dots']:.1f} | {r['update']:.1f} | {r['block']:.1f} | "
+        f"{r['gflops']:.1f} | {frac} |"
+    )
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="100,300")
     p.add_argument("--kernels", default="avx512,avx2", help="sgns kernel sets, comma-separated")
+    p.add_argument("--inputs", default="6", help="inputs per block (1..10), comma-separated")
     args = p.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",")]
+    inputs = [int(x) for x in args.inputs.split(",")]
     sets = args.kernels.split(",")
     mkl = find_mkl()
     if not mkl:
@@ -79,27 +94,40 @@ def main(argv=None) -> int:
         peaks = fma_peaks(sets, workdir)
         exe = build(workdir, mkl)
         print(
-            "| D | set | kernels | dots ns | update ns | block ns | GFLOP/s | of FMA peak |\n|---|---|---|---|---|---|---|---|"
+            "| D | set | inputs | kernels | dots ns | update ns | block ns | GFLOP/s | of FMA peak |\n"
+            "|---|---|---|---|---|---|---|---|---|"
         )
         for d in sizes:
             for kset in sets:
                 env = dict(os.environ, MKL_ENABLE_INSTRUCTIONS=MKL_ISA.get(kset, ""))
-                out = subprocess.run(
-                    [str(exe), str(d), kset], env=env, check=True, capture_output=True, text=True
-                )
-                for line in out.stdout.splitlines():
-                    if "unsupported" in line or "no JIT" in line:
-                        print(f"| {d} | {kset} | {line} | | | | | |")
-                        continue
-                    r = parse(line)
-                    peak = peaks.get(kset)
-                    frac = f"{100 * r['gflops'] / peak:.0f}%" if peak else "–"
-                    who = "sgns" if r["who"] == "sgns" else f"MKL JIT ({r['set']})"
-                    print(
-                        f"| {d} | {kset} | {who} | {r['dots']:.1f} | {r['update']:.1f} | {r['block']:.1f} | "
-                        f"{r['gflops']:.1f} | {frac} |",
-                        flush=True,
+                runs: dict[str, list[dict]] = {}
+                said: set[str] = set()  # a set or MKL that cannot run is said once, not per N
+                for n in inputs:
+                    out = subprocess.run(
+                        [str(exe), str(d), str(n), kset], env=env, check=True, capture_output=True, text=True
                     )
+                    lines = out.stdout.splitlines()
+                    if any("unsupported" in line for line in lines):
+                        print(f"| {d} | {kset} | – | sgns {kset}: this CPU cannot run it | | | | | |")
+                        break  # nor is MKL timed for it
+                    for line in lines:
+                        if "no JIT" in line:
+                            if line not in said:
+                                said.add(line)
+                                print(f"| {d} | {kset} | – | {line} | | | | | |")
+                            continue
+                        r = parse(line)
+                        who = "sgns" if r["who"] == "sgns" else f"MKL JIT ({r['set']})"
+                        runs.setdefault(who, []).append(dict(r, n=n))
+                        print(row(d, kset, str(n), who, r, peaks), flush=True)
+                if len(inputs) > 1:
+                    for who, rs in runs.items():
+                        mean = {k: sum(r[k] for r in rs) / len(rs) for k in ("dots", "update", "block")}
+                        # The FLOP of the mean block over its mean time.
+                        flop = sum(r["gflops"] * r["block"] for r in rs) / len(rs)
+                        mean["gflops"] = flop / mean["block"]
+                        label = "mean of " + ",".join(str(r["n"]) for r in rs)
+                        print(row(d, kset, label, who, mean, peaks), flush=True)
         if peaks:
             print(peaks_note(peaks))
     return 0

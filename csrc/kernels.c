@@ -135,12 +135,37 @@ SG_TARGET("avx2,fma") static inline __m256 sg_pow2i256(__m256 n)
 {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
 }
-/* res[0..3] = the lane sums of a, b, c, e (pairwise sums, then the halves). */
-SG_TARGET("avx2,fma") static inline void sg_hsum4_256(__m256 a, __m256 b, __m256 c, __m256 e, float *res)
+/* The lane sums of a, b, c, e (pairwise sums, then the halves); each sum
+ * depends on its own vector only, whatever its place. */
+SG_TARGET("avx2,fma") static inline __m128 sg_sums4_256(__m256 a, __m256 b, __m256 c, __m256 e)
 {
     __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, e));
-    _mm_storeu_ps(res, _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
+    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
 }
+SG_TARGET("avx2,fma") static inline void sg_hsum4_256(__m256 a, __m256 b, __m256 c, __m256 e, float *res)
+{
+    _mm_storeu_ps(res, sg_sums4_256(a, b, c, e));
+}
+/* A 2 x 6 tile's 12 sums (acc[input][output]) in G's row order, as two
+ * vectors: lo = input 0's six and input 1's first two, the low half of hi =
+ * input 1's last four (its high half repeats them). The same sums as
+ * sg_hsum4_256 gives. */
+#define SG_SUMS12(acc, lo, hi)                                                                  \
+    {                                                                                          \
+        __m128 s0 = sg_sums4_256(acc[0][0], acc[0][1], acc[0][2], acc[0][3]);                  \
+        __m128 s1 = sg_sums4_256(acc[0][4], acc[0][5], acc[1][0], acc[1][1]);                  \
+        __m128 s2 = sg_sums4_256(acc[1][2], acc[1][3], acc[1][4], acc[1][5]);                  \
+        lo = _mm256_set_m128(s1, s0);                                                          \
+        hi = _mm256_set_m128(s2, s2);                                                          \
+    }
+/* v[j] = src[j % 6] for the 12 places of SG_SUMS12 (hi's high half: places 8..11 again). */
+#define SG_PATTERN12(src, lo, hi)                                                               \
+    {                                                                                          \
+        lo = _mm256_setr_ps(src[0], src[1], src[2], src[3], src[4], src[5], src[0], src[1]);   \
+        hi = _mm256_setr_ps(src[2], src[3], src[4], src[5], src[2], src[3], src[4], src[5]);   \
+    }
+#define SG_STORE4(p, v) _mm_storeu_ps((p), _mm256_castps256_ps128(v))
+#define SG_LOAD4(p) _mm256_broadcast_ps((const __m128 *)(p))
 /* Lanes 0..n-1 of a masked load or store (0 < n < 8). */
 static const int32_t sg_mask8[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 #define SG_MASK8(n) _mm256_loadu_si256((const __m256i *)(sg_mask8 + 8 - (n)))
@@ -554,18 +579,21 @@ double sg_batch_update_ahead(float *const *in, int n_in, float *const *out, cons
         return 0.0;
     }
 #endif
-    ops->block_dots(in, n_in, out, n_out, d, scratch);
-    if (want_loss)
-        for (i = 0; i < n_in; i++) loss += logistic_loss(scratch + (long)i * n_out, label, weight, n_out);
-    /* One vectorised pass of sigmoids over the whole block, then labels. */
-    ops->sigmoids(scratch, scratch, n_in * n_out);
     for (j = 0; j < n_out; j++) {
         lab[j] = label ? label[j] : (j == 0 ? 1.0f : 0.0f);
         scale[j] = alpha * (weight ? weight[j] : 1.0f);
     }
-    for (i = 0; i < n_in; i++) {
-        float *Gi = scratch + (long)i * n_out;
-        for (j = 0; j < n_out; j++) Gi[j] = (lab[j] - Gi[j]) * scale[j];
+    if (want_loss) {
+        /* The loss needs the dot products themselves. */
+        ops->block_dots(in, n_in, out, n_out, d, scratch);
+        for (i = 0; i < n_in; i++) loss += logistic_loss(scratch + (long)i * n_out, label, weight, n_out);
+        ops->sigmoids(scratch, scratch, n_in * n_out);
+        for (i = 0; i < n_in; i++) {
+            float *Gi = scratch + (long)i * n_out;
+            for (j = 0; j < n_out; j++) Gi[j] = (lab[j] - Gi[j]) * scale[j];
+        }
+    } else {
+        ops->block_coefs(in, n_in, out, n_out, d, lab, scale, scratch);
     }
     ops->block_update(in, n_in, out, n_out, scratch, d, delta, ahead, n_ahead);
     return loss;

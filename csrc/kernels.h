@@ -50,6 +50,10 @@ typedef struct {
     void (*dots)(const float *v, float *const *rows, int n, int d, float *res);
     /* G[i*n_out + j] = in[i] . out[j], i < n_in, j < n_out */
     void (*block_dots)(float *const *in, int n_in, float *const *out, int n_out, int d, float *G);
+    /* G[i*n_out + j] = (lab[j] - σ(in[i] . out[j])) * scale[j]: block_dots,
+     * sigmoids and the labels' step, the same values in one op */
+    void (*block_coefs)(float *const *in, int n_in, float *const *out, int n_out, int d,
+                        const float *lab, const float *scale, float *G);
     /* v += sum_j g[j] out[j] (old out); out[j] += g[j] v (old v): distinct rows */
     void (*pair_apply)(float *v, float *const *out, int n, const float *g, int d);
     /* y[i] = σ(x[i]) */

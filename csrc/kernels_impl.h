@@ -426,6 +426,26 @@ SG_ATTR static void SG_FN(cbow_apply)(const float *h, float *const *out, int n, 
 }
 
 #if SG_VEC
+/* acc[i][j] = the lane sums of x[i] . r[j] over every slice (i, j, k in
+ * scope; k = d after). */
+#define SG_DOTS_ACC(NI, M)                                                     \
+    SG_UNROLL                                                                  \
+    for (i = 0; i < (NI); i++)                                                 \
+        SG_UNROLL                                                              \
+        for (j = 0; j < (M); j++) acc[i][j] = SG_ZERO;                         \
+    for (; k + SG_W <= d; k += SG_W) {                                         \
+        SG_T u[NI];                                                            \
+        SG_UNROLL                                                              \
+        for (i = 0; i < (NI); i++) u[i] = SG_LOAD(x[i] + k);                   \
+        SG_UNROLL                                                              \
+        for (j = 0; j < (M); j++) {                                            \
+            SG_T o = SG_LOAD(r[j] + k);                                        \
+            SG_KEEP(o);                                                        \
+            SG_UNROLL                                                          \
+            for (i = 0; i < (NI); i++) acc[i][j] = SG_FMA(u[i], o, acc[i][j]); \
+        }                                                                      \
+    }                                                                          \
+    SG_DOTS_TAIL(NI, M)
 /* NI inputs x[0..NI) against the rows r[0..M) (M = 2 or 4): NI*M
  * independent sums, each row slice loaded once for all the inputs. Row i of
  * the result goes to G + i * ldg, m (<= M) sums of it: the rows past m
@@ -437,23 +457,7 @@ SG_ATTR static void SG_FN(cbow_apply)(const float *h, float *const *out, int n, 
         SG_T acc[NI][M];                                                       \
         float res[4];                                                          \
         int i, j, k = 0;                                                       \
-        SG_UNROLL                                                              \
-        for (i = 0; i < (NI); i++)                                             \
-            SG_UNROLL                                                          \
-            for (j = 0; j < (M); j++) acc[i][j] = SG_ZERO;                     \
-        for (; k + SG_W <= d; k += SG_W) {                                     \
-            SG_T u[NI];                                                        \
-            SG_UNROLL                                                          \
-            for (i = 0; i < (NI); i++) u[i] = SG_LOAD(x[i] + k);               \
-            SG_UNROLL                                                          \
-            for (j = 0; j < (M); j++) {                                        \
-                SG_T o = SG_LOAD(r[j] + k);                                    \
-                SG_KEEP(o);                                                    \
-                SG_UNROLL                                                      \
-                for (i = 0; i < (NI); i++) acc[i][j] = SG_FMA(u[i], o, acc[i][j]); \
-            }                                                                  \
-        }                                                                      \
-        SG_DOTS_TAIL(NI, M)                                                    \
+        SG_DOTS_ACC(NI, M)                                                     \
         /* Constant trip counts: unrolled, every acc index is a constant and   \
          * the sums stay in registers (a bound on m here spilled all of them). */ \
         if (k == d) {                                                          \
@@ -552,7 +556,6 @@ SG_DOTS_NxM(3, 6)
 SG_DOTS_NxM(3, 8)
 #endif
 #undef SG_DOTS_NxM
-#undef SG_DOTS_TAIL
 #undef SG_DOTS_HSUM8
 #undef SG_DOTS_HSUM6
 #endif
@@ -656,6 +659,52 @@ SG_ATTR static void SG_FN(sigmoids)(const float *x, float *y, int n)
 #endif
 #endif
     for (; i < n; i++) y[i] = 1.0f / (1.0f + sg_exp(-x[i]));
+}
+
+#ifdef SG_SUMS12
+/* Two inputs against six rows: the 12 sums stored in G's order as one whole
+ * vector and one half vector (SG_SUMS12), so that the coefficients' pass
+ * (block_coefs) reloads each exactly as it was stored: forwarded from the
+ * store, where a wider reload across two stores is not. */
+SG_ATTR static void SG_FN(sums_2x6)(float *const *x, float *const *r, int d, float *G)
+{
+    SG_T acc[2][6], lo, hi;
+    int i, j, k = 0;
+    SG_DOTS_ACC(2, 6)
+    SG_SUMS12(acc, lo, hi)
+    SG_STORE(G, lo);
+    SG_STORE4(G + 8, hi);
+}
+#endif
+#undef SG_DOTS_TAIL
+#undef SG_DOTS_ACC
+
+/* G[i * n_out + j] = (lab[j] - σ(in[i] . out[j])) * scale[j]: block_dots,
+ * sigmoids and the labels' step in one op, so that a set may take the sums
+ * from its dot products to the coefficients in registers. */
+SG_ATTR static void SG_FN(block_coefs)(float *const *in, int n_in, float *const *out, int n_out, int d,
+                                       const float *lab, const float *scale, float *G)
+{
+    int i = 0, j;
+#ifdef SG_SUMS12
+    if (n_out == 6 && n_in >= 2) {
+        SG_T lab_lo, lab_hi, scale_lo, scale_hi;
+        for (; n_in - i >= 2; i += 2) SG_FN(sums_2x6)(in + i, out, d, G + (long)i * 6);
+        SG_PATTERN12(lab, lab_lo, lab_hi)
+        SG_PATTERN12(scale, scale_lo, scale_hi)
+        for (j = 0; j < i * 6; j += 12) {
+            SG_STORE(G + j, SG_MUL(SG_SUB(lab_lo, SG_FN(sigmoid_lanes)(SG_LOAD(G + j))), scale_lo));
+            SG_STORE4(G + j + 8, SG_MUL(SG_SUB(lab_hi, SG_FN(sigmoid_lanes)(SG_LOAD4(G + j + 8))), scale_hi));
+        }
+    }
+#endif
+    if (i < n_in) {
+        float *Gi = G + (long)i * n_out;
+        SG_FN(block_dots)(in + i, n_in - i, out, n_out, d, Gi);
+        SG_FN(sigmoids)(Gi, Gi, (n_in - i) * n_out);
+        for (; i < n_in; i++, Gi += n_out)
+            for (j = 0; j < n_out; j++) Gi[j] = (lab[j] - Gi[j]) * scale[j];
+    }
 }
 
 /* ---- the exact step: one input against a few distinct outputs -------------
@@ -993,7 +1042,7 @@ SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const
 
 static const sg_ops SG_FN(ops) = {
     SG_STR(SG_SUFFIX), SG_FN(dot), SG_FN(axpy), SG_FN(grad_step), SG_FN(block_update),
-    SG_FN(dots), SG_FN(block_dots), SG_FN(pair_apply), SG_FN(sigmoids), SG_FN(pair_step),
+    SG_FN(dots), SG_FN(block_dots), SG_FN(block_coefs), SG_FN(pair_apply), SG_FN(sigmoids), SG_FN(pair_step),
     SG_FN(sum_rows), SG_FN(add_rows), SG_FN(cbow_apply),
 #if SG_VEC
     SG_W,
@@ -1006,6 +1055,10 @@ static const sg_ops SG_FN(ops) = {
 #undef SG_LINE_START
 #undef SG_UNROLL
 #undef SG_HSUM4
+#undef SG_SUMS12
+#undef SG_PATTERN12
+#undef SG_STORE4
+#undef SG_LOAD4
 #undef SG_CAT
 #undef SG_KEEP
 #undef SG_CAT2

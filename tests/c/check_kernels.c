@@ -211,6 +211,26 @@ static void operations(const char *set)
                     for (j = 0; j < n; j++)
                         check(close_to(G[i * n + j], dot64(rows[i], outs[j], d), tol, 1e-5), set, "block_dots", d,
                               n_in * 10 + n);
+                /* block_coefs: the very floats of block_dots, sigmoids and the labels'
+                 * step one after another (training's vectors do not depend on which
+                 * runs), and close to the float64 coefficients */
+                {
+                    float lab[MAXN], scale[MAXN], *C = delta;
+                    for (j = 0; j < n; j++)
+                        lab[j] = (float)((j * 5 + n_in) % 3 == 0), scale[j] = 0.025f * (float)(1 + (j + n_in) % 3);
+                    sg_active->sigmoids(G, G, n_in * n);
+                    for (i = 0; i < n_in; i++)
+                        for (j = 0; j < n; j++) G[i * n + j] = (lab[j] - G[i * n + j]) * scale[j];
+                    sg_active->block_coefs(rows, n_in, outs, n, d, lab, scale, C);
+                    for (i = 0; i < n_in; i++)
+                        for (j = 0; j < n; j++) {
+                            double want = (lab[j] - sigma(dot64(rows[i], outs[j], d))) * scale[j];
+                            check(memcmp(&C[i * n + j], &G[i * n + j], sizeof(float)) == 0, set,
+                                  "block_coefs = block_dots + sigmoids + labels", d, n_in * 10 + n);
+                            check(close_to(C[i * n + j], want, 1e-7 + 0.25 * 0.075 * tol, 1e-5), set, "block_coefs", d,
+                                  n_in * 10 + n);
+                        }
+                }
             }
         }
         /* block_update: every (n_in, n_out), in place up to 8 outputs, grouped above;

@@ -135,7 +135,8 @@ def main() -> None:
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="sgns-vocab-") as tmp:
-        corpus = args.corpus or Path(tmp) / "zipf.txt"
+        # Absolute: the runs' processes start in another directory.
+        corpus = args.corpus.resolve() if args.corpus else Path(tmp) / "zipf.txt"
         if not corpus.exists():
             print(f"writing {corpus}: {args.tokens:,} Zipf tokens over {args.types:,} types", flush=True)
             make_zipf(corpus, args.tokens, args.types)

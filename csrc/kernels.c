@@ -158,6 +158,9 @@ SG_TARGET("avx2,fma") static inline void sg_hsum4_256(__m256 a, __m256 b, __m256
         lo = _mm256_set_m128(s1, s0);                                                          \
         hi = _mm256_set_m128(s2, s2);                                                          \
     }
+/* Eight sums as one vector, in order (the same sums as sg_hsum4_256 gives). */
+#define SG_SUMS8(a0, a1, a2, a3, a4, a5, a6, a7) \
+    _mm256_set_m128(sg_sums4_256((a4), (a5), (a6), (a7)), sg_sums4_256((a0), (a1), (a2), (a3)))
 /* v[j] = src[j % 6] for the 12 places of SG_SUMS12 (hi's high half: places 8..11 again). */
 #define SG_PATTERN12(src, lo, hi)                                                               \
     {                                                                                          \

@@ -750,6 +750,31 @@ SG_ATTR static void SG_FN(block_coefs)(float *const *in, int n_in, float *const 
 #else
 #define SG_PAIR_SIGMOIDS(N) SG_FN(sigmoids)(f, s, (N));
 #endif
+/* f[j] = the N sums (plus the plain-C tail), then s[j] = σ(f[j]). Where the
+ * set forms up to 8 sums as one vector (SG_SUMS8) they go to the sigmoids in
+ * registers: reloading f as one vector across the two half-vector stores that
+ * wrote it is not forwarded from them. */
+#define SG_PAIR_SUMS_STORED(N)                                                 \
+    SG_UNROLL                                                                  \
+    for (j = 0; j < (N); j += 4)                                               \
+        SG_HSUM4(acc[j], acc[j + 1 < (N) ? j + 1 : j], acc[j + 2 < (N) ? j + 2 : j], \
+                 acc[j + 3 < (N) ? j + 3 : j], f + j);                         \
+    for (; tail < d; tail++)                                                   \
+        for (j = 0; j < (N); j++) f[j] += v[tail] * o[j][tail];                \
+    SG_PAIR_SIGMOIDS(N)
+#if defined(SG_SUMS8) && defined(SG_POW2I)
+#define SG_PAIR_SUMS_SIGMOIDS(N)                                               \
+    if ((N) <= 8 && tail == d) {                                               \
+        SG_T sums = SG_SUMS8(acc[0], acc[1 % (N)], acc[2 % (N)], acc[3 % (N)], acc[4 % (N)], \
+                             acc[5 % (N)], acc[6 % (N)], acc[7 % (N)]);        \
+        SG_STORE(f, sums);                                                     \
+        SG_STORE(s, SG_FN(sigmoid_lanes)(sums));                               \
+    } else {                                                                   \
+        SG_PAIR_SUMS_STORED(N)                                                 \
+    }
+#else
+#define SG_PAIR_SUMS_SIGMOIDS(N) SG_PAIR_SUMS_STORED(N)
+#endif
 #define SG_PAIR_N(N)                                                           \
     SG_ATTR static void SG_FN(pair_##N)(float *v, float *const *out, const float *label, \
                                         float alpha, int d, float *f,          \
@@ -767,13 +792,7 @@ SG_ATTR static void SG_FN(block_coefs)(float *const *in, int n_in, float *const 
         }                                                                      \
         tail = k;                                                              \
         SG_PAIR_DOTS_TAIL(N)                                                   \
-        SG_UNROLL                                                              \
-        for (j = 0; j < (N); j += 4)                                           \
-            SG_HSUM4(acc[j], acc[j + 1 < (N) ? j + 1 : j], acc[j + 2 < (N) ? j + 2 : j], \
-                     acc[j + 3 < (N) ? j + 3 : j], f + j);                     \
-        for (; tail < d; tail++)                                               \
-            for (j = 0; j < (N); j++) f[j] += v[tail] * o[j][tail];            \
-        SG_PAIR_SIGMOIDS(N)                                                    \
+        SG_PAIR_SUMS_SIGMOIDS(N)                                               \
         SG_UNROLL                                                              \
         for (j = 0; j < (N); j++) {                                            \
             g[j] = ((label ? label[j] : (j == 0 ? 1.0f : 0.0f)) - s[j]) * alpha; \
@@ -816,6 +835,8 @@ SG_PAIR_N(8)
 #undef SG_PAIR_DOTS_TAIL
 #undef SG_PAIR_APPLY_TAIL
 #undef SG_PAIR_SIGMOIDS
+#undef SG_PAIR_SUMS_STORED
+#undef SG_PAIR_SUMS_SIGMOIDS
 #endif
 
 /* The exact step for n distinct outputs (any n <= SG_MAX_OUT): the unrolled
@@ -1056,6 +1077,7 @@ static const sg_ops SG_FN(ops) = {
 #undef SG_UNROLL
 #undef SG_HSUM4
 #undef SG_SUMS12
+#undef SG_SUMS8
 #undef SG_PATTERN12
 #undef SG_STORE4
 #undef SG_LOAD4

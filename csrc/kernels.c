@@ -146,21 +146,18 @@ SG_TARGET("avx2,fma") static inline void sg_hsum4_256(__m256 a, __m256 b, __m256
 {
     _mm_storeu_ps(res, sg_sums4_256(a, b, c, e));
 }
-/* A 2 x 6 tile's 12 sums (acc[input][output]) in G's row order, as two
- * vectors: lo = input 0's six and input 1's first two, the low half of hi =
- * input 1's last four (its high half repeats them). The same sums as
- * sg_hsum4_256 gives. */
-#define SG_SUMS12(acc, lo, hi)                                                                  \
-    {                                                                                          \
-        __m128 s0 = sg_sums4_256(acc[0][0], acc[0][1], acc[0][2], acc[0][3]);                  \
-        __m128 s1 = sg_sums4_256(acc[0][4], acc[0][5], acc[1][0], acc[1][1]);                  \
-        __m128 s2 = sg_sums4_256(acc[1][2], acc[1][3], acc[1][4], acc[1][5]);                  \
-        lo = _mm256_set_m128(s1, s0);                                                          \
-        hi = _mm256_set_m128(s2, s2);                                                          \
-    }
 /* Eight sums as one vector, in order (the same sums as sg_hsum4_256 gives). */
 #define SG_SUMS8(a0, a1, a2, a3, a4, a5, a6, a7) \
     _mm256_set_m128(sg_sums4_256((a4), (a5), (a6), (a7)), sg_sums4_256((a0), (a1), (a2), (a3)))
+/* A 2 x 6 tile's 12 sums (acc[input][output]) in G's row order, as two
+ * vectors: lo = input 0's six and input 1's first two, the low half of hi =
+ * input 1's last four (its high half repeats them). */
+#define SG_SUMS12(acc, lo, hi)                                                                  \
+    {                                                                                          \
+        __m128 s2 = sg_sums4_256(acc[1][2], acc[1][3], acc[1][4], acc[1][5]);                  \
+        lo = SG_SUMS8(acc[0][0], acc[0][1], acc[0][2], acc[0][3], acc[0][4], acc[0][5], acc[1][0], acc[1][1]); \
+        hi = _mm256_set_m128(s2, s2);                                                          \
+    }
 /* v[j] = src[j % 6] for the 12 places of SG_SUMS12 (hi's high half: places 8..11 again). */
 #define SG_PATTERN12(src, lo, hi)                                                               \
     {                                                                                          \

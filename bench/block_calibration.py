@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from table import fma_peaks, peaks_note
+from table import FmaPeaks
 
 ROOT = Path(__file__).resolve().parents[1]
 MKL_ISA = {"avx512": "AVX512", "avx2": "AVX2"}
@@ -91,7 +91,9 @@ def main(argv=None) -> int:
         )
     with tempfile.TemporaryDirectory(prefix="sgns-blockcal-") as tmp:
         workdir = Path(tmp)
-        peaks = fma_peaks(sets, workdir)
+        meter = FmaPeaks(sets, workdir)
+        meter.read()
+        peaks = meter.best
         exe = build(workdir, mkl)
         print(
             "| D | set | inputs | kernels | dots ns | update ns | block ns | GFLOP/s | of FMA peak |\n"
@@ -129,7 +131,7 @@ def main(argv=None) -> int:
                         label = "mean of " + ",".join(str(r["n"]) for r in rs)
                         print(row(d, kset, label, who, mean, peaks), flush=True)
         if peaks:
-            print(peaks_note(peaks))
+            print(meter.note())
     return 0
 
 

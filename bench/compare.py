@@ -476,12 +476,18 @@ def evaluate(sample: Sample, vectors: Path, questions: Path | None, ws353: Path 
     t0 = time.perf_counter()
     kv = KeyedVectors.load_word2vec_format(vectors, binary=True)
     sample.vocab = len(kv)
+    # A corpus without the evaluation sets' words (a synthetic one, another
+    # language) gets no score ("–"), not a failed table.
     if questions is not None:
         result = evaluation.compute_accuracy(kv, questions, threshold=30000)
-        sample.analogy = result.accuracy
-        sample.analogy_counts = f"{result.correct}/{result.seen}"
+        if result.seen:
+            sample.analogy = result.accuracy
+            sample.analogy_counts = f"{result.correct}/{result.seen}"
     if ws353 is not None:
-        sample.ws353 = evaluation.evaluate_word_pairs(kv, ws353)[1][0]
+        try:
+            sample.ws353 = evaluation.evaluate_word_pairs(kv, ws353)[1][0]
+        except ValueError as e:  # no pair in the vocabulary
+            log(f"no WS353 score: {e}")
     sample.eval_s = time.perf_counter() - t0
 
 

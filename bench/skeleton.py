@@ -12,7 +12,7 @@ size, each in its own process:
 
 and prints nanoseconds per kept centre word (the best epoch after the first: later epochs train from the cached
 ids, so no text is read), what the update's FLOP (6·D·(1 + negative) per example, as bench/table.py counts
-them) would take at this core's FMA peak (bench/fma_peak.c), and the fraction of the peak the full update
+them) would take at this core's FMA peak (bench/fma_peak.c, the best of readings before and after the runs), and the fraction of the peak the full update
 reaches. Settings of the shared BENCHMARKS.md: window 5, negative 5, sample 1e-4, min-count 5, seed 1.
 
     python bench/skeleton.py --corpus /path/to/corpus8.1k --sizes 100,300 --kernels avx512,avx2
@@ -32,7 +32,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from table import fma_peaks, peaks_note
+from compare import log
+from table import FmaPeaks
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = {"full": "0", "rows": "1", "rest": "2"}
@@ -112,12 +113,10 @@ def main(argv=None) -> int:
     sets = args.kernels.split(",")
     with tempfile.TemporaryDirectory(prefix="sgns-skeleton-") as tmp:
         workdir = Path(tmp)
-        peaks = fma_peaks(sets, workdir)
+        peaks = FmaPeaks(sets, workdir)
+        peaks.read()
         src = build(workdir)
-        print(
-            "| kernels | D | full ns/centre | rows ns | rest ns | FLOP at peak, ns | full, of FMA peak |\n"
-            "|---|---|---|---|---|---|---|"
-        )
+        rows = []  # (kernels, size, ns per mode, FLOP per centre): printed once the peak's last reading is in
         for kernels in sets:
             for size in sizes:
                 ns = {}
@@ -126,15 +125,22 @@ def main(argv=None) -> int:
                     ns[mode] = r["seconds"] / r["centres"] * 1e9
                     if mode == "full":
                         flop_per_centre = 6.0 * size * (1 + 5) * r["examples"] / r["centres"]
-                peak = peaks.get(kernels)
-                at_peak = flop_per_centre / peak if peak else None
-                print(
-                    f"| {kernels} | {size} | {ns['full']:.0f} | {ns['rows']:.0f} | {ns['rest']:.0f} | "
-                    + (f"{at_peak:.0f} | {100 * at_peak / ns['full']:.0f}% |" if at_peak else "– | – |"),
-                    flush=True,
-                )
-        if peaks:
-            print(peaks_note(peaks))
+                log(f"{kernels} D={size}: " + ", ".join(f"{m} {v:.0f} ns" for m, v in ns.items()))
+                rows.append((kernels, size, ns, flop_per_centre))
+        peaks.read()
+        print(
+            "| kernels | D | full ns/centre | rows ns | rest ns | FLOP at peak, ns | full, of FMA peak |\n"
+            "|---|---|---|---|---|---|---|"
+        )
+        for kernels, size, ns, flop_per_centre in rows:
+            peak = peaks.best.get(kernels)
+            at_peak = flop_per_centre / peak if peak else None
+            print(
+                f"| {kernels} | {size} | {ns['full']:.0f} | {ns['rows']:.0f} | {ns['rest']:.0f} | "
+                + (f"{at_peak:.0f} | {100 * at_peak / ns['full']:.0f}% |" if at_peak else "– | – |")
+            )
+        if peaks.best:
+            print(peaks.note())
     return 0
 
 

@@ -610,6 +610,13 @@ SG_ATTR static void SG_FN(block_dots)(float *const *in, int n_in, float *const *
             if (three) SG_FN(dots_3x4)(in + i, out + j, 4, d, Gi + j, n_out);
             else SG_FN(dots_2x4)(in + i, out + j, 4, d, Gi + j, n_out);
         }
+        if (n_out - j == 3) {
+            /* Three rows left: one tile of four repeating the last, not two of two. */
+            float *r[4] = {out[j], out[j + 1], out[j + 2], out[j + 2]};
+            if (three) SG_FN(dots_3x4)(in + i, r, 3, d, Gi + j, n_out);
+            else SG_FN(dots_2x4)(in + i, r, 3, d, Gi + j, n_out);
+            j += 3;
+        }
         for (; j < n_out; j += 2) {
             float *r[2];
             int m = n_out - j < 2 ? 1 : 2;
@@ -870,12 +877,15 @@ SG_ATTR static void SG_FN(pair_step)(float *v, float *const *out, const float *l
 /* ---- block update: one slice, written once ---------------------------------
  * The block update restricted to one slice of the dimensions, starting at k,
  * and to the outputs out[0..N): the output slices stay in registers while
- * every input streams through once. Input i's change accumulates at ACC_i:
- * in[i] itself when delta is NULL (it starts from the input), else row i of
- * delta (it starts from what earlier groups of outputs left there, and the
- * inputs are only changed at the end, so every group reads the old inputs).
+ * every input streams through once. With delta NULL (the only group of
+ * outputs) input i's change sums onto in[i]. With several groups every
+ * group reads the old inputs and row i of delta carries the change between
+ * them: the first group writes it (from zero), a middle one adds to it, the
+ * last (last != 0) adds it and its own terms onto in[i], so no group sums
+ * the inputs' change in a pass of its own.
  * Each input's change sums in two halves (even and odd outputs), halving
- * the chain of dependent FMAs.
+ * the chain of dependent FMAs; the last of several groups starts them from
+ * delta and from the input.
  * T, LD, ST, SET1, FMA and ADD are the vector operations (full slices, masked
  * tails) or the scalar ones (plain-C tails); CAP is the arrays' size. */
 #define SG_SLICE(T, N, CAP, LD, ST, SET1, FMA, ADD)                               \
@@ -885,8 +895,12 @@ SG_ATTR static void SG_FN(pair_step)(float *v, float *const *out, const float *l
         for (j = 0; j < (N); j++) o_new[j] = o_old[j] = LD(out[j] + k);        \
         for (i = 0; i < n_in; i++) {                                           \
             const float *Gi = G + (long)i * ldg;                               \
-            float *acc_at = (delta ? delta + (long)i * d : in[i]) + k;         \
-            T x = LD(in[i] + k), acc = LD(acc_at), acc2 = SET1(0.0f);          \
+            float *acc_at = (delta && !last ? delta + (long)i * d : in[i]) + k; \
+            T x = LD(in[i] + k), acc = x, acc2 = SET1(0.0f);                   \
+            if (delta) {                                                       \
+                acc = first ? SET1(0.0f) : LD(delta + (long)i * d + k);        \
+                if (last) acc2 = x;                                            \
+            }                                                                  \
             SG_UNROLL                                                          \
             for (j = 0; j + 1 < (N); j += 2) {                                 \
                 T g0 = SET1(Gi[j]), g1 = SET1(Gi[j + 1]);                      \
@@ -919,11 +933,15 @@ SG_ATTR static void SG_FN(pair_step)(float *v, float *const *out, const float *l
         }                                                                      \
         for (i = 0; i < n_in; i++) {                                           \
             const float *Gi = G + (long)i * ldg;                               \
-            float *acc_at = (delta ? delta + (long)i * d : in[i]) + k;         \
+            float *acc_at = (delta && !last ? delta + (long)i * d : in[i]) + k; \
             const float *xi = in[i] + k;                                       \
-            SG_T x0 = SG_LOAD(xi), x1 = SG_LOAD(xi + SG_W);                    \
-            SG_T a0 = delta ? SG_LOAD(acc_at) : x0;                            \
-            SG_T a1 = delta ? SG_LOAD(acc_at + SG_W) : x1;                     \
+            SG_T x0 = SG_LOAD(xi), x1 = SG_LOAD(xi + SG_W), a0 = x0, a1 = x1;  \
+            if (delta) {                                                       \
+                const float *di = delta + (long)i * d + k;                     \
+                a0 = first ? SG_ZERO : SG_LOAD(di);                            \
+                a1 = first ? SG_ZERO : SG_LOAD(di + SG_W);                     \
+                if (last) a0 = SG_ADD(a0, x0), a1 = SG_ADD(a1, x1);            \
+            }                                                                  \
             SG_UNROLL                                                          \
             for (j = 0; j < (N); j++) {                                        \
                 SG_T g = SG_SET1(Gi[j]);                                       \
@@ -970,13 +988,14 @@ SG_ATTR static void SG_FN(pair_step)(float *v, float *const *out, const float *l
 #define SG_SLICE_TAIL(N)
 #endif
 /* update_N: the vector slices of the block update of exactly N outputs (G's
- * rows are ldg apart). Returns how far it got: d, or where a plain-C tail
- * starts. */
+ * rows are ldg apart; delta, first and last as in SG_SLICE). Returns how far
+ * it got: d, or where a plain-C tail starts. */
 #define SG_UPDATE_N(N)                                                         \
     SG_ATTR static int SG_FN(update_##N)(float *const *in, int n_in,           \
                                          float *const *out, const float *G,    \
-                                         int ldg, float *delta, int d,         \
-                                         float *const *ahead, int n_ahead)     \
+                                         int ldg, float *delta, int first,     \
+                                         int last, int d, float *const *ahead, \
+                                         int n_ahead)                          \
     {                                                                          \
         int i, j, a, k = 0;                                                    \
         SG_PAIRS(N)                                                            \
@@ -1006,53 +1025,59 @@ SG_UPDATE_N(8)
 
 /* The vector slices for n (1..8) outputs, with the kernel for that n. */
 SG_ATTR static int SG_FN(update_group)(float *const *in, int n_in, float *const *out, int n,
-                                       const float *G, int ldg, float *delta, int d,
-                                       float *const *ahead, int n_ahead)
+                                       const float *G, int ldg, float *delta, int first, int last,
+                                       int d, float *const *ahead, int n_ahead)
 {
     switch (n) {
-    case 1: return SG_FN(update_1)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
-    case 2: return SG_FN(update_2)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
-    case 3: return SG_FN(update_3)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
-    case 4: return SG_FN(update_4)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
-    case 5: return SG_FN(update_5)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
-    case 6: return SG_FN(update_6)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
-    case 7: return SG_FN(update_7)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
-    default: return SG_FN(update_8)(in, n_in, out, G, ldg, delta, d, ahead, n_ahead);
+    case 1: return SG_FN(update_1)(in, n_in, out, G, ldg, delta, first, last, d, ahead, n_ahead);
+    case 2: return SG_FN(update_2)(in, n_in, out, G, ldg, delta, first, last, d, ahead, n_ahead);
+    case 3: return SG_FN(update_3)(in, n_in, out, G, ldg, delta, first, last, d, ahead, n_ahead);
+    case 4: return SG_FN(update_4)(in, n_in, out, G, ldg, delta, first, last, d, ahead, n_ahead);
+    case 5: return SG_FN(update_5)(in, n_in, out, G, ldg, delta, first, last, d, ahead, n_ahead);
+    case 6: return SG_FN(update_6)(in, n_in, out, G, ldg, delta, first, last, d, ahead, n_ahead);
+    case 7: return SG_FN(update_7)(in, n_in, out, G, ldg, delta, first, last, d, ahead, n_ahead);
+    default: return SG_FN(update_8)(in, n_in, out, G, ldg, delta, first, last, d, ahead, n_ahead);
     }
 }
 #endif
 
-/* Up to 8 outputs (negative <= 7) are updated in place. More are taken 8
- * at a time in vector code: the inputs' changes then gather in delta and
- * are added once every group has read the old inputs. Plain C (and the
+/* Up to SG_GROUP_OUT outputs are updated in place, in one pass over the
+ * inputs. More are split into the fewest groups of at most that many, of
+ * sizes as equal as they can be (11 outputs: 6 + 5, not 8 + 3: a group of few
+ * outputs streams every input for little arithmetic); the inputs' change
+ * passes from group to group in delta (see SG_SLICE). Plain C (and the
  * vector code's scalar tail) takes every output at once. */
+#ifndef SG_GROUP_OUT
+#define SG_GROUP_OUT 8
+#endif
 SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const *out,
                                         int n_out, const float *G, int d, float *delta,
                                         float *const *ahead, int n_ahead)
 {
-    int i, j, k = 0, ldg = n_out;
+    int i, j, k = 0, ldg = n_out, first = 1, last = 1;
 #if SG_VEC
-    if (n_out <= 8) {
+    if (n_out <= SG_GROUP_OUT) {
         delta = NULL;
-        k = SG_FN(update_group)(in, n_in, out, n_out, G, ldg, delta, d, ahead, n_ahead);
+        k = SG_FN(update_group)(in, n_in, out, n_out, G, ldg, delta, first, last, d, ahead, n_ahead);
     } else {
-        int j0;
-        memset(delta, 0, sizeof(float) * (size_t)n_in * (size_t)d);
-        for (j0 = 0; j0 < n_out; j0 += 8) {
-            int n = n_out - j0 < 8 ? n_out - j0 : 8;
+        int groups = (n_out + SG_GROUP_OUT - 1) / SG_GROUP_OUT, g, j0 = 0;
+        for (g = 0; g < groups; g++) {
+            int n = (n_out - j0) / (groups - g);
             /* The first group carries the prefetches. */
-            k = SG_FN(update_group)(in, n_in, out + j0, n, G + j0, ldg, delta, d, ahead, j0 ? 0 : n_ahead);
+            k = SG_FN(update_group)(in, n_in, out + j0, n, G + j0, ldg, delta, g == 0, g == groups - 1, d,
+                                    ahead, g ? 0 : n_ahead);
+            j0 += n;
         }
     }
 #else
-    delta = NULL;
     for (i = 0; i < n_ahead; i++) sg_prefetch_row(ahead[i], d);
 #endif
+    /* The slices past the vectors' reach were in no group: one pass. */
+    delta = NULL;
     for (; k < d; k++) SG_SLICE(float, n_out, SG_MAX_OUT, SG_LD1, SG_ST1, SG_SET11, SG_FMA1, SG_ADD1)
-    if (delta)
-        for (i = 0; i < n_in; i++) SG_FN(axpy)(1.0f, delta + (long)i * d, in[i], d);
 }
 #undef SG_SLICE
+#undef SG_GROUP_OUT
 #undef SG_SLICE_PAIR
 #undef SG_PAIRS
 #undef SG_LD1

@@ -197,9 +197,9 @@ static void operations(const char *set)
                 check(memcmp(c, delta, sizeof(float) * 2 * d) == 0, set, "pair_step ahead", d, n);
             }
         }
-        /* block_dots: every (n_in, n_out) up to 10 x 9 (odd inputs, partial output groups,
-         * every split of a window's inputs into tiles) */
-        for (n = 1; n <= 9; n++) {
+        /* block_dots: every (n_in, n_out) up to 10 x 13 (odd inputs, partial output groups,
+         * every split of a window's inputs into tiles, every remainder after tiles of four) */
+        for (n = 1; n <= 13; n++) {
             int n_in;
             fill(b, n, d);
             for (j = 0; j < n; j++) outs[j] = b + j * d;
@@ -233,9 +233,10 @@ static void operations(const char *set)
                 }
             }
         }
-        /* block_update: every (n_in, n_out), in place up to 8 outputs, grouped above;
+        /* block_update: every (n_in, n_out), in place up to 8 outputs, in two to three
+         * groups above (9..24: every split of 9..12 outputs, and 16, 17, 21, 24);
          * rows ahead untouched */
-        for (n = 1; n <= 20; n += (n < 10 ? 1 : 7)) {
+        for (n = 1; n <= 24; n += (n < 12 ? 1 : n == 12 ? 4 : n == 16 ? 1 : n == 17 ? 4 : 3)) {
             int n_in = 1 + (n + d) % 10;
             float *ahead[2], ref_c[2 * MAXD];
             fill(a, n_in, d), fill(b, n, d);

@@ -12,10 +12,12 @@ size, each in its own process:
 
 and prints nanoseconds per kept centre word (the best epoch after the first: later epochs train from the cached
 ids, so no text is read), what the update's FLOP (6·D·(1 + negative) per example, as bench/table.py counts
-them) would take at this core's FMA peak (bench/fma_peak.c, the best of readings before and after the runs), and the fraction of the peak the full update
-reaches. Settings of the shared BENCHMARKS.md: window 5, negative 5, sample 1e-4, min-count 5, seed 1.
+them) would take at this core's FMA peak (bench/fma_peak.c, the best of readings before and after the runs), and
+the fraction of the peak the full update reaches. Settings of the shared BENCHMARKS.md: window 5, sample 1e-4,
+min-count 5, seed 1; negative 5 unless --negatives asks for others (the block then has 1 + negative outputs).
 
     python bench/skeleton.py --corpus /path/to/corpus8.1k --sizes 100,300 --kernels avx512,avx2
+    python bench/skeleton.py --corpus /path/to/corpus8.1k --kernels avx2 --negatives 5,10,15,20
 
 Run it on a quiet machine.
 """
@@ -42,8 +44,8 @@ CHILD = r"""
 import json, sys
 import sgns
 from sgns import _train
-corpus, size, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-m = sgns.Word2Vec(vector_size=size, workers=1, epochs=epochs, window=5, negative=5, sample=1e-4,
+corpus, size, epochs, negative = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+m = sgns.Word2Vec(vector_size=size, workers=1, epochs=epochs, window=5, negative=negative, sample=1e-4,
                   min_count=5, seed=1)
 m.build_vocab(corpus_file=corpus)
 m.train(corpus_file=corpus, total_words=m.corpus_total_words, epochs=epochs)
@@ -76,12 +78,12 @@ def build(workdir: Path) -> Path:
     return src
 
 
-def measure(src: Path, corpus: str, size: int, kernels: str, mode: str, epochs: int) -> dict:
+def measure(src: Path, corpus: str, size: int, negative: int, kernels: str, mode: str, epochs: int) -> dict:
     env = dict(
         os.environ, PYTHONPATH=str(src), SGNS_KERNELS=kernels, SGNS_SKELETON=MODES[mode], PYTHONSAFEPATH="1"
     )
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, corpus, str(size), str(epochs)],
+        [sys.executable, "-c", CHILD, corpus, str(size), str(epochs), str(negative)],
         env=env,
         check=True,
         capture_output=True,
@@ -102,6 +104,11 @@ def main(argv=None) -> int:
     p.add_argument("--sizes", default="100,300")
     p.add_argument("--kernels", default="avx512,avx2", help="kernel sets, comma-separated")
     p.add_argument("--epochs", type=int, default=4, help="epochs per run (the first is not counted)")
+    p.add_argument(
+        "--negatives",
+        default="5",
+        help="negative values, comma-separated (the block has 1 + negative outputs)",
+    )
     args = p.parse_args(argv)
     if args.epochs < 2:
         p.error("--epochs must be at least 2")
@@ -110,33 +117,40 @@ def main(argv=None) -> int:
     if not Path(corpus).is_file():
         p.error(f"no such corpus file: {args.corpus}")
     sizes = [int(x) for x in args.sizes.split(",")]
+    negatives = [int(x) for x in args.negatives.split(",")]
+    if any(not 1 <= n <= 64 for n in negatives):
+        p.error("--negatives: each between 1 and 64")
     sets = args.kernels.split(",")
     with tempfile.TemporaryDirectory(prefix="sgns-skeleton-") as tmp:
         workdir = Path(tmp)
         peaks = FmaPeaks(sets, workdir)
         peaks.read()
         src = build(workdir)
-        rows = []  # (kernels, size, ns per mode, FLOP per centre): printed once the peak's last reading is in
+        rows = []  # (kernels, size, negative, ns per mode, FLOP per centre): printed once the peak's last reading is in
         for kernels in sets:
             for size in sizes:
-                ns = {}
-                for mode in MODES:
-                    r = measure(src, corpus, size, kernels, mode, args.epochs)
-                    ns[mode] = r["seconds"] / r["centres"] * 1e9
-                    if mode == "full":
-                        flop_per_centre = 6.0 * size * (1 + 5) * r["examples"] / r["centres"]
-                log(f"{kernels} D={size}: " + ", ".join(f"{m} {v:.0f} ns" for m, v in ns.items()))
-                rows.append((kernels, size, ns, flop_per_centre))
+                for negative in negatives:
+                    ns = {}
+                    for mode in MODES:
+                        r = measure(src, corpus, size, negative, kernels, mode, args.epochs)
+                        ns[mode] = r["seconds"] / r["centres"] * 1e9
+                        if mode == "full":
+                            flop_per_centre = 6.0 * size * (1 + negative) * r["examples"] / r["centres"]
+                    log(
+                        f"{kernels} D={size} negative={negative}: "
+                        + ", ".join(f"{m} {v:.0f} ns" for m, v in ns.items())
+                    )
+                    rows.append((kernels, size, negative, ns, flop_per_centre))
         peaks.read()
         print(
-            "| kernels | D | full ns/centre | rows ns | rest ns | FLOP at peak, ns | full, of FMA peak |\n"
-            "|---|---|---|---|---|---|---|"
+            "| kernels | D | negative | full ns/centre | rows ns | rest ns | FLOP at peak, ns | full, of FMA peak |\n"
+            "|---|---|---|---|---|---|---|---|"
         )
-        for kernels, size, ns, flop_per_centre in rows:
+        for kernels, size, negative, ns, flop_per_centre in rows:
             peak = peaks.best.get(kernels)
             at_peak = flop_per_centre / peak if peak else None
             print(
-                f"| {kernels} | {size} | {ns['full']:.0f} | {ns['rows']:.0f} | {ns['rest']:.0f} | "
+                f"| {kernels} | {size} | {negative} | {ns['full']:.0f} | {ns['rows']:.0f} | {ns['rest']:.0f} | "
                 + (f"{at_peak:.0f} | {100 * at_peak / ns['full']:.0f}% |" if at_peak else "– | – |")
             )
         if peaks.best:

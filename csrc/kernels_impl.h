@@ -867,8 +867,17 @@ SG_ATTR static void SG_FN(pair_step)(float *v, float *const *out, const float *l
     default: break;
     }
 #endif
-    for (j = 0; j < n_ahead; j++) sg_prefetch_row(ahead[j], d);
-    SG_FN(dots)(v, out, n, d, f);
+    {
+        /* The dots four rows at a time, each four followed by a share of
+         * the rows ahead: issued in one burst before the dots, the ~80 line
+         * prefetches (negative 10, D = 100) filled the core's miss buffers
+         * and the pair's own loads waited behind them. */
+        int chunks = (n + 3) / 4, per = (n_ahead + chunks - 1) / chunks, a = 0, t;
+        for (j = 0; j < n; j += 4) {
+            SG_FN(dots)(v, out + j, n - j < 4 ? n - j : 4, d, f + j);
+            for (t = 0; t < per && a < n_ahead; t++) sg_prefetch_row(ahead[a++], d);
+        }
+    }
     SG_FN(sigmoids)(f, g, n);
     for (j = 0; j < n; j++) g[j] = ((label ? label[j] : (j == 0 ? 1.0f : 0.0f)) - g[j]) * alpha;
     SG_FN(pair_apply)(v, out, n, g, d);

@@ -167,9 +167,9 @@ static void operations(const char *set)
                 for (k = 0; k < n * d; k++) check(close_to(b[k], ref_out[k], 1e-6, 1e-5), set, "cbow_apply out", d, n);
             }
         }
-        /* pair_step: the exact step, unrolled for 1..8 outputs, general above;
+        /* pair_step: the exact step, unrolled for 1..8 outputs, general above (in fours);
          * labelled (a tree path) or the SGNS layout; rows ahead untouched */
-        for (n = 1; n <= 10; n++) {
+        for (n = 1; n <= 13; n++) {
             int labelled;
             for (labelled = 0; labelled <= 1; labelled++) {
                 float lab[MAXN], f[SG_PAIR_F], *ahead[2];

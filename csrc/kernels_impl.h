@@ -561,8 +561,8 @@ SG_DOTS_NxM(3, 8)
 #endif
 
 /* G[i * n_out + j] = in[i] . out[j] for every pair: inputs three or two
- * at a time against outputs four at a time (the last group of 1-3 outputs
- * two at a time, repeating a row where one is missing); with 32 registers
+ * at a time against outputs four at a time (a last 3 as four repeating the
+ * last row, a last 1-2 as two); with 32 registers
  * (AVX-512) against up to 8 outputs at a time, in groups of 2, 4, 6 or 8. */
 SG_ATTR static void SG_FN(block_dots)(float *const *in, int n_in, float *const *out, int n_out, int d,
                                       float *G)
@@ -1055,10 +1055,10 @@ SG_ATTR static int SG_FN(update_group)(float *const *in, int n_in, float *const 
  * sizes as equal as they can be (11 outputs: 6 + 5, not 8 + 3: a group of few
  * outputs streams every input for little arithmetic); the inputs' change
  * passes from group to group in delta (see SG_SLICE). Plain C (and the
- * vector code's scalar tail) takes every output at once. */
-#ifndef SG_GROUP_OUT
+ * vector code's scalar tail) takes every output at once. 8 for every set
+ * (update_1..update_8): at most 6 on AVX2, whose 16 registers cannot hold 8
+ * outputs' old and new slices, measured slower still. */
 #define SG_GROUP_OUT 8
-#endif
 SG_ATTR static void SG_FN(block_update)(float *const *in, int n_in, float *const *out,
                                         int n_out, const float *G, int d, float *delta,
                                         float *const *ahead, int n_ahead)

@@ -36,6 +36,17 @@
 #define SG_STR2(x) #x
 #define SG_STR(x) SG_STR2(x)
 
+/* The labels' step of a block: rows of sigmoids in G (n_out wide) become
+ * the coefficients (lab[j] - σ) * scale[j]. Shared by every set's
+ * block_coefs and by the loss path of sg_batch_update_ahead, which needs
+ * the dot products themselves before their sigmoids. */
+static inline void sg_coefs_from_sigmoids(float *G, int n_rows, int n_out, const float *lab, const float *scale)
+{
+    int i, j;
+    for (i = 0; i < n_rows; i++, G += n_out)
+        for (j = 0; j < n_out; j++) G[j] = (lab[j] - G[j]) * scale[j];
+}
+
 /* e^x for |x| <= 87, branch-free so that loops of it vectorise: x = n ln2 + r
  * with |r| <= ln2/2 (two-part ln2), a degree-6 Taylor polynomial for e^r
  * (truncation error < 2e-8 relative), and 2^n put in the exponent bits.
@@ -588,10 +599,7 @@ double sg_batch_update_ahead(float *const *in, int n_in, float *const *out, cons
         ops->block_dots(in, n_in, out, n_out, d, scratch);
         for (i = 0; i < n_in; i++) loss += logistic_loss(scratch + (long)i * n_out, label, weight, n_out);
         ops->sigmoids(scratch, scratch, n_in * n_out);
-        for (i = 0; i < n_in; i++) {
-            float *Gi = scratch + (long)i * n_out;
-            for (j = 0; j < n_out; j++) Gi[j] = (lab[j] - Gi[j]) * scale[j];
-        }
+        sg_coefs_from_sigmoids(scratch, n_in, n_out, lab, scale);
     } else {
         ops->block_coefs(in, n_in, out, n_out, d, lab, scale, scratch);
     }

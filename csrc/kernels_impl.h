@@ -692,10 +692,11 @@ SG_ATTR static void SG_FN(sums_2x6)(float *const *x, float *const *r, int d, flo
 SG_ATTR static void SG_FN(block_coefs)(float *const *in, int n_in, float *const *out, int n_out, int d,
                                        const float *lab, const float *scale, float *G)
 {
-    int i = 0, j;
+    int i = 0;
 #ifdef SG_SUMS12
     if (n_out == 6 && n_in >= 2) {
         SG_T lab_lo, lab_hi, scale_lo, scale_hi;
+        int j;
         for (; n_in - i >= 2; i += 2) SG_FN(sums_2x6)(in + i, out, d, G + (long)i * 6);
         SG_PATTERN12(lab, lab_lo, lab_hi)
         SG_PATTERN12(scale, scale_lo, scale_hi)
@@ -709,8 +710,7 @@ SG_ATTR static void SG_FN(block_coefs)(float *const *in, int n_in, float *const 
         float *Gi = G + (long)i * n_out;
         SG_FN(block_dots)(in + i, n_in - i, out, n_out, d, Gi);
         SG_FN(sigmoids)(Gi, Gi, (n_in - i) * n_out);
-        for (; i < n_in; i++, Gi += n_out)
-            for (j = 0; j < n_out; j++) Gi[j] = (lab[j] - Gi[j]) * scale[j];
+        sg_coefs_from_sigmoids(Gi, n_in - i, n_out, lab, scale);
     }
 }
 
@@ -771,7 +771,7 @@ SG_ATTR static void SG_FN(block_coefs)(float *const *in, int n_in, float *const 
     SG_PAIR_SIGMOIDS(N)
 #if defined(SG_SUMS8) && defined(SG_POW2I)
 #define SG_PAIR_SUMS_SIGMOIDS(N)                                               \
-    if ((N) <= 8 && tail == d) {                                               \
+    if (tail == d) {                                                           \
         SG_T sums = SG_SUMS8(acc[0], acc[1 % (N)], acc[2 % (N)], acc[3 % (N)], acc[4 % (N)], \
                              acc[5 % (N)], acc[6 % (N)], acc[7 % (N)]);        \
         SG_STORE(f, sums);                                                     \

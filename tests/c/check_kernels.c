@@ -106,7 +106,9 @@ static void operations(const char *set)
     static float a[MAXN * MAXD], b[MAXN * MAXD], c[MAXN * MAXD], G[MAXN * MAXN], delta[MAXN * MAXD];
     static double ref_in[MAXN * MAXD], ref_out[MAXN * MAXD];
     float *rows[MAXN], *outs[MAXN], res[MAXN];
-    int li, i, j, k, n;
+    /* block_update's output counts: one group (1-8), every split into two (9-12), more groups */
+    static const int UPDATE_OUTS[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16, 17, 21, 24};
+    int li, i, j, k, n, t;
     for (li = 0; li < N_LENGTHS; li++) {
         int d = LENGTHS[li];
         double tol = 2e-6 * sqrt((double)d);
@@ -236,8 +238,9 @@ static void operations(const char *set)
         /* block_update: every (n_in, n_out), in place up to 8 outputs, in two to three
          * groups above (9..24: every split of 9..12 outputs, and 16, 17, 21, 24);
          * rows ahead untouched */
-        for (n = 1; n <= 24; n += (n < 12 ? 1 : n == 12 ? 4 : n == 16 ? 1 : n == 17 ? 4 : 3)) {
-            int n_in = 1 + (n + d) % 10;
+        for (t = 0; t < (int)(sizeof UPDATE_OUTS / sizeof *UPDATE_OUTS); t++) {
+            int n_in = 1 + (UPDATE_OUTS[t] + d) % 10;
+            n = UPDATE_OUTS[t];
             float *ahead[2], ref_c[2 * MAXD];
             fill(a, n_in, d), fill(b, n, d);
             for (i = 0; i < n_in * n; i++) G[i] = (float)(0.1 * uniform());

@@ -64,15 +64,6 @@ void sg_countfilter_merge(sg_countfilter *dst, const sg_countfilter *src)
  * stalling one after another (the tables are far larger than the caches). */
 #define BATCH 64
 
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH(p) __builtin_prefetch((p), 1, 3)
-#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
-#include <xmmintrin.h>
-#define PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
-#else
-#define PREFETCH(p) ((void)(p))
-#endif
-
 typedef struct {
     char bytes[BATCH * SG_MAX_WORD];  /* the tokens' bytes, back to back */
     uint32_t off[BATCH], len[BATCH];
@@ -94,7 +85,7 @@ static inline int fill(sg_reader *r, batch *b, int copy, int64_t *lines,
         int t = sg_reader_next(r, &tok, &len);
         if (t == SG_TOK_WORD) {
             uint64_t hv = sg_hash_bytes(tok, len);
-            PREFETCH(where(hv, ctx));
+            SG_PREFETCH(where(hv, ctx));
             if (copy) {
                 memcpy(b->bytes + used, tok, len);
                 b->off[b->n] = (uint32_t)used;
@@ -136,18 +127,6 @@ int sg_countfilter_pass(sg_reader *r, sg_countfilter *f, int64_t *tokens, int64_
     return t;
 }
 
-/* The id whose slot tag matches hv on the probe path, or -1 (an empty slot
- * first). A match must still be confirmed by comparing the bytes. */
-static int64_t tag_match(const sg_wordhash *h, uint64_t hv)
-{
-    uint64_t s = sg_wordhash_home(h, hv), mask = h->cap - 1;
-    for (;; s = (s + 1) & mask) {
-        sg_slot e = h->slots[s];
-        if (!e.id1) return -1;
-        if (e.tag == (uint32_t)hv) return (int64_t)e.id1 - 1;
-    }
-}
-
 /* Count token i of b into h: the id found in stage 2 when its bytes match,
  * else a full lookup (an earlier token of the batch may have inserted it)
  * and an insertion when the filter passes it. Returns 0 or -1 (no memory). */
@@ -179,13 +158,13 @@ int sg_countfilter_count(sg_reader *r, const sg_countfilter *f, sg_wordhash *h, 
          * Stage 4: count, in token order. */
         t = fill(r, b, 1, &lines, home_slot, h);
         for (i = 0; i < b->n; i++) {
-            b->id[i] = tag_match(h, b->hv[i]);
-            if (b->id[i] >= 0) PREFETCH(&h->entries[b->id[i]]);
-            else PREFETCH(filter_block(b->hv[i], f));
+            b->id[i] = sg_wordhash_tag_match(h, b->hv[i]);
+            if (b->id[i] >= 0) SG_PREFETCH(&h->entries[b->id[i]]);
+            else SG_PREFETCH(filter_block(b->hv[i], f));
         }
         for (i = 0; i < b->n; i++) {
             size_t n;
-            if (b->id[i] >= 0) PREFETCH(sg_wordhash_word(h, b->id[i], &n));
+            if (b->id[i] >= 0) SG_PREFETCH(sg_wordhash_word(h, b->id[i], &n));
         }
         for (i = 0; i < b->n; i++) {
             if (count_token(b, i, f, h)) { *nomem = 1; free(b); return SG_TOK_ERROR; }

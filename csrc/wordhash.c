@@ -15,6 +15,8 @@ static int grow_entries(sg_wordhash *h)
     return 0;
 }
 
+#define REHASH_BATCH 32
+
 /* Rebuild the slots at capacity 2^bits from the entries (hashing the arena in
  * id order, which reads it sequentially). */
 static int rehash(sg_wordhash *h, int bits)
@@ -27,13 +29,22 @@ static int rehash(sg_wordhash *h, int bits)
     h->slots = slots;
     h->cap = cap;
     h->cap_bits = bits;
-    for (id = 0; id < h->n; id++) {
-        size_t len;
-        const char *w = sg_wordhash_word(h, id, &len);
-        uint64_t hv = sg_hash_bytes(w, len), s = sg_wordhash_home(h, hv);
-        while (slots[s].id1) s = (s + 1) & (cap - 1);
-        slots[s].tag = (uint32_t)hv;
-        slots[s].id1 = (uint32_t)(id + 1);
+    for (id = 0; id < h->n; id += REHASH_BATCH) {
+        /* A batch's home slots are prefetched before any is written. */
+        uint64_t hv[REHASH_BATCH];
+        int64_t i, n = h->n - id < REHASH_BATCH ? h->n - id : REHASH_BATCH;
+        for (i = 0; i < n; i++) {
+            size_t len;
+            const char *w = sg_wordhash_word(h, id + i, &len);
+            hv[i] = sg_hash_bytes(w, len);
+            SG_PREFETCH(&slots[sg_wordhash_home(h, hv[i])]);
+        }
+        for (i = 0; i < n; i++) {
+            uint64_t s = sg_wordhash_home(h, hv[i]);
+            while (slots[s].id1) s = (s + 1) & (cap - 1);
+            slots[s].tag = (uint32_t)hv[i];
+            slots[s].id1 = (uint32_t)(id + i + 1);
+        }
     }
     return 0;
 }
@@ -133,13 +144,38 @@ int64_t sg_wordhash_add(sg_wordhash *h, const char *w, size_t len, int64_t count
     return sg_wordhash_add_hashed(h, w, len, sg_hash_bytes(w, len), count);
 }
 
+/* Words of src are merged in batches: the dst slots, entries and bytes each
+ * will touch are prefetched a stage ahead, so the cache misses of a batch
+ * overlap (both tables are far larger than the caches). The prefetches are
+ * only hints: an insertion that grows dst mid-batch changes nothing else. */
+#define MERGE_BATCH 32
+
 int sg_wordhash_merge(sg_wordhash *dst, const sg_wordhash *src)
 {
-    int64_t i;
-    for (i = 0; i < src->n; i++) {
-        size_t len;
-        const char *w = sg_wordhash_word(src, i, &len);
-        if (sg_wordhash_add(dst, w, len, src->entries[i].count) < 0) return -1;
+    uint64_t hv[MERGE_BATCH];
+    int64_t at[MERGE_BATCH];
+    int64_t i0, i, n;
+    for (i0 = 0; i0 < src->n; i0 += n) {
+        n = src->n - i0 < MERGE_BATCH ? src->n - i0 : MERGE_BATCH;
+        for (i = 0; i < n; i++) {
+            size_t len;
+            const char *w = sg_wordhash_word(src, i0 + i, &len);
+            hv[i] = sg_hash_bytes(w, len);
+            SG_PREFETCH(&dst->slots[sg_wordhash_home(dst, hv[i])]);
+        }
+        for (i = 0; i < n; i++) {
+            at[i] = sg_wordhash_tag_match(dst, hv[i]);
+            if (at[i] >= 0) SG_PREFETCH(&dst->entries[at[i]]);
+        }
+        for (i = 0; i < n; i++) {
+            size_t len;
+            if (at[i] >= 0) SG_PREFETCH(sg_wordhash_word(dst, at[i], &len));
+        }
+        for (i = 0; i < n; i++) {
+            size_t len;
+            const char *w = sg_wordhash_word(src, i0 + i, &len);
+            if (sg_wordhash_add_hashed(dst, w, len, hv[i], src->entries[i0 + i].count) < 0) return -1;
+        }
     }
     return 0;
 }

@@ -54,6 +54,16 @@ static inline uint64_t sg_hash_bytes(const char *w, size_t n)
     return h;
 }
 
+/* Prefetch the line at p for writing (a hint; nothing where unsupported). */
+#if defined(__GNUC__) || defined(__clang__)
+#define SG_PREFETCH(p) __builtin_prefetch((p), 1, 3)
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#include <xmmintrin.h>
+#define SG_PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
+#else
+#define SG_PREFETCH(p) ((void)(p))
+#endif
+
 int sg_wordhash_init(sg_wordhash *h, int64_t expected);
 void sg_wordhash_free(sg_wordhash *h);
 /* Add `count` to word w (whose sg_hash_bytes is hv), inserting it if new.
@@ -83,6 +93,18 @@ static inline const char *sg_wordhash_word(const sg_wordhash *h, int64_t id, siz
 static inline uint64_t sg_wordhash_home(const sg_wordhash *h, uint64_t hv)
 {
     return hv >> (64 - h->cap_bits);
+}
+
+/* The id whose slot tag matches hv on the probe path, or -1 (an empty slot
+ * first): a likely match, to be confirmed by comparing the bytes. */
+static inline int64_t sg_wordhash_tag_match(const sg_wordhash *h, uint64_t hv)
+{
+    uint64_t s = sg_wordhash_home(h, hv), mask = h->cap - 1;
+    for (;; s = (s + 1) & mask) {
+        sg_slot e = h->slots[s];
+        if (!e.id1) return -1;
+        if (e.tag == (uint32_t)hv) return (int64_t)e.id1 - 1;
+    }
 }
 
 static inline int64_t sg_wordhash_count(const sg_wordhash *h, int64_t id)

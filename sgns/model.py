@@ -23,7 +23,7 @@ from sgns._tokenize import WordHash, count_sentences
 from sgns._train import MAX_NEGATIVE, Trainer, active_kernels, encode_sentences
 from sgns.keyedvectors import KeyedVectors
 from sgns.runtime import EpochReport, Progress
-from sgns.textfiles import ENCODING, ERRORS, plain_file
+from sgns.textfiles import plain_file
 from sgns.threads import run_in_threads, split_range
 from sgns.vocab import SENTENCE_TOKEN, Vocabulary, check_keys
 
@@ -493,11 +493,8 @@ class Word2Vec:
                 path, self.workers, self.max_vocab_size or 0, min_count=min_count
             )
             counts = table.counts()
-            if runtime.counts_filtered(min_count, self.max_vocab_size):
-                # Only kept words are left: decode them now and free the table.
-                words = table.words_at(np.arange(len(table)), ENCODING, ERRORS)
-            else:
-                words = runtime.DecodedWords(table)  # decoded on access: only the kept words
+            # Decoded on access: only the words kept, once, in the vocabulary's order.
+            words = runtime.DecodedWords(table)
             del table
             size = os.path.getsize(path)
             logger.info(

@@ -68,7 +68,7 @@ typedef struct {
     char bytes[BATCH * SG_MAX_WORD];  /* the tokens' bytes, back to back */
     uint32_t off[BATCH], len[BATCH];
     uint64_t hv[BATCH];
-    int64_t id[BATCH];
+    int64_t rec[BATCH];  /* the arena offset of a tag match, or -1 */
     int n;
 } batch;
 
@@ -127,20 +127,20 @@ int sg_countfilter_pass(sg_reader *r, sg_countfilter *f, int64_t *tokens, int64_
     return t;
 }
 
-/* Count token i of b into h: the id found in stage 2 when its bytes match,
- * else a full lookup (an earlier token of the batch may have inserted it)
- * and an insertion when the filter passes it. Returns 0 or -1 (no memory). */
+/* Count token i of b into h: the record found in stage 2 when its bytes
+ * match, else a full lookup (an earlier token of the batch may have inserted
+ * it) and an insertion when the filter passes it. Returns 0 or -1 (no memory). */
 static int count_token(const batch *b, int i, const sg_countfilter *f, sg_wordhash *h)
 {
     const char *w = b->bytes + b->off[i];
-    size_t len = b->len[i], n;
-    int64_t id = b->id[i];
-    if (id >= 0) {
-        const char *p = sg_wordhash_word(h, id, &n);
-        if (n == len && memcmp(p, w, len) == 0) { h->entries[id].count++; return 0; }
+    size_t len = b->len[i];
+    sg_record *r;
+    if (b->rec[i] >= 0) {
+        r = sg_wordhash_record(h, (uint64_t)b->rec[i]);
+        if (r->len == len && memcmp(r + 1, w, len) == 0) { r->count++; return 0; }
     }
-    id = sg_wordhash_find_hashed(h, w, len, b->hv[i]);
-    if (id >= 0) { h->entries[id].count++; return 0; }
+    r = sg_wordhash_find_record(h, w, len, b->hv[i]);
+    if (r) { r->count++; return 0; }
     if (!passes(f, b->hv[i])) return 0;
     return sg_wordhash_add_hashed(h, w, len, b->hv[i], 1) < 0 ? -1 : 0;
 }
@@ -153,18 +153,14 @@ int sg_countfilter_count(sg_reader *r, const sg_countfilter *f, sg_wordhash *h, 
     if (!b) { *nomem = 1; return SG_TOK_ERROR; }
     do {
         /* Stage 1 (while reading): prefetch each token's home slot. Stage 2:
-         * find a tag match and prefetch its entry (or, for a likely new
-         * word, its filter counters). Stage 3: prefetch the word's bytes.
-         * Stage 4: count, in token order. */
+         * find a tag match and prefetch its record (or, for a likely new
+         * word, its filter counters). Stage 3: count, in token order. An
+         * offset stays valid when the arena grows; a pointer would not. */
         t = fill(r, b, 1, &lines, home_slot, h);
         for (i = 0; i < b->n; i++) {
-            b->id[i] = sg_wordhash_tag_match(h, b->hv[i]);
-            if (b->id[i] >= 0) SG_PREFETCH(&h->entries[b->id[i]]);
+            b->rec[i] = sg_wordhash_tag_match(h, b->hv[i]);
+            if (b->rec[i] >= 0) SG_PREFETCH(h->arena + b->rec[i]);
             else SG_PREFETCH(filter_block(b->hv[i], f));
-        }
-        for (i = 0; i < b->n; i++) {
-            size_t n;
-            if (b->id[i] >= 0) SG_PREFETCH(sg_wordhash_word(h, b->id[i], &n));
         }
         for (i = 0; i < b->n; i++) {
             if (count_token(b, i, f, h)) { *nomem = 1; free(b); return SG_TOK_ERROR; }

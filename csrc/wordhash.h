@@ -2,10 +2,10 @@
  * order) with an int64 count per id. Used to count a corpus and, rebuilt from
  * the final vocabulary, to turn tokens into ids.
  *
- * Compact layout: an 8-byte slot (32 hash bits + id) per table position, a
- * 16-byte entry (count, arena offset and length) per word, and the words'
- * bytes back to back in one arena. A lookup touches the slot, the entry and
- * the word's bytes: three cache lines. */
+ * Compact layout: an 8-byte slot (32 hash bits + where the word's record is)
+ * per table position, and one arena of records, each a word's count, id and
+ * length followed by its bytes. A lookup touches the slot and the record: two
+ * cache lines for most words (a third when the record straddles a line). */
 #ifndef SGNS_WORDHASH_H
 #define SGNS_WORDHASH_H
 #include <stdint.h>
@@ -16,13 +16,15 @@
 
 typedef struct {
     uint32_t tag;        /* low 32 bits of the word's hash */
-    uint32_t id1;        /* id + 1, or 0 for an empty slot */
+    uint32_t rec;        /* its record's arena offset / 8 + 1, or 0 for an empty slot */
 } sg_slot;
 
+/* A record, 8-byte aligned in the arena; the word's bytes follow it. */
 typedef struct {
     int64_t count;
-    uint64_t where;      /* arena offset << SG_WORD_LEN_BITS | length */
-} sg_entry;
+    uint32_t id;
+    uint32_t len;
+} sg_record;
 
 typedef struct {
     sg_slot *slots;      /* capacity is a power of two; slot = top hash bits */
@@ -30,7 +32,7 @@ typedef struct {
     int cap_bits;
     int64_t n;           /* number of words */
     int64_t n_alloc;
-    sg_entry *entries;   /* per id */
+    uint64_t *at;        /* per id: its record's arena offset (records follow id order) */
     char *arena;
     uint64_t arena_len, arena_cap;
 } sg_wordhash;
@@ -73,6 +75,8 @@ int64_t sg_wordhash_add_hashed(sg_wordhash *h, const char *w, size_t len, uint64
 int64_t sg_wordhash_add(sg_wordhash *h, const char *w, size_t len, int64_t count);
 /* Id of w, or -1. */
 int64_t sg_wordhash_find_hashed(const sg_wordhash *h, const char *w, size_t len, uint64_t hv);
+/* The record of w, or NULL. */
+sg_record *sg_wordhash_find_record(const sg_wordhash *h, const char *w, size_t len, uint64_t hv);
 int64_t sg_wordhash_find(const sg_wordhash *h, const char *w, size_t len);
 /* Drop every word whose count is below min_count, keeping insertion order of
  * the rest (gensim-style vocabulary pruning). Returns 0 or -1 (no memory). */
@@ -81,11 +85,16 @@ int sg_wordhash_prune(sg_wordhash *h, int64_t min_count);
  * Returns 0 or -1 (no memory). */
 int sg_wordhash_merge(sg_wordhash *dst, const sg_wordhash *src);
 
+static inline sg_record *sg_wordhash_record(const sg_wordhash *h, uint64_t offset)
+{
+    return (sg_record *)(void *)(h->arena + offset);
+}
+
 static inline const char *sg_wordhash_word(const sg_wordhash *h, int64_t id, size_t *len)
 {
-    uint64_t where = h->entries[id].where;
-    *len = (size_t)(where & ((1u << SG_WORD_LEN_BITS) - 1));
-    return h->arena + (where >> SG_WORD_LEN_BITS);
+    const sg_record *r = sg_wordhash_record(h, h->at[id]);
+    *len = r->len;
+    return (const char *)(r + 1);
 }
 
 /* The slot where the probe for hash hv starts: its top bits, so the low 32
@@ -95,20 +104,21 @@ static inline uint64_t sg_wordhash_home(const sg_wordhash *h, uint64_t hv)
     return hv >> (64 - h->cap_bits);
 }
 
-/* The id whose slot tag matches hv on the probe path, or -1 (an empty slot
- * first): a likely match, to be confirmed by comparing the bytes. */
+/* The arena offset of the record whose slot tag matches hv on the probe
+ * path, or -1 (an empty slot first): a likely match, to be confirmed by
+ * comparing the bytes. */
 static inline int64_t sg_wordhash_tag_match(const sg_wordhash *h, uint64_t hv)
 {
     uint64_t s = sg_wordhash_home(h, hv), mask = h->cap - 1;
     for (;; s = (s + 1) & mask) {
         sg_slot e = h->slots[s];
-        if (!e.id1) return -1;
-        if (e.tag == (uint32_t)hv) return (int64_t)e.id1 - 1;
+        if (!e.rec) return -1;
+        if (e.tag == (uint32_t)hv) return (int64_t)(e.rec - 1) * 8;
     }
 }
 
 static inline int64_t sg_wordhash_count(const sg_wordhash *h, int64_t id)
 {
-    return h->entries[id].count;
+    return sg_wordhash_record(h, h->at[id])->count;
 }
 #endif

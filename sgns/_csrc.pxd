@@ -97,8 +97,11 @@ cdef extern from "atomics.h" nogil:
     int32_t sg_atomic_load32(const int32_t *p)
 
 cdef extern from "encode.h" nogil:
-    int64_t sg_encode_chunk(sg_reader *r, const sg_wordhash *h, int32_t *out, int64_t cap,
-                            int64_t max_sentence, int64_t *sent_len, int *status)
+    ctypedef struct sg_encoder:
+        pass
+    void sg_encoder_init(sg_encoder *e)
+    int64_t sg_encode_chunk(sg_reader *r, const sg_wordhash *h, sg_encoder *e, int32_t *out, int64_t cap,
+                            int64_t max_sentence, int *status)
 
 cdef extern from "phrases.h" nogil:
     int SP_OK, SP_ENOMEM, SP_EIO, SP_ESTOP, SP_EFORMAT

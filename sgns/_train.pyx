@@ -18,8 +18,8 @@ from sgns._csrc cimport (
     sg_alias_build, sg_has_prefetchw,
     sg_alias_draw, sg_alias_entry, sg_atomic_add, sg_atomic_load, sg_atomic_load32, sg_batch_update,
     sg_batch_update_ahead, sg_counts_update_ahead,
-    sg_cbow_update, sg_cbow_update_ahead, sg_encode_chunk, sg_log_sigmoid, sg_pair_update,
-    sg_pair_update_ahead,
+    sg_cbow_update, sg_cbow_update_ahead, sg_encode_chunk, sg_encoder, sg_encoder_init, sg_log_sigmoid,
+    sg_pair_update, sg_pair_update_ahead,
     sg_prefetch_row, sg_reader, sg_subsample, SG_KEEP_ALWAYS,
     sg_kernel_name, sg_reader_close, sg_reader_open, sg_rng_below, sg_select, sg_sigmoid,
     sg_supported,
@@ -946,19 +946,22 @@ cdef class Trainer:
         cdef sg_reader r
         cdef Worker w
         cdef int stopped = 0, status = 0, rc
-        cdef int64_t n, sent_len = 0
+        cdef int64_t n
         cdef int32_t *ids
+        cdef sg_encoder *enc
         rc = sg_reader_open(&r, p, start, end)
         if rc != 0:
             raise OSError(rc, f"cannot open corpus file: {strerror(rc).decode()}", os.fsdecode(p))
         r.stop = self.c.stop  # text without vocabulary words must not delay a stop
         with nogil:
             ids = <int32_t *>malloc(sizeof(int32_t) * (CHUNK_IDS + self.c.max_sentence + 2))
+            enc = <sg_encoder *>malloc(sizeof(sg_encoder))
             rc = worker_init(&self.c, &w, seed)
-            if rc == 0 and ids != NULL:
+            if rc == 0 and ids != NULL and enc != NULL:
+                sg_encoder_init(enc)
                 while True:
-                    n = sg_encode_chunk(&r, &vocab.h, ids, CHUNK_IDS + self.c.max_sentence + 2,
-                                        self.c.max_sentence, &sent_len, &status)
+                    n = sg_encode_chunk(&r, &vocab.h, enc, ids, CHUNK_IDS + self.c.max_sentence + 2,
+                                        self.c.max_sentence, &status)
                     if train_ids(&self.c, &w, ids, n) or status == SG_TOK_STOP:
                         stopped = 1
                         break
@@ -967,10 +970,11 @@ cdef class Trainer:
                 sync_alpha(&self.c, &w)
                 sync_private(&self.c, &w)
             free(ids)
+            free(enc)
             worker_free(&w)
         err = r.err
         sg_reader_close(&r)
-        if rc != 0 or ids == NULL:
+        if rc != 0 or ids == NULL or enc == NULL:
             raise MemoryError("cannot allocate worker buffers")
         if status == SG_TOK_ERROR:
             raise OSError(err, f"read error in corpus file: {strerror(err).decode()}",
@@ -1000,8 +1004,9 @@ def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,
     cdef bytes p = os.fsencode(path)
     cdef sg_reader r
     cdef int status = 1, rc
-    cdef int64_t n = 0, cap = 1 << 20, got, sent_len = 0
+    cdef int64_t n = 0, cap = 1 << 20, got
     cdef int32_t *buf
+    cdef sg_encoder *enc
     cdef int32_t *grown
     cdef bint oom = False
     if stop is not None:
@@ -1012,6 +1017,12 @@ def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,
     if stop_view is not None:
         r.stop = &stop_view[0]
     buf = <int32_t *>malloc(sizeof(int32_t) * cap)
+    enc = <sg_encoder *>malloc(sizeof(sg_encoder))
+    if enc == NULL:
+        free(buf)
+        buf = NULL
+    else:
+        sg_encoder_init(enc)
     with nogil:
         while buf != NULL and status == 1:
             # One chunk may write CHUNK_IDS + max_sentence + 2 ids: grow
@@ -1025,11 +1036,12 @@ def encode_file(path, int64_t start, int64_t end, WordHash vocab not None,
                 cap *= 2
             if oom:
                 break
-            got = sg_encode_chunk(&r, &vocab.h, buf + n, CHUNK_IDS + max_sentence + 2,
-                                  max_sentence, &sent_len, &status)
+            got = sg_encode_chunk(&r, &vocab.h, enc, buf + n, CHUNK_IDS + max_sentence + 2,
+                                  max_sentence, &status)
             n += got
     err = r.err
     sg_reader_close(&r)
+    free(enc)
     if buf == NULL or oom:
         free(buf)
         raise MemoryError("cannot hold the corpus ids in memory")

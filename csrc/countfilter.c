@@ -129,7 +129,8 @@ int sg_countfilter_pass(sg_reader *r, sg_countfilter *f, int64_t *tokens, int64_
 
 /* Count token i of b into h: the record found in stage 2 when its bytes
  * match, else a full lookup (an earlier token of the batch may have inserted
- * it) and an insertion when the filter passes it. Returns 0 or -1 (no memory). */
+ * it) and an insertion when the filter passes it (or, without a filter,
+ * always). Returns 0 or -1 (no memory). */
 static int count_token(const batch *b, int i, const sg_countfilter *f, sg_wordhash *h)
 {
     const char *w = b->bytes + b->off[i];
@@ -141,14 +142,14 @@ static int count_token(const batch *b, int i, const sg_countfilter *f, sg_wordha
     }
     r = sg_wordhash_find_record(h, w, len, b->hv[i]);
     if (r) { r->count++; return 0; }
-    if (!passes(f, b->hv[i])) return 0;
+    if (f && !passes(f, b->hv[i])) return 0;
     return sg_wordhash_add_hashed(h, w, len, b->hv[i], 1) < 0 ? -1 : 0;
 }
 
-int sg_countfilter_count(sg_reader *r, const sg_countfilter *f, sg_wordhash *h, int *nomem)
+int sg_countfilter_count(sg_reader *r, const sg_countfilter *f, sg_wordhash *h, int64_t *tokens,
+                         int64_t *lines, int *nomem)
 {
     batch *b = (batch *)malloc(sizeof(batch));
-    int64_t lines = 0;
     int t, i;
     if (!b) { *nomem = 1; return SG_TOK_ERROR; }
     do {
@@ -156,11 +157,12 @@ int sg_countfilter_count(sg_reader *r, const sg_countfilter *f, sg_wordhash *h, 
          * find a tag match and prefetch its record (or, for a likely new
          * word, its filter counters). Stage 3: count, in token order. An
          * offset stays valid when the arena grows; a pointer would not. */
-        t = fill(r, b, 1, &lines, home_slot, h);
+        t = fill(r, b, 1, lines, home_slot, h);
+        *tokens += b->n;
         for (i = 0; i < b->n; i++) {
             b->rec[i] = sg_wordhash_tag_match(h, b->hv[i]);
             if (b->rec[i] >= 0) SG_PREFETCH(h->arena + b->rec[i]);
-            else SG_PREFETCH(filter_block(b->hv[i], f));
+            else if (f) SG_PREFETCH(filter_block(b->hv[i], f));
         }
         for (i = 0; i < b->n; i++) {
             if (count_token(b, i, f, h)) { *nomem = 1; free(b); return SG_TOK_ERROR; }

@@ -34,8 +34,10 @@ void sg_countfilter_merge(sg_countfilter *dst, const sg_countfilter *src);
  * tokens and newlines. Returns the reader's last status (SG_TOK_END,
  * SG_TOK_STOP or SG_TOK_ERROR). */
 int sg_countfilter_pass(sg_reader *r, sg_countfilter *f, int64_t *tokens, int64_t *lines);
-/* Pass 2: count each token whose estimate in f reaches f->cap into h.
- * Returns the reader's last status, or SG_TOK_ERROR with *nomem = 1 when the
- * table cannot grow. */
-int sg_countfilter_count(sg_reader *r, const sg_countfilter *f, sg_wordhash *h, int *nomem);
+/* Pass 2: count each token whose estimate in f reaches f->cap into h (with f
+ * NULL: every token, the one pass of counting without a min_count); *tokens,
+ * *lines count tokens and newlines. Returns the reader's last status, or
+ * SG_TOK_ERROR with *nomem = 1 when the table cannot grow. */
+int sg_countfilter_count(sg_reader *r, const sg_countfilter *f, sg_wordhash *h, int64_t *tokens,
+                         int64_t *lines, int *nomem);
 #endif

@@ -83,7 +83,8 @@ cdef extern from "countfilter.h" nogil:
     void sg_countfilter_free(sg_countfilter *f)
     void sg_countfilter_merge(sg_countfilter *dst, const sg_countfilter *src)
     int sg_countfilter_pass(sg_reader *r, sg_countfilter *f, int64_t *tokens, int64_t *lines)
-    int sg_countfilter_count(sg_reader *r, const sg_countfilter *f, sg_wordhash *h, int *nomem)
+    int sg_countfilter_count(sg_reader *r, const sg_countfilter *f, sg_wordhash *h, int64_t *tokens,
+                             int64_t *lines, int *nomem)
 
 cdef extern from "huffman.h" nogil:
     int64_t sg_huffman_lengths(const int64_t *counts, int64_t v, int32_t *parent, uint8_t *branch,

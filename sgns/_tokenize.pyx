@@ -166,10 +166,20 @@ def count_file(path, int64_t start=0, int64_t end=-1, WordHash table=None,
     cdef size_t n
     cdef int t
     cdef int64_t tokens = 0, lines = 0, min_reduce = 1, grow_err = 0
-    cdef int prune_err = 0
+    cdef int prune_err = 0, nomem = 0
     if table is None:
         table = WordHash(1 << 16)
     p = _open(&r, path, start, end, stop)
+    if max_vocab_size <= 0:  # no pruning: tokens counted a batch at a time
+        try:
+            with nogil:
+                t = sg_countfilter_count(&r, NULL, &table.h, &tokens, &lines, &nomem)
+            if nomem:
+                raise MemoryError("out of memory while counting the vocabulary")
+            _check_read(&r, t, p)
+        finally:
+            sg_reader_close(&r)
+        return table, tokens, lines, 0
     try:
         with nogil:
             while True:
@@ -184,7 +194,7 @@ def count_file(path, int64_t start=0, int64_t end=-1, WordHash table=None,
                     lines += 1
                 # Like gensim, prune once per sentence (and at the end), so a
                 # file and the same sentences given as lists agree.
-                if max_vocab_size > 0 and table.h.n > max_vocab_size:
+                if table.h.n > max_vocab_size:
                     if sg_wordhash_prune(&table.h, min_reduce) != 0:
                         prune_err = 1
                         break
@@ -253,10 +263,11 @@ def count_filtered(path, int64_t start, int64_t end, CountFilter through not Non
     cdef WordHash table = WordHash(1 << 16)
     cdef sg_reader r
     cdef int t, nomem = 0
+    cdef int64_t tokens = 0, lines = 0
     p = _open(&r, path, start, end, stop)
     try:
         with nogil:
-            t = sg_countfilter_count(&r, &through.f, &table.h, &nomem)
+            t = sg_countfilter_count(&r, &through.f, &table.h, &tokens, &lines, &nomem)
         if nomem:
             raise MemoryError("out of memory while counting the vocabulary")
         _check_read(&r, t, p)

@@ -267,6 +267,39 @@ def test_model_from_unicode_corpus_has_the_same_keys(tmp_path):
     np.testing.assert_array_equal(a.vocab.counts, b.vocab.counts)
 
 
+@pytest.mark.parametrize("max_sentence", [7, 10000])
+def test_encode_file_across_chunks_matches_reference(tmp_path, max_sentence):
+    """Over a million ids, so the encoder's read-ahead (tokens looked up in
+    batches) carries over the trainer's 2^20-id chunks: the ids of a file are
+    its known words in order, -1 at each newline and after every
+    max_sentence ids of a line."""
+    rng = np.random.default_rng(max_sentence)
+    words = [f"w{i}" for i in range(5000)]
+    known = {w.encode(): i for i, w in enumerate(words[:4000])}  # a fifth of the types unknown
+    lines, n = [], 0
+    while n < 1_300_000:
+        k = int(rng.integers(0, 300))
+        lines.append(" ".join(words[i] for i in rng.integers(0, 5000, size=k)).encode())
+        n += k
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    want = []
+    for line in lines:
+        run = 0
+        for w in line.split():
+            if w in known:
+                want.append(known[w])
+                run += 1
+                if run >= max_sentence:
+                    want.append(-1)
+                    run = 0
+        want.append(-1)
+    table = _tokenize.WordHash.from_words(list(known))
+    ids = _train.encode_file(str(path), 0, -1, table, max_sentence)
+    assert len(ids) > (1 << 20)
+    np.testing.assert_array_equal(ids, np.array(want, dtype=np.int32))
+
+
 # ---- Python sentences to ids (the trainer's producer for corpus_iterable) ----
 
 

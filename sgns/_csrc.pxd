@@ -64,6 +64,7 @@ cdef extern from "reader.h" nogil:
 
 cdef extern from "wordhash.h" nogil:
     enum: SG_WORD_LEN_BITS
+    uint64_t sg_hash_bytes(const char *w, size_t n)
     ctypedef struct sg_wordhash:
         int64_t n
     int sg_wordhash_init(sg_wordhash *h, int64_t expected)

@@ -11,6 +11,8 @@ import numpy.typing as npt
 MAX_WORD_BYTES: int
 MAX_TABLE_WORD_BYTES: int
 
+def word_hash(word: bytes) -> int: ...
+
 class WordHash:
     def __new__(cls, expected: int = 0) -> WordHash: ...
     @staticmethod

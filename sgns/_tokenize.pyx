@@ -15,7 +15,7 @@ from libc.string cimport strerror
 from sgns._csrc cimport (
     SG_MAX_WORD, SG_TOK_ERROR, SG_WORD_LEN_BITS, SG_TOK_NEWLINE, SG_TOK_WORD, sg_countfilter,
     sg_countfilter_count, sg_countfilter_free, sg_countfilter_init, sg_countfilter_merge,
-    sg_countfilter_pass, sg_huffman_lengths, sg_huffman_paths, sg_reader, sg_reader_close,
+    sg_countfilter_pass, sg_hash_bytes, sg_huffman_lengths, sg_huffman_paths, sg_reader, sg_reader_close,
     sg_reader_next, sg_reader_open, sg_wordhash_add, sg_wordhash_count, sg_wordhash_find,
     sg_wordhash_free, sg_wordhash_init, sg_wordhash_merge, sg_wordhash_prune, sg_wordhash_word,
 )
@@ -26,6 +26,12 @@ MAX_WORD_BYTES = SG_MAX_WORD
 
 # The longest word a table stores (csrc/wordhash.h); corpus files cut words at MAX_WORD_BYTES.
 MAX_TABLE_WORD_BYTES = (1 << SG_WORD_LEN_BITS) - 1
+
+
+def word_hash(bytes word):
+    """The 64-bit hash the word tables use for word (csrc/wordhash.h): a slot
+    keeps its low 32 bits, and its top bits pick the slot. For tests."""
+    return sg_hash_bytes(word, len(word))
 
 
 cdef _check_storable(bytes word):

@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sgns import KeyedVectors, Vocabulary, Word2Vec, _tokenize, runtime
+from sgns import KeyedVectors, Vocabulary, Word2Vec, _tokenize, _train, runtime
 
 
 def zipf_text(rng, n_tokens: int, n_types: int, line: int = 50) -> bytes:
@@ -153,6 +153,25 @@ def test_word_table_merge_prune_and_lookups():
     assert a.words() == [b"a%d" % i for i in range(5000) if i % 7 + (i >= 2500) >= 6]
     assert all(a.find(w) == i for i, w in enumerate(a.words()))
     assert a.words_at(np.array([1, 0]), "utf-8") == [a.word(1).decode(), a.word(0).decode()]
+
+
+def test_word_table_tag_collisions_compare_the_bytes(tmp_path):
+    """Two words whose hashes share the 32 bits a slot keeps and the home slot
+    of a 1024-slot table: a lookup that meets the other word's tag first must
+    still compare the bytes, in the batched counting and encoding too."""
+    a, b = b"c5Vkvaa", b"cZ1pDaa"  # found by searching 16M seven-byte words
+    ha, hb = _tokenize.word_hash(a), _tokenize.word_hash(b)
+    assert ha != hb and ha & 0xFFFFFFFF == hb & 0xFFFFFFFF and ha >> 54 == hb >> 54
+    table = _tokenize.WordHash.from_words([a])
+    assert table.find(a) == 0 and table.find(b) == -1
+    path = tmp_path / "collide.txt"
+    path.write_bytes(b"%s %s %s\n%s\n" % (b, a, b, b))
+    assert _train.encode_file(str(path), 0, -1, table, 10000).tolist() == [0, -1, -1]
+    counted, tokens, lines, _ = _tokenize.count_file(str(path), table=_tokenize.WordHash.from_words([a]))
+    assert counted.words() == [a, b] and counted.counts().tolist() == [2, 3] and (tokens, lines) == (4, 2)
+    merged = _tokenize.WordHash.from_words([a])
+    merged.merge(_tokenize.count_file(str(path))[0])
+    assert merged.words() == [a, b] and merged.counts().tolist() == [2, 3]
 
 
 def test_word_table_refuses_words_beyond_its_limit():

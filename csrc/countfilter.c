@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "countfilter.h"
+#include "tokenbatch.h"
 
 int sg_countfilter_init(sg_countfilter *f, uint64_t bytes, int cap)
 {
@@ -59,67 +60,19 @@ void sg_countfilter_merge(sg_countfilter *dst, const sg_countfilter *src)
     }
 }
 
-/* Tokens are handled in batches: hashing a batch issues prefetches for the
- * memory every token will touch, so its cache misses overlap instead of
- * stalling one after another (the tables are far larger than the caches). */
-#define BATCH 64
-
-typedef struct {
-    char bytes[BATCH * SG_MAX_WORD];  /* the tokens' bytes, back to back */
-    uint32_t off[BATCH], len[BATCH];
-    uint64_t hv[BATCH];
-    int64_t rec[BATCH];  /* the arena offset of a tag match, or -1 */
-    int n;
-} batch;
-
-/* Read up to BATCH tokens into b (their bytes too if copy), counting
- * newlines, and prefetch where(hv, ctx) for each. Returns SG_TOK_WORD when
- * the batch is full, else the reader's last status. */
-static inline int fill(sg_reader *r, batch *b, int copy, int64_t *lines,
-                       const void *(*where)(uint64_t, const void *), const void *ctx)
-{
-    const char *tok;
-    size_t len, used = 0;
-    b->n = 0;
-    while (b->n < BATCH) {
-        int t = sg_reader_next(r, &tok, &len);
-        if (t == SG_TOK_WORD) {
-            uint64_t hv = sg_hash_bytes(tok, len);
-            SG_PREFETCH(where(hv, ctx));
-            if (copy) {
-                memcpy(b->bytes + used, tok, len);
-                b->off[b->n] = (uint32_t)used;
-                b->len[b->n] = (uint32_t)len;
-                used += len;
-            }
-            b->hv[b->n++] = hv;
-        } else if (t == SG_TOK_NEWLINE) {
-            ++*lines;
-        } else {
-            return t;
-        }
-    }
-    return SG_TOK_WORD;
-}
-
 static inline const void *filter_block(uint64_t hv, const void *f)
 {
     uint8_t *second;
     return counters((const sg_countfilter *)f, hv, &second);
 }
 
-static inline const void *home_slot(uint64_t hv, const void *h)
-{
-    return &((const sg_wordhash *)h)->slots[sg_wordhash_home((const sg_wordhash *)h, hv)];
-}
-
 int sg_countfilter_pass(sg_reader *r, sg_countfilter *f, int64_t *tokens, int64_t *lines)
 {
-    batch *b = (batch *)malloc(sizeof(batch));
+    sg_token_batch *b = (sg_token_batch *)malloc(sizeof(sg_token_batch));
     int t, i;
     if (!b) { r->err = ENOMEM; return SG_TOK_ERROR; }
     do {
-        t = fill(r, b, 0, lines, filter_block, f);
+        t = sg_tokens_fill(r, b, SG_TOKENS_MAX, 0, lines, filter_block, f);
         for (i = 0; i < b->n; i++) add(f, b->hv[i]);
         *tokens += b->n;
     } while (t == SG_TOK_WORD);
@@ -127,29 +80,23 @@ int sg_countfilter_pass(sg_reader *r, sg_countfilter *f, int64_t *tokens, int64_
     return t;
 }
 
-/* Count token i of b into h: the record found in stage 2 when its bytes
- * match, else a full lookup (an earlier token of the batch may have inserted
- * it) and an insertion when the filter passes it (or, without a filter,
- * always). Returns 0 or -1 (no memory). */
-static int count_token(const batch *b, int i, const sg_countfilter *f, sg_wordhash *h)
+/* Count token i of b into h: its record (its tag match when the bytes agree,
+ * else a full lookup: an earlier token of the batch may have inserted it),
+ * or an insertion when the filter passes it (or, without a filter, always).
+ * Returns 0 or -1 (no memory). */
+static int count_token(const sg_token_batch *b, int i, const sg_countfilter *f, sg_wordhash *h)
 {
     const char *w = b->bytes + b->off[i];
-    size_t len = b->len[i];
-    sg_record *r;
-    if (b->rec[i] >= 0) {
-        r = sg_wordhash_record(h, (uint64_t)b->rec[i]);
-        if (r->len == len && memcmp(r + 1, w, len) == 0) { r->count++; return 0; }
-    }
-    r = sg_wordhash_find_record(h, w, len, b->hv[i]);
+    sg_record *r = sg_wordhash_confirm(h, b->at[i], w, b->len[i], b->hv[i]);
     if (r) { r->count++; return 0; }
     if (f && !passes(f, b->hv[i])) return 0;
-    return sg_wordhash_add_hashed(h, w, len, b->hv[i], 1) < 0 ? -1 : 0;
+    return sg_wordhash_add_hashed(h, w, b->len[i], b->hv[i], 1) < 0 ? -1 : 0;
 }
 
 int sg_countfilter_count(sg_reader *r, const sg_countfilter *f, sg_wordhash *h, int64_t *tokens,
                          int64_t *lines, int *nomem)
 {
-    batch *b = (batch *)malloc(sizeof(batch));
+    sg_token_batch *b = (sg_token_batch *)malloc(sizeof(sg_token_batch));
     int t, i;
     if (!b) { *nomem = 1; return SG_TOK_ERROR; }
     do {
@@ -157,13 +104,9 @@ int sg_countfilter_count(sg_reader *r, const sg_countfilter *f, sg_wordhash *h, 
          * find a tag match and prefetch its record (or, for a likely new
          * word, its filter counters). Stage 3: count, in token order. An
          * offset stays valid when the arena grows; a pointer would not. */
-        t = fill(r, b, 1, lines, home_slot, h);
+        t = sg_tokens_fill(r, b, SG_TOKENS_MAX, 1, lines, sg_tokens_home_slot, h);
         *tokens += b->n;
-        for (i = 0; i < b->n; i++) {
-            b->rec[i] = sg_wordhash_tag_match(h, b->hv[i]);
-            if (b->rec[i] >= 0) SG_PREFETCH(h->arena + b->rec[i]);
-            else if (f) SG_PREFETCH(filter_block(b->hv[i], f));
-        }
+        sg_tokens_match(b, h, f ? filter_block : NULL, f);
         for (i = 0; i < b->n; i++) {
             if (count_token(b, i, f, h)) { *nomem = 1; free(b); return SG_TOK_ERROR; }
         }

@@ -2,28 +2,24 @@
 #ifndef SGNS_ENCODE_H
 #define SGNS_ENCODE_H
 #include <stdint.h>
-#include <string.h>
 #include "reader.h"
+#include "tokenbatch.h"
 #include "wordhash.h"
 
-/* Tokens are looked up a batch at a time: reading the batch prefetches each
- * word's slot, then each tag match's record, so the cache misses of a batch
- * overlap instead of stalling one after another (a vocabulary of 100k words
- * and up is far larger than the caches). */
+/* Tokens are read ahead and looked up a batch of SG_ENCODE_BATCH entries
+ * (tokens and newlines) at a time (csrc/tokenbatch.h). */
 #define SG_ENCODE_BATCH 32
 #define SG_ENC_NEWLINE (-1)
 #define SG_ENC_UNKNOWN (-2)
 
-/* A reader's tokens, read ahead and looked up, not yet written; and the
+/* A reader's entries, read ahead and looked up, not yet written; and the
  * length of the current sentence. Carried from one chunk to the next. */
 typedef struct {
     int64_t sent_len;
-    int pending, next;  /* events looked up, and the next to write */
+    int pending, next;  /* entries looked up, and the next to write */
     int last;           /* the reader's status after them: SG_TOK_WORD while more */
     int32_t event[SG_ENCODE_BATCH];  /* an id, SG_ENC_NEWLINE or SG_ENC_UNKNOWN */
-    uint64_t hv[SG_ENCODE_BATCH];
-    uint32_t off[SG_ENCODE_BATCH], len[SG_ENCODE_BATCH];
-    char bytes[SG_ENCODE_BATCH * SG_MAX_WORD];  /* the words' bytes, back to back */
+    sg_token_batch b;
 } sg_encoder;
 
 static inline void sg_encoder_init(sg_encoder *e)
@@ -33,48 +29,22 @@ static inline void sg_encoder_init(sg_encoder *e)
     e->last = SG_TOK_WORD;
 }
 
-/* Read up to SG_ENCODE_BATCH tokens and newlines into e and look the words up. */
+/* Read the next batch of entries into e and look its words up. */
 static inline void sg_encoder_fill(sg_encoder *e, sg_reader *r, const sg_wordhash *h)
 {
-    const char *tok;
-    size_t len, used = 0;
-    int n = 0, i;
-    int64_t at[SG_ENCODE_BATCH];
-    while (n < SG_ENCODE_BATCH) {
-        int t = sg_reader_next(r, &tok, &len);
-        if (t == SG_TOK_WORD) {
-            uint64_t hv = sg_hash_bytes(tok, len);
-            SG_PREFETCH(&h->slots[sg_wordhash_home(h, hv)]);
-            memcpy(e->bytes + used, tok, len);
-            e->off[n] = (uint32_t)used;
-            e->len[n] = (uint32_t)len;
-            e->hv[n] = hv;
-            e->event[n++] = 0;
-            used += len;
-        } else if (t == SG_TOK_NEWLINE) {
-            e->event[n++] = SG_ENC_NEWLINE;
-        } else {
-            e->last = t;
-            break;
-        }
-    }
-    for (i = 0; i < n; i++) {
-        if (e->event[i] == SG_ENC_NEWLINE) continue;
-        at[i] = sg_wordhash_tag_match(h, e->hv[i]);
-        if (at[i] >= 0) SG_PREFETCH(h->arena + at[i]);
-    }
-    for (i = 0; i < n; i++) {
-        const char *w = e->bytes + e->off[i];
+    sg_token_batch *b = &e->b;
+    int i, t = sg_tokens_fill(r, b, SG_ENCODE_BATCH, 1, NULL, sg_tokens_home_slot, h);
+    if (t != SG_TOK_WORD) e->last = t;
+    sg_tokens_match(b, h, NULL, NULL);
+    for (i = 0; i < b->n; i++) {
         const sg_record *rec;
-        int64_t id;
-        if (e->event[i] == SG_ENC_NEWLINE) continue;
-        if (at[i] < 0) { e->event[i] = SG_ENC_UNKNOWN; continue; }  /* an empty slot came first */
-        rec = sg_wordhash_record(h, (uint64_t)at[i]);
-        if (rec->len == e->len[i] && memcmp(rec + 1, w, e->len[i]) == 0) id = rec->id;
-        else id = sg_wordhash_find_hashed(h, w, e->len[i], e->hv[i]);  /* a tag collision */
-        e->event[i] = id >= 0 ? (int32_t)id : SG_ENC_UNKNOWN;
+        if (b->len[i] == SG_TOKENS_NEWLINE) { e->event[i] = SG_ENC_NEWLINE; continue; }
+        /* No tag match: an empty slot came first, so the word is not in h. */
+        rec = b->at[i] < 0 ? NULL
+                           : sg_wordhash_confirm(h, b->at[i], b->bytes + b->off[i], b->len[i], b->hv[i]);
+        e->event[i] = rec ? (int32_t)rec->id : SG_ENC_UNKNOWN;
     }
-    e->pending = n;
+    e->pending = b->n;
     e->next = 0;
 }
 

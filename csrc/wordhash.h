@@ -117,6 +117,19 @@ static inline int64_t sg_wordhash_tag_match(const sg_wordhash *h, uint64_t hv)
     }
 }
 
+/* The record of w (hash hv) given at, its tag match found earlier: that
+ * record when its bytes are w's, else a full lookup (another word shares the
+ * tag, or w came in since). NULL when w is not in h. */
+static inline sg_record *sg_wordhash_confirm(const sg_wordhash *h, int64_t at, const char *w, size_t len,
+                                             uint64_t hv)
+{
+    if (at >= 0) {
+        sg_record *r = sg_wordhash_record(h, (uint64_t)at);
+        if (r->len == len && memcmp(r + 1, w, len) == 0) return r;
+    }
+    return sg_wordhash_find_record(h, w, len, hv);
+}
+
 static inline int64_t sg_wordhash_count(const sg_wordhash *h, int64_t id)
 {
     return sg_wordhash_record(h, h->at[id])->count;

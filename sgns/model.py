@@ -495,7 +495,6 @@ class Word2Vec:
             counts = table.counts()
             # Decoded on access: only the words kept, once, in the vocabulary's order.
             words = runtime.DecodedWords(table)
-            del table
             size = os.path.getsize(path)
             logger.info(
                 "scanned %s: %d bytes in %.2fs (%.0f MB/s)",

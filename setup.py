@@ -51,7 +51,7 @@ TEXT_LIBRARY = (
 
 # name -> the sources only it uses
 EXTENSIONS = {
-    "sgns._tokenize": ["sgns/_tokenize.pyx", "csrc/countfilter.c", "csrc/huffman.c"],
+    "sgns._tokenize": ["sgns/_tokenize.pyx", "csrc/countfilter.c", "csrc/huffman.c", "csrc/vecrows.c"],
     "sgns._train": ["sgns/_train.pyx", "csrc/kernels.c", "csrc/noise.c"],
     "sgns._phrases": ["sgns/_phrases.pyx", "csrc/phrases.c"],
 }

@@ -163,3 +163,18 @@ cdef extern from "phrases.h" nogil:
                      int64_t *min_reduce, int64_t *words, const int32_t *stop, int *err)
     int sp_w2p_transform(const sp_table *t, const char *path, int fd, int64_t min_count, float threshold,
                          int64_t train_words, const int32_t *stop, int *err)
+
+cdef extern from "vecrows.h" nogil:
+    enum: SG_ROWS_DONE, SG_ROWS_MORE, SG_ROWS_SLOW, SG_ROWS_FULL, SG_ROWS_MAX_BINARY_WORD
+    ctypedef struct sg_rows_out:
+        float *vectors
+        char *words
+        size_t words_cap
+        size_t words_len
+        int64_t *word_at
+        int64_t rows
+    int sg_binary_rows(const char *buf, size_t len, size_t *pos, int dim, int64_t max_rows, int final,
+                       sg_rows_out *out)
+    int sg_text_rows(const char *buf, size_t len, size_t *pos, int dim, int64_t max_rows, size_t max_row,
+                     int final, sg_rows_out *out)
+    int sg_parse_float(const char *s, size_t n, float *out)

@@ -18,6 +18,7 @@ from sgns._csrc cimport (
     sg_countfilter_pass, sg_hash_bytes, sg_huffman_lengths, sg_huffman_paths, sg_reader, sg_reader_close,
     sg_reader_next, sg_reader_open, sg_wordhash_add, sg_wordhash_count, sg_wordhash_find,
     sg_wordhash_free, sg_wordhash_init, sg_wordhash_merge, sg_wordhash_prune, sg_wordhash_word,
+    SG_ROWS_DONE, SG_ROWS_FULL, SG_ROWS_MAX_BINARY_WORD, SG_ROWS_MORE, SG_ROWS_SLOW, sg_rows_out, sg_binary_rows, sg_text_rows, sg_parse_float,
 )
 
 # Tokens longer than this many bytes are cut (csrc/reader.h).
@@ -365,3 +366,65 @@ def huffman(counts):
         with nogil:
             sg_huffman_paths(&par[0], &br[0], &off[0], v, &pts[0], &cds[0])
     return offsets, points, codes
+
+
+# ---- rows of word2vec vector files (csrc/vecrows.h) ----------------------------
+
+ROWS_DONE = SG_ROWS_DONE
+ROWS_MORE = SG_ROWS_MORE
+ROWS_SLOW = SG_ROWS_SLOW
+ROWS_FULL = SG_ROWS_FULL
+
+
+def vector_rows(bint binary, const uint8_t[::1] data, Py_ssize_t pos, int dim, float[:, ::1] vectors,
+                Py_ssize_t row, Py_ssize_t max_rows, Py_ssize_t max_row=0, bint final=False):
+    """The rows of a word2vec vector file in data[pos:] that are plainly well
+    formed, into vectors[row:], at most max_rows of them (csrc/vecrows.h;
+    max_row: a text row's longest line, newline included). Returns (status,
+    rows, pos, words, word_at): status ROWS_DONE (max_rows taken), ROWS_MORE
+    (the next row may go on past data; with final, data ends the file and it
+    is ROWS_SLOW), ROWS_SLOW (the row at pos is for the exact reader) or
+    ROWS_FULL (this call's words are a megabyte or more: call again); pos
+    where the rows taken end; words their words, each followed by b"\\n";
+    word_at (int64) each word's offset in data."""
+    cdef Py_ssize_t n = data.shape[0], min_row = 4 * dim + 2 if binary else 2 * dim + 2
+    cdef size_t p = pos
+    cdef sg_rows_out out
+    cdef int status
+    cdef const char *buf
+    if dim < 1 or pos < 0 or pos > n or row < 0 or max_rows < 0 or vectors.shape[1] != dim:
+        raise ValueError("vector_rows: bad dimension, position or rows")
+    if not binary and max_row < 1:
+        raise ValueError("vector_rows: a text row needs max_row >= 1")
+    # Never more rows than the bytes left can hold, nor than vectors has room for.
+    max_rows = min(max_rows, (n - pos) // min_row + 1, vectors.shape[0] - row)
+    if max_rows <= 0:
+        return SG_ROWS_DONE, 0, pos, bytearray(), np.empty(0, dtype=np.int64)
+    # Room for the words: what is left of data, at most a megabyte unless one
+    # word may need more (a call with many rows left to the exact reader
+    # must not cost the whole buffer).
+    words = bytearray(min(n - pos, max(1 << 20, SG_ROWS_MAX_BINARY_WORD if binary else max_row)))
+    word_at = np.empty(max_rows, dtype=np.int64)
+    cdef int64_t[::1] at = word_at
+    cdef char *w = words
+    out.vectors = &vectors[row, 0]
+    out.words = w
+    out.words_cap = len(words)
+    out.word_at = &at[0]
+    buf = <const char *>&data[0] if n else NULL  # nothing is read from an empty buffer
+    with nogil:
+        if binary:
+            status = sg_binary_rows(buf, n, &p, dim, max_rows, final, &out)
+        else:
+            status = sg_text_rows(buf, n, &p, dim, max_rows, max_row, final, &out)
+    del words[out.words_len:]
+    return status, out.rows, p, words, word_at[:out.rows]
+
+
+def parse_float(bytes s):
+    """The text reader's fast path for one number (csrc/vecrows.h): a float32,
+    or None where Python's float() must decide. For tests."""
+    cdef float v
+    if sg_parse_float(s, len(s), &v):
+        return v
+    return None

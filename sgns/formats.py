@@ -20,6 +20,7 @@ Compressed text files (.gz, .bz2, .xz) are recognised by their extension.
 from __future__ import annotations
 
 import bz2
+import codecs
 import contextlib
 import gzip
 import io
@@ -32,6 +33,7 @@ from typing import IO
 
 import numpy as np
 
+from sgns import _tokenize
 from sgns.errors import FormatError
 from sgns.outputs import atomic_write
 from sgns.textfiles import ERRORS, compressed_opener, open_maybe_compressed
@@ -40,6 +42,11 @@ from sgns.vocab import MAX_COUNT, SENTENCE_TOKEN
 # A header or text row longer than this is corrupt, not a vector.
 _MAX_HEADER = 1 << 10
 _MAX_TEXT_ROW_PER_DIM = 64
+# Vector files are read this many bytes at a time by the C row parser.
+_READ_CHUNK = 1 << 24
+# Encodings in which byte 10 is always a newline of its own: a chunk's words,
+# joined by newlines, decode in one call and split back into the same words.
+_NEWLINE_SAFE_ENCODINGS = frozenset({"utf-8", "ascii", "latin-1", "iso8859-1", "cp1252"})
 
 
 class TruncatedFileError(FormatError, EOFError):
@@ -287,9 +294,14 @@ def _text_shape(path, f) -> tuple[int, int, int]:
 
 
 def _first_nonfinite(vectors: np.ndarray) -> int:
-    """Index of the first row holding NaN or infinity, or -1."""
-    bad = ~np.isfinite(vectors).all(axis=1)
-    return int(np.argmax(bad)) if bad.any() else -1
+    """Index of the first row holding NaN or infinity, or -1. A block of rows
+    at a time: a mask of a million vectors at once is a large new array."""
+    step = max(1, (1 << 22) // max(1, vectors.shape[1]))
+    for start in range(0, len(vectors), step):
+        bad = ~np.isfinite(vectors[start : start + step]).all(axis=1)
+        if bad.any():
+            return start + int(np.argmax(bad))
+    return -1
 
 
 def _decode(path, raw: bytes, errors: str, encoding: str, position: int, unit: str) -> str:
@@ -317,13 +329,30 @@ def _read_binary(
     check_end: bool = True,
     capacity: int | None = None,
 ):
-    data = f.read()
     vectors = np.empty((n if capacity is None else capacity, dim), dtype=np.float32)
     starts = np.empty(len(vectors), dtype=np.int64)  # file offset of each row's word, for errors
     words: list[str] = []
+    rows = _RowReader(path, f, errors, encoding)
+    done = rows.parse(True, 0, n, vectors, words, starts)
+    if done == n:
+        if check_end:
+            _check_binary_end(path, rows, n)
+    else:
+        # The exact reader takes the row the parser left, and every one after
+        # it: a malformed file gets its error here.
+        offset = rows.tell()
+        _read_binary_rows(path, rows.rest(), offset, done, n, dim, vectors, words, starts, errors, encoding, check_end)
+    bad = _first_nonfinite(vectors[:n])
+    if bad >= 0:
+        raise FormatError(path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity", int(starts[bad]))
+    return words, vectors
+
+
+def _read_binary_rows(path, data, offset, first, n, dim, vectors, words, starts, errors, encoding, check_end):
+    """Rows first..n from data (the file from byte offset on), one at a time."""
     row_bytes = 4 * dim
     pos, end = 0, len(data)
-    for i in range(n):
+    for i in range(first, n):
         # Skip the separator(s) before the word (word2vec.c writes "\n").
         while pos < end and data[pos] in b" \n\r\t":
             pos += 1
@@ -355,10 +384,100 @@ def _read_binary(
         pos += row_bytes
     if check_end and data[pos:].strip():
         raise FormatError(path, f"more data after the {n} vectors the header declares", offset + pos)
-    bad = _first_nonfinite(vectors[:n])
-    if bad >= 0:
-        raise FormatError(path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity", int(starts[bad]))
-    return words, vectors
+
+
+def _check_binary_end(path, rows: _RowReader, n: int) -> None:
+    """After the declared vectors, only whitespace."""
+    offset = rows.tell()
+    if rows.data[rows.pos :].strip():
+        raise FormatError(path, f"more data after the {n} vectors the header declares", offset)
+    while chunk := rows.f.read(_READ_CHUNK):
+        if chunk.strip():
+            raise FormatError(path, f"more data after the {n} vectors the header declares", offset)
+
+
+class _RowReader:
+    """A vector file's rows from f's position on, read a chunk at a time:
+    plainly well-formed rows parsed in C (sgns._tokenize.vector_rows), any
+    other row left to the exact reader through readline() or rest()."""
+
+    def __init__(self, path, f, errors: str, encoding: str, first_line: int = 2):
+        self.path, self.f, self.errors, self.encoding, self.first_line = path, f, errors, encoding, first_line
+        self.base = f.tell()  # file offset of data[0]
+        self.data, self.pos, self.final = b"", 0, False
+
+    def tell(self) -> int:
+        return self.base + self.pos
+
+    def _more(self) -> bool:
+        """Append a chunk of the file to the unread bytes; False at its end."""
+        chunk = self.f.read(_READ_CHUNK)
+        self.final = not chunk
+        self.base += self.pos
+        self.data, self.pos = self.data[self.pos :] + chunk, 0
+        return bool(chunk)
+
+    def parse(self, binary: bool, row: int, n: int, vectors, words: list, starts=None, max_row: int = 0) -> int:
+        """Rows row.. until n are taken, vectors is full or a row needs the
+        exact reader. Appends the words (and, for a binary file, each word's
+        byte offset to starts). Returns the rows taken in all."""
+        while row < n:
+            status, rows, self.pos, raw, at = _tokenize.vector_rows(
+                binary, self.data, self.pos, vectors.shape[1], vectors, row, n - row, max_row, self.final
+            )
+            if rows:
+                if binary:
+                    starts[row : row + rows] = self.base + at
+                    positions, unit = self.base + at, "byte"
+                else:
+                    positions, unit = range(row + self.first_line, row + rows + self.first_line), "line"
+                words += _decode_words(self.path, raw, rows, positions, unit, self.errors, self.encoding)
+                row += rows
+            if status == _tokenize.ROWS_FULL:
+                continue
+            if status != _tokenize.ROWS_MORE or row >= len(vectors):
+                break
+            self._more()
+        return row
+
+    def readline(self, limit: int) -> bytes:
+        """The next line as f.readline(limit) would give it."""
+        while True:
+            end = self.data.find(b"\n", self.pos, self.pos + limit)
+            if end >= 0 or len(self.data) - self.pos >= limit or not self._more():
+                break
+        stop = end + 1 if end >= 0 else min(len(self.data), self.pos + limit)
+        line = self.data[self.pos : stop]
+        self.pos = stop
+        return line
+
+    def rest(self) -> bytes:
+        """Every byte not yet taken."""
+        rest = self.data[self.pos :] + self.f.read()
+        self.base, self.data, self.pos = self.tell(), b"", 0
+        return rest
+
+
+def _decode_words(path, raw: bytearray, count: int, positions, unit: str, errors: str, encoding: str) -> list[str]:
+    """The count words in raw (each followed by a newline): in one call where
+    the encoding allows it, else (or to name an undecodable word) one by one."""
+    try:
+        newline_safe = codecs.lookup(encoding).name in _NEWLINE_SAFE_ENCODINGS
+    except LookupError:
+        newline_safe = False  # the word-by-word decode raises it
+    if newline_safe:
+        try:
+            words = str(raw, encoding, errors).split("\n")
+        except UnicodeDecodeError:
+            pass
+        else:
+            words.pop()  # after the last newline
+            if len(words) == count:
+                return words
+    return [
+        _decode(path, word, errors, encoding, int(position), unit)
+        for word, position in zip(bytes(raw).split(b"\n"), positions)
+    ]
 
 
 def _read_text(
@@ -375,10 +494,18 @@ def _read_text(
     vectors = np.empty((n if capacity is None else capacity, dim), dtype=np.float32)
     words: list[str] = []
     max_row = 1024 + _MAX_TEXT_ROW_PER_DIM * dim
-    line = b"\n"
-    for i in range(n):
+    rows = _RowReader(path, f, errors, encoding, first_line)
+    line = b"\n"  # the last row read (the parser takes rows with their newline only)
+    i = 0
+    while True:
+        taken = rows.parse(False, i, n, vectors, words, max_row=max_row)
+        if taken > i:
+            i, line = taken, b"\n"
+        if i >= n:
+            break
+        # The row the parser left, read exactly: a malformed row gets its error here.
         line_no = i + first_line
-        line = f.readline(max_row)
+        line = rows.readline(max_row)
         if not line:
             raise TruncatedFileError(path, f"file ends after {i} of {n} vectors", line_no, "line")
         if len(line) >= max_row and not line.endswith(b"\n"):
@@ -397,13 +524,14 @@ def _read_text(
             raise FormatError(
                 path, f"non-numeric value in the vector of {words[-1]!r}", line_no, "line"
             ) from None
+        i += 1
     bad = _first_nonfinite(vectors[:n])
     if bad >= 0:
         raise FormatError(
             path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity", bad + first_line, "line"
         )
     if check_end:
-        _check_text_end(path, f, n, max_row)
+        _check_text_end(path, rows, n, max_row)
     if n and not line.endswith(b"\n"):
         # Every writer (word2vec.c, gensim, fastText, sgns) ends rows with a
         # newline: without it the file may have been cut inside its last
@@ -418,7 +546,7 @@ def _read_text(
     return words, vectors
 
 
-def _check_text_end(path, f, n: int, max_row: int) -> None:
+def _check_text_end(path, f: _RowReader, n: int, max_row: int) -> None:
     """After the declared rows, only blank lines may follow."""
     line_no = n + 1
     while True:

@@ -1,0 +1,184 @@
+#include "vecrows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* 10^0 .. 10^22: every one an exact double. */
+static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* bytes.split()'s whitespace, less the newline that ends a text row. */
+static inline int is_field_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+int sg_parse_float(const char *s, size_t n, float *out)
+{
+    const char *end = s + n;
+    uint64_t m = 0;
+    int digits = 0, any = 0, neg = 0, exp10 = 0, long_mantissa = 0;
+    double v;
+    if (s < end && (*s == '+' || *s == '-')) neg = *s++ == '-';
+    for (; s < end && is_digit(*s); s++) {
+        any = 1;
+        if (m == 0 && *s == '0') continue; /* a leading zero */
+        if (digits++ < 19) m = m * 10 + (uint64_t)(*s - '0');
+        else long_mantissa = 1;
+    }
+    if (s < end && *s == '.')
+        for (s++; s < end && is_digit(*s); s++) {
+            any = 1;
+            exp10--;
+            if (m == 0 && *s == '0') continue;
+            if (digits++ < 19) m = m * 10 + (uint64_t)(*s - '0');
+            else long_mantissa = 1;
+        }
+    if (!any) return 0;
+    if (s < end && (*s == 'e' || *s == 'E')) {
+        int e = 0, eneg = 0, edigits = 0;
+        s++;
+        if (s < end && (*s == '+' || *s == '-')) eneg = *s++ == '-';
+        for (; s < end && is_digit(*s); s++, edigits++)
+            if (e < 10000) e = e * 10 + (*s - '0');
+        if (!edigits) return 0;
+        exp10 += eneg ? -e : e;
+    }
+    if (s != end) return 0;
+    if (m == 0) { /* every digit a zero */
+        *out = neg ? -0.0f : 0.0f;
+        return 1;
+    }
+    if (!long_mantissa && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
+        v = exp10 < 0 ? (double)m / POW10[-exp10] : (double)m * POW10[exp10];
+    } else {
+        /* Checked to be a plain decimal above: strtod rounds it correctly, as
+         * float() does. It must read all of it (a locale whose decimal point
+         * is not '.' stops it early: then float() decides). */
+        char copy[64], *stop;
+        if (n >= sizeof(copy)) return 0;
+        memcpy(copy, end - n, n);
+        copy[n] = '\0';
+        v = strtod(copy, &stop);
+        if (stop != copy + n) return 0;
+        *out = (float)v;
+        return 1;
+    }
+    *out = (float)(neg ? -v : v);
+    return 1;
+}
+
+static inline void take_word(sg_rows_out *out, const char *buf, size_t at, size_t n)
+{
+    memcpy(out->words + out->words_len, buf + at, n);
+    out->words[out->words_len + n] = '\n';
+    out->words_len += n + 1;
+    out->word_at[out->rows] = (int64_t)at;
+}
+
+static inline void load_le32(float *dst, const char *src, int dim)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    int k;
+    for (k = 0; k < dim; k++) {
+        const unsigned char *b = (const unsigned char *)src + 4 * k;
+        uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        memcpy(dst + k, &u, 4);
+    }
+#else
+    memcpy(dst, src, 4 * (size_t)dim);
+#endif
+}
+
+int sg_binary_rows(const char *buf, size_t len, size_t *pos, int dim, int64_t max_rows, int final,
+                   sg_rows_out *out)
+{
+    size_t p = *pos, row_bytes = 4 * (size_t)dim;
+    int status = SG_ROWS_DONE;
+    out->rows = 0;
+    out->words_len = 0;
+    while (out->rows < max_rows) {
+        size_t q = p, reach;
+        const char *space;
+        while (q < len && (buf[q] == ' ' || buf[q] == '\n' || buf[q] == '\r' || buf[q] == '\t')) q++;
+        if (q == len) {
+            status = final ? SG_ROWS_SLOW : SG_ROWS_MORE;
+            break;
+        }
+        reach = len - q < SG_ROWS_MAX_BINARY_WORD ? len - q : SG_ROWS_MAX_BINARY_WORD;
+        space = memchr(buf + q, ' ', reach);
+        if (space == NULL) {
+            status = final || reach == SG_ROWS_MAX_BINARY_WORD ? SG_ROWS_SLOW : SG_ROWS_MORE;
+            break;
+        }
+        if (space == buf + q || memchr(buf + q, '\0', (size_t)(space - (buf + q))) != NULL ||
+            memchr(buf + q, '\n', (size_t)(space - (buf + q))) != NULL) {
+            status = SG_ROWS_SLOW;
+            break;
+        }
+        if ((size_t)(space - buf) + 1 + row_bytes > len) {
+            status = final ? SG_ROWS_SLOW : SG_ROWS_MORE;
+            break;
+        }
+        if (out->words_len + (size_t)(space - (buf + q)) + 1 > out->words_cap) {
+            status = SG_ROWS_FULL;
+            break;
+        }
+        load_le32(out->vectors + out->rows * dim, space + 1, dim);
+        take_word(out, buf, q, (size_t)(space - (buf + q)));
+        out->rows++;
+        p = (size_t)(space - buf) + 1 + row_bytes;
+    }
+    *pos = p;
+    return status;
+}
+
+int sg_text_rows(const char *buf, size_t len, size_t *pos, int dim, int64_t max_rows, size_t max_row,
+                 int final, sg_rows_out *out)
+{
+    size_t p = *pos;
+    int status = SG_ROWS_DONE;
+    out->rows = 0;
+    out->words_len = 0;
+    while (out->rows < max_rows) {
+        size_t reach = len - p < max_row ? len - p : max_row, q, word_at, word_len;
+        const char *nl = memchr(buf + p, '\n', reach), *line_end;
+        float *row = out->vectors + out->rows * dim;
+        int k;
+        if (nl == NULL) {
+            /* Too long, the last line without its newline, or cut by the buffer. */
+            status = final || reach == max_row ? SG_ROWS_SLOW : SG_ROWS_MORE;
+            break;
+        }
+        line_end = nl;
+        q = p;
+        while (buf + q < line_end && is_field_space(buf[q])) q++;
+        word_at = q;
+        while (buf + q < line_end && !is_field_space(buf[q])) q++;
+        word_len = q - word_at;
+        if (word_len == 0) {
+            status = SG_ROWS_SLOW;
+            break;
+        }
+        for (k = 0; k < dim; k++) {
+            size_t start;
+            while (buf + q < line_end && is_field_space(buf[q])) q++;
+            start = q;
+            while (buf + q < line_end && !is_field_space(buf[q])) q++;
+            if (q == start || !sg_parse_float(buf + start, q - start, row + k)) break;
+        }
+        while (buf + q < line_end && is_field_space(buf[q])) q++;
+        if (k < dim || buf + q != line_end) { /* fewer or more fields, or a number for float() */
+            status = SG_ROWS_SLOW;
+            break;
+        }
+        if (out->words_len + word_len + 1 > out->words_cap) {
+            status = SG_ROWS_FULL;
+            break;
+        }
+        take_word(out, buf, word_at, word_len);
+        out->rows++;
+        p = (size_t)(nl - buf) + 1;
+    }
+    *pos = p;
+    return status;
+}

@@ -1,0 +1,66 @@
+/* Rows of word2vec vector files, parsed from a buffer in C.
+ *
+ * A file of a few million vectors holds hundreds of millions of values: read
+ * one row at a time in Python, it loads at a few MB/s. These functions take
+ * the rows of a buffer that are plainly well formed and stop at the first
+ * row they are unsure of, leaving it to the caller's exact reader (which
+ * also words every error). So they never decide a malformed case; they only
+ * have to agree with that reader on the rows they do take:
+ *
+ *   binary  separators " \n\r\t" before the word; the word runs to the next
+ *           space, within 100000 bytes, is not empty and holds no NUL or
+ *           newline; then dim little-endian float32.
+ *   text    a line of at most max_row bytes with its newline; fields split
+ *           on ASCII whitespace (space \t \v \f \r, as bytes.split()); the
+ *           word, then exactly dim numbers that the fast path below reads
+ *           exactly as Python's float() followed by a cast to float32.
+ *
+ * A row taken writes its vector to vectors[rows * dim ...], its word and a
+ * '\n' to words (so the caller decodes them in one call; neither format lets
+ * a word hold a newline) and the word's offset in buf to word_at[rows]. */
+#ifndef SGNS_VECROWS_H
+#define SGNS_VECROWS_H
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    SG_ROWS_DONE = 0, /* max_rows rows taken */
+    SG_ROWS_MORE = 1, /* the next row may continue past the buffer: read more */
+    SG_ROWS_SLOW = 2, /* the row at *pos is for the exact reader */
+    SG_ROWS_FULL = 3  /* words has no room for the next row's word: call again */
+};
+
+/* The longest binary word searched for a space (the Python reader's bound). */
+#define SG_ROWS_MAX_BINARY_WORD 100000
+
+typedef struct {
+    float *vectors;   /* max_rows * dim floats */
+    char *words;      /* words_cap bytes */
+    size_t words_cap;
+    size_t words_len; /* bytes written to words */
+    int64_t *word_at; /* max_rows offsets */
+    int64_t rows;     /* rows taken */
+} sg_rows_out;
+
+/* Rows from buf[*pos, len) until max_rows are taken (SG_ROWS_DONE) or the
+ * next one is incomplete (SG_ROWS_MORE; with final set, the buffer holds the
+ * rest of the file and it is SG_ROWS_SLOW instead) or not plainly well formed
+ * (SG_ROWS_SLOW) or its word does not fit in words (SG_ROWS_FULL). *pos
+ * ends at the first row not taken. out->rows and out->words_len count from 0
+ * per call. */
+int sg_binary_rows(const char *buf, size_t len, size_t *pos, int dim, int64_t max_rows, int final,
+                   sg_rows_out *out);
+int sg_text_rows(const char *buf, size_t len, size_t *pos, int dim, int64_t max_rows, size_t max_row,
+                 int final, sg_rows_out *out);
+
+/* The text reader's numbers: s[0, n) of the form [+-] digits [. digits]
+ * [(e|E) [+-] digits], with at least one digit before the exponent, read to
+ * the double that float() gives and cast to float32 as numpy casts. With at
+ * most 19 significant digits, their integer at most 2^53 and a power of ten
+ * within 1e-22..1e22 the double is one correctly rounded operation away
+ * (Clinger's fast path); other such numbers (under 64 bytes) go to strtod,
+ * correctly rounded as float() is. Returns 1 and sets *out, or 0 for
+ * anything else (then float() decides). */
+int sg_parse_float(const char *s, size_t n, float *out);
+
+#endif

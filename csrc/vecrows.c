@@ -7,65 +7,64 @@
 static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
-
 /* bytes.split()'s whitespace, less the newline that ends a text row. */
 static inline int is_field_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 
-int sg_parse_float(const char *s, size_t n, float *out)
+static inline unsigned digit(char c) { return (unsigned)(unsigned char)c - '0'; }
+
+/* The number at s (before end) up to the first byte that cannot continue it:
+ * returns that byte's address with *out set, or NULL where float() must
+ * decide. Digits are counted with their leading zeros, so up to 19 fit m. */
+static inline const char *parse_number(const char *s, const char *end, float *out)
 {
-    const char *end = s + n;
+    const char *start = s, *digits_from;
     uint64_t m = 0;
-    int digits = 0, any = 0, neg = 0, exp10 = 0, long_mantissa = 0;
+    int neg = 0, exp10 = 0, n_digits;
     double v;
     if (s < end && (*s == '+' || *s == '-')) neg = *s++ == '-';
-    for (; s < end && is_digit(*s); s++) {
-        any = 1;
-        if (m == 0 && *s == '0') continue; /* a leading zero */
-        if (digits++ < 19) m = m * 10 + (uint64_t)(*s - '0');
-        else long_mantissa = 1;
+    digits_from = s;
+    for (; s < end && digit(*s) < 10; s++) m = m * 10 + digit(*s);
+    n_digits = (int)(s - digits_from);
+    if (s < end && *s == '.') {
+        const char *frac = ++s;
+        for (; s < end && digit(*s) < 10; s++) m = m * 10 + digit(*s);
+        exp10 = -(int)(s - frac);
+        n_digits += (int)(s - frac);
     }
-    if (s < end && *s == '.')
-        for (s++; s < end && is_digit(*s); s++) {
-            any = 1;
-            exp10--;
-            if (m == 0 && *s == '0') continue;
-            if (digits++ < 19) m = m * 10 + (uint64_t)(*s - '0');
-            else long_mantissa = 1;
-        }
-    if (!any) return 0;
+    if (n_digits == 0) return NULL;
     if (s < end && (*s == 'e' || *s == 'E')) {
-        int e = 0, eneg = 0, edigits = 0;
+        int e = 0, eneg = 0;
+        const char *e_digits;
         s++;
         if (s < end && (*s == '+' || *s == '-')) eneg = *s++ == '-';
-        for (; s < end && is_digit(*s); s++, edigits++)
-            if (e < 10000) e = e * 10 + (*s - '0');
-        if (!edigits) return 0;
+        for (e_digits = s; s < end && digit(*s) < 10; s++)
+            if (e < 100000) e = e * 10 + (int)digit(*s);
+        if (s == e_digits) return NULL;
         exp10 += eneg ? -e : e;
     }
-    if (s != end) return 0;
-    if (m == 0) { /* every digit a zero */
-        *out = neg ? -0.0f : 0.0f;
-        return 1;
-    }
-    if (!long_mantissa && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
+    if (n_digits <= 19 && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
+        /* m is exact (19 digits cannot overflow it), and so is 10^|exp10|. */
         v = exp10 < 0 ? (double)m / POW10[-exp10] : (double)m * POW10[exp10];
-    } else {
+        *out = (float)(neg ? -v : v);
+        return s;
+    }
+    {
         /* Checked to be a plain decimal above: strtod rounds it correctly, as
          * float() does. It must read all of it (a locale whose decimal point
          * is not '.' stops it early: then float() decides). */
         char copy[64], *stop;
-        if (n >= sizeof(copy)) return 0;
-        memcpy(copy, end - n, n);
+        size_t n = (size_t)(s - start);
+        if (n >= sizeof(copy)) return NULL;
+        memcpy(copy, start, n);
         copy[n] = '\0';
         v = strtod(copy, &stop);
-        if (stop != copy + n) return 0;
+        if (stop != copy + n) return NULL;
         *out = (float)v;
-        return 1;
+        return s;
     }
-    *out = (float)(neg ? -v : v);
-    return 1;
 }
+
+int sg_parse_float(const char *s, size_t n, float *out) { return parse_number(s, s + n, out) == s + n; }
 
 static inline void take_word(sg_rows_out *out, const char *buf, size_t at, size_t n)
 {
@@ -160,11 +159,12 @@ int sg_text_rows(const char *buf, size_t len, size_t *pos, int dim, int64_t max_
             break;
         }
         for (k = 0; k < dim; k++) {
-            size_t start;
+            const char *after;
             while (buf + q < line_end && is_field_space(buf[q])) q++;
-            start = q;
-            while (buf + q < line_end && !is_field_space(buf[q])) q++;
-            if (q == start || !sg_parse_float(buf + start, q - start, row + k)) break;
+            after = parse_number(buf + q, line_end, row + k);
+            /* A number must end its field. */
+            if (after == NULL || (after != line_end && !is_field_space(*after))) break;
+            q = (size_t)(after - buf);
         }
         while (buf + q < line_end && is_field_space(buf[q])) q++;
         if (k < dim || buf + q != line_end) { /* fewer or more fields, or a number for float() */

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,3 +219,42 @@ def repack_sgns_header(data: bytes, header: dict, fix_size: bool = True) -> byte
         + b"\0" * (new_start - 24 - len(text))
         + data[start:]
     )
+
+
+@contextlib.contextmanager
+def exact_vector_reader():
+    """sgns.formats with its C row parser taking no row: every row of a
+    vector file goes to the exact Python reader, the reference the parser
+    must agree with."""
+    from sgns import _tokenize
+
+    def no_rows(binary, data, pos, dim, vectors, row, max_rows, max_row=0, final=False):
+        return _tokenize.ROWS_SLOW, 0, pos, bytearray(), np.empty(0, dtype=np.int64)
+
+    parse = _tokenize.vector_rows
+    _tokenize.vector_rows = no_rows
+    try:
+        yield
+    finally:
+        _tokenize.vector_rows = parse
+
+
+def vector_read_outcome(path, binary, exact=False, chunk=None, **kw):
+    """What formats.read_vectors makes of a file, comparable with ==: ("ok",
+    words, the vectors' bytes, warnings) or ("error", exception type, message).
+    exact: through the exact reader alone; chunk: read this many bytes at a time."""
+    from sgns import formats
+
+    saved = formats._READ_CHUNK
+    if chunk is not None:
+        formats._READ_CHUNK = chunk
+    try:
+        with warnings.catch_warnings(record=True) as seen, (exact_vector_reader() if exact else contextlib.nullcontext()):
+            warnings.simplefilter("always")
+            try:
+                words, vectors = formats.read_vectors(path, binary=binary, **kw)
+            except Exception as e:  # compared, not judged: the callers say which are allowed
+                return ("error", type(e).__name__, str(e))
+        return ("ok", words, vectors.dtype.str, vectors.shape, vectors.tobytes(), [str(w.message) for w in seen])
+    finally:
+        formats._READ_CHUNK = saved

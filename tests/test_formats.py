@@ -359,3 +359,136 @@ def test_written_files_get_normal_permissions(tmp_path, monkeypatch):
     finally:
         monkeypatch.undo()
         os.umask(old)
+
+
+# ---- the C row parser (csrc/vecrows.c) against the exact reader -------------------
+
+
+def _decimal_strings(rng, count):
+    """Decimal numbers of many shapes: 1..25 digits, the point anywhere or
+    nowhere, leading zeros, exponents near and far from 0, either sign."""
+    out = []
+    for _ in range(count):
+        digits = "".join(rng.choice(list("0123456789"), size=int(rng.integers(1, 26))))
+        if rng.random() < 0.3:
+            digits = "0" * int(rng.integers(1, 12)) + digits
+        point = int(rng.integers(-1, len(digits) + 1))
+        s = digits if point < 0 else digits[:point] + "." + digits[point:]
+        if rng.random() < 0.5:
+            e = int(rng.choice([rng.integers(-25, 26), rng.integers(-330, 330)]))
+            s += rng.choice(["e", "E"]) + (rng.choice(["", "+"]) if e >= 0 else "") + str(e)
+        out.append(rng.choice(["", "-", "+"]) + s)
+    return out
+
+
+def test_parse_float_is_float_then_float32():
+    """Every plain decimal reads to the bits of np.float32(float(s)), by the
+    fast path or strtod; any other text is left to float() (None)."""
+    from sgns import _tokenize
+
+    rng = np.random.default_rng(7)
+    np_errors = np.errstate(over="ignore")  # numbers past float32's range are inf, either way
+    np_errors.__enter__()
+    for s in _decimal_strings(rng, 60_000) + ["0", "-0", "-0.0e5", "0e999", ".5", "5.", "1e22", "9007199254740993",
+                                            "9007199254740992e-22", "1.17549435e-38", "1.4e-45", "3.4028236e38"]:
+        got = _tokenize.parse_float(s.encode())
+        if len(s) >= 64:
+            assert got is None or np.float32(got).tobytes() == np.float32(float(s)).tobytes(), s
+            continue
+        assert got is not None, s
+        assert np.float32(got).tobytes() == np.float32(float(s)).tobytes(), s
+    for s in ["", "-", "+", ".", "-.", "e5", "1e", "1e+", "1.5.2", "1_000", "nan", "inf", "-Infinity", "0x1p3",
+              " 1", "1 ", "1,5", "١"]:
+        assert _tokenize.parse_float(s.encode()) is None, s
+    np_errors.__exit__(None, None, None)
+
+
+def _vector_file(path, rows, dim, binary, separator=b"\n", header=None):
+    head = header if header is not None else f"{len(rows)} {dim}\n".encode()
+    body = b""
+    for word, values in rows:
+        if binary:
+            body += word + b" " + np.asarray(values, dtype="<f4").tobytes() + separator
+        else:
+            body += word + b" " + b" ".join(values) + separator
+    path.write_bytes(head + body)
+    return path
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_row_parser_takes_well_formed_rows(tmp_path, binary):
+    """Not a test of agreement only: the parser itself takes every row of a
+    plain file (an exact reader doing all the work would pass the others)."""
+    from sgns import _tokenize
+
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal((50, 9)).astype(np.float32)
+    rows = [
+        (f"w{i}é".encode(), values[i] if binary else [repr(float(v)).encode() for v in values[i]]) for i in range(50)
+    ]
+    data = _vector_file(tmp_path / "v", rows, 9, binary).read_bytes()
+    start = data.index(b"\n") + 1
+    out = np.zeros((50, 9), dtype=np.float32)
+    status, taken, pos, words, at = _tokenize.vector_rows(binary, data, start, 9, out, 0, 50, 1024 + 64 * 9, True)
+    # A binary row ends with its vector; the separator is the next row's to skip.
+    assert (status, taken, pos) == (_tokenize.ROWS_DONE, 50, len(data) - binary)
+    assert words.decode().split("\n")[:-1] == [f"w{i}é" for i in range(50)]
+    assert np.array_equal(out, values if binary else np.float32([[float(v) for v in r] for _, r in rows]))
+    assert [data[a : a + 2] for a in at[:3]] == [b"w0", b"w1", b"w2"]
+
+
+def _same_through_parser(path, binary, **kw):
+    from conftest import vector_read_outcome
+
+    exact = vector_read_outcome(path, binary, exact=True, **kw)
+    for chunk in (1, 2, 3, 17, 64, 4096, None):
+        assert vector_read_outcome(path, binary, chunk=chunk, **kw) == exact, chunk
+    return exact
+
+
+@pytest.mark.parametrize("separator", [b"\n", b"", b"\r\n", b" \t"])
+def test_row_parser_matches_exact_reader_binary(tmp_path, separator):
+    rng = np.random.default_rng(2)
+    words = [b"a", b"tab\there", b"cr\rword", "naïve".encode(), b"\xff\xfe", b"x" * 300] + [
+        f"w{i}".encode() for i in range(200)
+    ]
+    values = rng.standard_normal((len(words), 5)).astype(np.float32)
+    values[3, 1] = np.float32(2.0**-149)
+    values[4] = np.frombuffer(b"\n\n\n\n \r\t \n\x00\x00\x00" + b"\x0a" * 8, dtype="<f4")  # separator bytes inside
+    path = _vector_file(tmp_path / "v.bin", list(zip(words, values)), 5, True, separator)
+    for errors in ("strict", "replace", "ignore"):
+        outcome = _same_through_parser(path, True, unicode_errors=errors)
+        assert outcome[0] == ("error" if errors == "strict" else "ok")
+    assert _same_through_parser(path, True, unicode_errors="replace", limit=3)[0] == "ok"
+    assert _same_through_parser(path, True, encoding="latin-1")[0] == "ok"
+    assert _same_through_parser(path, True, encoding="utf-16", unicode_errors="replace")[0] == "ok"
+
+
+def test_row_parser_matches_exact_reader_text(tmp_path):
+    """Numbers for the fast path, for strtod and for float() alone (underscores,
+    nan), words float() never sees, CR LF endings and a last row without its
+    newline: the same words, bits, warnings and errors as the exact reader."""
+    rng = np.random.default_rng(3)
+    numbers = [s for s in _decimal_strings(rng, 1000) if abs(float(s)) < 3e38][:400]  # finite as float32
+    rows = []
+    for i in range(100):
+        fields = [s.encode() for s in numbers[4 * i : 4 * i + 4]]
+        if i % 17 == 5:
+            fields[1] = b"1_000.5"
+        rows.append((f"w{i}".encode(), fields))
+    rows[7] = ("日本語".encode(), rows[7][1])
+    rows[9] = (b"\xe9t\xe9", rows[9][1])
+    path = _vector_file(tmp_path / "v.txt", rows, 4, False, b"\r\n")
+    outcome = _same_through_parser(path, False, unicode_errors="replace")
+    assert outcome[0] == "ok" and outcome[1][7] == "日本語"
+    assert _same_through_parser(path, False)[0] == "error"  # b"\xe9t\xe9" is not UTF-8
+    assert _same_through_parser(path, False, encoding="latin-1")[1][9] == "été"
+    path.write_bytes(path.read_bytes().rstrip(b"\r\n"))
+    assert _same_through_parser(path, False, encoding="latin-1")[-1]  # the missing newline's warning
+    for bad, what in [(b"1.5 nan 2 3", "NaN"), (b"1 2 3", "fields"), (b"1 2 3 4 5", "fields"), (b"1 2 x 4", "non-numeric"),
+                      (b"1 2 3 4" + b" " * 4000, "too long")]:
+        broken = list(rows)
+        broken[40] = (b"bad", [bad])
+        _vector_file(path, broken, 4, False)
+        outcome = _same_through_parser(path, False, encoding="latin-1")
+        assert outcome[0] == "error" and "line 42" in outcome[2] and what in outcome[2], outcome

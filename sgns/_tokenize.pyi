@@ -64,3 +64,21 @@ def count_sentences(
 def huffman(
     counts: npt.ArrayLike,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.uint8]]: ...
+
+ROWS_DONE: int
+ROWS_MORE: int
+ROWS_SLOW: int
+ROWS_FULL: int
+
+def vector_rows(
+    binary: bool,
+    data: bytes | bytearray | memoryview,
+    pos: int,
+    dim: int,
+    vectors: npt.NDArray[np.float32],
+    row: int,
+    max_rows: int,
+    max_row: int = 0,
+    final: bool = False,
+) -> tuple[int, int, int, bytearray, npt.NDArray[np.int64]]: ...
+def parse_float(s: bytes) -> float | None: ...

@@ -18,7 +18,8 @@ from sgns._csrc cimport (
     sg_countfilter_pass, sg_hash_bytes, sg_huffman_lengths, sg_huffman_paths, sg_reader, sg_reader_close,
     sg_reader_next, sg_reader_open, sg_wordhash_add, sg_wordhash_count, sg_wordhash_find,
     sg_wordhash_free, sg_wordhash_init, sg_wordhash_merge, sg_wordhash_prune, sg_wordhash_word,
-    SG_ROWS_DONE, SG_ROWS_FULL, SG_ROWS_MAX_BINARY_WORD, SG_ROWS_MORE, SG_ROWS_SLOW, sg_rows_out, sg_binary_rows, sg_text_rows, sg_parse_float,
+    SG_ROWS_DONE, SG_ROWS_FULL, SG_ROWS_MAX_BINARY_WORD, SG_ROWS_MORE, SG_ROWS_SLOW, sg_rows_out,
+    sg_binary_rows, sg_text_rows, sg_parse_float,
 )
 
 # Tokens longer than this many bytes are cut (csrc/reader.h).

@@ -254,8 +254,8 @@ def read_vectors(
 
 @contextlib.contextmanager
 def _open_for_reading(path) -> Iterator[IO[bytes]]:
-    """The file, or for .gz/.bz2 its decompressed bytes in memory (the
-    binary reader holds the whole file in memory in either case)."""
+    """The file, or for .gz/.bz2/.xz its decompressed bytes in memory (a
+    plain file's rows are read a chunk at a time)."""
     opener = compressed_opener(path)
     if opener is None:
         with open(path, "rb") as f:
@@ -341,7 +341,9 @@ def _read_binary(
         # The exact reader takes the row the parser left, and every one after
         # it: a malformed file gets its error here.
         offset = rows.tell()
-        _read_binary_rows(path, rows.rest(), offset, done, n, dim, vectors, words, starts, errors, encoding, check_end)
+        _read_binary_rows(
+            path, rows.rest(), offset, done, n, dim, vectors, words, starts, errors, encoding, check_end
+        )
     bad = _first_nonfinite(vectors[:n])
     if bad >= 0:
         raise FormatError(path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity", int(starts[bad]))
@@ -417,7 +419,9 @@ class _RowReader:
         self.data, self.pos = self.data[self.pos :] + chunk, 0
         return bool(chunk)
 
-    def parse(self, binary: bool, row: int, n: int, vectors, words: list, starts=None, max_row: int = 0) -> int:
+    def parse(
+        self, binary: bool, row: int, n: int, vectors, words: list, starts=None, max_row: int = 0
+    ) -> int:
         """Rows row.. until n are taken, vectors is full or a row needs the
         exact reader. Appends the words (and, for a binary file, each word's
         byte offset to starts). Returns the rows taken in all."""
@@ -435,8 +439,8 @@ class _RowReader:
                 row += rows
             if status == _tokenize.ROWS_FULL:
                 continue
-            if status != _tokenize.ROWS_MORE or row >= len(vectors):
-                break
+            if status != _tokenize.ROWS_MORE or row >= len(vectors) or self.final:
+                break  # (ROWS_MORE at the file's end would be the parser's slip: the exact reader decides)
             self._more()
         return row
 
@@ -458,7 +462,9 @@ class _RowReader:
         return rest
 
 
-def _decode_words(path, raw: bytearray, count: int, positions, unit: str, errors: str, encoding: str) -> list[str]:
+def _decode_words(
+    path, raw: bytearray, count: int, positions, unit: str, errors: str, encoding: str
+) -> list[str]:
     """The count words in raw (each followed by a newline): in one call where
     the encoding allows it, else (or to name an undecodable word) one by one."""
     try:

@@ -249,12 +249,22 @@ def vector_read_outcome(path, binary, exact=False, chunk=None, **kw):
     if chunk is not None:
         formats._READ_CHUNK = chunk
     try:
-        with warnings.catch_warnings(record=True) as seen, (exact_vector_reader() if exact else contextlib.nullcontext()):
+        with (
+            warnings.catch_warnings(record=True) as seen,
+            exact_vector_reader() if exact else contextlib.nullcontext(),
+        ):
             warnings.simplefilter("always")
             try:
                 words, vectors = formats.read_vectors(path, binary=binary, **kw)
             except Exception as e:  # compared, not judged: the callers say which are allowed
                 return ("error", type(e).__name__, str(e))
-        return ("ok", words, vectors.dtype.str, vectors.shape, vectors.tobytes(), [str(w.message) for w in seen])
+        return (
+            "ok",
+            words,
+            vectors.dtype.str,
+            vectors.shape,
+            vectors.tobytes(),
+            [str(w.message) for w in seen],
+        )
     finally:
         formats._READ_CHUNK = saved

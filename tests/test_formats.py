@@ -389,16 +389,46 @@ def test_parse_float_is_float_then_float32():
     rng = np.random.default_rng(7)
     np_errors = np.errstate(over="ignore")  # numbers past float32's range are inf, either way
     np_errors.__enter__()
-    for s in _decimal_strings(rng, 60_000) + ["0", "-0", "-0.0e5", "0e999", ".5", "5.", "1e22", "9007199254740993",
-                                            "9007199254740992e-22", "1.17549435e-38", "1.4e-45", "3.4028236e38"]:
+    for s in _decimal_strings(rng, 60_000) + [
+        "0",
+        "-0",
+        "-0.0e5",
+        "0e999",
+        ".5",
+        "5.",
+        "1e22",
+        "9007199254740993",
+        "9007199254740992e-22",
+        "1.17549435e-38",
+        "1.4e-45",
+        "3.4028236e38",
+    ]:
         got = _tokenize.parse_float(s.encode())
         if len(s) >= 64:
             assert got is None or np.float32(got).tobytes() == np.float32(float(s)).tobytes(), s
             continue
         assert got is not None, s
         assert np.float32(got).tobytes() == np.float32(float(s)).tobytes(), s
-    for s in ["", "-", "+", ".", "-.", "e5", "1e", "1e+", "1.5.2", "1_000", "nan", "inf", "-Infinity", "0x1p3",
-              " 1", "1 ", "1,5", "١"]:
+    for s in [
+        "",
+        "-",
+        "+",
+        ".",
+        "-.",
+        "e5",
+        "1e",
+        "1e+",
+        "1.5.2",
+        "1_000",
+        "nan",
+        "inf",
+        "-Infinity",
+        "0x1p3",
+        " 1",
+        "1 ",
+        "1,5",
+        "١",
+    ]:
         assert _tokenize.parse_float(s.encode()) is None, s
     np_errors.__exit__(None, None, None)
 
@@ -424,12 +454,15 @@ def test_row_parser_takes_well_formed_rows(tmp_path, binary):
     rng = np.random.default_rng(1)
     values = rng.standard_normal((50, 9)).astype(np.float32)
     rows = [
-        (f"w{i}é".encode(), values[i] if binary else [repr(float(v)).encode() for v in values[i]]) for i in range(50)
+        (f"w{i}é".encode(), values[i] if binary else [repr(float(v)).encode() for v in values[i]])
+        for i in range(50)
     ]
     data = _vector_file(tmp_path / "v", rows, 9, binary).read_bytes()
     start = data.index(b"\n") + 1
     out = np.zeros((50, 9), dtype=np.float32)
-    status, taken, pos, words, at = _tokenize.vector_rows(binary, data, start, 9, out, 0, 50, 1024 + 64 * 9, True)
+    status, taken, pos, words, at = _tokenize.vector_rows(
+        binary, data, start, 9, out, 0, 50, 1024 + 64 * 9, True
+    )
     # A binary row ends with its vector; the separator is the next row's to skip.
     assert (status, taken, pos) == (_tokenize.ROWS_DONE, 50, len(data) - binary)
     assert words.decode().split("\n")[:-1] == [f"w{i}é" for i in range(50)]
@@ -454,7 +487,9 @@ def test_row_parser_matches_exact_reader_binary(tmp_path, separator):
     ]
     values = rng.standard_normal((len(words), 5)).astype(np.float32)
     values[3, 1] = np.float32(2.0**-149)
-    values[4] = np.frombuffer(b"\n\n\n\n \r\t \n\x00\x00\x00" + b"\x0a" * 8, dtype="<f4")  # separator bytes inside
+    values[4] = np.frombuffer(
+        b"\n\n\n\n \r\t \n\x00\x00\x00" + b"\x0a" * 8, dtype="<f4"
+    )  # separator bytes inside
     path = _vector_file(tmp_path / "v.bin", list(zip(words, values)), 5, True, separator)
     for errors in ("strict", "replace", "ignore"):
         outcome = _same_through_parser(path, True, unicode_errors=errors)
@@ -485,8 +520,13 @@ def test_row_parser_matches_exact_reader_text(tmp_path):
     assert _same_through_parser(path, False, encoding="latin-1")[1][9] == "été"
     path.write_bytes(path.read_bytes().rstrip(b"\r\n"))
     assert _same_through_parser(path, False, encoding="latin-1")[-1]  # the missing newline's warning
-    for bad, what in [(b"1.5 nan 2 3", "NaN"), (b"1 2 3", "fields"), (b"1 2 3 4 5", "fields"), (b"1 2 x 4", "non-numeric"),
-                      (b"1 2 3 4" + b" " * 4000, "too long")]:
+    for bad, what in [
+        (b"1.5 nan 2 3", "NaN"),
+        (b"1 2 3", "fields"),
+        (b"1 2 3 4 5", "fields"),
+        (b"1 2 x 4", "non-numeric"),
+        (b"1 2 3 4" + b" " * 4000, "too long"),
+    ]:
         broken = list(rows)
         broken[40] = (b"bad", [bad])
         _vector_file(path, broken, 4, False)

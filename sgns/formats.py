@@ -33,7 +33,7 @@ from typing import IO
 
 import numpy as np
 
-from sgns import _tokenize
+from sgns._tokenize import ROWS_FULL, ROWS_MORE, vector_rows
 from sgns.errors import FormatError
 from sgns.outputs import atomic_write
 from sgns.textfiles import ERRORS, compressed_opener, open_maybe_compressed
@@ -426,7 +426,7 @@ class _RowReader:
         exact reader. Appends the words (and, for a binary file, each word's
         byte offset to starts). Returns the rows taken in all."""
         while row < n:
-            status, rows, self.pos, raw, at = _tokenize.vector_rows(
+            status, rows, self.pos, raw, at = vector_rows(
                 binary, self.data, self.pos, vectors.shape[1], vectors, row, n - row, max_row, self.final
             )
             if rows:
@@ -437,9 +437,9 @@ class _RowReader:
                     positions, unit = range(row + self.first_line, row + rows + self.first_line), "line"
                 words += _decode_words(self.path, raw, rows, positions, unit, self.errors, self.encoding)
                 row += rows
-            if status == _tokenize.ROWS_FULL:
+            if status == ROWS_FULL:
                 continue
-            if status != _tokenize.ROWS_MORE or row >= len(vectors) or self.final:
+            if status != ROWS_MORE or row >= len(vectors) or self.final:
                 break  # (ROWS_MORE at the file's end would be the parser's slip: the exact reader decides)
             self._more()
         return row

@@ -226,17 +226,17 @@ def exact_vector_reader():
     """sgns.formats with its C row parser taking no row: every row of a
     vector file goes to the exact Python reader, the reference the parser
     must agree with."""
-    from sgns import _tokenize
+    from sgns import _tokenize, formats
 
     def no_rows(binary, data, pos, dim, vectors, row, max_rows, max_row=0, final=False):
         return _tokenize.ROWS_SLOW, 0, pos, bytearray(), np.empty(0, dtype=np.int64)
 
-    parse = _tokenize.vector_rows
-    _tokenize.vector_rows = no_rows
+    parse = formats.vector_rows
+    formats.vector_rows = no_rows
     try:
         yield
     finally:
-        _tokenize.vector_rows = parse
+        formats.vector_rows = parse
 
 
 def vector_read_outcome(path, binary, exact=False, chunk=None, **kw):

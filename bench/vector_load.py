@@ -1,0 +1,135 @@
+#!/usr/bin/env python
+"""Loading word2vec vector files: sgns and gensim KeyedVectors.load_word2vec_format,
+each in its own process, on the same files.
+
+The files are synthetic: --words words ("w0_", "w1_x", ...) with --dim random
+float32 values each (seed 1), written once by sgns in the binary and the text
+layout (word2vec.c's: "%f " per value) to --dir (kept there, so a second run
+reuses them). A million 300-dimensional
+vectors is 1.2 GB binary and about 3.3 GB of text, the size class of the public
+GoogleNews (3M x 300) and fastText crawl files (files written by gensim hold
+up to 9 significant digits per value: both the fast path and strtod take them).
+
+For each file and library, one process loads it and prints:
+
+- **seconds**: wall time of load_word2vec_format alone (after imports).
+- **peak RSS MB**: the process's high-water mark (VmHWM).
+- **ratio**: gensim seconds / sgns seconds.
+- **load**: the 1-minute load average before and after; above about 0.5 on a
+  2-vCPU machine something else competed for the CPU.
+
+    python bench/vector_load.py --dir /path/to/scratch [--words 1000000 --dim 300] [--only sgns] [--skip-text]
+
+Run it on a quiet machine; name the machine with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+CHILD = r"""
+import json, resource, sys, time
+lib, path, binary = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+if lib == "sgns":
+    from sgns import KeyedVectors
+else:
+    from gensim.models import KeyedVectors
+start = time.perf_counter()
+kv = KeyedVectors.load_word2vec_format(path, binary=binary)
+seconds = time.perf_counter() - start
+hwm = None
+try:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            hwm = int(line.split()[1]) / 1024
+except OSError:
+    pass
+if hwm is None:
+    hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "rss": hwm, "words": len(kv.index_to_key)}))
+"""
+
+
+def make_files(directory: Path, words: int, dim: int) -> tuple[Path, Path]:
+    """The binary and text files of the benchmark, written by sgns if missing."""
+    stem = directory / f"vectors_{words}x{dim}"
+    bin_path, txt_path = stem.with_suffix(".bin"), stem.with_suffix(".txt")
+    if not (bin_path.exists() and txt_path.exists()):
+        import numpy as np
+
+        from sgns import KeyedVectors
+
+        print(f"writing {bin_path} and {txt_path} ...", file=sys.stderr, flush=True)
+        vectors = np.random.default_rng(1).standard_normal((words, dim), dtype=np.float32)
+        keys = [f"w{i}_{'x' * (i % 13)}" for i in range(words)]
+        kv = KeyedVectors.from_arrays(keys, vectors, list(range(words, 0, -1)))
+        kv.save_word2vec_format(bin_path, binary=True)
+        kv.save_word2vec_format(txt_path, binary=False)
+    return bin_path, txt_path
+
+
+def load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
+def run(lib: str, path: Path, binary: bool) -> dict:
+    before = load_average()
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, lib, str(path), "1" if binary else "0"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),  # not the repository: import the installed sgns
+    ).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    result["load"] = (before, load_average())
+    return result
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--dir", required=True, help="where the vector files are (written if missing)")
+    p.add_argument("--words", type=int, default=1_000_000)
+    p.add_argument("--dim", type=int, default=300)
+    p.add_argument("--only", choices=["sgns", "gensim"], help="one library only")
+    p.add_argument(
+        "--skip-text", action="store_true", help="the binary file only (text takes minutes in gensim)"
+    )
+    args = p.parse_args(argv)
+    directory = Path(args.dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    bin_path, txt_path = make_files(directory, args.words, args.dim)
+    libs = [args.only] if args.only else ["sgns", "gensim"]
+    files = [("binary", bin_path, True)] + ([] if args.skip_text else [("text", txt_path, False)])
+    print(
+        f"| file ({args.words} x {args.dim}) | library | seconds | peak RSS MB | ratio | load before/after |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, path, binary in files:
+        times = {}
+        for lib in libs:
+            r = run(lib, path, binary)
+            if r["words"] != args.words:
+                raise RuntimeError(f"{lib} loaded {r['words']} words from {path}, not {args.words}")
+            times[lib] = r["seconds"]
+            ratio = f"{times['gensim'] / times['sgns']:.1f}x" if lib == "gensim" and "sgns" in times else ""
+            load = "/".join(f"{x:.2f}" for x in r["load"])
+            print(
+                f"| {name} {path.stat().st_size / 1e6:.0f} MB | {lib} | {r['seconds']:.1f} | {r['rss']:.0f} "
+                f"| {ratio} | {load} |",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

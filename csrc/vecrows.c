@@ -140,7 +140,7 @@ int sg_text_rows(const char *buf, size_t len, size_t *pos, int dim, int64_t max_
     out->words_len = 0;
     while (out->rows < max_rows) {
         size_t reach = len - p < max_row ? len - p : max_row, q, word_at, word_len;
-        const char *nl = memchr(buf + p, '\n', reach), *line_end;
+        const char *nl = reach ? memchr(buf + p, '\n', reach) : NULL, *line_end;
         float *row = out->vectors + out->rows * dim;
         int k;
         if (nl == NULL) {

@@ -1,6 +1,7 @@
 # C-speed corpus scanning: counts words of a file (or a byte range of it)
 # without creating a Python object per token. Words are raw bytes here; the
-# Python layer decides how to decode them.
+# Python layer decides how to decode them. Also the rows of word2vec vector
+# files (vector_rows, for sgns.formats), parsed without a Python object per value.
 import os
 
 import numpy as np

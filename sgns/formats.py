@@ -390,12 +390,12 @@ def _read_binary_rows(path, data, offset, first, n, dim, vectors, words, starts,
 
 def _check_binary_end(path, rows: _RowReader, n: int) -> None:
     """After the declared vectors, only whitespace."""
-    offset = rows.tell()
-    if rows.data[rows.pos :].strip():
-        raise FormatError(path, f"more data after the {n} vectors the header declares", offset)
-    while chunk := rows.f.read(_READ_CHUNK):
-        if chunk.strip():
-            raise FormatError(path, f"more data after the {n} vectors the header declares", offset)
+    offset, chunk = rows.tell(), rows.data[rows.pos :]
+    while not chunk.strip():
+        chunk = rows.f.read(_READ_CHUNK)
+        if not chunk:
+            return
+    raise FormatError(path, f"more data after the {n} vectors the header declares", offset)
 
 
 class _RowReader:
@@ -405,6 +405,10 @@ class _RowReader:
 
     def __init__(self, path, f, errors: str, encoding: str, first_line: int = 2):
         self.path, self.f, self.errors, self.encoding, self.first_line = path, f, errors, encoding, first_line
+        try:
+            self.newline_safe = codecs.lookup(encoding).name in _NEWLINE_SAFE_ENCODINGS
+        except LookupError:
+            self.newline_safe = False  # the word-by-word decode raises it
         self.base = f.tell()  # file offset of data[0]
         self.data, self.pos, self.final = b"", 0, False
 
@@ -435,7 +439,7 @@ class _RowReader:
                     positions, unit = self.base + at, "byte"
                 else:
                     positions, unit = range(row + self.first_line, row + rows + self.first_line), "line"
-                words += _decode_words(self.path, raw, rows, positions, unit, self.errors, self.encoding)
+                words += self._decode_words(raw, rows, positions, unit)
                 row += rows
             if status == ROWS_FULL:
                 continue
@@ -443,6 +447,23 @@ class _RowReader:
                 break  # (ROWS_MORE at the file's end would be the parser's slip: the exact reader decides)
             self._more()
         return row
+
+    def _decode_words(self, raw: bytearray, count: int, positions, unit: str) -> list[str]:
+        """The count words in raw (each followed by a newline): in one call where
+        the encoding allows it, else (or to name an undecodable word) one by one."""
+        if self.newline_safe:
+            try:
+                words = str(raw, self.encoding, self.errors).split("\n")
+            except UnicodeDecodeError:
+                pass
+            else:
+                words.pop()  # after the last newline
+                if len(words) == count:
+                    return words
+        return [
+            _decode(self.path, word, self.errors, self.encoding, int(position), unit)
+            for word, position in zip(bytes(raw).split(b"\n"), positions)
+        ]
 
     def readline(self, limit: int) -> bytes:
         """The next line as f.readline(limit) would give it."""
@@ -460,30 +481,6 @@ class _RowReader:
         rest = self.data[self.pos :] + self.f.read()
         self.base, self.data, self.pos = self.tell(), b"", 0
         return rest
-
-
-def _decode_words(
-    path, raw: bytearray, count: int, positions, unit: str, errors: str, encoding: str
-) -> list[str]:
-    """The count words in raw (each followed by a newline): in one call where
-    the encoding allows it, else (or to name an undecodable word) one by one."""
-    try:
-        newline_safe = codecs.lookup(encoding).name in _NEWLINE_SAFE_ENCODINGS
-    except LookupError:
-        newline_safe = False  # the word-by-word decode raises it
-    if newline_safe:
-        try:
-            words = str(raw, encoding, errors).split("\n")
-        except UnicodeDecodeError:
-            pass
-        else:
-            words.pop()  # after the last newline
-            if len(words) == count:
-                return words
-    return [
-        _decode(path, word, errors, encoding, int(position), unit)
-        for word, position in zip(bytes(raw).split(b"\n"), positions)
-    ]
 
 
 def _read_text(

@@ -268,3 +268,12 @@ def vector_read_outcome(path, binary, exact=False, chunk=None, **kw):
         )
     finally:
         formats._READ_CHUNK = saved
+
+
+def assert_parser_matches_exact(path, binary, chunks=(None, 1, 7), **kw):
+    """The C row parser, reading chunks bytes at a time (None: formats' own
+    size), gives what the exact reader alone gives; returns that outcome."""
+    exact = vector_read_outcome(path, binary, exact=True, **kw)
+    for chunk in chunks:
+        assert vector_read_outcome(path, binary, chunk=chunk, **kw) == exact, chunk
+    return exact

@@ -471,12 +471,9 @@ def test_row_parser_takes_well_formed_rows(tmp_path, binary):
 
 
 def _same_through_parser(path, binary, **kw):
-    from conftest import vector_read_outcome
+    from conftest import assert_parser_matches_exact
 
-    exact = vector_read_outcome(path, binary, exact=True, **kw)
-    for chunk in (1, 2, 3, 17, 64, 4096, None):
-        assert vector_read_outcome(path, binary, chunk=chunk, **kw) == exact, chunk
-    return exact
+    return assert_parser_matches_exact(path, binary, (1, 2, 3, 17, 64, 4096, None), **kw)
 
 
 @pytest.mark.parametrize("separator", [b"\n", b"", b"\r\n", b" \t"])

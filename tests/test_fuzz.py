@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from conftest import repack_sgns_header, vector_read_outcome  # noqa: E402
+from conftest import assert_parser_matches_exact, repack_sgns_header  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -173,9 +173,7 @@ def load_vectors_or_format_error(path, binary, **kw):
     allowed outcome of a load). The C row parser, reading the file whole or
     a few bytes at a time, must give what the exact reader alone gives: the
     same words and vector bits, or the same error."""
-    exact = vector_read_outcome(path, binary, exact=True, **kw)
-    for chunk in (None, 1, 7):
-        assert vector_read_outcome(path, binary, chunk=chunk, **kw) == exact, chunk
+    assert_parser_matches_exact(path, binary, **kw)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TruncationWarning)

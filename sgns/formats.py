@@ -27,13 +27,15 @@ import io
 import lzma
 import os
 import shutil
+import sys
 import warnings
+import zlib
 from collections.abc import Iterator, Sequence
 from typing import IO
 
 import numpy as np
 
-from sgns._tokenize import ROWS_FULL, ROWS_MORE, vector_rows
+from sgns._tokenize import ROWS_FULL, ROWS_SLOW, vector_rows
 from sgns.errors import FormatError
 from sgns.outputs import atomic_write
 from sgns.textfiles import ERRORS, compressed_opener, open_maybe_compressed
@@ -44,6 +46,8 @@ _MAX_HEADER = 1 << 10
 _MAX_TEXT_ROW_PER_DIM = 64
 # Vector files are read this many bytes at a time by the C row parser.
 _READ_CHUNK = 1 << 24
+# A headerless text file's first row, which gives D.
+_MAX_FIRST_ROW = 1 << 24
 # Encodings in which byte 10 is always a newline of its own: a chunk's words,
 # joined by newlines, decode in one call and split back into the same words.
 _NEWLINE_SAFE_ENCODINGS = frozenset({"utf-8", "ascii", "latin-1", "iso8859-1", "cp1252"})
@@ -221,52 +225,148 @@ def read_vectors(
             "no_header works for text files only: a binary row's length needs the header"
         )
     with _open_for_reading(path) as f:
-        size = f.seek(0, io.SEEK_END)
-        f.seek(0)
-        n, dim, header_len = _text_shape(path, f) if no_header else _read_header(path, f)
+        if no_header:
+            n, dim, header_len = None, _first_row_dim(path, f), 0  # rows until the file ends
+        else:
+            n, dim, header_len = _read_header(path, f)
         declared = n
         if limit is not None:
-            n = min(n, int(limit))
+            n = int(limit) if n is None else min(n, int(limit))
         # Never allocate more rows than the file can hold: a corrupt header
         # must not reserve terabytes (a short file then fails at its end).
-        remaining = size - header_len
+        # A decompressing stream's length is unknown: its array grows with
+        # the rows read. A plain headerless file has at most a row per line.
         min_row = 4 * dim + 2 if binary else 2 * dim + 1  # word, separators, values
-        capacity = min(n, remaining // min_row + 1)
-        if n > 0 and min_row > remaining + 1:
-            raise FormatError(
-                path,
-                f"header declares vectors of dimension {dim}, but the file "
-                f"has only {remaining} bytes after the header",
-                0,
-            )
+        size = _plain_size(f)
+        bound = n if n is not None else sys.maxsize if size is None else _lines_at_most(f)
+        if size is not None:
+            remaining = size - header_len
+            if bound > 0 and min_row > remaining + 1:
+                raise FormatError(
+                    path,
+                    f"header declares vectors of dimension {dim}, but the file "
+                    f"has only {remaining} bytes after the header",
+                    0,
+                )
+            bound = min(bound, remaining // min_row + 1)
+        rows = _Rows(np.empty((0 if size is None else bound, dim), dtype=np.float32), bound)
         check_end = n == declared
         if binary:
-            words, vectors = _read_binary(
-                path, f, header_len, n, dim, unicode_errors, encoding, check_end, capacity
-            )
+            assert n is not None
+            words = _read_binary(path, f, rows, n, unicode_errors, encoding, check_end)
         else:
             first_line = 1 if no_header else 2
-            words, vectors = _read_text(
-                path, f, n, dim, unicode_errors, encoding, capacity, check_end, first_line
-            )
-    return words, vectors.astype(datatype, copy=False)
+            words = _read_text(path, f, rows, n, unicode_errors, encoding, check_end, first_line)
+    return words, rows.trimmed(len(words)).astype(datatype, copy=False)
 
 
 @contextlib.contextmanager
 def _open_for_reading(path) -> Iterator[IO[bytes]]:
-    """The file, or for .gz/.bz2/.xz its decompressed bytes in memory (a
-    plain file's rows are read a chunk at a time)."""
+    """The file, or for .gz/.bz2/.xz a stream of its decompressed bytes
+    (read a chunk at a time: a large file is never held whole)."""
     opener = compressed_opener(path)
     if opener is None:
         with open(path, "rb") as f:
             yield f
         return
-    try:
-        with opener(path, "rb") as packed:
-            data = packed.read()
-    except (OSError, EOFError, ValueError, lzma.LZMAError) as e:
-        raise FormatError(path, f"cannot decompress ({(compression_of(path) or '')[1:]}): {e}") from None
-    yield io.BytesIO(data)
+    with opener(path, "rb") as packed:
+        yield _Decompressed(path, packed)  # type: ignore[misc]
+
+
+def _plain_size(f) -> int | None:
+    """The length of a plain file; None for a decompressing stream."""
+    if isinstance(f, _Decompressed):
+        return None
+    position = f.tell()
+    size = f.seek(0, io.SEEK_END)
+    f.seek(position)
+    return size
+
+
+def _lines_at_most(f) -> int:
+    """1 + the newlines from f's position on (f's position is kept)."""
+    position, lines = f.tell(), 1
+    while chunk := f.read(_READ_CHUNK):
+        lines += chunk.count(b"\n")
+    f.seek(position)
+    return lines
+
+
+class _Decompressed:
+    """A compressed file's decompressed bytes, its decompressor's errors
+    (corrupt or cut data) raised as FormatError when they are met."""
+
+    def __init__(self, path, packed):
+        self.path, self.packed = path, packed
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error) as e:
+            kind = (compression_of(self.path) or "")[1:]
+            raise FormatError(self.path, f"cannot decompress ({kind}): {e}") from None
+
+    def read(self, size: int = -1) -> bytes:
+        with self._errors():
+            return self.packed.read(size)
+
+    def readline(self, limit: int = -1) -> bytes:
+        with self._errors():
+            return self.packed.readline(limit)
+
+    def tell(self) -> int:
+        return self.packed.tell()
+
+    def seek(self, offset: int) -> int:
+        """Only back to the start (the stream is decompressed again)."""
+        if offset != 0:
+            raise io.UnsupportedOperation("a decompressing stream seeks back to its start only")
+        with self._errors():
+            return self.packed.seek(0)
+
+    def __iter__(self) -> Iterator[bytes]:
+        while line := self.readline():
+            yield line
+
+
+class _Rows:
+    """The vectors array being filled: allocated for the rows the file can
+    hold, or, when that is unknown (a decompressing stream), grown as rows
+    arrive, never past bound rows."""
+
+    def __init__(self, vectors: np.ndarray, bound: int):
+        self.vectors, self.bound = vectors, bound
+        self.starts = np.empty(len(vectors), dtype=np.int64)  # a binary row's word offset, for errors
+
+    def room(self, rows: int) -> bool:
+        """Make room for rows rows (at most bound); False if that is not
+        possible. Callers ask only for rows whose bytes they hold: a corrupt
+        header's dimension must not allocate what the file does not have."""
+        have = len(self.vectors)
+        if rows <= have:
+            return True
+        if have >= self.bound:
+            return False
+        grown = min(self.bound, max(rows, have + have // 4))
+        # In place where the allocator can (a large block is remapped, not
+        # copied); numpy zero-fills the new rows, so they grow by a quarter.
+        self.vectors.resize((grown, self.vectors.shape[1]), refcheck=False)
+        self.starts.resize(grown, refcheck=False)
+        return True
+
+    def can_grow(self) -> bool:
+        return len(self.vectors) < self.bound
+
+    def min_row(self, binary: bool) -> int:
+        """The fewest bytes a row of this dimension can take."""
+        dim = self.vectors.shape[1]
+        return 4 * dim + 2 if binary else 2 * dim + 1
+
+    def trimmed(self, rows: int) -> np.ndarray:
+        if rows < len(self.vectors):
+            self.vectors.resize((rows, self.vectors.shape[1]), refcheck=False)
+        return self.vectors
 
 
 def _read_header(path, f) -> tuple[int, int, int]:
@@ -280,17 +380,19 @@ def _read_header(path, f) -> tuple[int, int, int]:
     return n, dim, len(header)
 
 
-def _text_shape(path, f) -> tuple[int, int, int]:
-    """(rows, D, 0) of a text file without a header: D from the first row,
-    the rows counted; the file is rewound."""
-    first = f.readline()
+def _first_row_dim(path, f) -> int:
+    """D of a text file without a header: the fields of its first row after
+    the word. The file is rewound."""
+    first = f.readline(_MAX_FIRST_ROW)
     if not first.strip():
         raise FormatError(path, "no vector on the first line of a file read with no_header=True", 1, "line")
-    rows = 1
-    while line := f.readline():
-        rows += bool(line.strip())
+    if len(first) >= _MAX_FIRST_ROW and not first.endswith(b"\n"):
+        raise FormatError(path, "row is too long to be a vector", 1, "line")
+    dim = len(first.split()) - 1
+    if dim < 1:
+        raise FormatError(path, "the first line holds a word but no numbers", 1, "line")
     f.seek(0)
-    return rows, len(first.split()) - 1, 0
+    return dim
 
 
 def _first_nonfinite(vectors: np.ndarray) -> int:
@@ -318,40 +420,32 @@ def _decode(path, raw: bytes, errors: str, encoding: str, position: int, unit: s
         ) from None
 
 
-def _read_binary(
-    path,
-    f,
-    offset: int,
-    n: int,
-    dim: int,
-    errors: str,
-    encoding: str,
-    check_end: bool = True,
-    capacity: int | None = None,
-):
-    vectors = np.empty((n if capacity is None else capacity, dim), dtype=np.float32)
-    starts = np.empty(len(vectors), dtype=np.int64)  # file offset of each row's word, for errors
+def _read_binary(path, f, rows: _Rows, n: int, errors: str, encoding: str, check_end: bool) -> list[str]:
     words: list[str] = []
-    rows = _RowReader(path, f, errors, encoding)
-    done = rows.parse(True, 0, n, vectors, words, starts)
+    reader = _RowReader(path, f, errors, encoding)
+    done = reader.parse(True, 0, n, rows, words)
     if done == n:
         if check_end:
-            _check_binary_end(path, rows, n)
+            _check_binary_end(path, reader, n)
     else:
         # The exact reader takes the row the parser left, and every one after
         # it: a malformed file gets its error here.
-        offset = rows.tell()
+        offset, rest = reader.tell(), reader.rest()
+        rows.room(min(n, done + len(rest) // rows.min_row(True)))
         _read_binary_rows(
-            path, rows.rest(), offset, done, n, dim, vectors, words, starts, errors, encoding, check_end
+            path, rest, offset, done, n, rows.vectors, words, rows.starts, errors, encoding, check_end
         )
-    bad = _first_nonfinite(vectors[:n])
+    bad = _first_nonfinite(rows.vectors[:n])
     if bad >= 0:
-        raise FormatError(path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity", int(starts[bad]))
-    return words, vectors
+        raise FormatError(
+            path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity", int(rows.starts[bad])
+        )
+    return words
 
 
-def _read_binary_rows(path, data, offset, first, n, dim, vectors, words, starts, errors, encoding, check_end):
+def _read_binary_rows(path, data, offset, first, n, vectors, words, starts, errors, encoding, check_end):
     """Rows first..n from data (the file from byte offset on), one at a time."""
+    dim = vectors.shape[1]
     row_bytes = 4 * dim
     pos, end = 0, len(data)
     for i in range(first, n):
@@ -371,7 +465,8 @@ def _read_binary_rows(path, data, offset, first, n, dim, vectors, words, starts,
                 f"vector {i}: the word contains a NUL or newline byte (wrong dimension in the header?)",
                 offset + pos,
             )
-        starts[min(i, len(starts) - 1)] = offset + pos
+        if i < len(starts):
+            starts[i] = offset + pos
         words.append(_decode(path, data[pos:space], errors, encoding, offset + pos, "byte"))
         pos = space + 1
         if pos + row_bytes > end:
@@ -423,27 +518,27 @@ class _RowReader:
         self.data, self.pos = self.data[self.pos :] + chunk, 0
         return bool(chunk)
 
-    def parse(
-        self, binary: bool, row: int, n: int, vectors, words: list, starts=None, max_row: int = 0
-    ) -> int:
-        """Rows row.. until n are taken, vectors is full or a row needs the
-        exact reader. Appends the words (and, for a binary file, each word's
-        byte offset to starts). Returns the rows taken in all."""
+    def parse(self, binary: bool, row: int, n: int, rows: _Rows, words: list, max_row: int = 0) -> int:
+        """Rows row.. until n are taken, rows is full or a row needs the exact
+        reader. Appends the words (and, for a binary file, each word's byte
+        offset to rows.starts). Returns the rows taken in all."""
+        dim, min_row = rows.vectors.shape[1], rows.min_row(binary)
         while row < n:
-            status, rows, self.pos, raw, at = vector_rows(
-                binary, self.data, self.pos, vectors.shape[1], vectors, row, n - row, max_row, self.final
+            rows.room(min(n, row + (len(self.data) - self.pos) // min_row))
+            status, taken, self.pos, raw, at = vector_rows(
+                binary, self.data, self.pos, dim, rows.vectors, row, n - row, max_row, self.final
             )
-            if rows:
+            if taken:
                 if binary:
-                    starts[row : row + rows] = self.base + at
+                    rows.starts[row : row + taken] = self.base + at
                     positions, unit = self.base + at, "byte"
                 else:
-                    positions, unit = range(row + self.first_line, row + rows + self.first_line), "line"
-                words += self._decode_words(raw, rows, positions, unit)
-                row += rows
+                    positions, unit = range(row + self.first_line, row + taken + self.first_line), "line"
+                words += self._decode_words(raw, taken, positions, unit)
+                row += taken
             if status == ROWS_FULL:
                 continue
-            if status != ROWS_MORE or row >= len(vectors) or self.final:
+            if status == ROWS_SLOW or self.final or (row >= len(rows.vectors) and not rows.can_grow()):
                 break  # (ROWS_MORE at the file's end would be the parser's slip: the exact reader decides)
             self._more()
         return row
@@ -486,67 +581,83 @@ class _RowReader:
 def _read_text(
     path,
     f,
-    n: int,
-    dim: int,
+    rows: _Rows,
+    n: int | None,
     errors: str,
     encoding: str,
-    capacity: int | None = None,
     check_end: bool = True,
     first_line: int = 2,
-):
-    vectors = np.empty((n if capacity is None else capacity, dim), dtype=np.float32)
+) -> list[str]:
+    """The words of n text rows, their vectors into rows; n None: the rows
+    until the file ends (a headerless file, which only blank lines may end)."""
+    dim = rows.vectors.shape[1]
     words: list[str] = []
     max_row = 1024 + _MAX_TEXT_ROW_PER_DIM * dim
-    rows = _RowReader(path, f, errors, encoding, first_line)
+    reader = _RowReader(path, f, errors, encoding, first_line)
+    want = sys.maxsize if n is None else n
     line = b"\n"  # the last row read (the parser takes rows with their newline only)
     i = 0
     while True:
-        taken = rows.parse(False, i, n, vectors, words, max_row=max_row)
+        taken = reader.parse(False, i, want, rows, words, max_row=max_row)
         if taken > i:
             i, line = taken, b"\n"
-        if i >= n:
+        if i >= want:
             break
         # The row the parser left, read exactly: a malformed row gets its error here.
         line_no = i + first_line
-        line = rows.readline(max_row)
-        if not line:
+        row = reader.readline(max_row)
+        if not row and n is None:
+            break
+        if not row:
             raise TruncatedFileError(path, f"file ends after {i} of {n} vectors", line_no, "line")
+        line = row
         if len(line) >= max_row and not line.endswith(b"\n"):
             raise FormatError(path, "row is too long to be a vector", line_no, "line")
         parts = line.split()
+        if not parts and n is None and _only_blank_lines_follow(reader, max_row):
+            line = b"\n"
+            break
         if len(parts) != dim + 1:
             raise FormatError(
                 path, f"expected a word and {dim} numbers, found {len(parts)} fields", line_no, "line"
             )
         words.append(_decode(path, parts[0], errors, encoding, line_no, "line"))
-        if i >= len(vectors):
+        if not rows.room(i + 1):
             raise TruncatedFileError(path, f"file ends after {i} of {n} vectors", line_no, "line")
         try:
-            vectors[i] = [float(x) for x in parts[1:]]
+            rows.vectors[i] = [float(x) for x in parts[1:]]
         except ValueError:
             raise FormatError(
                 path, f"non-numeric value in the vector of {words[-1]!r}", line_no, "line"
             ) from None
         i += 1
-    bad = _first_nonfinite(vectors[:n])
+    bad = _first_nonfinite(rows.vectors[:i])
     if bad >= 0:
         raise FormatError(
             path, f"vector {bad} ({words[bad]!r}) contains NaN or infinity", bad + first_line, "line"
         )
-    if check_end:
-        _check_text_end(path, rows, n, max_row)
-    if n and not line.endswith(b"\n"):
+    if check_end and n is not None:
+        _check_text_end(path, reader, n, max_row)
+    if i and not line.endswith(b"\n"):
         # Every writer (word2vec.c, gensim, fastText, sgns) ends rows with a
         # newline: without it the file may have been cut inside its last
         # number, which would still parse. Not an error: hand-made files
         # often lack the final newline.
         warnings.warn(
-            f"{os.fsdecode(path)} at line {n + first_line - 1}: the last row has no newline; if the "
+            f"{os.fsdecode(path)} at line {i + first_line - 1}: the last row has no newline; if the "
             "file was cut short, its last value may be incomplete",
             TruncationWarning,
             stacklevel=4,
         )
-    return words, vectors
+    return words
+
+
+def _only_blank_lines_follow(reader: _RowReader, max_row: int) -> bool:
+    """Whether the rest of the file is blank lines (reading it)."""
+    while line := reader.readline(max_row):
+        if line.strip():
+            return False
+    return True
 
 
 def _check_text_end(path, f: _RowReader, n: int, max_row: int) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import math
 import os
 import stat
+import tracemalloc
 
 import numpy as np
 import pytest
+from conftest import assert_parser_matches_exact
 
 import sgns
 from sgns import FormatError, KeyedVectors, formats
@@ -471,8 +476,6 @@ def test_row_parser_takes_well_formed_rows(tmp_path, binary):
 
 
 def _same_through_parser(path, binary, **kw):
-    from conftest import assert_parser_matches_exact
-
     return assert_parser_matches_exact(path, binary, (1, 2, 3, 17, 64, 4096, None), **kw)
 
 
@@ -529,3 +532,170 @@ def test_row_parser_matches_exact_reader_text(tmp_path):
         _vector_file(path, broken, 4, False)
         outcome = _same_through_parser(path, False, encoding="latin-1")
         assert outcome[0] == "error" and "line 42" in outcome[2] and what in outcome[2], outcome
+
+
+# ---- compressed and headerless files: read as streams, the array grown with the rows -------------
+
+OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def _random_kv(rows: int, dim: int, seed: int = 4) -> KeyedVectors:
+    # multiples of 1/64: exact in the text format's "%f" too
+    vectors = np.round(np.random.default_rng(seed).standard_normal((rows, dim)) * 64).astype(np.float32) / 64
+    return KeyedVectors.from_arrays([f"w{i}" for i in range(rows)], vectors)
+
+
+@pytest.mark.parametrize("suffix", sorted(OPENERS))
+@pytest.mark.parametrize("binary", [True, False])
+def test_compressed_vector_file_is_read_a_chunk_at_a_time(tmp_path, monkeypatch, suffix, binary):
+    """The decompressed bytes are never asked for whole (a 3.6 GB GoogleNews
+    .bin.gz held in memory beside its vectors doubled the peak), and the
+    result is the plain file's, through the parser and the exact reader."""
+    kv = _random_kv(3000, 12)
+    plain = tmp_path / "v.bin"
+    kv.save_word2vec_format(plain, binary=binary)
+    packed = tmp_path / f"v.bin{suffix}"
+    kv.save_word2vec_format(packed, binary=binary)
+    sizes = []
+
+    class Recording:
+        def __init__(self, path, mode):
+            self.f = OPENERS[suffix](path, mode)
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def read(self, size=-1):
+            sizes.append(size)
+            return self.f.read(size)
+
+    monkeypatch.setattr(formats, "compressed_opener", lambda path: Recording)
+    monkeypatch.setattr(formats, "_READ_CHUNK", 4096)
+    words, vectors = formats.read_vectors(packed, binary=binary)
+    assert words == kv.index_to_key and np.array_equal(vectors, kv.vectors)
+    assert len(sizes) > plain.stat().st_size // 4096 and all(0 < s <= 4096 for s in sizes), sizes[:5]
+    assert_parser_matches_exact(packed, binary, (None, 1, 4096))
+
+
+def test_compressed_text_file_peak_memory_is_its_vectors(tmp_path, monkeypatch):
+    """tracemalloc's peak while reading a .gz text file (its decompressed
+    bytes 2.4 times its vectors') stays well below the decompressed size."""
+    kv = _random_kv(5000, 100)
+    packed = tmp_path / "v.txt.gz"
+    kv.save_word2vec_format(packed, binary=False)
+    with gzip.open(packed) as f:
+        text_bytes = len(f.read())
+    assert text_bytes > 2.3 * kv.vectors.nbytes
+    monkeypatch.setattr(formats, "_READ_CHUNK", 1 << 16)
+    tracemalloc.start()
+    try:
+        words, vectors = formats.read_vectors(packed)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(vectors, kv.vectors)
+    assert peak < text_bytes * 0.7, (peak, text_bytes, kv.vectors.nbytes)
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_compressed_file_with_a_huge_header_allocates_nothing_large(tmp_path, binary):
+    """A corrupt header in a compressed file (whose length is unknown until it
+    is read) gets a FormatError, not a terabyte allocation."""
+    packed = tmp_path / "v.bin.gz"
+    packed.write_bytes(gzip.compress(b"3000000000 1000000000\nword " + b"\x01" * 64))
+    tracemalloc.start()
+    try:
+        with pytest.raises(FormatError, match="truncated|found 2 fields"):
+            formats.read_vectors(packed, binary=binary)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 26  # a 16 MB read buffer; one row would take 4 GB
+
+
+@pytest.mark.parametrize("suffix", sorted(OPENERS))
+def test_corrupt_compressed_data_is_a_format_error(tmp_path, monkeypatch, suffix):
+    """Damage found while streaming is a FormatError ("cannot decompress" where
+    the format checks its data as it goes; bzip2 checks a block's CRC only at
+    its end, after handing out its bytes: then the garbage's own error); a
+    limit= that stops before the damage loads."""
+    kv = _random_kv(2000, 8)
+    packed = tmp_path / f"v.bin{suffix}"
+    kv.save_word2vec_format(packed, binary=True)
+    data = bytearray(packed.read_bytes())
+    for i in range(len(data) * 3 // 4, len(data) * 3 // 4 + 64):
+        data[i] ^= 0x5A
+    packed.write_bytes(bytes(data))
+    monkeypatch.setattr(formats, "_READ_CHUNK", 4096)
+    with pytest.raises(FormatError, match=r"cannot decompress \(" if suffix != ".bz2" else ""):
+        formats.read_vectors(packed, binary=True)
+    if suffix != ".bz2":
+        words, _ = formats.read_vectors(packed, binary=True, limit=5)
+        assert words == kv.index_to_key[:5]
+
+
+def _headerless(path, kv, tail=b""):
+    kv.save_word2vec_format(path, write_header=False)
+    path.write_bytes(path.read_bytes() + tail)
+    return path
+
+
+def test_headerless_file_is_read_to_its_end_without_counting_first(tmp_path, monkeypatch):
+    """no_header=True reads the rows to the end of the file (no longer counted
+    first), the array grown as they arrive, compressed or not; trailing blank
+    lines end it; the C parser takes every row."""
+    kv = _random_kv(5000, 7)
+    path = _headerless(tmp_path / "glove.txt", kv, b"\n  \n\r\n")
+    packed = tmp_path / "glove.txt.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    for p in (path, packed):
+        outcome = assert_parser_matches_exact(p, False, (None, 1, 4096), no_header=True)
+        assert outcome[0] == "ok" and outcome[1] == kv.index_to_key
+        assert np.frombuffer(outcome[4], np.float32).tolist() == kv.vectors.ravel().tolist()
+        assert outcome[5] == []
+        limited = assert_parser_matches_exact(p, False, (None, 7), no_header=True, limit=3)
+        assert limited[1] == kv.index_to_key[:3]
+    lines = []
+    monkeypatch.setattr(formats._RowReader, "readline", lambda self, limit: lines.append(1) or b"")
+    formats.read_vectors(path, no_header=True)
+    assert len(lines) == 1  # the parser took every row; the reader only asked once whether the end was there
+
+
+@pytest.mark.parametrize(
+    "body, match",
+    [
+        (b"a 1 2\n\nb 3 4\n", "line 2: expected a word and 2 numbers, found 0 fields"),
+        (b"a 1 2\nb 3\n", "line 2: expected a word and 2 numbers, found 2 fields"),
+        (b"\na 1 2\n", "line 1: no vector on the first line"),
+        (b"word\nb 3 4\n", "line 1: the first line holds a word but no numbers"),
+        (b"a 1 nan\n", "contains NaN"),
+        (b"", "line 1: no vector on the first line"),
+    ],
+)
+def test_headerless_file_errors(tmp_path, body, match):
+    path = tmp_path / "glove.txt"
+    path.write_bytes(body)
+    outcome = assert_parser_matches_exact(path, False, (None, 1), no_header=True)
+    assert outcome[0] == "error" and match in outcome[2], outcome
+
+
+def test_headerless_endless_first_line_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(formats, "_MAX_FIRST_ROW", 1000)
+    path = tmp_path / "glove.txt"
+    path.write_bytes(b"w" + b" 1.5" * 1000)
+    with pytest.raises(FormatError, match="line 1: row is too long"):
+        formats.read_vectors(path, no_header=True)
+
+
+def test_headerless_last_row_without_newline_warns(tmp_path):
+    path = tmp_path / "glove.txt"
+    path.write_bytes(b"a 1 2\nb 3 4")
+    with pytest.warns(formats.TruncationWarning, match="line 2: the last row has no newline"):
+        words, vectors = formats.read_vectors(path, no_header=True)
+    assert words == ["a", "b"] and vectors.tolist() == [[1, 2], [3, 4]]

@@ -24,6 +24,7 @@ local run. The counts (scale 1) are listed in docs/robustness.md.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -57,6 +58,7 @@ EXAMPLES = {
     "vectors_header_and_random_body": 600,
     "vectors_text_like": 500,
     "vectors_mutated": 1200,
+    "vectors_compressed_headerless": 400,
     "persist_mutated": 700,
     "persist_header_json": 400,
     "vocab": 500,
@@ -232,6 +234,47 @@ def test_vectors_text_like_rows(scratch, n, dim, body, limit):
 def test_vectors_mutated(scratch, seeds, kind, ops, errors):
     scratch.write_bytes(mutate(seeds[kind], ops))
     load_vectors_or_format_error(scratch, kind != "txt", unicode_errors=errors)
+
+
+def _same_load(a, b) -> None:
+    """Two outcomes of vector_read_outcome: the same words and vector bits, or
+    both FormatErrors (messages differ: a compressed file's byte count is not
+    known in advance, a headerless file's rows are numbered from 1)."""
+    if a[0] == "ok" or b[0] == "ok":
+        assert a[:5] == b[:5]
+    else:
+        assert issubclass(getattr(formats, a[1], FormatError), FormatError), a
+        assert issubclass(getattr(formats, b[1], FormatError), FormatError), b
+
+
+@fuzz("vectors_compressed_headerless")
+@given(kind=st.sampled_from(["bin", "txt", "bin-no-newline"]), ops=MUTATIONS)
+def test_vectors_compressed_and_headerless(scratch, seeds, kind, ops):
+    """A .gz copy of a mutated file, read as a stream, loads as the file does;
+    a text file's rows without their header, read with no_header=True, load
+    as the rows do under a header "<non-blank lines> <fields of the first
+    line - 1>" (the count the reader made before it read to the end instead);
+    both through the C parser in small chunks as through the exact reader."""
+    from conftest import vector_read_outcome
+
+    binary = kind != "txt"
+    data = mutate(seeds[kind], ops)
+    scratch.write_bytes(data)
+    packed = scratch.with_suffix(".gz")
+    packed.write_bytes(gzip.compress(data, mtime=0))
+    _same_load(vector_read_outcome(scratch, binary), assert_parser_matches_exact(packed, binary))
+    if binary:
+        return
+    body = data.split(b"\n", 1)[-1]
+    scratch.write_bytes(body)
+    headerless = assert_parser_matches_exact(scratch, False, no_header=True)
+    lines = body.split(b"\n")
+    fields = len(lines[0].split()) - 1
+    if not lines[0].strip() or fields < 1:
+        assert headerless[0] == "error" and headerless[1] == "FormatError", headerless
+        return
+    scratch.write_bytes(f"{sum(1 for x in lines if x.strip())} {fields}\n".encode() + body)
+    _same_load(vector_read_outcome(scratch, False), headerless)
 
 
 # ---- sgns.persist files ------------------------------------------------------------------------

@@ -9,6 +9,9 @@ reuses them). A million 300-dimensional
 vectors is 1.2 GB binary and about 3.3 GB of text, the size class of the public
 GoogleNews (3M x 300) and fastText crawl files (files written by gensim hold
 up to 9 significant digits per value: both the fast path and strtod take them).
+--forms adds gzip-compressed copies (binary.gz, text.gz: the GoogleNews file is
+a .bin.gz) and the text rows without their header line (headerless, read with
+no_header=True, as GloVe files are).
 
 For each file and library, one process loads it and prints:
 
@@ -19,6 +22,7 @@ For each file and library, one process loads it and prints:
   2-vCPU machine something else competed for the CPU.
 
     python bench/vector_load.py --dir /path/to/scratch [--words 1000000 --dim 300] [--only sgns] [--skip-text]
+    python bench/vector_load.py --dir /path/to/scratch --words 300000 --forms binary.gz,text.gz,headerless
 
 Run it on a quiet machine; name the machine with the figures.
 """
@@ -35,13 +39,13 @@ from pathlib import Path
 
 CHILD = r"""
 import json, resource, sys, time
-lib, path, binary = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+lib, path, binary, no_header = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4] == "1"
 if lib == "sgns":
     from sgns import KeyedVectors
 else:
     from gensim.models import KeyedVectors
 start = time.perf_counter()
-kv = KeyedVectors.load_word2vec_format(path, binary=binary)
+kv = KeyedVectors.load_word2vec_format(path, binary=binary, no_header=no_header)
 seconds = time.perf_counter() - start
 hwm = None
 try:
@@ -74,6 +78,30 @@ def make_files(directory: Path, words: int, dim: int) -> tuple[Path, Path]:
     return bin_path, txt_path
 
 
+def derived_file(path: Path, form: str) -> Path:
+    """The file of a derived form (a gzip copy, the rows without their header),
+    written from path if missing."""
+    import gzip
+    import shutil
+
+    out = (
+        path.with_name(path.name + ".gz")
+        if form.endswith(".gz")
+        else path.with_name("headerless_" + path.name)
+    )
+    if not out.exists():
+        print(f"writing {out} ...", file=sys.stderr, flush=True)
+        with open(path, "rb") as src:
+            if form.endswith(".gz"):
+                with gzip.open(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 24)
+            else:
+                src.readline()
+                with open(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 24)
+    return out
+
+
 def load_average() -> float:
     try:
         return os.getloadavg()[0]
@@ -81,10 +109,10 @@ def load_average() -> float:
         return float("nan")
 
 
-def run(lib: str, path: Path, binary: bool) -> dict:
+def run(lib: str, path: Path, binary: bool, no_header: bool) -> dict:
     before = load_average()
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, lib, str(path), "1" if binary else "0"],
+        [sys.executable, "-c", CHILD, lib, str(path), "1" if binary else "0", "1" if no_header else "0"],
         check=True,
         capture_output=True,
         text=True,
@@ -104,20 +132,34 @@ def main(argv=None) -> int:
     p.add_argument(
         "--skip-text", action="store_true", help="the binary file only (text takes minutes in gensim)"
     )
+    p.add_argument(
+        "--forms",
+        default="binary,text",
+        help="comma-separated, of binary, text, binary.gz, text.gz, headerless (default: binary,text)",
+    )
     args = p.parse_args(argv)
     directory = Path(args.dir)
     directory.mkdir(parents=True, exist_ok=True)
     bin_path, txt_path = make_files(directory, args.words, args.dim)
     libs = [args.only] if args.only else ["sgns", "gensim"]
-    files = [("binary", bin_path, True)] + ([] if args.skip_text else [("text", txt_path, False)])
+    forms = [f for f in args.forms.split(",") if not (args.skip_text and f != "binary")]
+    files = []
+    for form in forms:
+        if form not in ("binary", "text", "binary.gz", "text.gz", "headerless"):
+            p.error(f"unknown form {form!r}")
+        binary = form.startswith("binary")
+        path = bin_path if binary else txt_path
+        if form not in ("binary", "text"):
+            path = derived_file(path, form)
+        files.append((form, path, binary, form == "headerless"))
     print(
         f"| file ({args.words} x {args.dim}) | library | seconds | peak RSS MB | ratio | load before/after |"
     )
     print("|---|---|---|---|---|---|")
-    for name, path, binary in files:
+    for name, path, binary, no_header in files:
         times = {}
         for lib in libs:
-            r = run(lib, path, binary)
+            r = run(lib, path, binary, no_header)
             if r["words"] != args.words:
                 raise RuntimeError(f"{lib} loaded {r['words']} words from {path}, not {args.words}")
             times[lib] = r["seconds"]

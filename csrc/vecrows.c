@@ -182,3 +182,92 @@ int sg_text_rows(const char *buf, size_t len, size_t *pos, int dim, int64_t max_
     *pos = p;
     return status;
 }
+
+/* ---- writing ------------------------------------------------------------- */
+
+static inline void store_le32(char *dst, const float *src, int dim)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    int k;
+    for (k = 0; k < dim; k++) {
+        uint32_t u;
+        unsigned char *b = (unsigned char *)dst + 4 * k;
+        memcpy(&u, src + k, 4);
+        b[0] = (unsigned char)u, b[1] = (unsigned char)(u >> 8);
+        b[2] = (unsigned char)(u >> 16), b[3] = (unsigned char)(u >> 24);
+    }
+#else
+    memcpy(dst, src, 4 * (size_t)dim);
+#endif
+}
+
+/* "00" "01" ... "99" */
+static const char PAIRS[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                            "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                            "8081828384858687888990919293949596979899";
+
+/* "%f " of x into out, or 0 if x is not finite or |x| >= 2^43. x is m * 2^e
+ * exactly (m < 2^24), so x * 10^6 = m * 10^6 * 2^e is an integer shifted by
+ * e, and rounding it to the nearest, halves to even, is what printf and
+ * Python's '%f' do with the exact binary value. */
+static size_t fixed6(float x, char *out)
+{
+    uint32_t bits, biased, frac;
+    uint64_t m, q, whole;
+    int e;
+    size_t n = 0;
+    memcpy(&bits, &x, 4);
+    biased = (bits >> 23) & 0xFF;
+    if (biased >= 127 + 43) return 0; /* also NaN and infinity (255) */
+    m = bits & 0x7FFFFF;
+    if (biased) m |= 0x800000;
+    e = (biased ? (int)biased : 1) - 150;
+    m *= 1000000u; /* < 2^44 */
+    if (e >= 0) {
+        q = m << e; /* e <= 19 */
+    } else if (-e >= 46) {
+        q = 0; /* below half a millionth */
+    } else {
+        uint64_t rest = m & ((UINT64_C(1) << -e) - 1), half = UINT64_C(1) << (-e - 1);
+        q = m >> -e;
+        q += (uint64_t)((rest > half) | ((rest == half) & (int)(q & 1))); /* no branch: ties are rare, signs random */
+    }
+    out[0] = '-'; /* kept for a negative value, -0.000000 too, as printf writes it */
+    n = bits >> 31;
+    whole = q / 1000000u;
+    frac = (uint32_t)(q - whole * 1000000u);
+    if (whole < 10) {
+        out[n++] = (char)('0' + whole);
+    } else {
+        char digits[16];
+        size_t k = 0;
+        for (; whole; whole /= 10) digits[k++] = (char)('0' + whole % 10);
+        while (k) out[n++] = digits[--k];
+    }
+    out[n++] = '.';
+    memcpy(out + n, PAIRS + 2 * (frac / 10000), 2);
+    memcpy(out + n + 2, PAIRS + 2 * (frac / 100 % 100), 2);
+    memcpy(out + n + 4, PAIRS + 2 * (frac % 100), 2);
+    out[n + 6] = ' ';
+    return n + 7;
+}
+
+size_t sg_write_row(char *out, const char *word, size_t word_len, const float *v, int dim, int binary)
+{
+    size_t n = word_len + 1;
+    int k;
+    memcpy(out, word, word_len);
+    out[word_len] = ' ';
+    if (binary) {
+        store_le32(out + n, v, dim);
+        n += 4 * (size_t)dim;
+    } else {
+        for (k = 0; k < dim; k++) {
+            size_t w = fixed6(v[k], out + n);
+            if (w == 0) return 0;
+            n += w;
+        }
+    }
+    out[n++] = '\n';
+    return n;
+}

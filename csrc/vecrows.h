@@ -1,4 +1,4 @@
-/* Rows of word2vec vector files, parsed from a buffer in C.
+/* Rows of word2vec vector files, parsed from a buffer in C, and written.
  *
  * A file of a few million vectors holds hundreds of millions of values: read
  * one row at a time in Python, it loads at a few MB/s. These functions take
@@ -62,5 +62,18 @@ int sg_text_rows(const char *buf, size_t len, size_t *pos, int dim, int64_t max_
  * correctly rounded as float() is. Returns 1 and sets *out, or 0 for
  * anything else (then float() decides). */
 int sg_parse_float(const char *s, size_t n, float *out);
+
+/* The longest text value sg_write_row writes: sign, 13 integer digits, the
+ * point, 6 decimals and the space after it. */
+#define SG_ROW_MAX_TEXT_VALUE 22
+
+/* One row of a vector file into out: the word's word_len bytes, a space, the
+ * dim values of v and a newline. binary: little-endian float32; text: each
+ * value as word2vec.c's printf("%f ") writes it (exactly: the value's binary
+ * expansion rounded to 6 decimals, halves to even), for finite values under
+ * 2^43 in magnitude; any other makes it return 0 (the caller formats the
+ * row). Else returns the bytes written: at most word_len + 2 + dim * 4
+ * (binary) or dim * SG_ROW_MAX_TEXT_VALUE (text). */
+size_t sg_write_row(char *out, const char *word, size_t word_len, const float *v, int dim, int binary);
 
 #endif

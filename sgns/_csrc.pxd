@@ -178,3 +178,5 @@ cdef extern from "vecrows.h" nogil:
     int sg_text_rows(const char *buf, size_t len, size_t *pos, int dim, int64_t max_rows, size_t max_row,
                      int final, sg_rows_out *out)
     int sg_parse_float(const char *s, size_t n, float *out)
+    enum: SG_ROW_MAX_TEXT_VALUE
+    size_t sg_write_row(char *out, const char *word, size_t word_len, const float *v, int dim, int binary)

@@ -1,7 +1,8 @@
 # C-speed corpus scanning: counts words of a file (or a byte range of it)
 # without creating a Python object per token. Words are raw bytes here; the
 # Python layer decides how to decode them. Also the rows of word2vec vector
-# files (vector_rows, for sgns.formats), parsed without a Python object per value.
+# files (vector_rows, for sgns.formats), parsed and written (vector_file_rows)
+# without a Python object per value.
 import os
 
 import numpy as np
@@ -20,7 +21,7 @@ from sgns._csrc cimport (
     sg_reader_next, sg_reader_open, sg_wordhash_add, sg_wordhash_count, sg_wordhash_find,
     sg_wordhash_free, sg_wordhash_init, sg_wordhash_merge, sg_wordhash_prune, sg_wordhash_word,
     SG_ROWS_DONE, SG_ROWS_FULL, SG_ROWS_MAX_BINARY_WORD, SG_ROWS_MORE, SG_ROWS_SLOW, sg_rows_out,
-    sg_binary_rows, sg_text_rows, sg_parse_float,
+    sg_binary_rows, sg_text_rows, sg_parse_float, SG_ROW_MAX_TEXT_VALUE, sg_write_row,
 )
 
 # Tokens longer than this many bytes are cut (csrc/reader.h).
@@ -430,3 +431,31 @@ def parse_float(bytes s):
     if sg_parse_float(s, len(s), &v):
         return v
     return None
+
+
+def vector_file_rows(bint binary, list words, const float[:, ::1] block, bytearray out):
+    """The rows of a vector file for words (each encoded bytes) and the rows
+    of block (csrc/vecrows.h), into out (made larger when it must be; reused
+    between calls, its pages are not faulted in again): binary, or text with
+    word2vec.c's "%f " per value. Returns the bytes written, or -1 when a
+    text value is not finite or is 2^43 or more in magnitude (the caller
+    formats those rows)."""
+    cdef Py_ssize_t n = block.shape[0], dim = block.shape[1], i, used = 0, need
+    cdef size_t w
+    cdef bytes word
+    cdef char *o
+    if len(words) != n:
+        raise ValueError("vector_file_rows: a word per row")
+    if n == 0 or dim == 0:
+        return -1
+    need = n * (2 + dim * (4 if binary else SG_ROW_MAX_TEXT_VALUE)) + sum(map(len, words))
+    if len(out) < need:
+        out.extend(bytes(need - len(out)))
+    o = out
+    for i in range(n):
+        word = words[i]
+        w = sg_write_row(o + used, word, len(word), &block[i, 0], <int>dim, binary)
+        if w == 0:
+            return -1
+        used += w
+    return used

@@ -35,7 +35,7 @@ from typing import IO
 
 import numpy as np
 
-from sgns._tokenize import ROWS_FULL, ROWS_SLOW, vector_rows
+from sgns._tokenize import ROWS_FULL, ROWS_SLOW, vector_file_rows, vector_rows
 from sgns.errors import FormatError
 from sgns.outputs import atomic_write
 from sgns.textfiles import ERRORS, compressed_opener, open_maybe_compressed
@@ -48,9 +48,17 @@ _MAX_TEXT_ROW_PER_DIM = 64
 _READ_CHUNK = 1 << 24
 # A headerless text file's first row, which gives D.
 _MAX_FIRST_ROW = 1 << 24
-# Encodings in which byte 10 is always a newline of its own: a chunk's words,
-# joined by newlines, decode in one call and split back into the same words.
-_NEWLINE_SAFE_ENCODINGS = frozenset({"utf-8", "ascii", "latin-1", "iso8859-1", "cp1252"})
+# Encodings in which every ASCII byte stands for itself: a chunk's words,
+# joined by newlines, decode in one call and split back into the same words,
+# and a text row's numbers are written as ASCII bytes after the word's.
+_ASCII_COMPATIBLE = frozenset({"utf-8", "ascii", "latin-1", "iso8859-1", "cp1252"})
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name in _ASCII_COMPATIBLE
+    except LookupError:
+        return False  # encoding a word raises it
 
 
 class TruncatedFileError(FormatError, EOFError):
@@ -140,10 +148,28 @@ def write_vectors(
     with open_for_writing(path, append) as f:
         if header:
             f.write(f"{n if total_vec is None else int(total_vec)} {dim}\n".encode())
-        rows = _binary_rows if binary else _text_rows
-        for start in range(0, n, 4096):
-            stop = min(n, start + 4096)
-            f.write(rows(words[start:stop], vectors[start:stop], prefix, encoding, float_format))
+        # The C writer: binary rows, and text rows in word2vec.c's "%f " of
+        # float32 values; None for a block it leaves to Python's formatting.
+        fast = binary or (
+            float_format == "%f " and vectors.dtype == np.float32 and _ascii_compatible(encoding)
+        )
+        python_rows = _binary_rows if binary else _text_rows
+        out = bytearray()
+        step = 256 if fast else 4096  # the C writer's buffer stays in cache
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            block = vectors[start:stop]
+            written = -1
+            if fast:
+                encoded = [(prefix + w).encode(encoding, ERRORS) for w in words[start:stop]]
+                written = vector_file_rows(
+                    binary, encoded, np.ascontiguousarray(block, dtype=np.float32), out
+                )
+            if written < 0:
+                f.write(python_rows(words[start:stop], block, prefix, encoding, float_format))
+                continue
+            with memoryview(out) as view, view[:written] as rows:
+                f.write(rows)
 
 
 def _binary_rows(words, block, prefix: str, encoding: str, float_format: str) -> bytes:
@@ -500,10 +526,7 @@ class _RowReader:
 
     def __init__(self, path, f, errors: str, encoding: str, first_line: int = 2):
         self.path, self.f, self.errors, self.encoding, self.first_line = path, f, errors, encoding, first_line
-        try:
-            self.newline_safe = codecs.lookup(encoding).name in _NEWLINE_SAFE_ENCODINGS
-        except LookupError:
-            self.newline_safe = False  # the word-by-word decode raises it
+        self.newline_safe = _ascii_compatible(encoding)
         self.base = f.tell()  # file offset of data[0]
         self.data, self.pos, self.final = b"", 0, False
 

@@ -699,3 +699,82 @@ def test_headerless_last_row_without_newline_warns(tmp_path):
     with pytest.warns(formats.TruncationWarning, match="line 2: the last row has no newline"):
         words, vectors = formats.read_vectors(path, no_header=True)
     assert words == ["a", "b"] and vectors.tolist() == [[1, 2], [3, 4]]
+
+
+# ---- the C row writer ------------------------------------------------------------------------------
+
+
+def _python_fixed6(values) -> bytes:
+    return "".join("%f " % float(v) for v in values).encode()
+
+
+def _hard_float32s() -> np.ndarray:
+    """Values where "%f" is easy to get wrong: halves of a millionth (ties,
+    rounded to even), carries into the integer part, subnormals, signed
+    zeros, the edge of the C path (2^43) and random bit patterns."""
+    rng = np.random.default_rng(5)
+    ties = [k / 2.0**s for s in range(1, 25) for k in (1, 3, 5, 7, 2**s - 1)]
+    carries = [0.9999995, 0.99999949, 9.9999995, 999999.9999995, 0.0000005, 0.00000049999997, 1.5e-6, 2.5e-6]
+    edges = [2.0**43 - 2.0**19, 2.0**42, 2.0**43, 2.0**44, 8796093022207.5, 3.4e38, 1e-45, 1.17549435e-38]
+    bits = rng.integers(0, 0x7F7FFFFF, 20000, dtype=np.uint32).view(np.float32)  # every finite magnitude
+    small = rng.standard_normal(20000).astype(np.float32) * np.float32(10.0) ** rng.integers(-8, 6, 20000)
+    values = np.concatenate([np.float32(ties + carries + edges + [0.0]), bits, small])
+    return np.concatenate([values, -values]).astype(np.float32)
+
+
+def test_row_writer_formats_like_printf():
+    from sgns._tokenize import vector_file_rows
+
+    values = _hard_float32s()
+    out, taken = bytearray(), 0
+    for v in values:
+        n = vector_file_rows(False, [b"w"], np.float32([[v]]), out)
+        if abs(float(v)) >= 2.0**43:
+            assert n == -1, v  # for Python's formatting
+            continue
+        assert bytes(out[:n]) == b"w " + _python_fixed6([v]) + b"\n", (float(v), bytes(out[:n]))
+        taken += 1
+    assert taken > 30000
+    assert vector_file_rows(False, [b"w"], np.float32([[np.nan]]), out) == -1
+    assert vector_file_rows(False, [b"w"], np.float32([[-np.inf]]), out) == -1
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_row_writer_takes_plain_blocks(binary):
+    """Not agreement only: the C writer itself writes a plain block (the
+    Python rows doing all the work would pass the comparison below)."""
+    from sgns._tokenize import vector_file_rows
+
+    block = np.random.default_rng(6).standard_normal((300, 5)).astype(np.float32)
+    words = [f"wörd{i}".encode() for i in range(300)]
+    out = bytearray(10)
+    n = vector_file_rows(binary, words, block, out)
+    expected = b"".join(
+        w + b" " + (row.astype("<f4").tobytes() if binary else _python_fixed6(row)) + b"\n"
+        for w, row in zip(words, block)
+    )
+    assert bytes(out[:n]) == expected and len(out) >= n
+
+
+@pytest.mark.parametrize("binary", [True, False])
+@pytest.mark.parametrize("name", ["v.txt", "v.txt.gz"])
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "utf-16"])
+def test_row_writer_matches_python_rows(tmp_path, monkeypatch, binary, name, encoding):
+    """write_vectors with the C writer gives the bytes of the Python rows alone:
+    blocks holding NaN, infinity or values past 2^43 (left to Python), words
+    beyond ASCII, a prefix, every encoding, compressed or not, float64 input."""
+    rng = np.random.default_rng(7)
+    words = [f"mot{i}é" for i in range(700)]
+    vectors = rng.standard_normal((700, 6)).astype(np.float32)
+    vectors[3, 2] = np.nan
+    vectors[600, 0] = 1e20
+    vectors[650, 1] = -np.inf
+    for data in (vectors, vectors.astype(np.float64) / 3):
+        fast, slow = tmp_path / ("fast_" + name), tmp_path / ("slow_" + name)
+        formats.write_vectors(fast, words, data, binary, encoding, prefix="p_")
+        with monkeypatch.context() as m:
+            m.setattr(formats, "vector_file_rows", lambda *args: -1)
+            formats.write_vectors(slow, words, data, binary, encoding, prefix="p_")
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(fast, "rb") as a, opener(slow, "rb") as b:
+            assert a.read() == b.read()

@@ -215,7 +215,7 @@ static size_t fixed6(float x, char *out)
     uint32_t bits, biased, frac;
     uint64_t m, q, whole;
     int e;
-    size_t n = 0;
+    size_t n;
     memcpy(&bits, &x, 4);
     biased = (bits >> 23) & 0xFF;
     if (biased >= 127 + 43) return 0; /* also NaN and infinity (255) */
@@ -230,8 +230,9 @@ static size_t fixed6(float x, char *out)
     } else {
         uint64_t rest = m & ((UINT64_C(1) << -e) - 1), half = UINT64_C(1) << (-e - 1);
         q = m >> -e;
-        q += (uint64_t)((rest > half) | ((rest == half) & (int)(q & 1))); /* no branch: ties are rare, signs random */
+        q += (uint64_t)((rest > half) | ((rest == half) & (int)(q & 1)));
     }
+    /* Rounding and sign without branches: both are a coin toss per value. */
     out[0] = '-'; /* kept for a negative value, -0.000000 too, as printf writes it */
     n = bits >> 31;
     whole = q / 1000000u;

@@ -91,14 +91,16 @@ def derived_file(path: Path, form: str) -> Path:
     )
     if not out.exists():
         print(f"writing {out} ...", file=sys.stderr, flush=True)
+        partial = out.with_name(out.name + ".partial")  # renamed when whole: an interrupted run is not reused
         with open(path, "rb") as src:
             if form.endswith(".gz"):
-                with gzip.open(out, "wb") as dst:
+                with gzip.open(partial, "wb") as dst:
                     shutil.copyfileobj(src, dst, 1 << 24)
             else:
                 src.readline()
-                with open(out, "wb") as dst:
+                with open(partial, "wb") as dst:
                     shutil.copyfileobj(src, dst, 1 << 24)
+        os.replace(partial, out)
     return out
 
 

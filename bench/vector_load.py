@@ -111,6 +111,11 @@ def load_average() -> float:
         return float("nan")
 
 
+def ratio_to_sgns(times: dict, lib: str) -> str:
+    """gensim's seconds over sgns's, for gensim's row of a table."""
+    return f"{times['gensim'] / times['sgns']:.1f}x" if lib == "gensim" and "sgns" in times else ""
+
+
 def run(lib: str, path: Path, binary: bool, no_header: bool) -> dict:
     before = load_average()
     out = subprocess.run(
@@ -165,7 +170,7 @@ def main(argv=None) -> int:
             if r["words"] != args.words:
                 raise RuntimeError(f"{lib} loaded {r['words']} words from {path}, not {args.words}")
             times[lib] = r["seconds"]
-            ratio = f"{times['gensim'] / times['sgns']:.1f}x" if lib == "gensim" and "sgns" in times else ""
+            ratio = ratio_to_sgns(times, lib)
             load = "/".join(f"{x:.2f}" for x in r["load"])
             print(
                 f"| {name} {path.stat().st_size / 1e6:.0f} MB | {lib} | {r['seconds']:.1f} | {r['rss']:.0f} "

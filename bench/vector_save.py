@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from vector_load import load_average, ratio_to_sgns
 
 CHILD = r"""
 import json, os, sys, time
@@ -49,13 +51,6 @@ seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "bytes": os.path.getsize(path)}))
 os.remove(path)
 """
-
-
-def load_average() -> float:
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return float("nan")
 
 
 def main(argv=None) -> int:
@@ -92,7 +87,7 @@ def main(argv=None) -> int:
             ).stdout
             r = json.loads(out.strip().splitlines()[-1])
             times[lib] = r["seconds"]
-            ratio = f"{times['gensim'] / times['sgns']:.1f}x" if lib == "gensim" and "sgns" in times else ""
+            ratio = ratio_to_sgns(times, lib)
             print(
                 f"| {layout} | {lib} | {r['seconds']:.2f} | {r['bytes'] / 1e6:.0f} | {ratio} "
                 f"| {before:.2f}/{load_average():.2f} |",

@@ -149,7 +149,7 @@ def write_vectors(
         if header:
             f.write(f"{n if total_vec is None else int(total_vec)} {dim}\n".encode())
         # The C writer: binary rows, and text rows in word2vec.c's "%f " of
-        # float32 values; None for a block it leaves to Python's formatting.
+        # float32 values; -1 for a block it leaves to Python's formatting.
         fast = binary or (
             float_format == "%f " and vectors.dtype == np.float32 and _ascii_compatible(encoding)
         )
@@ -262,7 +262,7 @@ def read_vectors(
         # must not reserve terabytes (a short file then fails at its end).
         # A decompressing stream's length is unknown: its array grows with
         # the rows read. A plain headerless file has at most a row per line.
-        min_row = 4 * dim + 2 if binary else 2 * dim + 1  # word, separators, values
+        min_row = _min_row(dim, binary)
         size = _plain_size(f)
         bound = n if n is not None else sys.maxsize if size is None else _lines_at_most(f)
         if size is not None:
@@ -275,7 +275,7 @@ def read_vectors(
                     0,
                 )
             bound = min(bound, remaining // min_row + 1)
-        rows = _Rows(np.empty((0 if size is None else bound, dim), dtype=np.float32), bound)
+        rows = _Rows(dim, binary, 0 if size is None else bound, bound)
         check_end = n == declared
         if binary:
             assert n is not None
@@ -356,14 +356,21 @@ class _Decompressed:
             yield line
 
 
+def _min_row(dim: int, binary: bool) -> int:
+    """The fewest bytes a row of dimension dim can take: word, separators, values."""
+    return 4 * dim + 2 if binary else 2 * dim + 1
+
+
 class _Rows:
     """The vectors array being filled: allocated for the rows the file can
     hold, or, when that is unknown (a decompressing stream), grown as rows
-    arrive, never past bound rows."""
+    arrive, never past bound rows. A binary file's rows also keep each
+    word's byte offset (starts), for errors."""
 
-    def __init__(self, vectors: np.ndarray, bound: int):
-        self.vectors, self.bound = vectors, bound
-        self.starts = np.empty(len(vectors), dtype=np.int64)  # a binary row's word offset, for errors
+    def __init__(self, dim: int, binary: bool, capacity: int, bound: int):
+        self.vectors, self.bound = np.empty((capacity, dim), dtype=np.float32), bound
+        self.binary, self.min_row = binary, _min_row(dim, binary)
+        self.starts = np.empty(capacity if binary else 0, dtype=np.int64)
 
     def room(self, rows: int) -> bool:
         """Make room for rows rows (at most bound); False if that is not
@@ -378,16 +385,12 @@ class _Rows:
         # In place where the allocator can (a large block is remapped, not
         # copied); numpy zero-fills the new rows, so they grow by a quarter.
         self.vectors.resize((grown, self.vectors.shape[1]), refcheck=False)
-        self.starts.resize(grown, refcheck=False)
+        if self.binary:
+            self.starts.resize(grown, refcheck=False)
         return True
 
     def can_grow(self) -> bool:
         return len(self.vectors) < self.bound
-
-    def min_row(self, binary: bool) -> int:
-        """The fewest bytes a row of this dimension can take."""
-        dim = self.vectors.shape[1]
-        return 4 * dim + 2 if binary else 2 * dim + 1
 
     def trimmed(self, rows: int) -> np.ndarray:
         if rows < len(self.vectors):
@@ -457,7 +460,7 @@ def _read_binary(path, f, rows: _Rows, n: int, errors: str, encoding: str, check
         # The exact reader takes the row the parser left, and every one after
         # it: a malformed file gets its error here.
         offset, rest = reader.tell(), reader.rest()
-        rows.room(min(n, done + len(rest) // rows.min_row(True)))
+        rows.room(min(n, done + len(rest) // rows.min_row))
         _read_binary_rows(
             path, rest, offset, done, n, rows.vectors, words, rows.starts, errors, encoding, check_end
         )
@@ -545,7 +548,7 @@ class _RowReader:
         """Rows row.. until n are taken, rows is full or a row needs the exact
         reader. Appends the words (and, for a binary file, each word's byte
         offset to rows.starts). Returns the rows taken in all."""
-        dim, min_row = rows.vectors.shape[1], rows.min_row(binary)
+        dim, min_row = rows.vectors.shape[1], rows.min_row
         while row < n:
             rows.room(min(n, row + (len(self.data) - self.pos) // min_row))
             status, taken, self.pos, raw, at = vector_rows(

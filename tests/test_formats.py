@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import bz2
 import gzip
-import lzma
 import math
 import os
 import stat
@@ -15,7 +13,7 @@ import pytest
 from conftest import assert_parser_matches_exact
 
 import sgns
-from sgns import FormatError, KeyedVectors, formats
+from sgns import FormatError, KeyedVectors, formats, textfiles
 
 WORDS = ["the", "naïve", "日本語", "emoji😀", "x", "a-b_c.d"]
 
@@ -536,7 +534,7 @@ def test_row_parser_matches_exact_reader_text(tmp_path):
 
 # ---- compressed and headerless files: read as streams, the array grown with the rows -------------
 
-OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+OPENERS = textfiles.COMPRESSED_OPENERS
 
 
 def _random_kv(rows: int, dim: int, seed: int = 4) -> KeyedVectors:

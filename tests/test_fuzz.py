@@ -36,7 +36,7 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from conftest import assert_parser_matches_exact, repack_sgns_header  # noqa: E402
+from conftest import assert_parser_matches_exact, repack_sgns_header, vector_read_outcome  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -255,8 +255,6 @@ def test_vectors_compressed_and_headerless(scratch, seeds, kind, ops):
     as the rows do under a header "<non-blank lines> <fields of the first
     line - 1>" (the count the reader made before it read to the end instead);
     both through the C parser in small chunks as through the exact reader."""
-    from conftest import vector_read_outcome
-
     binary = kind != "txt"
     data = mutate(seeds[kind], ops)
     scratch.write_bytes(data)

@@ -23,7 +23,8 @@ from sgns import Word2Vec, _train
 
 
 def sigma(x):
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+    with np.errstate(over="ignore"):  # exp(-x) = inf for x < -709 gives the exact 0
+        return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
 
 
 def log_sigma(x):

@@ -43,6 +43,8 @@ _NO_TEMP_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS}
 _NO_RENAME_ERRNOS = {errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES}
 # Paths whose files are views of a process's descriptors or devices: never renamed over.
 _DEVICE_DIRS = ("/dev/", "/proc/")
+# ... except the POSIX shared-memory tmpfs, whose regular files are ordinary files.
+_FILE_DIRS_IN_DEV = ("/dev/shm/",)
 
 
 class NotAtomicWarning(UserWarning):
@@ -139,7 +141,8 @@ def inspect_output(path) -> OutputTarget:
         raise IsADirectoryError(errno.EISDIR, "is a directory", text)
     absolute = os.path.abspath(text)
     direct = existing is not None and (
-        not stat.S_ISREG(existing.st_mode) or absolute.startswith(_DEVICE_DIRS)
+        not stat.S_ISREG(existing.st_mode)
+        or (absolute.startswith(_DEVICE_DIRS) and not absolute.startswith(_FILE_DIRS_IN_DEV))
     )
     target = OutputTarget(text, resolved, direct, existing)
     _check_permissions(target)
@@ -201,7 +204,7 @@ def atomic_write(path, mode: str = "wb") -> Iterator[IO]:
     """Open `path` for writing. A regular file or a new path gets a temporary
     file beside its resolved target, fsynced and renamed over it on success,
     removed on any error (the old file is then untouched); a device, FIFO or
-    /dev/* path is written directly. See the module docstring."""
+    /dev/* or /proc/* path (not /dev/shm's files) is written directly. See the module docstring."""
     target = inspect_output(path)
     with terminate_raises():
         try:

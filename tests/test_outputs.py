@@ -154,6 +154,33 @@ def test_symlink_keeps_pointing_at_the_new_file(tmp_path):
     assert leftovers(real_dir) == leftovers(link_dir) == []
 
 
+@pytest.mark.skipif(
+    not (os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK)), reason="no writable /dev/shm"
+)
+def test_regular_file_in_dev_shm_is_replaced_atomically():
+    """/dev/shm holds ordinary files (a tmpfs): unlike /dev/stdout or
+    /dev/fd/N they are replaced through a temporary file, so a failed write
+    keeps the old file and a read-only one is refused."""
+    directory = tempfile.mkdtemp(dir="/dev/shm", prefix="sgns-test-")
+    try:
+        path = os.path.join(directory, "v.txt")
+        with open(path, "w") as f:
+            f.write("precious\n")
+        assert not outputs.inspect_output(path).direct
+        with pytest.raises(RuntimeError, match="boom"), outputs.atomic_write(path) as f:
+            f.write(b"half a file")
+            raise RuntimeError("boom")
+        assert open(path).read() == "precious\n" and leftovers(directory) == []
+        before = os.stat(path).st_ino
+        formats.write_vectors(path, WORDS, VECS)
+        assert open(path, "rb").read() == written() and os.stat(path).st_ino != before
+        os.chmod(path, 0o444)
+        with pytest.raises(PermissionError, match="read-only"):
+            formats.write_vectors(path, WORDS, VECS)
+    finally:
+        shutil.rmtree(directory)
+
+
 def test_dangling_symlink_creates_its_target(tmp_path):
     link = tmp_path / "v.txt"
     os.symlink(tmp_path / "target.txt", link)

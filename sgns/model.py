@@ -52,6 +52,34 @@ NS_PRIVATE_ROWS = 64
 # in the heap after use: 12 MB more peak RSS on corpus8.1k at D = 100.
 _INIT_BLOCK_BYTES = 96 << 10
 
+# The models inside train() or build_vocab(): id(model) -> (the call, its thread).
+_BUSY: dict[int, tuple[str, int]] = {}
+_BUSY_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _exclusive(model, call: str):
+    """One train() or build_vocab() at a time per model. Another one from a
+    second thread (or a callback) would share the workers' state or swap the
+    arrays they write for new ones, and its training would be lost. The same
+    call may nest in its own thread (a subclass calling super(), the MPI
+    backend calling build_vocab)."""
+    me = (call, threading.get_ident())
+    with _BUSY_LOCK:
+        busy = _BUSY.get(id(model))
+        if busy is not None and busy != me:
+            raise RuntimeError(
+                f"{call} called while {busy[0]} runs on this model; "
+                f"wait for {busy[0]} to return (one train() or build_vocab() at a time)"
+            )
+        _BUSY[id(model)] = me
+    try:
+        yield
+    finally:
+        if busy is None:
+            with _BUSY_LOCK:
+                del _BUSY[id(model)]
+
 
 def uniform_rows(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
     """Initial input vectors: float32 uniform in ±1/dim (as gensim; word2vec.c
@@ -333,6 +361,10 @@ class Word2Vec:
 
         update=True adds the words of a new corpus to a trained model (their
         vectors start random, existing ones keep theirs) for further training."""
+        with _exclusive(self, "build_vocab()"):
+            return self._build_vocab(corpus_iterable, corpus_file, vocab, update)
+
+    def _build_vocab(self, corpus_iterable, corpus_file, vocab, update) -> Word2Vec:
         if update:
             if vocab is not None:
                 raise TypeError("update=True counts a corpus; it does not take vocab=")
@@ -530,9 +562,35 @@ class Word2Vec:
         at its next sentence, the model stays consistent and usable, and
         KeyboardInterrupt is re-raised.
         """
+        with _exclusive(self, "train()"):
+            return self._train(
+                corpus_iterable if corpus_iterable is not None else sentences,
+                corpus_file,
+                total_examples,
+                total_words,
+                epochs,
+                start_alpha,
+                end_alpha,
+                compute_loss,
+                callbacks,
+                progress,
+            )
+
+    def _train(
+        self,
+        corpus_iterable,
+        corpus_file,
+        total_examples,
+        total_words,
+        epochs,
+        start_alpha,
+        end_alpha,
+        compute_loss,
+        callbacks,
+        progress,
+    ) -> tuple[int, int]:
         if self.vocab is None:
             raise RuntimeError("call build_vocab() before train()")
-        corpus_iterable = corpus_iterable if corpus_iterable is not None else sentences
         if (corpus_iterable is None) == (corpus_file is None):
             raise TypeError("give exactly one of corpus_iterable (sentences) or corpus_file")
         backend = self._backend(corpus_file)

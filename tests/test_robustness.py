@@ -1346,6 +1346,46 @@ def test_trainings_in_parallel_threads_match_sequential(tmp_path):
         assert np.array_equal(a, b)
 
 
+def test_second_train_or_build_vocab_during_training_is_refused(tmp_path):
+    """While train() runs, another thread's train() (which shared the
+    workers' state and died in a TypeError) or build_vocab(update=True)
+    (which swapped the arrays the workers wrote: the rest of the training was
+    lost) is refused with a clear error; the running training ends normally
+    and the model takes both calls afterwards."""
+    path = tmp_path / "c.txt"
+    path.write_bytes(_corpus_bytes())
+    more = tmp_path / "more.txt"
+    more.write_text("brandnew words " * 50 + "\n")
+    model = Word2Vec(corpus_file=path, vector_size=16, window=3, min_count=1, workers=1, epochs=1, seed=1)
+    started, release = threading.Event(), threading.Event()
+
+    class Hold:  # holds the training between two epochs until the main thread has tried
+        def on_epoch_end(self, m):
+            started.set()
+            release.wait(30)
+
+    errors: list = []
+    trainer = threading.Thread(
+        target=lambda: errors.append(model.train(corpus_file=path, epochs=2, callbacks=[Hold()]))
+    )
+    trainer.start()
+    try:
+        assert started.wait(60)
+        before = model.wv.vectors
+        with pytest.raises(RuntimeError, match=r"train\(\) called while train\(\) runs"):
+            model.train(corpus_file=path, epochs=1)
+        with pytest.raises(RuntimeError, match=r"build_vocab\(\) called while train\(\) runs"):
+            model.build_vocab(corpus_file=more, update=True)
+        assert model.wv.vectors is before and "brandnew" not in model.wv
+    finally:
+        release.set()
+        trainer.join(60)
+    assert len(errors) == 1 and errors[0][1] > 0  # the first training returned its (examples, words)
+    model.build_vocab(corpus_file=more, update=True)
+    model.train(corpus_file=more, epochs=1)
+    assert "brandnew" in model.wv
+
+
 def test_loading_from_8_threads(tmp_path):
     kv = small_kv(d=50)
     paths = {True: tmp_path / "v.bin", False: tmp_path / "v.txt"}

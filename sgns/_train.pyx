@@ -46,6 +46,12 @@ cdef enum:
 # this (see rows_collected_ahead).
 cdef enum:
     CBOW_AHEAD_ROW_BYTES = 800
+# The shared update of a window with more inputs than this (a group's
+# windows: this + its centres) runs as consecutive blocks of at most that many
+# inputs, each reading the output rows the one before changed: windows up to
+# word2vec.c's default (5) are one block.
+cdef enum:
+    BLOCK_INPUTS = 10
 
 # With several workers, hierarchical softmax trains each worker's own copy of
 # the inner nodes nearest the root (on every path) and adds its change to the
@@ -377,8 +383,20 @@ cdef inline int rows_ahead(const Config *c, const Worker *w, const Batch *b, con
     return b.n_outs[i]
 
 
+cdef inline int block_part(int done, int n, int most) noexcept nogil:
+    """Inputs of the next block of a shared update whose first done of n
+    inputs are updated: the n inputs in the fewest consecutive blocks of at
+    most `most`, of nearly equal sizes. One block updates every output
+    row with the sum of all its inputs' gradients, taken from the rows before
+    the block: with wide windows (hundreds of inputs) that step overshoots
+    and the rows grow without bound; consecutive blocks see each other's
+    changes, as word2vec.c's pairs do."""
+    cdef int left = n - done, parts = (left + most - 1) // most
+    return (left + parts - 1) // parts
+
+
 cdef inline void update_rows(const Config *c, Worker *w, Batch *b, const Batch *nxt) noexcept nogil:
-    cdef int i, n_ahead
+    cdef int i, n_ahead, n_part
     cdef float *ahead[SG_MAX_OUT + 1]
     if b.n_in == 0:
         return
@@ -388,8 +406,13 @@ cdef inline void update_rows(const Config *c, Worker *w, Batch *b, const Batch *
         w.examples += 1
         return
     if c.shared_negatives:
-        w.loss += sg_batch_update_ahead(b.inp, b.n_in, b.out, b.label, b.weight, b.n_out, w.alpha,
-                                        c.dim, w.scratch, c.want_loss, w.ahead, w.n_ahead)
+        i = 0
+        while i < b.n_in:
+            n_part = block_part(i, b.n_in, BLOCK_INPUTS)
+            w.loss += sg_batch_update_ahead(b.inp + i, n_part, b.out, b.label, b.weight, b.n_out, w.alpha,
+                                            c.dim, w.scratch, c.want_loss,
+                                            w.ahead, w.n_ahead if i == 0 else 0)
+            i += n_part
     else:
         for i in range(b.n_in):
             n_ahead = rows_ahead(c, w, b, nxt, i + PAIRS_AHEAD, ahead)
@@ -535,7 +558,7 @@ cdef void train_sentence_groups(const Config *c, Worker *w, int64_t n) noexcept 
     """The sentence's centre words c.group at a time; while a group updates,
     the rows of the next one that may be cold are prefetched into L2."""
     cdef int64_t pos = 0, k = 0
-    cdef int j
+    cdef int j, i, n_part
     cdef Batch *cur
     cdef Batch *nxt
     if n > 0:
@@ -550,9 +573,15 @@ cdef void train_sentence_groups(const Config *c, Worker *w, int64_t n) noexcept 
         nxt.n_cold = 0
         if pos + cur.n_centres < n:
             prepare_group(c, w, nxt, w.sentence, n, pos + cur.n_centres, cur.reach)
+        i = 0
+        while i < cur.n_in:
+            n_part = block_part(i, cur.n_in, BLOCK_INPUTS + c.group)
+            w.loss += sg_counts_update_ahead(cur.inp + i, n_part, cur.out, cur.n_out,
+                                             cur.cnt_pos + i * cur.n_out, cur.cnt_neg + i * cur.n_out,
+                                             w.alpha, c.dim, w.scratch, c.want_loss,
+                                             nxt.cold, nxt.n_cold if i == 0 else 0)
+            i += n_part
         if cur.n_in:
-            w.loss += sg_counts_update_ahead(cur.inp, cur.n_in, cur.out, cur.n_out, cur.cnt_pos, cur.cnt_neg,
-                                             w.alpha, c.dim, w.scratch, c.want_loss, nxt.cold, nxt.n_cold)
             w.examples += cur.n_pairs
             if cur.n_locked:
                 unlock_inputs(c, cur)

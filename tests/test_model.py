@@ -648,26 +648,47 @@ def test_shared_negatives_example_count(planted):
     assert not np.array_equal(a.wv.vectors, b.wv.vectors)
 
 
+@pytest.mark.parametrize("shared", [True, 2])
+def test_shared_update_stays_bounded_with_wide_windows(small_corpus, tmp_path, shared):
+    """A shared update sums every input's gradient into each output row in
+    one step; with window 150 on long lines (~300 inputs) that step overshot
+    and the rows grew to 1e6-1e17 in three epochs (exit 0, vectors useless).
+    Consecutive blocks of at most 10 inputs keep the rows as small as the
+    exact per-pair update's."""
+    words = small_corpus.read_text(encoding="utf-8").split()
+    path = tmp_path / "long_lines.txt"
+    path.write_text("".join(" ".join(words[i : i + 1000]) + "\n" for i in range(0, len(words), 1000)))
+    kw = dict(corpus_file=str(path), vector_size=32, window=150, epochs=3, workers=1, seed=1, min_count=2)
+    exact = Word2Vec(shared_negatives=False, **kw)
+    model = Word2Vec(shared_negatives=shared, **kw)
+    bound = 3 * max(np.abs(exact.wv.vectors).max(), np.abs(exact.syn1neg).max())
+    assert np.abs(model.wv.vectors).max() < bound
+    assert np.abs(model.syn1neg).max() < bound
+
+
 def window_pairs(sentences, window):
     """(input, centre) pairs of fixed windows: every position within window."""
     return sum(min(window, i) + min(window, len(s) - 1 - i) for s in sentences for i in range(len(s)))
 
 
 @pytest.mark.parametrize("shared", [2, 3, 16])
-def test_centre_groups_train_every_pair_once(planted, shared):
+@pytest.mark.parametrize("window", [3, 12])
+def test_centre_groups_train_every_pair_once(planted, shared, window):
     """shared_negatives=N groups N centre words into one block: with fixed
     windows and no subsampling the (input, centre) pairs are exactly the
-    windows' pairs, as with one centre at a time."""
+    windows' pairs, as with one centre at a time, also when a wide window's
+    update is split into several blocks (window 12: up to 24 + N inputs)."""
     kw = dict(FAST, epochs=1, workers=1, seed=1)
-    sentences = planted.sentences[:200] + [["g0w0"], ["g0w1", "g0w2"]]  # lone centres too
+    sentences = [sum(planted.sentences[i : i + 4], []) for i in range(0, 200, 4)]  # 40 words each
+    sentences += [["g0w0"], ["g0w1", "g0w2"]]  # lone centres too
     models = []
     for value in (True, shared):
-        m = Word2Vec(shared_negatives=value, **dict(kw, window=3))
+        m = Word2Vec(shared_negatives=value, **dict(kw, window=window))
         m.shrink_windows = False  # gensim's option: every window at full size
         m.build_vocab(sentences)
         m.train(sentences, total_examples=len(sentences), epochs=1)
         models.append(m)
-    expected = window_pairs(sentences, 3)
+    expected = window_pairs(sentences, window)
     assert models[0].epoch_reports[-1].examples == expected
     assert models[1].epoch_reports[-1].examples == expected
     assert models[1].centres_per_draw == shared

@@ -46,7 +46,7 @@ def _as_items(value) -> list:
     rows; None -> []; any other iterable -> list(it)."""
     if value is None:
         return []
-    if isinstance(value, _KEY_TYPES):
+    if isinstance(value, (*_KEY_TYPES, bytes, bytearray)):  # bytes: one key (not found), not its byte values
         return [value]
     if isinstance(value, np.ndarray):
         if value.ndim == 1:

@@ -293,6 +293,7 @@ class Word2Vec:
     def _validate(self) -> None:
         """Every setting against its bounds, and the memory the workers'
         buffers imply, before any corpus is read (guards.ParameterError)."""
+        self._plain_numbers()
         for name in ("sg", "hs", "cbow_mean"):
             guards.check_int(name, getattr(self, name), 0, 1)
         guards.check_int("vector_size", self.vector_size, 1)
@@ -321,6 +322,25 @@ class Word2Vec:
         # int arithmetic bounds what a machine with that much memory may ask.
         guards.check_int("vector_size", self.vector_size, 1, guards.MAX_C_INT_PARAM)
         guards.check_int("window", self.window, 1, guards.MAX_C_INT_PARAM)
+
+    _INT_SETTINGS = (
+        "sg", "hs", "cbow_mean", "vector_size", "window", "min_count", "negative", "shared_negatives",
+        "epochs", "workers", "seed", "max_sentence_length", "sync_words", "max_vocab_size", "max_final_vocab",
+    )  # fmt: skip
+    _FLOAT_SETTINGS = ("alpha", "min_alpha", "sample", "ns_exponent", "corpus_cache_mb")
+
+    def _plain_numbers(self) -> None:
+        """numpy scalars given as settings become Python numbers: a uint8
+        epochs or window overflowed in the memory check's arithmetic, and an
+        int32 window wrapped around it."""
+        for name in self._INT_SETTINGS:
+            value = getattr(self, name, None)
+            if isinstance(value, np.integer):
+                setattr(self, name, int(value))
+        for name in self._FLOAT_SETTINGS:
+            value = getattr(self, name, None)
+            if isinstance(value, np.floating):
+                setattr(self, name, float(value))
 
     def _validate_rates(self) -> None:
         for name in ("alpha", "min_alpha", "sample"):

@@ -93,6 +93,15 @@ def test_most_similar_accepts_any_iterable(pair):
     )
 
 
+def test_bytes_are_one_key_not_row_numbers(kv):
+    """b"w1" is a key (absent: keys are str), not the rows 119 and 49."""
+    for query in (kv.most_similar, kv.most_similar_cosmul):
+        with pytest.raises(KeyError):
+            query(b"w1")
+        with pytest.raises(KeyError):
+            query(positive=["w1"], negative=bytearray(b"w2"))
+
+
 def test_most_similar_vectors_as_input_match_gensim(pair):
     ours, theirs = pair
     keys, vectors = make_arrays()

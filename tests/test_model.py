@@ -296,6 +296,18 @@ def test_strings_as_sentences_rejected():
         Word2Vec(sentences=["a b c", "d e"], min_count=1)
 
 
+def test_numpy_scalar_settings_are_plain_numbers(planted):
+    """A uint8 epochs or window overflowed inside the memory check's
+    arithmetic (OverflowError), and an int32 window of 10**8 wrapped around
+    it and was accepted; numpy scalars now become Python numbers first."""
+    kw = dict(FAST, epochs=np.uint8(2), window=np.uint8(3), vector_size=np.int16(16), workers=np.uint8(2))
+    m = Word2Vec(corpus_file=planted.path, seed=np.uint8(3), alpha=np.float32(0.03), **kw)
+    assert m.epochs == 2 and type(m.epochs) is int and type(m.window) is int and type(m.alpha) is float
+    assert len(m.epoch_reports) == 2
+    with pytest.raises(ParameterError, match="window"):
+        Word2Vec(corpus_file=planted.path, **dict(FAST, window=np.int32(100_000_000)))
+
+
 def test_train_before_build_vocab_and_bad_arguments(planted):
     with pytest.raises(RuntimeError, match="build_vocab"):
         Word2Vec(min_count=1).train(planted.sentences)

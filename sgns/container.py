@@ -120,28 +120,32 @@ def _encodable(key: str) -> bool:
 
 
 def write_file(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
-    """Write header (its "kind" and any other fields) and arrays to path, atomically."""
+    """Write header (its "kind" and any other fields) and arrays to path, atomically.
+
+    Each array's CRC is taken of the bytes written: the data go first (a copy of
+    each chunk is checksummed and written), the header after them, into room
+    kept for its longest form. Arrays that change while they are written (a
+    save() from another thread during training) then give a file that loads,
+    holding the rows as each chunk was copied, not one that fails its own CRC.
+    An output that cannot seek (a pipe) gets the CRCs from a first pass."""
     kv_rows, dim = arrays["vectors"].shape
     table: dict[str, dict] = {}
     offset = 0
-    prepared: list[tuple[int, np.ndarray]] = []
+    prepared: list[tuple[str, int, np.ndarray]] = []
     for name, arr in arrays.items():
         arr = np.asarray(arr)
         if arr.dtype != arr.dtype.newbyteorder("<"):
             arr = arr.astype(arr.dtype.newbyteorder("<"))
         if arr.dtype.kind not in "biuf":
             raise ValueError(f"array {name!r} has dtype {arr.dtype}; only numbers can be saved")
-        crc = 0
-        for raw in _byte_chunks(arr):
-            crc = zlib.crc32(raw, crc)
         table[name] = {
             "dtype": arr.dtype.str,
             "shape": list(arr.shape),
             "offset": offset,
             "nbytes": arr.nbytes,
-            "crc32": crc,
+            "crc32": _MAX_CRC,  # the longest value: the header's room
         }
-        prepared.append((offset, arr))
+        prepared.append((name, offset, arr))
         offset = _align(offset + arr.nbytes)
     full = {
         "format": FORMAT,
@@ -157,23 +161,70 @@ def write_file(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
     # file_size depends on the header's own length: settle it in two passes.
     full["file_size"] = 0
     while True:  # sizes only grow, so this settles (in two rounds, in practice)
-        text = json.dumps(full, allow_nan=False, separators=(",", ":")).encode("ascii")
-        size = _align(PREAMBLE.size + len(text)) + offset
+        room = len(_header_text(full))
+        size = _align(PREAMBLE.size + room) + offset
         if full["file_size"] == size:
             break
         full["file_size"] = size
-    data_start = _align(PREAMBLE.size + len(text))
+    data_start = _align(PREAMBLE.size + room)
     with atomic_write(path) as f:
-        f.write(PREAMBLE.pack(MAGIC, VERSION, zlib.crc32(text), len(text)))
-        f.write(text)
-        f.write(b"\0" * (data_start - PREAMBLE.size - len(text)))
+        header_last = _can_write_header_last(f)
+        if header_last:
+            f.seek(data_start)
+        else:
+            for name, _, arr in prepared:
+                table[name]["crc32"] = _crc_of_chunks(_byte_chunks(arr))
+            _write_header(f, full, room)
+            f.write(b"\0" * (data_start - PREAMBLE.size - room))
         written = 0
-        for off, arr in prepared:
+        for name, off, arr in prepared:
             f.write(b"\0" * (off - written))
+            crc = 0
             for raw in _byte_chunks(arr):
-                f.write(raw)
+                chunk = bytes(raw) if header_last else raw  # the CRC covers the bytes written
+                crc = zlib.crc32(chunk, crc)
+                f.write(chunk)
+            table[name]["crc32"] = crc
             written = off + arr.nbytes
         f.write(b"\0" * (offset - written))
+        if header_last:
+            f.seek(0)
+            _write_header(f, full, room)
+
+
+_MAX_CRC = 0xFFFFFFFF
+
+
+def _can_write_header_last(f) -> bool:
+    """f is a fresh file we may seek back in: not a pipe, and not opened for
+    appending (a shell's >> to /dev/stdout), where writes ignore the seek."""
+    try:
+        if not f.seekable() or f.tell() != 0:
+            return False
+        import fcntl  # POSIX only; Windows files have no O_APPEND to inherit here
+    except ImportError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return not fcntl.fcntl(f.fileno(), fcntl.F_GETFL) & os.O_APPEND
+
+
+def _header_text(full: dict) -> bytes:
+    return json.dumps(full, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
+def _write_header(f, full: dict, room: int) -> None:
+    """The preamble and the header, padded with spaces (JSON whitespace) to room bytes."""
+    text = _header_text(full).ljust(room)
+    f.write(PREAMBLE.pack(MAGIC, VERSION, zlib.crc32(text), len(text)))
+    f.write(text)
+
+
+def _crc_of_chunks(chunks) -> int:
+    crc = 0
+    for raw in chunks:
+        crc = zlib.crc32(raw, crc)
+    return crc
 
 
 def _bytes_view(arr: np.ndarray) -> memoryview:

@@ -36,6 +36,7 @@ def count_file(
     table: WordHash | None = None,
     max_vocab_size: int = 0,
     stop: npt.NDArray[np.int32] | None = None,
+    sentence_words: int = 10000,
 ) -> tuple[WordHash, int, int, int]: ...
 
 class CountFilter:

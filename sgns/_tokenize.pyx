@@ -161,12 +161,15 @@ cdef _check_read(sg_reader *r, int status, bytes p):
 
 
 def count_file(path, int64_t start=0, int64_t end=-1, WordHash table=None,
-               int64_t max_vocab_size=0, stop=None):
+               int64_t max_vocab_size=0, stop=None, int64_t sentence_words=10000):
     """Count the words of path[start:end) into table (a new one if None).
 
     max_vocab_size > 0 bounds memory the way gensim does: whenever the table
     grows past it, words seen fewer than `min_reduce` times are dropped and
-    min_reduce goes up by one (counts of dropped words are lost).
+    min_reduce goes up by one (counts of dropped words are lost). It checks
+    after every sentence: a non-empty line, or sentence_words words of a longer
+    line, as training (max_sentence_length) and gensim's LineSentence cut them,
+    so a text8-style file of one endless line is bounded too.
     stop: an int32 array whose first element, once non-zero, ends the scan
     within the next 1 MiB of input (the counts are then partial).
     Returns (table, n_tokens, n_newlines, min_reduce_used).
@@ -175,7 +178,7 @@ def count_file(path, int64_t start=0, int64_t end=-1, WordHash table=None,
     cdef const char *tok
     cdef size_t n
     cdef int t
-    cdef int64_t tokens = 0, lines = 0, min_reduce = 1, grow_err = 0
+    cdef int64_t tokens = 0, lines = 0, min_reduce = 1, grow_err = 0, in_sentence = 0
     cdef int prune_err = 0, nomem = 0
     if table is None:
         table = WordHash(1 << 16)
@@ -199,17 +202,23 @@ def count_file(path, int64_t start=0, int64_t end=-1, WordHash table=None,
                     if sg_wordhash_add(&table.h, tok, n, 1) < 0:
                         grow_err = 1
                         break
-                    continue
-                if t == SG_TOK_NEWLINE:
+                    in_sentence += 1
+                    if in_sentence < sentence_words:
+                        continue
+                elif t == SG_TOK_NEWLINE:
                     lines += 1
-                # Like gensim, prune once per sentence (and at the end), so a
-                # file and the same sentences given as lists agree.
-                if table.h.n > max_vocab_size:
-                    if sg_wordhash_prune(&table.h, min_reduce) != 0:
-                        prune_err = 1
-                        break
-                    min_reduce += 1
-                if t != SG_TOK_NEWLINE:
+                # Like gensim over LineSentence: prune after each sentence (a
+                # line's words up to the end of the line or the file, or
+                # sentence_words of them; an empty line is none), so a file and
+                # its sentences as lists agree.
+                if in_sentence > 0:
+                    in_sentence = 0
+                    if table.h.n > max_vocab_size:
+                        if sg_wordhash_prune(&table.h, min_reduce) != 0:
+                            prune_err = 1
+                            break
+                        min_reduce += 1
+                if t != SG_TOK_NEWLINE and t != SG_TOK_WORD:
                     break
         _check_read(&r, t, p)
         if grow_err or prune_err:

@@ -330,7 +330,12 @@ def build_vocab(model, corpus_file, *, comm=None):
         t0 = time.perf_counter()
         if end > start:
             table, tokens, lines, _ = runtime.count_file_parallel(
-                path, model.workers, model.max_vocab_size or 0, start, end
+                path,
+                model.workers,
+                model.max_vocab_size or 0,
+                start,
+                end,
+                sentence_words=model.max_sentence_length,
             )
         else:
             table, tokens, lines = WordHash(), 0, 0

@@ -542,7 +542,11 @@ class Word2Vec:
         with plain_file(corpus_file) as path:
             t0 = time.perf_counter()
             table, tokens, lines, _ = runtime.count_file_parallel(
-                path, self.workers, self.max_vocab_size or 0, min_count=min_count
+                path,
+                self.workers,
+                self.max_vocab_size or 0,
+                min_count=min_count,
+                sentence_words=self.max_sentence_length,
             )
             counts = table.counts()
             # Decoded on access: only the words kept, once, in the vocabulary's order.

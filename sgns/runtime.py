@@ -272,13 +272,20 @@ class DecodedWords:
 
 
 def count_file_parallel(
-    path, workers: int, max_vocab_size: int, start: int = 0, end: int | None = None, min_count: int = 1
+    path,
+    workers: int,
+    max_vocab_size: int,
+    start: int = 0,
+    end: int | None = None,
+    min_count: int = 1,
+    sentence_words: int = 10000,
 ):
     """Count the words of path[start:end) (end None: the whole file) in byte
     ranges on up to `workers` threads (the C scanner releases the GIL), then
     merge in first-seen order. Ctrl-C stops every scanner within ~1 MiB of
     input and re-raises KeyboardInterrupt once they have all returned.
-    Returns (word table, tokens, lines, pruned).
+    Returns (word table, tokens, lines, pruned). max_vocab_size prunes after
+    each sentence: a line, or sentence_words words of a longer one.
 
     When counts_filtered(min_count, max_vocab_size), the table holds only
     the words counted at least min_count times, counted exactly in two
@@ -292,7 +299,13 @@ def count_file_parallel(
         return _count_filtered(path, bounds, min_count)
     results = _in_ranges(
         lambda k, stop: count_file(
-            path, bounds[k], bounds[k + 1], None, max_vocab_size if n == 1 else 0, stop=stop
+            path,
+            bounds[k],
+            bounds[k + 1],
+            None,
+            max_vocab_size if n == 1 else 0,
+            stop=stop,
+            sentence_words=sentence_words,
         ),
         n,
     )

@@ -332,6 +332,34 @@ def test_keyedvectors_api_names_match_gensim():
         assert hasattr(sgns.KeyedVectors, name) or hasattr(sgns.KeyedVectors(3), name), name
 
 
+@pytest.mark.parametrize("end", ["", "\n", "\n\n"])
+def test_max_vocab_size_on_long_lines_matches_gensim(tmp_path, end):
+    """gensim's corpus_file counting reads LineSentence, which cuts lines into
+    sentences of 10,000 words and prunes after each: a text8-style file of one
+    endless line was never pruned here (10,034 words kept for
+    max_vocab_size=1000), now it is, as there. Empty lines are no sentence."""
+    gensim = pytest.importorskip("gensim")
+    rng = np.random.default_rng(3)
+    p = 1.0 / np.arange(1, 20_001)
+    words = [f"w{i}" for i in rng.choice(20_000, size=45_000, p=p / p.sum())]
+    path = tmp_path / "c.txt"
+    path.write_text(
+        " ".join(words[:25_000])
+        + "\n\n"
+        + " ".join(words[25_000:35_000])
+        + "\n"
+        + " ".join(words[35_000:])
+        + end
+    )
+    theirs = gensim.models.Word2Vec(vector_size=4, min_count=1, max_vocab_size=60, sg=1, workers=1)
+    theirs.build_vocab(corpus_file=str(path))
+    ours = Word2Vec(vector_size=4, min_count=1, max_vocab_size=60, workers=1)
+    ours.build_vocab(corpus_file=path)
+    their_counts = {w: theirs.wv.get_vecattr(w, "count") for w in theirs.wv.index_to_key}
+    assert dict(zip(ours.vocab.words, ours.vocab.counts.tolist())) == their_counts
+    assert len(their_counts) < len(set(words)) // 4  # pruning happened
+
+
 @pytest.mark.parametrize("mode", ["sentences", "corpus_file"])
 def test_max_vocab_size_matches_gensim(tmp_path, mode):
     gensim = pytest.importorskip("gensim")

@@ -691,7 +691,7 @@ def test_centre_groups_train_every_pair_once(planted, shared, window):
     windows' pairs, as with one centre at a time, also when a wide window's
     update is split into several blocks (window 12: up to 24 + N inputs)."""
     kw = dict(FAST, epochs=1, workers=1, seed=1)
-    sentences = [sum(planted.sentences[i : i + 4], []) for i in range(0, 200, 4)]  # 40 words each
+    sentences = [[w for s in planted.sentences[i : i + 4] for w in s] for i in range(0, 200, 4)]  # 40 words
     sentences += [["g0w0"], ["g0w1", "g0w2"]]  # lone centres too
     models = []
     for value in (True, shared):

@@ -801,8 +801,7 @@ class KeyedVectors:
             raise ValueError(f"cannot write fvocab: there is no per-key attribute {sort_attr!r}")
         keys = [self.index_to_key[i] for i in order]
         vectors = self.vectors if attr is None or (order[1:] > order[:-1]).all() else self.vectors[order]
-        if fvocab is not None:
-            formats.write_vocab(fvocab, keys, attr[order], sentences=None, prefix=prefix, append=append)  # type: ignore[index,arg-type]
+        # The vectors first: a failure there (the large file: a full disk) leaves both old files.
         formats.write_vectors(
             fname,
             keys,
@@ -814,6 +813,8 @@ class KeyedVectors:
             append=append,
             float_format=self.text_float_format,
         )
+        if fvocab is not None:
+            formats.write_vocab(fvocab, keys, attr[order], sentences=None, prefix=prefix, append=append)  # type: ignore[index,arg-type]
 
     def save_projector(self, prefix) -> tuple[str, str]:
         """Export for the TensorBoard Embedding Projector: `<prefix>tensor.tsv`

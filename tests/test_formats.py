@@ -107,6 +107,24 @@ def test_datatype_and_fvocab(tmp_path):
     assert [back.get_vecattr(w, "count") for w in back.index_to_key] == list(range(6, 0, -1))
 
 
+def test_failed_vector_save_keeps_the_old_fvocab(tmp_path, monkeypatch):
+    """save_word2vec_format(fvocab=) writes the vectors first: when that fails
+    (a full disk) the old vocabulary file still matches the old vectors."""
+    kv = make_kv()
+    vec, voc = tmp_path / "v.bin", tmp_path / "vocab.txt"
+    kv.save_word2vec_format(vec, fvocab=voc, binary=True)
+    old_vec, old_voc = vec.read_bytes(), voc.read_bytes()
+    kv.set_vecattr(kv.index_to_key[0], "count", 999)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(formats, "write_vectors", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        kv.save_word2vec_format(vec, fvocab=voc, binary=True)
+    assert vec.read_bytes() == old_vec and voc.read_bytes() == old_voc
+
+
 # ---- binary newline variants and awkward bytes -------------------------------------
 
 

@@ -819,6 +819,7 @@ class Word2Vec:
                     if trainer.stopped:
                         break
                     self._watch(epoch + 1)  # every row: one bad word is caught too
+                    runtime.warn_schedule_mismatch(report, plan.per_epoch)
                     if path is None:
                         first_words = runtime.check_epoch_words(report, first_words)
                     runtime.call_callbacks(self, plan.callbacks, "on_epoch_end")

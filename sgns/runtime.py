@@ -122,6 +122,24 @@ def check_epoch_words(report: EpochReport, first_words: int | None) -> int:
     return words if first_words is None else first_words
 
 
+def warn_schedule_mismatch(report: EpochReport, per_epoch: int) -> None:
+    """The learning rate falls over per_epoch words an epoch (from
+    total_words / total_examples, or the corpus build_vocab counted). An epoch
+    that reads far more or fewer (a wrong count, another corpus) decays it too
+    fast (the rest at min_alpha) or too little: say so, as gensim does."""
+    words = report.words
+    if words and abs(words - per_epoch) > 0.1 * max(words, per_epoch):
+        logger.warning(
+            "epoch %d read %d vocabulary words, but the learning-rate schedule counts %d an epoch "
+            "(total_words / total_examples, or the corpus build_vocab counted): the rate %s; give "
+            "this corpus's total_words or total_examples",
+            report.epoch,
+            words,
+            per_epoch,
+            "reaches min_alpha early" if words > per_epoch else "never falls to min_alpha",
+        )
+
+
 def check_reiterable(corpus) -> None:
     if iter(corpus) is corpus:
         raise TypeError(

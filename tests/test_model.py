@@ -627,6 +627,23 @@ def test_learning_rate_schedule_reaches_min_alpha(planted, mode):
     assert all(1 <= p.epoch <= 4 and p.epochs == 4 for p in seen)
 
 
+def test_schedule_mismatch_is_logged(planted, caplog):
+    """total_words=1 trained a whole epoch at min_alpha, silently; gensim
+    warns when the count supplied does not match the epoch. A matching count
+    (the default, or the corpus's own) logs nothing."""
+    m = Word2Vec(corpus_file=planted.path, workers=1, seed=1, **dict(FAST, epochs=1))
+    with caplog.at_level("WARNING", logger="sgns"):
+        m.train(corpus_file=planted.path, epochs=1)
+        m.train(corpus_file=planted.path, epochs=1, total_words=m.vocab.total_words)
+    assert not [r for r in caplog.records if "schedule" in r.getMessage()]
+    with caplog.at_level("WARNING", logger="sgns"):
+        m.train(corpus_file=planted.path, epochs=1, total_words=1)
+        m.train(corpus_file=planted.path, epochs=1, total_words=10**9)
+    said = [r.getMessage() for r in caplog.records if "schedule" in r.getMessage()]
+    assert len(said) == 2
+    assert "reaches min_alpha early" in said[0] and "never falls to min_alpha" in said[1]
+
+
 def test_explicit_alpha_range_and_epochs_in_train(planted):
     seen = []
     m = Word2Vec(**dict(FAST, workers=1)).build_vocab(corpus_file=planted.path)

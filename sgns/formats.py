@@ -24,6 +24,7 @@ import codecs
 import contextlib
 import gzip
 import io
+import itertools
 import lzma
 import os
 import shutil
@@ -130,6 +131,7 @@ def write_vectors(
     prefix: str = "",
     append: bool = False,
     float_format: str = "%f ",
+    first_row: tuple[str, np.ndarray] | None = None,
 ) -> None:
     """Write `vectors` (V x D) for `words` in word2vec.c's layout (compressed
     when path ends in .gz, .bz2 or .xz).
@@ -137,36 +139,40 @@ def write_vectors(
     header: write the "<V> <D>" line (total_vec instead of V if given).
     prefix: written before every word. append: add to the end of an existing
     file. float_format: how a text value is written ("%f " is word2vec.c's
-    six decimals; "%.9g " keeps every float32 bit)."""
+    six decimals; "%.9g " keeps every float32 bit). first_row: a (word,
+    vector) written before the others and counted in the header (word2vec.c's
+    "</s>" row), without copying `vectors`."""
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ValueError("vectors must be a (len(words), D) matrix")
     n, dim = vectors.shape
-    for w in words:
+    blocks: list[tuple[Sequence[str], np.ndarray]] = []
+    if first_row is not None:
+        blocks.append(([first_row[0]], np.asarray(first_row[1], dtype=vectors.dtype).reshape(1, dim)))
+    for w in [*blocks[0][0], *words] if blocks else words:
         if not w or any(c in w for c in " \t\n\r\v\f\x00"):
             raise ValueError(f"word {w!r} cannot be stored: empty or contains whitespace")
+    # The C writer: binary rows, and text rows in word2vec.c's "%f " of
+    # float32 values; -1 for a block it leaves to Python's formatting.
+    fast = binary or (float_format == "%f " and vectors.dtype == np.float32 and _ascii_compatible(encoding))
+    step = 256 if fast else 4096  # the C writer's buffer stays in cache
+    blocks_of_rows = itertools.chain(
+        blocks, ((words[start : start + step], vectors[start : start + step]) for start in range(0, n, step))
+    )
+    python_rows = _binary_rows if binary else _text_rows
+    out = bytearray()
     with open_for_writing(path, append) as f:
         if header:
-            f.write(f"{n if total_vec is None else int(total_vec)} {dim}\n".encode())
-        # The C writer: binary rows, and text rows in word2vec.c's "%f " of
-        # float32 values; -1 for a block it leaves to Python's formatting.
-        fast = binary or (
-            float_format == "%f " and vectors.dtype == np.float32 and _ascii_compatible(encoding)
-        )
-        python_rows = _binary_rows if binary else _text_rows
-        out = bytearray()
-        step = 256 if fast else 4096  # the C writer's buffer stays in cache
-        for start in range(0, n, step):
-            stop = min(n, start + step)
-            block = vectors[start:stop]
+            f.write(f"{n + len(blocks) if total_vec is None else int(total_vec)} {dim}\n".encode())
+        for block_words, block in blocks_of_rows:
             written = -1
             if fast:
-                encoded = [(prefix + w).encode(encoding, ERRORS) for w in words[start:stop]]
+                encoded = [(prefix + w).encode(encoding, ERRORS) for w in block_words]
                 written = vector_file_rows(
                     binary, encoded, np.ascontiguousarray(block, dtype=np.float32), out
                 )
             if written < 0:
-                f.write(python_rows(words[start:stop], block, prefix, encoding, float_format))
+                f.write(python_rows(block_words, block, prefix, encoding, float_format))
                 continue
             with memoryview(out) as view, view[:written] as rows:
                 f.write(rows)

@@ -8,13 +8,16 @@ from __future__ import annotations
 import os
 import sys
 import time
+from types import SimpleNamespace
+
+import numpy as np
 
 from sgns import distributed, formats
-from sgns.classes import word_classes, write_classes
+from sgns.classes import word_classes
 from sgns.flags import DEMO_FLAGS, UsageError, error_text, parse_flags, parse_train_flags
-from sgns.model import Word2Vec
+from sgns.model import Word2Vec, uniform_rows
 from sgns.textfiles import check_corpus_path
-from sgns.vocab import Vocabulary
+from sgns.vocab import SENTENCE_TOKEN, Vocabulary
 
 
 class ProgressLine:
@@ -209,7 +212,9 @@ def _train(run: _OneProcess, argv: list[str]) -> int:
     run.build_vocab(model, opts)
     vocab = model.require_vocab()
     if debug > 0:
-        err.write(f"Vocab size: {len(vocab)}\nWords in train file: {vocab.total_words}\n")
+        # word2vec.c's figures count its "</s>" token: one more word, and every newline.
+        words = vocab.total_words + vocab.corpus_sentences
+        err.write(f"Vocab size: {len(vocab) + 1}\nWords in train file: {words}\n")
     if opts["classes"] > len(vocab):
         raise UsageError(f"-classes {opts['classes']} is more than the {len(vocab)} words of the vocabulary")
     if opts["save-vocab"]:
@@ -258,11 +263,27 @@ def _train_until_done_or_interrupted(run: _OneProcess, model, opts: dict) -> int
 
 
 def _write_output(model, opts: dict) -> None:
+    """word2vec.c's output: its newline token "</s>" is the first row (its
+    index 0) of the vector and class files, so the header counts it and
+    word2vec.c's own tools, which read row 0 as "not found", can query every
+    word. "</s>" never trains as an input word there: its vector is a random
+    start (here sgns's, uniform in ±1/D from the seed)."""
+    wv = model.wv
+    start = uniform_rows(np.random.default_rng([model.seed, 1]), 1, wv.vector_size)[0]
     if opts["classes"]:
-        # word2vec.c: with -classes K the output holds "word class" lines, not vectors.
-        write_classes(opts["output"], model.wv, word_classes(model.wv, opts["classes"]))
+        # With -classes K the output holds "word class" lines; k-means runs over
+        # every row, "</s>" too, so the classes are word2vec.c's.
+        rows = SimpleNamespace(vectors=np.vstack([start[None, :], wv.vectors]))
+        words = [SENTENCE_TOKEN, *wv.index_to_key]
+        formats.write_classes(opts["output"], words, word_classes(rows, opts["classes"]))
     else:
-        model.wv.save_word2vec_format(opts["output"], binary=bool(opts["binary"]))
+        formats.write_vectors(
+            opts["output"],
+            wv.index_to_key,
+            wv.vectors,
+            binary=bool(opts["binary"]),
+            first_row=(SENTENCE_TOKEN, start),
+        )
 
 
 def demo_command(argv: list[str]) -> int:

@@ -54,13 +54,12 @@ def test_train_writes_loadable_vectors(tmp_path, small_corpus, capsys, binary):
     kv = KeyedVectors.load_word2vec_format(out, binary=bool(binary))
     counts = _counts(small_corpus)
     expected = {w.decode() for w, c in counts.items() if c >= 3}
-    assert set(kv.index_to_key) == expected
-    assert kv.vectors.shape == (len(expected), 12)
+    # word2vec.c's layout: its newline token first, then the most frequent word
+    assert kv.index_to_key[0] == "</s>" and set(kv.index_to_key[1:]) == expected
+    assert kv.vectors.shape == (len(expected) + 1, 12)
     assert np.isfinite(kv.vectors).all() and np.abs(kv.vectors).max() > 0
-    # most frequent first, like word2vec.c
-    assert kv.index_to_key[0] == counts.most_common(1)[0][0].decode()
-    if binary:
-        assert out.read_bytes().startswith(f"{len(expected)} 12\n".encode())
+    assert kv.index_to_key[1] == counts.most_common(1)[0][0].decode()
+    assert out.read_bytes().startswith(f"{len(expected) + 1} 12\n</s> ".encode())
 
 
 def test_train_reports_progress_on_stderr(tmp_path, small_corpus, capsys):
@@ -178,14 +177,14 @@ def test_read_vocab_is_used(tmp_path, small_corpus):
     assert main(train_args(small_corpus, out_full, "-read-vocab", str(vocab), *QUIET)) == 0
     words, counts, _ = formats.read_vocab(vocab)
     kv = KeyedVectors.load_word2vec_format(out_full)
-    assert kv.index_to_key == words
+    assert kv.index_to_key == ["</s>", *words]
 
     cut = tmp_path / "cut.txt"
     formats.write_vocab(cut, words[:50], counts[:50], 0)
     out_cut = tmp_path / "cut_vec.txt"
     assert main(train_args(small_corpus, out_cut, "-read-vocab", str(cut), *QUIET)) == 0
     kv = KeyedVectors.load_word2vec_format(out_cut)
-    assert kv.index_to_key == words[:50]
+    assert kv.index_to_key == ["</s>", *words[:50]]
 
 
 def test_read_vocab_applies_min_count(tmp_path, small_corpus):
@@ -193,7 +192,7 @@ def test_read_vocab_applies_min_count(tmp_path, small_corpus):
     formats.write_vocab(vocab, ["the", "of", "zzz"], [100, 50, 2], 7)
     out = tmp_path / "v.txt"
     assert main(train_args(small_corpus, out, "-read-vocab", str(vocab), "-min-count", "5", *QUIET)) == 0
-    assert KeyedVectors.load_word2vec_format(out).index_to_key == ["the", "of"]
+    assert KeyedVectors.load_word2vec_format(out).index_to_key == ["</s>", "the", "of"]
 
 
 def test_read_vocab_with_missing_corpus_exits_2(tmp_path, capsys):
@@ -300,13 +299,57 @@ def test_word2vec_c_vocab_read_by_sgns(tmp_path, small_corpus, word2vec_bin):
     out = tmp_path / "sgns.txt"
     assert main(train_args(small_corpus, out, "-read-vocab", str(vocab), *QUIET)) == 0
     kv = KeyedVectors.load_word2vec_format(out)
-    assert set(kv.index_to_key) == set(w2v_words)
-    assert len(kv) == len(w2v_words)
+    assert kv.index_to_key[0] == "</s>" and set(kv.index_to_key[1:]) == set(w2v_words)
+    assert len(kv) == len(w2v_words) + 1
     # and counting the corpus ourselves gives word2vec.c's vocabulary and counts
     own = tmp_path / "own_vocab.txt"
     assert main(["-train", str(small_corpus), "-save-vocab", str(own), "-min-count", "3", *QUIET]) == 0
     own_words, own_counts, _ = formats.read_vocab(own)
     assert dict(zip(own_words, own_counts)) == dict(zip(w2v_words, w2v_counts))
+
+
+@pytest.mark.parametrize("flags", [("-binary", "0"), ("-binary", "1"), ("-classes", "5")])
+def test_output_layout_is_word2vec_c(tmp_path, small_corpus, word2vec_bin, flags):
+    """The same words in the same order as word2vec.c's file, its "</s>"
+    row first and counted in the header (word2vec.c's word-analogy reads row 0
+    as "not found": without it the most frequent word could not be asked);
+    text rows end in "%f " + newline, binary rows in 4 x D bytes + newline."""
+    common = ("-size", "4", "-iter", "1", "-threads", "1", "-cbow", "0", "-min-count", "3", *flags)
+    theirs, ours = tmp_path / "w2v.out", tmp_path / "sgns.out"
+    _run_word2vec(
+        word2vec_bin,
+        "-train",
+        str(small_corpus),
+        "-output",
+        str(theirs),
+        "-debug",
+        "0",
+        *common,
+        cwd=tmp_path,
+    )
+    assert main(["-train", str(small_corpus), "-output", str(ours), *common, *QUIET]) == 0
+
+    def layout(path):
+        data = path.read_bytes()
+        if flags[0] == "-classes":
+            return [line.split(b" ")[0] for line in data.splitlines()], None
+        header, rest = data.split(b"\n", 1)
+        words, pos = [], 0
+        while pos < len(rest):
+            space = rest.index(b" ", pos)
+            words.append(rest[pos:space])
+            if flags[1] == "1":
+                pos = space + 1 + 16
+                assert rest[pos : pos + 1] == b"\n"
+                pos += 1
+            else:
+                end = rest.index(b"\n", space)
+                assert rest[end - 1 : end] == b" " and len(rest[space + 1 : end - 1].split(b" ")) == 4
+                pos = end + 1
+        return words, header
+
+    assert layout(ours) == layout(theirs)
+    assert layout(ours)[0][0] == b"</s>"
 
 
 def test_sgns_vocab_read_by_word2vec_c(tmp_path, small_corpus, word2vec_bin):

@@ -364,10 +364,10 @@ def test_cli_under_mpirun_writes_from_rank_0(noisy, tmp_path):
         ]
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stderr.count("Vocab size: 96") == 1  # rank 0 prints, rank 1 does not
+    assert proc.stderr.count("Vocab size: 97") == 1  # rank 0 prints, rank 1 does not ("</s>" counts)
     assert "on 2 MPI ranks" in proc.stderr
     kv = sgns.KeyedVectors.load_word2vec_format(out, binary=True)
-    assert len(kv) == 96 and noisy.precision(kv) >= 0.8
+    assert len(kv) == 97 and kv.index_to_key[0] == "</s>" and noisy.precision(kv) >= 0.8
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sgns-")]  # atomic write
 
 
@@ -501,7 +501,7 @@ def test_stop_signal_stops_all_ranks_and_rank_0_writes(tmp_path, how):
     assert latency < 30
     assert stderr.count("interrupted: writing the vectors trained so far") == 1
     kv = sgns.KeyedVectors.load_word2vec_format(out)
-    assert len(kv) == 96
+    assert len(kv) == 97  # with word2vec.c's "</s>" row
 
 
 # ---- the Word2Vec(distributed="mpi") and `mpirun sgns` hooks ------------------------------
@@ -577,7 +577,7 @@ def test_sgns_command_under_mpirun(noisy, tmp_path):
         ]
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "on 2 MPI ranks" in proc.stderr and proc.stderr.count("Vocab size: 96") == 1
+    assert "on 2 MPI ranks" in proc.stderr and proc.stderr.count("Vocab size: 97") == 1
     assert noisy.precision(sgns.KeyedVectors.load_word2vec_format(out)) >= 0.8
 
 

@@ -211,7 +211,8 @@ def parse_tool_args(argv: list[str], n_min: int, n_max: int, usage: str) -> tupl
 ACCURACY_USAGE = (
     "usage: sgns accuracy VECTORS QUESTIONS [THRESHOLD] [-binary 0|1]\n"
     "  word2vec.c compute-accuracy: QUESTIONS is a file ('-' for stdin); THRESHOLD "
-    "(default 30000, 0 = all) limits the vocabulary to the most frequent words"
+    "(default 0 = all, as compute-accuracy; its demo script gives 30000) limits the vocabulary to the "
+    "most frequent words"
 )
 
 
@@ -219,7 +220,7 @@ def parse_accuracy_args(argv: list[str]) -> tuple[tuple[str, str], int, bool | N
     """`sgns accuracy`'s ((VECTORS, QUESTIONS), THRESHOLD, -binary)."""
     args, binary = parse_tool_args(argv, 2, 3, ACCURACY_USAGE)
     try:
-        threshold = int(args[2]) if len(args) > 2 else 30000
+        threshold = int(args[2]) if len(args) > 2 else 0
     except ValueError:
         raise UsageError(f"THRESHOLD must be an integer, got {args[2]!r}\n" + ACCURACY_USAGE) from None
     if threshold < 0:

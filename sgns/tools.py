@@ -18,7 +18,7 @@ answers; the 40 best are printed as ``"%50s\\t\\t%f"`` (word right-aligned
 in 50 bytes), best first, ties in file order. Words are matched exactly
 (bytes, case-sensitive). accuracy is word2vec.c's compute-accuracy (see
 sgns.evaluation.compute_accuracy, which does the counting): the first
-THRESHOLD words of the file (default 30000, 0 = all), ASCII
+THRESHOLD words of the file (default 0 = all, as compute-accuracy), ASCII
 case-insensitive, and its output layout byte for byte, quirks included (a
 section in which no question could be asked prints "(0 / 1)", and an
 accuracy over no questions prints "-nan").
@@ -233,7 +233,7 @@ def run_analogy(vec: Vectors, stdin: IO[bytes], stdout: IO[bytes]) -> None:
 # ---- compute-accuracy ------------------------------------------------------------
 
 
-def run_accuracy(vectors_path, questions_path, threshold: int = 30000, binary: bool | None = None):
+def run_accuracy(vectors_path, questions_path, threshold: int = 0, binary: bool | None = None):
     """Load the first `threshold` vectors (0: all) and count with
     sgns.evaluation.compute_accuracy. Returns its AccuracyResult."""
     vec = load_vectors(vectors_path, binary=binary, limit=threshold or None)

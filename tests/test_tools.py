@@ -124,6 +124,12 @@ def test_accuracy_output_is_compute_accuracy_byte_for_byte(analogy_files, thresh
         ).stdout.decode()
     got = run(accuracy_command, [str(vec), str(questions), threshold], "")
     assert got == expected
+    if threshold == "0":  # compute-accuracy's default, given or not
+        with open(questions, "rb") as f:
+            default = subprocess.run(
+                [exe, str(vec)], stdin=f, capture_output=True, check=True
+            ).stdout.decode()
+        assert run(accuracy_command, [str(vec), str(questions)], "") == default == expected
     # the text file gives the same answer (format detected)
     assert run(accuracy_command, [str(analogy_files / "vec.txt"), str(questions), threshold], "") == got
 

@@ -130,6 +130,18 @@ class KeyedVectors(_Lifecycle, keyedvectors.KeyedVectors):
     load = _ClassOnly(_load)
 
 
+class _LossSoFar:
+    """Runs before the user's callbacks: running_training_loss (what
+    get_latest_training_loss() returns) is the loss of this train() call so
+    far at every epoch's end, as gensim's per-epoch loss recipe reads it."""
+
+    def __init__(self, first_report: int):
+        self.first_report = first_report
+
+    def on_epoch_end(self, model) -> None:
+        model.running_training_loss = sum(r.loss for r in model.epoch_reports[self.first_report :])
+
+
 class Word2Vec(_Lifecycle, core.Word2Vec):
     """gensim.models.Word2Vec's signature, defaults and semantics over sgns's trainer.
 
@@ -137,6 +149,8 @@ class Word2Vec(_Lifecycle, core.Word2Vec):
     sgns's training: hashfxn (input vectors are drawn from seed's generator,
     not per-word hashes), batch_words (sgns's learning rate steps every 10k
     words), comment (kept as an attribute)."""
+
+    _train_runs_model_callbacks = False  # gensim: train() runs only the callbacks given to it
 
     keyed_vectors_class = KeyedVectors
     split_cbow_error = True  # gensim 4's CBOW over the sum: the error is shared among the context rows
@@ -434,7 +448,11 @@ class Word2Vec(_Lifecycle, core.Word2Vec):
         self._check_training(epochs, total_examples, total_words, start_alpha)
         if corpus_iterable is not None:
             corpus_iterable = _split_string_sentences(corpus_iterable)
+        # gensim's train() keeps its arguments as the model's settings
+        self.alpha, self.min_alpha = start_alpha or self.alpha, end_alpha or self.min_alpha
+        self.epochs = int(epochs)  # type: ignore[arg-type]  # _check_training refused None
         self.compute_loss = bool(compute_loss)
+        self.running_training_loss = 0.0
         first = len(self.epoch_reports)
         super().train(
             corpus_iterable=corpus_iterable,
@@ -444,7 +462,7 @@ class Word2Vec(_Lifecycle, core.Word2Vec):
             start_alpha=start_alpha,
             end_alpha=end_alpha,
             compute_loss=self.compute_loss,
-            callbacks=callbacks,
+            callbacks=[_LossSoFar(first), *callbacks],
         )
         reports = self.epoch_reports[first:]
         self.running_training_loss = sum(r.loss for r in reports)

@@ -600,7 +600,9 @@ class KeyedVectors:
         i1, i2 = self.get_index(w1), self.get_index(w2)
         if i1 == i2 and self.vectors[i1].any():
             return 1.0
-        return float(np.dot(self.get_vector(i1, norm=True), self.get_vector(i2, norm=True)))
+        # The rows' own norms, not the cached ones (as gensim): a row changed in
+        # place since fill_norms() still gives a cosine within [-1, 1].
+        return float(np.dot(_unit(self.vectors[i1]), _unit(self.vectors[i2])))
 
     def distance(self, w1: Key, w2: Key) -> float:
         """Cosine distance, 1 - similarity(w1, w2)."""

@@ -201,6 +201,10 @@ class Word2Vec:
         for more).
     """
 
+    # train() runs the model's own callbacks (given to the constructor) before
+    # its own; gensim's runs only those given to it (sgns.gensim sets False).
+    _train_runs_model_callbacks = True
+
     keyed_vectors_class = KeyedVectors  # the class of model.wv
     # CBOW over the sum (cbow_mean=0): each context row gets the whole error
     # (word2vec.c) or a 1/n share (gensim 4: True).
@@ -328,6 +332,7 @@ class Word2Vec:
         "epochs", "workers", "seed", "max_sentence_length", "sync_words", "max_vocab_size", "max_final_vocab",
     )  # fmt: skip
     _FLOAT_SETTINGS = ("alpha", "min_alpha", "sample", "ns_exponent", "corpus_cache_mb")
+    _FLAG_SETTINGS = ("sg", "hs", "cbow_mean")  # 0 or 1: True and False are taken too
 
     def _plain_numbers(self) -> None:
         """numpy scalars given as settings become Python numbers: a uint8
@@ -335,8 +340,8 @@ class Word2Vec:
         int32 window wrapped around it."""
         for name in self._INT_SETTINGS:
             value = getattr(self, name, None)
-            if isinstance(value, np.integer):
-                setattr(self, name, int(value))
+            if isinstance(value, np.integer) or (name in self._FLAG_SETTINGS and isinstance(value, bool)):
+                setattr(self, name, int(value))  # sg=True is gensim's sg=1
         for name in self._FLOAT_SETTINGS:
             value = getattr(self, name, None)
             if isinstance(value, np.floating):
@@ -694,7 +699,7 @@ class Word2Vec:
             alpha1=alpha1,
             compute_loss=self.compute_loss if compute_loss is None else compute_loss,
             progress=self.progress if progress is None else progress,
-            callbacks=self.callbacks + list(callbacks),
+            callbacks=(self.callbacks if self._train_runs_model_callbacks else []) + list(callbacks),
             keep=vocab.keep_probabilities(self.sample),
             noise=vocab.noise_weights(self.ns_exponent),
         )

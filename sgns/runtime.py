@@ -108,6 +108,12 @@ def check_epoch_words(report: EpochReport, first_words: int | None) -> int:
     in later passes: refuse instead of training on nothing. Returns the
     first epoch's word count."""
     words = report.words
+    if words == 0 and report.raw_words > 0 and not first_words:
+        # gensim's online training: a batch with no vocabulary word trains nothing
+        logger.warning(
+            "epoch %d read %d words, none in the vocabulary: nothing to train", report.epoch, report.raw_words
+        )
+        return 0
     if words == 0:
         raise ValueError(
             f"epoch {report.epoch} read no vocabulary words from the corpus iterable: its __iter__ "

@@ -687,3 +687,89 @@ def test_cbow_sum_shares_the_error_as_gensim():
     assert sg.Word2Vec.split_cbow_error and not sgns.Word2Vec.split_cbow_error
     assert not np.array_equal(vectors(True, 0), vectors(False, 0))  # gensim: a 1/n share of a sum's error
     assert np.array_equal(vectors(True, 1), vectors(False, 1))  # means: the whole error in both
+
+
+# ---- found by a user-flow review: callbacks, loss in callbacks, online train, settings ---------
+
+
+def _lee_sentences():
+    from gensim.test.utils import datapath
+
+    return list(g_w2v.LineSentence(datapath("lee_background.cor")))
+
+
+class _Events:
+    """A gensim callback recording the events it sees, and the loss at each epoch's end."""
+
+    def __init__(self):
+        self.events: list[str] = []
+        self.losses: list[float] = []
+
+    def on_train_begin(self, model):
+        self.events.append("train_begin")
+
+    def on_epoch_begin(self, model):
+        self.events.append("epoch_begin")
+
+    def on_epoch_end(self, model):
+        self.events.append("epoch_end")
+        self.losses.append(model.get_latest_training_loss())
+
+    def on_train_end(self, model):
+        self.events.append("train_end")
+
+
+@pytest.mark.parametrize("module", [g_w2v, sg])
+def test_constructor_callbacks_run_once_and_not_in_later_train(module):
+    """gensim's train() runs the callbacks given to it; the constructor gives
+    its own to its train(). They ran twice here (the model's list and the
+    argument), and again in every later train() without callbacks; the loss
+    read in on_epoch_end was 0 (set only after train() returned)."""
+    sentences = _lee_sentences()
+    seen = _Events()
+    model = module.Word2Vec(
+        sentences, vector_size=16, min_count=2, epochs=3, compute_loss=True, callbacks=[seen]
+    )
+    assert seen.events == ["train_begin"] + ["epoch_begin", "epoch_end"] * 3 + ["train_end"]
+    assert 0 < seen.losses[0] < seen.losses[1] < seen.losses[2]  # the call's loss so far
+    model.train(sentences, total_examples=model.corpus_count, epochs=2)
+    assert len(seen.events) == 8 and model.epochs == 2  # train(epochs=) is the model's setting now
+
+
+@pytest.mark.parametrize("module", [g_w2v, sg])
+def test_online_batch_without_vocabulary_words_trains_nothing(module):
+    """gensim's Word2Vec docstring example: train() on a batch none of whose
+    words is in the vocabulary returns (0, 2) (it raised ValueError here)."""
+    from gensim.test.utils import common_texts
+
+    model = module.Word2Vec(common_texts, vector_size=8, min_count=1)
+    before = model.wv.vectors.copy()
+    assert model.train([["hello", "world"]], total_examples=1, epochs=1) == (0, 2)
+    assert np.array_equal(model.wv.vectors, before)
+
+
+def test_boolean_flags_are_taken_as_gensim_takes_them():
+    from gensim.test.utils import common_texts
+
+    ours = sg.Word2Vec(
+        common_texts, vector_size=8, min_count=1, sg=True, hs=True, negative=0, cbow_mean=False
+    )
+    theirs = g_w2v.Word2Vec(
+        common_texts, vector_size=8, min_count=1, sg=True, hs=True, negative=0, cbow_mean=False
+    )
+    assert (ours.sg, ours.hs, ours.cbow_mean) == (1, 1, 0) == (theirs.sg, theirs.hs, theirs.cbow_mean)
+
+
+def test_similarity_reads_the_rows_as_they_are_now():
+    """gensim's similarity() normalises the current rows; with norms cached
+    before a row was scaled in place it returned 9.9988 here."""
+    keys = ["a", "b"]
+    vectors = np.array([[1.0, 0.2], [0.9, 0.3]], dtype=np.float32)
+    ours = sgns.KeyedVectors.from_arrays(keys, vectors.copy())
+    theirs = g_kv.KeyedVectors(2)
+    theirs.add_vectors(keys, vectors.copy())
+    for kv in (ours, theirs):
+        kv.fill_norms()
+        kv.vectors[0] *= 10
+    assert ours.similarity("a", "b") == pytest.approx(theirs.similarity("a", "b"), abs=1e-6)
+    assert ours.similarity("a", "b") <= 1.0

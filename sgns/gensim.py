@@ -30,6 +30,7 @@ import logging
 import os
 import platform
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -204,6 +205,7 @@ class Word2Vec(_Lifecycle, core.Word2Vec):
                 "Both hierarchical softmax and negative sampling are activated. Both losses are trained."
             )
         self._build_and_train(sentences, corpus_file, trim_rule, callbacks)
+        self.add_lifecycle_event("created", params=str(self))
 
     def _build_and_train(self, sentences, corpus_file, trim_rule, callbacks) -> None:
         """The constructor's work with a corpus: build_vocab, then train over it."""
@@ -288,6 +290,7 @@ class Word2Vec(_Lifecycle, core.Word2Vec):
         kwargs go to prepare_vocab (min_count, sample, dry_run)."""
         self.scan_vocab(corpus_iterable, corpus_file, progress_per=progress_per, trim_rule=trim_rule)
         self.prepare_vocab(update=update, keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule, **kwargs)
+        self.add_lifecycle_event("build_vocab", update=update, trim_rule=str(trim_rule))
 
     def scan_vocab(
         self,
@@ -348,12 +351,23 @@ class Word2Vec(_Lifecycle, core.Word2Vec):
         if dry_run:
             return report
         self.min_count, self.sample = min_count, sample
-        rows = np.flatnonzero(keep).tolist()
-        kept_words = words.take(rows) if hasattr(words, "take") else [words[i] for i in rows]
         if update:
-            self._update_vocab(kept_words, counts[keep])
+            # gensim 4.4 adds the new counts of every word already in the
+            # vocabulary, kept by min_count in this batch or not.
+            index = self.wv.key_to_index
+            every = words.take(range(len(counts))) if hasattr(words, "take") else list(words)
+            known = np.fromiter((w in index for w in every), dtype=bool, count=len(counts))
+            rows = np.flatnonzero(keep | known).tolist()
+            self._update_vocab([every[i] for i in rows], counts[rows])
         else:
+            rows = np.flatnonzero(keep).tolist()
+            kept_words = words.take(rows) if hasattr(words, "take") else [words[i] for i in rows]
             self._install_vocab(kept_words, counts[keep], effective)
+        self.add_lifecycle_event(
+            "prepare_vocab",
+            msg=f"min_count={min_count} retains {report['num_retained_words']} unique words "
+            f"({report['retain_total']} words); update={update}",
+        )
         if not keep_raw_vocab:
             self._raw = None
         return report
@@ -454,6 +468,13 @@ class Word2Vec(_Lifecycle, core.Word2Vec):
         self.compute_loss = bool(compute_loss)
         self.running_training_loss = 0.0
         first = len(self.epoch_reports)
+        self.add_lifecycle_event(
+            "train",
+            msg=f"training model with {self.workers} workers on {len(self.wv)} vocabulary and "
+            f"{self.vector_size} features, using sg={self.sg} hs={self.hs} sample={self.sample} "
+            f"negative={self.negative} window={self.window} shrink_windows={self.shrink_windows}",
+        )
+        t0 = time.perf_counter()
         super().train(
             corpus_iterable=corpus_iterable,
             corpus_file=corpus_file,
@@ -471,7 +492,13 @@ class Word2Vec(_Lifecycle, core.Word2Vec):
         raw = sum(r.raw_words for r in reports)
         if corpus_file is not None:  # the C reader does not count the words it drops
             raw = int(total_words if total_words is not None else self.corpus_total_words or 0) * len(reports)
-        return sum(r.effective_words for r in reports), raw
+        effective, seconds = sum(r.effective_words for r in reports), time.perf_counter() - t0
+        self.add_lifecycle_event(
+            "train",
+            msg=f"training on {raw} raw words ({effective} effective words) took {seconds:.1f}s, "
+            f"{effective / max(seconds, 1e-9):.0f} effective words/s",
+        )
+        return effective, raw
 
     def _check_training(self, epochs, total_examples, total_words, start_alpha) -> None:
         """gensim's order of checks: a vocabulary, then the schedule's span."""
@@ -563,6 +590,7 @@ class Word2Vec(_Lifecycle, core.Word2Vec):
         """Write the model in sgns's file format (see sgns.persist). gensim's
         pickle options (separately, sep_limit, ignore, pickle_protocol) are
         accepted and have no effect: the format is one file, no pickle."""
+        self.add_lifecycle_event("saving", fname_or_handle=str(fname_or_handle))
         super().save(fname_or_handle)
 
     def _load(cls, fname, mmap: str | None = None, **kwargs) -> Word2Vec:
@@ -577,6 +605,7 @@ class Word2Vec(_Lifecycle, core.Word2Vec):
                 model.corpus_count = model.vocab.corpus_sentences
                 model.corpus_total_words = model.vocab.corpus_words
         model._after_vocab()
+        model.add_lifecycle_event("loaded", fname=str(fname))
         return model
 
     load = _ClassOnly(_load)

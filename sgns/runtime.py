@@ -128,13 +128,18 @@ def check_epoch_words(report: EpochReport, first_words: int | None) -> int:
     return words if first_words is None else first_words
 
 
+# Below this many words, a schedule that is off is not worth a warning (online
+# training on small batches estimates words from sentences, not exactly).
+_SCHEDULE_SLACK_WORDS = 1000
+
+
 def warn_schedule_mismatch(report: EpochReport, per_epoch: int) -> None:
     """The learning rate falls over per_epoch words an epoch (from
     total_words / total_examples, or the corpus build_vocab counted). An epoch
     that reads far more or fewer (a wrong count, another corpus) decays it too
     fast (the rest at min_alpha) or too little: say so, as gensim does."""
     words = report.words
-    if words and abs(words - per_epoch) > 0.1 * max(words, per_epoch):
+    if words and abs(words - per_epoch) > max(0.1 * max(words, per_epoch), _SCHEDULE_SLACK_WORDS):
         logger.warning(
             "epoch %d read %d vocabulary words, but the learning-rate schedule counts %d an epoch "
             "(total_words / total_examples, or the corpus build_vocab counted): the rate %s; give "

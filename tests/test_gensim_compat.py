@@ -773,3 +773,27 @@ def test_similarity_reads_the_rows_as_they_are_now():
         kv.vectors[0] *= 10
     assert ours.similarity("a", "b") == pytest.approx(theirs.similarity("a", "b"), abs=1e-6)
     assert ours.similarity("a", "b") <= 1.0
+
+
+def test_update_adds_counts_of_every_known_word_as_gensim():
+    """gensim 4.4's build_vocab(update=True) adds the batch's counts to every
+    word already known, whether or not the batch alone reaches min_count
+    ("a" 20 -> 21 here; it stayed 20)."""
+    counts = []
+    for module in (g_w2v, sg):
+        m = module.Word2Vec([["a", "b", "c", "a"]] * 10, min_count=5, vector_size=4, workers=1)
+        m.build_vocab([["a", "x", "y", "y", "y", "y", "y"]], update=True)
+        counts.append({w: int(m.wv.get_vecattr(w, "count")) for w in m.wv.index_to_key})
+    assert counts[0] == counts[1] == {"a": 21, "b": 10, "c": 10, "y": 5}
+
+
+def test_lifecycle_events_are_recorded():
+    from gensim.test.utils import common_texts
+
+    events = []
+    for module in (g_w2v, sg):
+        m = module.Word2Vec(common_texts, min_count=1, vector_size=4, workers=1)
+        m.build_vocab([["new", "words"]], update=True)
+        events.append([e["event"] for e in m.lifecycle_events if e["event"] != "prepare_vocab"])
+        assert all("datetime" in e and "python" in e for e in m.lifecycle_events)
+    assert events[0] == events[1] == ["build_vocab", "train", "train", "created", "build_vocab"]

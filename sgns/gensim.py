@@ -121,6 +121,38 @@ class KeyedVectors(_Lifecycle, keyedvectors.KeyedVectors):
             return (codes if attr == "code" else points)[offsets[i] : offsets[i + 1]]
         return super().get_vecattr(key, attr)
 
+    def intersect_word2vec_format(
+        self,
+        fname,
+        lockf: float = 0.0,
+        binary: bool = False,
+        encoding: str = "utf8",
+        unicode_errors: str = "strict",
+    ) -> None:
+        """gensim's way to start from pretrained vectors: every key of these
+        vectors that the word2vec file fname also holds takes the file's
+        vector, and its vectors_lockf factor becomes lockf (0.0: training
+        leaves it alone, 1.0: it trains freely). Other keys keep theirs. The
+        file's dimension must be this one's."""
+        other = keyedvectors.KeyedVectors.load_word2vec_format(
+            fname, binary=binary, encoding=encoding, unicode_errors=unicode_errors
+        )
+        if other.vector_size != self.vector_size:
+            raise ValueError(f"incompatible vector size {other.vector_size} in file {fname}")
+        factors = np.asarray(getattr(self, "vectors_lockf", np.ones(1)), dtype=np.float32)
+        if factors.shape != (len(self),):  # gensim's default: one factor for all
+            factors = np.full(len(self), factors.flat[0] if factors.size else 1.0, dtype=np.float32)
+        pairs = [
+            (self.key_to_index[k], j) for j, k in enumerate(other.index_to_key) if k in self.key_to_index
+        ]
+        if pairs:
+            mine, theirs = np.array(pairs).T
+            with self.changing():  # cached norms are of the old rows
+                self.vectors[mine] = other.vectors[theirs]
+            factors[mine] = lockf
+        self.vectors_lockf = factors
+        logger.info("merged %d vectors into %s matrix from %s", len(pairs), self.vectors.shape, fname)
+
     def _load(cls, fname, mmap: str | None = None) -> KeyedVectors:
         """Read vectors saved by KeyedVectors.save (sgns's format) or, with
         gensim installed, by gensim's KeyedVectors.save (converted)."""

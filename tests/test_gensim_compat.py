@@ -797,3 +797,30 @@ def test_lifecycle_events_are_recorded():
         events.append([e["event"] for e in m.lifecycle_events if e["event"] != "prepare_vocab"])
         assert all("datetime" in e and "python" in e for e in m.lifecycle_events)
     assert events[0] == events[1] == ["build_vocab", "train", "train", "created", "build_vocab"]
+
+
+def test_intersect_word2vec_format_starts_from_pretrained_rows(tmp_path):
+    """gensim's pretrained-initialisation recipe: the shared keys take the
+    file's vectors and lockf; training then leaves those rows (lockf 0.0)
+    and moves the others. The merged rows equal gensim's."""
+    from gensim.test.utils import common_texts
+
+    rng = np.random.default_rng(0)
+    pretrained = ["human", "computer", "zebra"]
+    path = tmp_path / "pre.txt"
+    formats.write_vectors(
+        path, pretrained, rng.standard_normal((3, 8)).astype(np.float32), float_format="%.9g "
+    )
+    ours = sg.Word2Vec(common_texts, vector_size=8, min_count=1, workers=1, seed=1, sample=0)
+    theirs = g_w2v.Word2Vec(common_texts, vector_size=8, min_count=1, workers=1, seed=1, sample=0)
+    theirs.wv.vectors_lockf = np.ones(len(theirs.wv), dtype=np.float32)  # gensim's recipe needs one per word
+    for m in (ours, theirs):
+        m.wv.intersect_word2vec_format(str(path), lockf=0.0)
+    for key in ("human", "computer"):
+        assert np.array_equal(ours.wv[key], theirs.wv[key])
+    assert ours.wv.vectors_lockf.tolist() == theirs.wv.vectors_lockf.tolist()
+    frozen, free = ours.wv["human"].copy(), ours.wv["graph"].copy()
+    ours.train(common_texts, total_examples=len(common_texts), epochs=5)
+    assert np.array_equal(ours.wv["human"], frozen) and not np.array_equal(ours.wv["graph"], free)
+    with pytest.raises(ValueError, match="incompatible vector size"):
+        sg.Word2Vec(common_texts, vector_size=4, min_count=1).wv.intersect_word2vec_format(str(path))

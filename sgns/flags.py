@@ -8,6 +8,7 @@ what the training flags check against is imported when they are parsed."""
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 from sgns.outputs import check_output
@@ -97,10 +98,13 @@ def error_text(e: BaseException) -> str:
     return f"error: {e}"
 
 
-def parse_flags(argv: list[str], allowed=None) -> dict:
-    """word2vec.c style: '-name value' pairs. Unknown flags are errors."""
+def parse_flags(argv: list[str], allowed=None, help_command: str = "sgns -h") -> dict:
+    """word2vec.c style: '-name value' pairs. Unknown flags are errors. A flag
+    given twice takes its last value (an override appended to a command line),
+    with a note on stderr: word2vec.c takes the first."""
     allowed = FLAGS if allowed is None else allowed
     opts = {name: f.default for name, f in allowed.items()}
+    seen: set[str] = set()
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -108,18 +112,33 @@ def parse_flags(argv: list[str], allowed=None) -> dict:
             raise UsageError(f"unexpected argument {arg!r}: options are '-name value' pairs")
         name = arg.lstrip("-")
         if name not in allowed:
-            raise UsageError(f"unknown option {arg!r} (see 'sgns -h')")
+            raise UsageError(f"unknown option {arg!r} (see '{help_command}')")
+        if name in seen:
+            print(
+                f"sgns: note: -{name} is given more than once; the last value counts "
+                "(word2vec.c takes the first)",
+                file=sys.stderr,
+            )
+        seen.add(name)
         if i + 1 >= len(argv):
             raise UsageError(f"option {arg!r} needs a value")
         value = argv[i + 1]
         try:
-            opts[name] = allowed[name].kind(value)
+            opts[name] = _number(allowed[name].kind, value)
         except ValueError:
             raise UsageError(
                 f"option {arg!r} needs {allowed[name].kind.__name__} value, got {value!r}"
             ) from None
         i += 2
     return opts
+
+
+def _number(kind: type, value: str):
+    """kind(value), as plain digits: Python's int() and float() also take
+    '7_0' and ' 7', which word2vec.c's atoi/atof read as 7 and 7."""
+    if kind in (int, float) and (value != value.strip() or "_" in value):
+        raise ValueError(value)
+    return kind(value)
 
 
 def parse_train_flags(argv: list[str], mpi: bool = False) -> dict:
@@ -323,7 +342,7 @@ PHRASE_FLAGS = {
 
 def parse_phrase_flags(argv: list[str]) -> dict:
     """`sgns phrase`'s flags (word2phrase's, plus -threads and -max-vocab), checked."""
-    opts = parse_flags(argv, PHRASE_FLAGS)
+    opts = parse_flags(argv, PHRASE_FLAGS, help_command="sgns phrase -h")
     for name in ("train", "output"):
         if not opts[name]:
             raise UsageError(f"-{name} <file> is required (see 'sgns phrase -h')")

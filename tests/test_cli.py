@@ -385,3 +385,27 @@ def test_sgns_vocab_read_by_word2vec_c(tmp_path, small_corpus, word2vec_bin):
     assert kv.index_to_key[0] == "</s>"
     assert set(kv.index_to_key[1:]) == set(words)
     assert len(kv) == len(words) + 1
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["-size", "7_0"], "needs int value, got '7_0'"),
+        (["-size", " 7"], "needs int value, got ' 7'"),
+        (["-alpha", "0_1"], "needs float value"),
+    ],
+)
+def test_loose_numbers_are_refused(tmp_path, small_corpus, capsys, flags, message):
+    """word2vec.c's atoi reads '7_0' as 7, Python's int() as 70: refused."""
+    out = tmp_path / "v.txt"
+    assert main(["-train", str(small_corpus), "-output", str(out), *flags, *QUIET]) == 2
+    assert message in capsys.readouterr().err and not out.exists()
+
+
+def test_repeated_flag_takes_the_last_value_with_a_note(tmp_path, small_corpus, capsys):
+    out = tmp_path / "v.txt"
+    assert main(train_args(small_corpus, out, "-size", "5", "-size", "7", *QUIET)) == 0
+    assert out.read_text().split("\n", 1)[0].endswith(" 7")
+    assert "-size is given more than once; the last value counts (word2vec.c takes the first)" in (
+        capsys.readouterr().err
+    )

@@ -241,7 +241,8 @@ def read_vectors(
     """Read a word2vec-format file (.gz/.bz2/.xz decompressed by suffix).
     Returns (words, vectors).
 
-    limit: read only the first `limit` vectors. unicode_errors: how to decode
+    limit: read only the first `limit` vectors (None or 0: all, as gensim;
+    a negative limit is a ValueError). unicode_errors: how to decode
     words that are not valid `encoding` ('strict', 'replace', 'ignore',
     'surrogateescape'). no_header: a text file without the "<V> <D>" line
     (GloVe); V and D are taken from the rows. Files with or without the
@@ -256,13 +257,17 @@ def read_vectors(
         raise NotImplementedError(
             "no_header works for text files only: a binary row's length needs the header"
         )
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 0
+    ):
+        raise ValueError(f"limit must be an integer >= 0 (0 or None: every vector), got {limit!r}")
     with _open_for_reading(path) as f:
         if no_header:
             n, dim, header_len = None, _first_row_dim(path, f), 0  # rows until the file ends
         else:
             n, dim, header_len = _read_header(path, f)
         declared = n
-        if limit is not None:
+        if limit:  # gensim's test: 0 and None read every vector
             n = int(limit) if n is None else min(n, int(limit))
         # Never allocate more rows than the file can hold: a corrupt header
         # must not reserve terabytes (a short file then fails at its end).

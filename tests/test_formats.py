@@ -94,6 +94,10 @@ def test_limit(tmp_path, binary):
     np.testing.assert_allclose(back.vectors, kv.vectors[:3], atol=1e-6)
     big = KeyedVectors.load_word2vec_format(path, binary=binary, limit=100)
     assert len(big) == len(kv)
+    # gensim's rule: limit=0 reads every vector (it read none); a negative one is refused clearly
+    assert len(KeyedVectors.load_word2vec_format(path, binary=binary, limit=0)) == len(kv)
+    with pytest.raises(ValueError, match="limit must be an integer >= 0"):
+        KeyedVectors.load_word2vec_format(path, binary=binary, limit=-1)
 
 
 def test_datatype_and_fvocab(tmp_path):

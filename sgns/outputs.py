@@ -139,6 +139,8 @@ def inspect_output(path) -> OutputTarget:
         existing = None
     if existing is not None and stat.S_ISDIR(existing.st_mode):
         raise IsADirectoryError(errno.EISDIR, "is a directory", text)
+    if text.endswith(("/", os.sep)):  # open() would refuse it; a rename would drop the slash
+        raise IsADirectoryError(errno.EISDIR, "names a directory (it ends in a separator)", text)
     absolute = os.path.abspath(text)
     direct = existing is not None and (
         not stat.S_ISREG(existing.st_mode)

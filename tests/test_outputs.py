@@ -181,6 +181,14 @@ def test_regular_file_in_dev_shm_is_replaced_atomically():
         shutil.rmtree(directory)
 
 
+def test_path_ending_in_a_separator_is_refused(tmp_path):
+    """'-output dir/new/' wrote a file named 'new' and said it wrote 'dir/new/';
+    open() refuses such a path, and so does the writer now, writing nothing."""
+    with pytest.raises(IsADirectoryError, match="ends in a separator"):
+        formats.write_vectors(str(tmp_path / "new") + "/", WORDS, VECS)
+    assert os.listdir(tmp_path) == []
+
+
 def test_dangling_symlink_creates_its_target(tmp_path):
     link = tmp_path / "v.txt"
     os.symlink(tmp_path / "target.txt", link)
@@ -333,7 +341,8 @@ def test_bad_outputs_refused_before_training(tmp_path, corpus):
         args[args.index("-output") + 1] = path if flag == "-output" else tmp_path / "ok.txt"
         if flag != "-output":
             args += [flag, path]
-        r = cli(*args, "-iter", "100000", cwd=tmp_path, timeout=60)
+        args[args.index("-iter") + 1] = "100000"
+        r = cli(*args, cwd=tmp_path, timeout=60)
         err = r.stderr.decode()
         assert r.returncode == 2, (flag, path, err)
         assert err.startswith(f"sgns: {flag}") and message in err, err

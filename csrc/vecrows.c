@@ -201,6 +201,19 @@ static inline void store_le32(char *dst, const float *src, int dim)
 #endif
 }
 
+/* Whether no value of v is NaN or infinite (exponent bits all set), in a
+ * loop compilers vectorise. */
+static inline int all_finite(const float *v, int dim)
+{
+    int k, bad = 0;
+    for (k = 0; k < dim; k++) {
+        uint32_t u;
+        memcpy(&u, v + k, 4);
+        bad |= (u & 0x7f800000u) == 0x7f800000u;
+    }
+    return !bad;
+}
+
 /* "00" "01" ... "99" */
 static const char PAIRS[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
                             "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
@@ -260,6 +273,7 @@ size_t sg_write_row(char *out, const char *word, size_t word_len, const float *v
     memcpy(out, word, word_len);
     out[word_len] = ' ';
     if (binary) {
+        if (!all_finite(v, dim)) return 0;
         store_le32(out + n, v, dim);
         n += 4 * (size_t)dim;
     } else {

@@ -447,8 +447,8 @@ def vector_file_rows(bint binary, list words, const float[:, ::1] block, bytearr
     of block (csrc/vecrows.h), into out (made larger when it must be; reused
     between calls, its pages are not faulted in again): binary, or text with
     word2vec.c's "%f " per value. Returns the bytes written, or -1 when a
-    text value is not finite or is 2^43 or more in magnitude (the caller
-    formats those rows)."""
+    value is not finite, or a text value is 2^43 or more in magnitude (the
+    caller formats or refuses those rows)."""
     cdef Py_ssize_t n = block.shape[0], dim = block.shape[1], i, used = 0, need
     cdef size_t w
     cdef bytes word

@@ -171,11 +171,24 @@ def write_vectors(
                 written = vector_file_rows(
                     binary, encoded, np.ascontiguousarray(block, dtype=np.float32), out
                 )
-            if written < 0:
+            if written < 0:  # the C writer leaves NaN and infinity here too
+                _check_finite(block_words, block)
                 f.write(python_rows(block_words, block, prefix, encoding, float_format))
                 continue
             with memoryview(out) as view, view[:written] as rows:
                 f.write(rows)
+
+
+def _check_finite(words, block) -> None:
+    """The reader refuses NaN and infinity (a file holding them is corrupt or
+    diverged), so the writer does too, before the target is replaced."""
+    bad = ~np.isfinite(block).all(axis=1)
+    if bad.any():
+        word = words[int(np.argmax(bad))]
+        raise ValueError(
+            f"the vector of {word!r} contains NaN or infinity: a vector file cannot hold it "
+            "(load_word2vec_format refuses such files); replace or drop the row first"
+        )
 
 
 def _binary_rows(words, block, prefix: str, encoding: str, float_format: str) -> bytes:

@@ -777,18 +777,37 @@ def test_row_writer_takes_plain_blocks(binary):
 
 
 @pytest.mark.parametrize("binary", [True, False])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_or_infinity_is_not_written(tmp_path, binary, bad):
+    """The reader refuses NaN and infinity, so the writer does too: the error
+    names the word and the old file stays (it wrote a file it then refused)."""
+    path = tmp_path / "v.bin"
+    words = [f"w{i}" for i in range(600)]
+    vectors = np.ones((600, 4), dtype=np.float32)
+    formats.write_vectors(path, words, vectors, binary)
+    old = path.read_bytes()
+    vectors[417, 2] = bad
+    with pytest.raises(ValueError, match="the vector of 'w417' contains NaN or infinity"):
+        formats.write_vectors(path, words, vectors, binary)
+    kv = KeyedVectors.from_arrays(words, vectors)
+    with pytest.raises(ValueError, match="'w417'"):
+        kv.save_word2vec_format(path, binary=binary)
+    assert path.read_bytes() == old and os.listdir(tmp_path) == ["v.bin"]
+
+
+@pytest.mark.parametrize("binary", [True, False])
 @pytest.mark.parametrize("name", ["v.txt", "v.txt.gz"])
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "utf-16"])
 def test_row_writer_matches_python_rows(tmp_path, monkeypatch, binary, name, encoding):
     """write_vectors with the C writer gives the bytes of the Python rows alone:
-    blocks holding NaN, infinity or values past 2^43 (left to Python), words
-    beyond ASCII, a prefix, every encoding, compressed or not, float64 input."""
+    blocks holding values past 2^43 (left to Python), words beyond ASCII, a
+    prefix, every encoding, compressed or not, float64 input."""
     rng = np.random.default_rng(7)
     words = [f"mot{i}é" for i in range(700)]
     vectors = rng.standard_normal((700, 6)).astype(np.float32)
-    vectors[3, 2] = np.nan
+    vectors[3, 2] = 2.0**43
     vectors[600, 0] = 1e20
-    vectors[650, 1] = -np.inf
+    vectors[650, 1] = -3e15
     for data in (vectors, vectors.astype(np.float64) / 3):
         fast, slow = tmp_path / ("fast_" + name), tmp_path / ("slow_" + name)
         formats.write_vectors(fast, words, data, binary, encoding, prefix="p_")

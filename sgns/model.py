@@ -81,6 +81,18 @@ def _exclusive(model, call: str):
                 del _BUSY[id(model)]
 
 
+def _one_at_a_time(method):
+    """Run the method inside _exclusive(model, "name()")."""
+    call = f"{method.__name__}()"
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        with _exclusive(self, call):
+            return method(self, *args, **kwargs)
+
+    return guarded
+
+
 def uniform_rows(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
     """Initial input vectors: float32 uniform in ±1/dim (as gensim; word2vec.c
     uses ±0.5/dim, which measured about 0.5 point worse on analogies and 1
@@ -372,6 +384,7 @@ class Word2Vec:
         negatives, else 1."""
         return int(self.shared_negatives) if self.negatives_shared and self.sg else 1
 
+    @_one_at_a_time
     def build_vocab(
         self,
         corpus_iterable: Iterable[Sequence[str]] | None = None,
@@ -386,10 +399,6 @@ class Word2Vec:
 
         update=True adds the words of a new corpus to a trained model (their
         vectors start random, existing ones keep theirs) for further training."""
-        with _exclusive(self, "build_vocab()"):
-            return self._build_vocab(corpus_iterable, corpus_file, vocab, update)
-
-    def _build_vocab(self, corpus_iterable, corpus_file, vocab, update) -> Word2Vec:
         if update:
             if vocab is not None:
                 raise TypeError("update=True counts a corpus; it does not take vocab=")
@@ -568,6 +577,7 @@ class Word2Vec:
 
     # ---- training -----------------------------------------------------------
 
+    @_one_at_a_time
     def train(
         self,
         corpus_iterable: Iterable[Sequence[str]] | None = None,
@@ -591,35 +601,9 @@ class Word2Vec:
         at its next sentence, the model stays consistent and usable, and
         KeyboardInterrupt is re-raised.
         """
-        with _exclusive(self, "train()"):
-            return self._train(
-                corpus_iterable if corpus_iterable is not None else sentences,
-                corpus_file,
-                total_examples,
-                total_words,
-                epochs,
-                start_alpha,
-                end_alpha,
-                compute_loss,
-                callbacks,
-                progress,
-            )
-
-    def _train(
-        self,
-        corpus_iterable,
-        corpus_file,
-        total_examples,
-        total_words,
-        epochs,
-        start_alpha,
-        end_alpha,
-        compute_loss,
-        callbacks,
-        progress,
-    ) -> tuple[int, int]:
         if self.vocab is None:
             raise RuntimeError("call build_vocab() before train()")
+        corpus_iterable = corpus_iterable if corpus_iterable is not None else sentences
         if (corpus_iterable is None) == (corpus_file is None):
             raise TypeError("give exactly one of corpus_iterable (sentences) or corpus_file")
         backend = self._backend(corpus_file)

@@ -72,8 +72,9 @@ int sg_parse_float(const char *s, size_t n, float *out);
  * value as word2vec.c's printf("%f ") writes it (exactly: the value's binary
  * expansion rounded to 6 decimals, halves to even), for finite values under
  * 2^43 in magnitude. A NaN or infinity (either layout) or a text value of
- * 2^43 or more makes it return 0 (the caller formats or refuses the row). Else returns the bytes written: at most word_len + 2 + dim * 4
- * (binary) or word_len + 2 + dim * SG_ROW_MAX_TEXT_VALUE (text). */
+ * 2^43 or more makes it return 0 (the caller formats or refuses the row).
+ * Else returns the bytes written: at most word_len + 2 + dim * 4 (binary) or
+ * word_len + 2 + dim * SG_ROW_MAX_TEXT_VALUE (text). */
 size_t sg_write_row(char *out, const char *word, size_t word_len, const float *v, int dim, int binary);
 
 #endif

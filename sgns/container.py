@@ -181,10 +181,12 @@ def write_file(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
             f.write(b"\0" * (off - written))
             crc = 0
             for raw in _byte_chunks(arr):
-                chunk = bytes(raw) if header_last else raw  # the CRC covers the bytes written
-                crc = zlib.crc32(chunk, crc)
-                f.write(chunk)
-            table[name]["crc32"] = crc
+                if header_last:  # the CRC covers the bytes written: a copy the workers cannot change
+                    raw = bytes(raw)
+                    crc = zlib.crc32(raw, crc)
+                f.write(raw)
+            if header_last:
+                table[name]["crc32"] = crc
             written = off + arr.nbytes
         f.write(b"\0" * (offset - written))
         if header_last:
@@ -250,10 +252,7 @@ def _byte_chunks(arr: np.ndarray):
 
 
 def _crc32(raw: memoryview) -> int:
-    crc = 0
-    for start in range(0, len(raw), _CHUNK):
-        crc = zlib.crc32(raw[start : start + _CHUNK], crc)
-    return crc
+    return _crc_of_chunks(raw[start : start + _CHUNK] for start in range(0, len(raw), _CHUNK))
 
 
 def _align(n: int) -> int:

@@ -146,10 +146,10 @@ def write_vectors(
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ValueError("vectors must be a (len(words), D) matrix")
     n, dim = vectors.shape
-    blocks: list[tuple[Sequence[str], np.ndarray]] = []
+    lead: list[tuple[Sequence[str], np.ndarray]] = []  # the first_row, as a block of its own
     if first_row is not None:
-        blocks.append(([first_row[0]], np.asarray(first_row[1], dtype=vectors.dtype).reshape(1, dim)))
-    for w in [*blocks[0][0], *words] if blocks else words:
+        lead.append(([first_row[0]], np.asarray(first_row[1], dtype=vectors.dtype).reshape(1, dim)))
+    for w in itertools.chain(*(block_words for block_words, _ in lead), words):
         if not w or any(c in w for c in " \t\n\r\v\f\x00"):
             raise ValueError(f"word {w!r} cannot be stored: empty or contains whitespace")
     # The C writer: binary rows, and text rows in word2vec.c's "%f " of
@@ -157,13 +157,13 @@ def write_vectors(
     fast = binary or (float_format == "%f " and vectors.dtype == np.float32 and _ascii_compatible(encoding))
     step = 256 if fast else 4096  # the C writer's buffer stays in cache
     blocks_of_rows = itertools.chain(
-        blocks, ((words[start : start + step], vectors[start : start + step]) for start in range(0, n, step))
+        lead, ((words[start : start + step], vectors[start : start + step]) for start in range(0, n, step))
     )
     python_rows = _binary_rows if binary else _text_rows
     out = bytearray()
     with open_for_writing(path, append) as f:
         if header:
-            f.write(f"{n + len(blocks) if total_vec is None else int(total_vec)} {dim}\n".encode())
+            f.write(f"{n + len(lead) if total_vec is None else int(total_vec)} {dim}\n".encode())
         for block_words, block in blocks_of_rows:
             written = -1
             if fast:
